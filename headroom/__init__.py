@@ -1,0 +1,56 @@
+"""Headroom: compress what goes into an LLM prompt, and get the originals back on demand.
+
+>>> from headroom import compress
+>>> messages = [
+...     {"role": "user", "content": "What failed?"},
+...     {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function",
+...         "function": {"name": "get_status", "arguments": "{}"}}]},
+...     {"role": "tool", "tool_call_id": "c1", "content": '{"ok": false}'},
+... ]
+>>> compress(messages, model="gpt-4o").messages[2]["role"]
+'tool'
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from headroom.client import Headroom, compress, compress_text, retrieve
+from headroom.config import KINDS, CompressConfig
+from headroom.errors import (
+    HandleNotFoundError,
+    HeadroomError,
+    InvalidArgumentError,
+    InvalidMessageError,
+    StoreError,
+    UnknownKindError,
+)
+from headroom.results import CompressResult, HeadroomStats, TextResult
+from headroom.store import MemoryStore, SQLiteStore, Store
+
+try:
+    __version__ = version("headroom-ctx")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "KINDS",
+    "CompressConfig",
+    "CompressResult",
+    "HandleNotFoundError",
+    "Headroom",
+    "HeadroomError",
+    "HeadroomStats",
+    "InvalidArgumentError",
+    "InvalidMessageError",
+    "MemoryStore",
+    "SQLiteStore",
+    "Store",
+    "StoreError",
+    "TextResult",
+    "UnknownKindError",
+    "__version__",
+    "compress",
+    "compress_text",
+    "retrieve",
+]

@@ -1,0 +1,4 @@
+from headroom.cli import main
+import sys
+
+sys.exit(main())

@@ -1,0 +1,134 @@
+"""The ``headroom`` command: compress, retrieve, stats.
+
+Compressed text goes to stdout and one line of stats to stderr, so the command composes
+in pipes: ``kubectl logs pod | headroom compress - --query "timeout" > context.txt``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from headroom.client import Headroom
+from headroom.config import KINDS, CompressConfig
+from headroom.errors import HeadroomError
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="headroom",
+        description="Compress LLM context (tool outputs, logs, JSON, code) and retrieve "
+        "the originals. Originals are kept in the CCR store (HEADROOM_HOME).",
+    )
+    parser.add_argument("--store", help="SQLite file for originals (default: %(default)s)",
+                        default=None)  # fmt: skip
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    c = verbs.add_parser("compress", help="compress a file or stdin",
+                         description="Compress FILE (or stdin with -) to stdout; stats to stderr.")  # fmt: skip
+    c.add_argument("file", nargs="?", default="-", metavar="FILE|-")
+    c.add_argument("--query", "-q", help="what the model is looking for; matching parts are kept")
+    c.add_argument("--kind", "-k", default="auto", choices=["auto", *KINDS],
+                   help="content kind (default: detect)")  # fmt: skip
+    c.add_argument("--model", "-m", default="gpt-4o", help="model whose tokenizer counts tokens")
+    c.add_argument("--lossless", action="store_true", help="lossless transforms only")
+    c.add_argument("--min-tokens", type=int, default=None,
+                   help="leave content smaller than this alone (default: 200)")  # fmt: skip
+    c.add_argument("--json", action="store_true",
+                   help="print a JSON object (text, kind, tokens, handles) instead of the text")  # fmt: skip
+
+    r = verbs.add_parser("retrieve", help="print the original behind a handle",
+                         description="Print the original stored under HANDLE.")  # fmt: skip
+    r.add_argument("handle", metavar="HANDLE", help="e.g. headroom:3f9a1c2e4b7d")
+    r.add_argument("--query", "-q", help="print only the parts matching this query")
+
+    verbs.add_parser("stats", help="what the store holds and the tokens saved so far",
+                     description="Show the CCR store's size and cumulative tokens saved.")  # fmt: skip
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (0 ok, 1 error, 2 usage)."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.verb == "compress":
+            return _compress(args)
+        if args.verb == "retrieve":
+            client = Headroom(store=args.store or "sqlite")
+            sys.stdout.write(client.retrieve(args.handle, query=args.query))
+            sys.stdout.write("\n")
+            return 0
+        return _stats(args)
+    except HeadroomError as error:
+        print(f"headroom: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"headroom: error: {error}", file=sys.stderr)
+        return 1
+
+
+def _read_input(name: str) -> str:
+    if name == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        with open(name, "rb") as handle:
+            data = handle.read()
+    # Undecodable bytes survive as lone surrogates: the store keeps them byte-exact.
+    return data.decode("utf-8", "surrogateescape")
+
+
+def _compress(args: argparse.Namespace) -> int:
+    options: dict[str, object] = {"lossy": not args.lossless}
+    if args.min_tokens is not None:
+        options["min_tokens"] = args.min_tokens
+    client = Headroom(CompressConfig(**options), store=args.store or "sqlite",  # type: ignore[arg-type]
+                      model=args.model)  # fmt: skip
+    text = _read_input(args.file)
+    path = None if args.file == "-" else args.file
+    result = client.compress_text(text, kind=args.kind, query=args.query, path=path)
+    if args.json:
+        payload = {
+            "text": result.text, "kind": result.kind, "language": result.language,
+            "tokens_before": result.tokens_before, "tokens_after": result.tokens_after,
+            "tokens_saved": result.tokens_saved, "compression_ratio": result.compression_ratio,
+            "lossless": result.lossless, "transforms_applied": result.transforms_applied,
+            "handles": result.handles, "warnings": result.warnings,
+        }  # fmt: skip
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.buffer.write(result.text.encode("utf-8", "surrogateescape"))
+        if result.changed and not result.text.endswith("\n"):
+            sys.stdout.write("\n")
+    for warning in result.warnings:
+        print(f"headroom: warning: {warning}", file=sys.stderr)
+    print(
+        f"headroom: {result.kind}: {result.tokens_before} -> {result.tokens_after} tokens "
+        f"({result.compression_ratio:.0%} saved)"
+        + (f"; originals: {', '.join(result.handles)}" if result.handles else ""),
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    client = Headroom(store=args.store or "sqlite")
+    stats = client.store.stats()
+    print(f"store: {stats.backend} {stats.location or ''}".rstrip())
+    print(f"originals: {stats.items} ({stats.bytes:,} bytes)")
+    if not stats.usage:
+        print("no compression recorded yet")
+    for kind, usage in sorted(stats.usage.items()):
+        share = usage.tokens_saved / usage.tokens_before if usage.tokens_before else 0.0
+        print(
+            f"{kind:12} {usage.calls:6} calls {usage.tokens_before:10,} -> "
+            f"{usage.tokens_after:10,} tokens ({share:.0%} saved)"
+        )
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

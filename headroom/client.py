@@ -1,0 +1,238 @@
+"""The public entry points: the ``Headroom`` client and the module-level shortcuts."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from headroom.compressors import Registry, default_registry
+from headroom.config import CompressConfig
+from headroom.errors import InvalidArgumentError
+from headroom.messages import (
+    count_overhead,
+    find_slots,
+    last_user_text,
+    replace_texts,
+    validate_messages,
+)
+from headroom.pipeline import Piece, compress_piece
+from headroom.results import CompressResult, HeadroomStats, TextResult
+from headroom.retrieval import retrieve_from
+from headroom.router import Hints
+from headroom.store import Store, open_store
+from headroom.tokens import get_counter
+
+__all__ = ["Headroom", "compress", "compress_text", "retrieve"]
+
+class Headroom:
+    """Compression bound to one config and one CCR store, with cumulative stats.
+
+    Args:
+        config: what may be compressed and how; defaults to ``CompressConfig()``.
+        store: where originals go; overrides ``config.store``. A ``Store``, ``"memory"``,
+            ``"sqlite"`` or a SQLite file path. Default: SQLite under ``HEADROOM_HOME``.
+        model: the model whose tokenizer counts tokens, unless a call names another.
+        registry: the compressors to use; defaults to every built-in one.
+
+    >>> hr = Headroom(store="memory")
+    >>> result = hr.compress([{"role": "tool", "tool_call_id": "1",
+    ...                        "content": '{\\n  "ok": true\\n}'}])
+    >>> result.messages[0]["content"]
+    '{"ok":true}'
+    """
+
+    def __init__(
+        self,
+        config: CompressConfig | None = None,
+        *,
+        store: Store | str | None = None,
+        model: str = "gpt-4o",
+        registry: Registry | None = None,
+    ) -> None:
+        if config is not None and not isinstance(config, CompressConfig):
+            raise InvalidArgumentError(
+                f"config: expected CompressConfig, got {type(config).__name__}"
+            )
+        self.config = config or CompressConfig()
+        self.store: Store = open_store(store if store is not None else self.config.store)
+        self.model = model
+        self.registry = registry or default_registry()
+        self._lock = threading.Lock()
+        self._calls = 0
+        self._by_kind: dict[str, tuple[int, int]] = {}
+
+    def compress(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        model: str | None = None,
+        query: str | None = None,
+    ) -> CompressResult:
+        """Compress the text inside a chat message list (OpenAI or Anthropic shape).
+
+        Tool results are compressed wherever they are; the system prompt, user turns and
+        the most recent turns are left alone unless the config says otherwise. Messages
+        are never added, removed or reordered, and the input is never mutated.
+
+        Raises:
+            InvalidMessageError: a message has the wrong shape (names index and field).
+        """
+        validate_messages(messages)
+        count = get_counter(model or self.model, counter=self.config.token_counter)
+        query = query if query is not None else last_user_text(messages)
+        slots = find_slots(messages, self.config)
+        before = count_overhead(messages, count)
+        after = before
+        replacements: dict[tuple[int | str, ...], str] = {}
+        transforms: list[str] = []
+        handles: list[str] = []
+        warnings: list[str] = []
+        for slot in slots:
+            if not slot.eligible:
+                tokens = count(slot.text)
+                before += tokens
+                after += tokens
+                continue
+            piece = compress_piece(
+                slot.text, config=self.config, registry=self.registry, store=self.store,
+                count=count, query=query, hints=slot.hints, where=slot.where,
+            )  # fmt: skip
+            self._record(piece)
+            before += piece.tokens_before
+            after += piece.tokens_after
+            warnings.extend(piece.warnings)
+            if piece.text != slot.text:
+                replacements[slot.path] = piece.text
+                transforms.extend(t for t in piece.transforms if t not in transforms)
+                handles.extend(h for h in piece.handles if h not in handles)
+        return CompressResult(
+            messages=replace_texts(messages, replacements),
+            tokens_before=before,
+            tokens_after=after,
+            transforms_applied=transforms,
+            handles=handles,
+            warnings=warnings,
+        )
+
+    def compress_text(
+        self,
+        text: str,
+        *,
+        kind: str = "auto",
+        query: str | None = None,
+        model: str | None = None,
+        tool_name: str | None = None,
+        path: str | None = None,
+    ) -> TextResult:
+        """Compress one string, e.g. a tool's output.
+
+        Args:
+            text: the content.
+            kind: ``"auto"`` to detect, or one of ``headroom.KINDS``.
+            query: what the model is looking for; lossy engines keep what matches it.
+            model: whose tokenizer counts tokens.
+            tool_name, path: hints for detection (the producing tool, the source file).
+
+        >>> Headroom(store="memory").compress_text("[1, 2,\\n 3]", kind="json").text
+        '[1, 2,\\n 3]'
+        """
+        if not isinstance(text, str):
+            raise InvalidArgumentError(f"text: expected str, got {type(text).__name__}")
+        count = get_counter(model or self.model, counter=self.config.token_counter)
+        piece = compress_piece(
+            text, config=self.config, registry=self.registry, store=self.store, count=count,
+            query=query, kind=kind, hints=Hints(tool_name, path),
+        )  # fmt: skip
+        self._record(piece)
+        return TextResult(
+            text=piece.text,
+            kind=piece.route.kind,
+            language=piece.route.language,
+            tokens_before=piece.tokens_before,
+            tokens_after=piece.tokens_after,
+            lossless=piece.lossless,
+            transforms_applied=piece.transforms,
+            handles=piece.handles,
+            warnings=piece.warnings,
+        )
+
+    def retrieve(self, handle: str, *, query: str | None = None) -> str:
+        """The exact original behind ``handle``; with ``query``, its best-matching parts."""
+        return retrieve_from(self.store, handle, query=query)
+
+    @property
+    def stats(self) -> HeadroomStats:
+        """Token counts over every call made through this instance."""
+        with self._lock:
+            by_kind = dict(self._by_kind)
+            return HeadroomStats(
+                calls=self._calls,
+                tokens_before=sum(b for b, _ in by_kind.values()),
+                tokens_after=sum(a for _, a in by_kind.values()),
+                by_kind=by_kind,
+            )
+
+    def close(self) -> None:
+        self.store.close()
+
+    def _record(self, piece: Piece) -> None:
+        kind = piece.route.kind
+        with self._lock:
+            self._calls += 1
+            b, a = self._by_kind.get(kind, (0, 0))
+            self._by_kind[kind] = (b + piece.tokens_before, a + piece.tokens_after)
+        if piece.transforms:
+            self.store.record_usage(kind, piece.tokens_before, piece.tokens_after)
+
+_clients_lock = threading.Lock()
+_clients: dict[CompressConfig, Headroom] = {}
+
+def _client(config: CompressConfig | None) -> Headroom:
+    key = config or CompressConfig()
+    with _clients_lock:
+        if key not in _clients:
+            _clients[key] = Headroom(key)
+        return _clients[key]
+
+def compress(
+    messages: Sequence[Mapping[str, Any]],
+    *,
+    model: str = "gpt-4o",
+    config: CompressConfig | None = None,
+    query: str | None = None,
+) -> CompressResult:
+    """Compress a chat message list; drop-in with headroom-ai's ``compress``.
+
+    >>> from headroom import compress
+    >>> result = compress([{"role": "user", "content": "hi"}], model="gpt-4o")
+    >>> result.tokens_saved
+    0
+    """
+    return _client(config).compress(messages, model=model, query=query)
+
+def compress_text(
+    text: str,
+    *,
+    kind: str = "auto",
+    query: str | None = None,
+    model: str = "gpt-4o",
+    config: CompressConfig | None = None,
+) -> TextResult:
+    """Compress one string (what adapters call). See :meth:`Headroom.compress_text`."""
+    return _client(config).compress_text(text, kind=kind, query=query, model=model)
+
+def retrieve(handle: str, *, query: str | None = None) -> str:
+    """The original behind ``handle`` from any store this process compressed into, or the
+    default store; with ``query``, only its best-matching parts.
+
+    Raises:
+        HandleNotFoundError: no store here has it.
+    """
+    with _clients_lock:
+        clients = list(_clients.values())
+    for client in clients:
+        if handle in client.store:
+            return client.retrieve(handle, query=query)
+    return _client(None).retrieve(handle, query=query)
+

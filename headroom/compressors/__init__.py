@@ -1,0 +1,49 @@
+"""Compressors, one per content kind, and the registry the pipeline asks.
+
+Engines plug in by registering; the pipeline never changes::
+
+    registry = default_registry()
+    registry.register(MyCompressor())   # appended to the chain of each kind it handles
+
+For one kind the registered compressors run as a chain, each on the previous output.
+"""
+
+from __future__ import annotations
+
+from headroom.compressors.base import Compressed, Compressor, Context
+from headroom.compressors.json_minify import JsonMinifier
+from headroom.compressors.log_templates import LogTemplateCompressor
+from headroom.errors import InvalidArgumentError
+
+__all__ = ["Compressed", "Compressor", "Context", "Registry", "default_registry"]
+
+
+class Registry:
+    """Which compressors run, in order, for each content kind."""
+
+    def __init__(self) -> None:
+        self._chains: dict[str, list[Compressor]] = {}
+
+    def register(self, compressor: Compressor) -> None:
+        """Append ``compressor`` to the chain of every kind in ``compressor.kinds``."""
+        if not isinstance(compressor, Compressor):
+            raise InvalidArgumentError(
+                f"not a compressor (needs name, kinds and compress()): {compressor!r}"
+            )
+        for kind in sorted(compressor.kinds):
+            self._chains.setdefault(kind, []).append(compressor)
+
+    def chain(self, kind: str) -> tuple[Compressor, ...]:
+        """The compressors for ``kind``, in the order they run."""
+        return tuple(self._chains.get(kind, ()))
+
+    def kinds(self) -> list[str]:
+        return sorted(self._chains)
+
+
+def default_registry() -> Registry:
+    """A registry with every built-in compressor."""
+    registry = Registry()
+    registry.register(JsonMinifier())
+    registry.register(LogTemplateCompressor())
+    return registry

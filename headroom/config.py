@@ -1,0 +1,102 @@
+"""Configuration shared by every entry point."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final, Literal, get_args
+
+from headroom.errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from headroom.store.base import Store
+
+__all__ = ["KINDS", "CompressConfig", "Kind"]
+
+Kind = Literal["json", "log", "search", "test-output", "diff", "code", "text", "opaque"]
+KINDS: Final[tuple[str, ...]] = get_args(Kind)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompressConfig:
+    """What Headroom may touch and how hard it may compress.
+
+    Args:
+        compress_tool_results: compress tool outputs wherever they are in the history
+            (they are what Headroom exists for).
+        compress_user_messages: also compress the text of user turns.
+        compress_assistant_messages: compress long assistant text outside the recent turns.
+        protect_recent: the last N user/assistant messages keep their text unchanged.
+        min_tokens: content below this many tokens is left alone.
+        target_ratio: for lossy engines, the share of tokens to aim to keep (0 < r <= 1);
+            ``None`` lets each engine decide.
+        lossy: ``False`` allows lossless transforms only (minify, tables, factoring).
+        disabled_kinds: content kinds never compressed, e.g. ``frozenset({"code"})``.
+        store: where originals go: a ``Store``, ``"memory"``, ``"sqlite"`` or a SQLite
+            file path; ``None`` is the default SQLite file under ``HEADROOM_HOME``.
+        token_counter: count tokens with this function instead of tiktoken.
+        max_input_chars: content longer than this passes through unchanged.
+
+    >>> CompressConfig(lossy=False).lossy
+    False
+    """
+
+    compress_tool_results: bool = True
+    compress_user_messages: bool = False
+    compress_assistant_messages: bool = True
+    protect_recent: int = 4
+    min_tokens: int = 200
+    target_ratio: float | None = None
+    lossy: bool = True
+    disabled_kinds: frozenset[str] = field(default_factory=frozenset)
+    store: Store | str | os.PathLike[str] | None = None
+    token_counter: Callable[[str], int] | None = None
+    max_input_chars: int = 50_000_000
+
+    def __post_init__(self) -> None:
+        for name in (
+            "compress_tool_results",
+            "compress_user_messages",
+            "compress_assistant_messages",
+            "lossy",
+        ):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidArgumentError(
+                    f"CompressConfig.{name}: expected bool, got {getattr(self, name)!r}"
+                )
+        for name in ("protect_recent", "min_tokens", "max_input_chars"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise InvalidArgumentError(
+                    f"CompressConfig.{name}: expected an int >= 0, got {value!r}"
+                )
+        ratio = self.target_ratio
+        if ratio is not None and (
+            isinstance(ratio, bool)
+            or not isinstance(ratio, int | float)
+            or not 0 < ratio <= 1
+        ):
+            raise InvalidArgumentError(
+                f"CompressConfig.target_ratio: expected a number in (0, 1] or None, got {ratio!r}"
+            )
+        if not isinstance(self.disabled_kinds, frozenset | set | tuple | list):
+            raise InvalidArgumentError(
+                "CompressConfig.disabled_kinds: expected a set of kinds, "
+                f"got {self.disabled_kinds!r}"
+            )
+        unknown = set(self.disabled_kinds) - set(KINDS)
+        if unknown:
+            raise InvalidArgumentError(
+                f"CompressConfig.disabled_kinds: unknown kinds {sorted(unknown)}; "
+                f"known: {list(KINDS)}"
+            )
+        object.__setattr__(self, "disabled_kinds", frozenset(self.disabled_kinds))
+        if self.token_counter is not None and not callable(self.token_counter):
+            raise InvalidArgumentError(
+                f"CompressConfig.token_counter: expected a callable, got {self.token_counter!r}"
+            )
+
+    def kind_enabled(self, kind: str) -> bool:
+        """Whether content of ``kind`` may be compressed."""
+        return kind != "opaque" and kind not in self.disabled_kinds

@@ -1,0 +1,44 @@
+"""Token counts of whole message lists, per OpenAI's counting rules.
+
+Each message costs its framing (3 tokens), its role, a ``name`` (1 more), its text, the
+names and arguments of tool calls it makes; every reply is primed with 3. Images and other
+non-text parts are not counted: compression never changes them, so savings are exact.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from headroom.tokens import REPLY_PRIMING, TOKENS_PER_MESSAGE, TOKENS_PER_NAME, TokenCounter
+
+__all__ = ["count_messages", "count_overhead"]
+
+
+def count_overhead(messages: Sequence[Mapping[str, Any]], count: TokenCounter) -> int:
+    """Tokens of everything in ``messages`` except the text slots."""
+    total = REPLY_PRIMING
+    for message in messages:
+        total += TOKENS_PER_MESSAGE + count(str(message.get("role", "")))
+        if isinstance(message.get("name"), str):
+            total += TOKENS_PER_NAME + count(message["name"])
+        for call in message.get("tool_calls") or ():
+            function = call.get("function") if isinstance(call, Mapping) else None
+            if isinstance(function, Mapping):
+                total += count(str(function.get("name", "")))
+                total += count(str(function.get("arguments", "")))
+        content = message.get("content")
+        if isinstance(content, list | tuple):
+            for block in content:
+                if isinstance(block, Mapping) and block.get("type") == "tool_use":
+                    total += count(str(block.get("name", "")))
+                    total += count(json.dumps(block.get("input", {}), sort_keys=True))
+    return total
+
+
+def count_messages(
+    messages: Sequence[Mapping[str, Any]], slot_texts: Sequence[str], count: TokenCounter
+) -> int:
+    """Tokens of ``messages`` given the texts of its slots."""
+    return count_overhead(messages, count) + sum(count(text) for text in slot_texts)

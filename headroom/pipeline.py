@@ -1,0 +1,100 @@
+"""Compress one piece of text: gate, route, run the kind's chain, check, fall back.
+
+The contracts every compressor keeps are enforced here once: content below ``min_tokens``,
+already carrying a Headroom marker, disabled or opaque passes through; a lossy result is
+discarded when ``lossy=False``; a result that is not smaller in tokens is discarded; an
+exception inside a compressor leaves the content as it was and becomes a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from headroom.compressors import Context, Registry
+from headroom.config import KINDS, CompressConfig, Kind
+from headroom.errors import UnknownKindError
+from headroom.handles import MARKER_RE
+from headroom.router import Hints, Route, detect
+from headroom.store.base import Store
+from headroom.tokens import TokenCounter
+
+__all__ = ["Piece", "compress_piece"]
+
+_FATAL = (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)
+
+
+@dataclass(slots=True)
+class Piece:
+    """The outcome for one piece of text."""
+
+    text: str
+    route: Route
+    tokens_before: int
+    tokens_after: int
+    lossless: bool = True
+    transforms: list[str] = field(default_factory=list)
+    handles: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def compress_piece(
+    text: str,
+    *,
+    config: CompressConfig,
+    registry: Registry,
+    store: Store,
+    count: TokenCounter,
+    query: str | None = None,
+    kind: str = "auto",
+    hints: Hints | None = None,
+    where: str = "text",
+) -> Piece:
+    """Compress ``text``; never raises for content, only for a bad ``kind``."""
+    route = _route(text, kind, hints)
+    before = count(text)
+    unchanged = Piece(text, route, before, before)
+    if (
+        before < config.min_tokens
+        or len(text) > config.max_input_chars
+        or not config.kind_enabled(route.kind)
+        or MARKER_RE.search(text)  # already compressed: compressing again changes nothing
+    ):
+        return unchanged
+    ctx = Context(route.kind, route.language, query, config, store, count)
+    piece = Piece(text, route, before, before)
+    for compressor in registry.chain(route.kind):
+        try:
+            out = compressor.compress(piece.text, ctx)
+        except BaseException as error:  # a compressor bug must not lose the request
+            if isinstance(error, _FATAL):
+                raise
+            piece.warnings.append(
+                f"{where}: {compressor.name} failed ({type(error).__name__}: {error}); "
+                "left unchanged"
+            )
+            break
+        if out is None or (not out.lossless and not config.lossy):
+            continue
+        piece.text = out.text
+        piece.lossless = piece.lossless and out.lossless
+        piece.transforms.append(out.transform)
+        piece.handles.extend(h for h in out.handles if h not in piece.handles)
+    if piece.text == text:
+        return Piece(text, route, before, before, warnings=piece.warnings)
+    piece.tokens_after = count(piece.text)
+    if piece.tokens_after >= before:
+        return Piece(text, route, before, before, warnings=piece.warnings)
+    return piece
+
+
+def _route(text: str, kind: str, hints: Hints | None) -> Route:
+    if kind == "auto":
+        return detect(text, hints)
+    if kind not in KINDS:
+        raise UnknownKindError(f"kind: expected 'auto' or one of {list(KINDS)}, got {kind!r}")
+    language = None
+    if kind == "code":
+        detected = detect(text, hints)
+        language = detected.language if detected.kind == "code" else None
+    known: Kind = kind  # type: ignore[assignment]  # checked against KINDS above
+    return Route(known, language, "given by caller")

@@ -1,0 +1,296 @@
+"""Decide what kind of content a piece of text is.
+
+``detect`` looks at a bounded sample (the first 64 KiB, at most 400 lines) except for JSON,
+which must parse whole to count as JSON. Hints (a tool name, a file path) steer the choice
+when the content fits more than one kind; a file extension of a source language is trusted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Final
+
+from headroom import _core
+from headroom.config import Kind
+
+__all__ = ["LEVEL_RE", "Hints", "Route", "detect"]
+
+_SAMPLE_CHARS: Final = 65_536
+_SAMPLE_LINES: Final = 400
+_MIN_CHARS: Final = 16
+
+EXTENSION_LANGUAGES: Final[dict[str, str]] = {
+    ".py": "python", ".pyi": "python",
+    ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascript",
+    ".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx",
+    ".go": "go", ".rs": "rust", ".java": "java",
+    ".c": "c", ".h": "c",
+    ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".hxx": "cpp",
+    ".rb": "ruby", ".php": "php", ".sh": "bash", ".bash": "bash", ".kt": "kotlin",
+    ".swift": "swift", ".scala": "scala", ".cs": "csharp", ".lua": "lua",
+}  # fmt: skip
+_EXTENSION_KINDS: Final[dict[str, Kind]] = {
+    ".json": "json", ".jsonl": "json", ".ndjson": "json", ".geojson": "json",
+    ".log": "log", ".diff": "diff", ".patch": "diff",
+    ".md": "text", ".txt": "text", ".rst": "text",
+}  # fmt: skip
+_SHEBANGS: Final = {"python": "python", "node": "javascript", "bash": "bash", "sh": "bash"}
+
+
+@dataclass(frozen=True, slots=True)
+class Hints:
+    """What is known about content besides its text: the tool that produced it and the
+    file it came from."""
+
+    tool_name: str | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """The detected kind, the language for code, and why."""
+
+    kind: Kind
+    language: str | None = None
+    reason: str = ""
+
+
+def detect(text: str, hints: Hints | None = None) -> Route:
+    """Detect the kind of ``text``.
+
+    >>> detect('{"id": 1, "name": "x", "tags": ["a", "b"]}').kind
+    'json'
+    >>> detect("def f(x):\\n    return x\\n", Hints(path="util.py")).language
+    'python'
+    """
+    hints = hints or Hints()
+    stripped = text.strip()
+    if len(stripped) < _MIN_CHARS:
+        return Route("opaque", reason="too small")
+    sample = text[:_SAMPLE_CHARS]
+    if _looks_binary(sample):
+        return Route("opaque", reason="binary")
+    if _looks_base64_blob(stripped[:_SAMPLE_CHARS], len(stripped)):
+        return Route("opaque", reason="base64 blob")
+
+    extension = PurePosixPath(hints.path).suffix.lower() if hints.path else ""
+    if _is_json(stripped):
+        return Route("json", reason="parses as JSON")
+    if _is_json_lines(stripped):
+        return Route("json", reason="parses as JSON Lines")
+
+    lines = [line for line in sample.splitlines()[:_SAMPLE_LINES] if line.strip()]
+    if extension in EXTENSION_LANGUAGES:
+        return Route("code", EXTENSION_LANGUAGES[extension], f"file extension {extension}")
+    if _is_diff(lines):
+        return Route("diff", reason="unified diff headers")
+    if _is_test_output(lines):
+        return Route("test-output", reason="test runner lines")
+    if _is_search(lines, hints.tool_name):
+        return Route("search", reason="path:line: matches")
+    if _is_log(lines):
+        return Route("log", reason="timestamps/levels on most lines")
+    if extension in _EXTENSION_KINDS:
+        return Route(_EXTENSION_KINDS[extension], reason=f"file extension {extension}")
+    language = _code_language(lines)
+    if language:
+        return Route("code", language, "source code structure")
+    return Route("text", reason="prose or unrecognised text")
+
+
+def _looks_binary(sample: str) -> bool:
+    if "\x00" in sample:
+        return True
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v\x1b")
+    replacement = sample.count("\ufffd")
+    return (controls + replacement) > 0.05 * len(sample)
+
+
+_BASE64_RE = re.compile(r"[A-Za-z0-9+/_\-]+={0,2}")
+
+
+def _looks_base64_blob(head: str, total: int) -> bool:
+    if total < 200:
+        return False
+    if head.startswith("data:") and ";base64," in head[:200]:
+        return True
+    compact = "".join(head.split())
+    return (
+        len(compact) >= 0.97 * len(head)
+        and _BASE64_RE.fullmatch(compact) is not None
+        and any(c.isdigit() for c in compact)
+        and any(c.isupper() for c in compact)
+        and any(c.islower() for c in compact)
+    )
+
+
+def _is_json(stripped: str) -> bool:
+    if not stripped or stripped[0] not in "[{":
+        return False
+    try:
+        json.loads(stripped)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _is_json_lines(stripped: str) -> bool:
+    lines = [line for line in stripped[:_SAMPLE_CHARS].splitlines() if line.strip()]
+    if len(lines) < 2:
+        return False
+    complete = len(stripped) <= _SAMPLE_CHARS
+    checked = lines if complete else lines[:-1]  # the sample may cut the last line
+    for line in checked:
+        if line.lstrip()[:1] not in ("{", "["):
+            return False
+        try:
+            json.loads(line)
+        except (ValueError, RecursionError):
+            return False
+    return len(checked) >= 2
+
+
+_DIFF_RE = re.compile(r"^(diff --git |--- \S|\+\+\+ \S|@@ -\d+(,\d+)? \+\d+(,\d+)? @@)")
+
+
+def _is_diff(lines: list[str]) -> bool:
+    heads = {m.group(1)[:3] for line in lines[:200] if (m := _DIFF_RE.match(line))}
+    return "dif" in heads or {"---", "+++", "@@ "} <= heads
+
+
+_TEST_PATTERNS: Final = [
+    re.compile(p)
+    for p in (
+        r"^=+ test session starts =+$",  # pytest
+        r"^=+ (short test summary info|FAILURES|ERRORS) =+$",
+        r"^=+ .*\b\d+ (passed|failed|error)",
+        r"::\S+ (PASSED|FAILED|ERROR|SKIPPED|XFAIL)",
+        r"^(PASSED|FAILED|ERROR) \S+::",
+        r"^Ran \d+ tests? in [\d.]+s$",  # unittest
+        r"^(OK|FAILED \((failures|errors)=\d+)",
+        r"^\s*(PASS|FAIL) +\S+\.(test|spec)\.[jt]sx?",  # jest / vitest
+        r"^(Tests|Test Suites|Test Files):\s+\d+",
+        r"^(=== RUN|--- (PASS|FAIL|SKIP):)",  # go test
+        r"^(ok|FAIL)\s+\S+\s+[\d.]+s$",
+        r"^running \d+ tests?$",  # cargo test
+        r"^test \S+ \.\.\. (ok|FAILED|ignored)$",
+        r"^test result: (ok|FAILED)\. \d+ passed",
+        r"<testsuite\b|<testcase\b",  # JUnit XML
+        r"^\[(INFO|ERROR)\] Tests run: \d+",  # Maven surefire
+    )
+]
+
+
+def _is_test_output(lines: list[str]) -> bool:
+    kinds_seen = set()
+    matched = 0
+    for line in lines:
+        for index, pattern in enumerate(_TEST_PATTERNS):
+            if pattern.search(line):
+                kinds_seen.add(index)
+                matched += 1
+                break
+    return len(kinds_seen) >= 2 or (len(lines) > 0 and matched >= max(3, 0.3 * len(lines)))
+
+
+# grep -rn / rg --no-heading: "path:line:" or "path:line-" (context), path with / or .
+_SEARCH_RE = re.compile(r"^(?:\./)?[^\s:]*[./][^\s:]*:\d+[:-](?!\d{2}[\s.,])")  # not HH:MM:SS
+# rg --heading: a bare path line, then "line:" / "line-" lines under it.
+_RG_PATH_RE = re.compile(r"^[^\s:]*[./][^\s:]*$")
+_RG_LINE_RE = re.compile(r"^\d+[:-](?!\d)")
+_SEARCH_TOOLS = ("grep", "search", "rg", "ripgrep", "find_in", "ag")
+
+
+def _is_search(lines: list[str], tool_name: str | None) -> bool:
+    if len(lines) < 2:
+        return False
+    hits = sum(1 for line in lines if _SEARCH_RE.match(line))
+    paths = sum(1 for line in lines if _RG_PATH_RE.match(line))
+    numbered = sum(1 for line in lines if _RG_LINE_RE.match(line))
+    headed = paths + numbered if paths and numbered >= paths else 0
+    share = max(hits, headed) / len(lines)
+    from_search_tool = bool(tool_name) and any(t in tool_name.lower() for t in _SEARCH_TOOLS)
+    return share >= (0.4 if from_search_tool else 0.6)
+
+
+_TIMESTAMP_RE = re.compile(
+    r"^(?:"
+    r"\[?\d{4}[-/.]\d{2}[-/.]\d{2}[ T_-]?\d{2}[:.]\d{2}[:.]\d{2}"  # ISO-like, BGL
+    r"|[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}"  # syslog
+    r"|\d{6} \d{6} "  # HDFS
+    r"|\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} "  # Apache error log
+    r"|\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}"  # Android logcat
+    r"|[IWEF]\d{4} \d{2}:\d{2}:\d{2}"  # klog
+    r"|\d{2}:\d{2}:\d{2}"  # time only
+    r"|\S+ \S+ \S+ \[\d{2}/[A-Z][a-z]{2}/\d{4}[: ]"  # access log
+    r"|- \d{10} \d{4}\.\d{2}\.\d{2}"  # BGL
+    r"|\S+\.log\.\d{4}-\d{2}-\d{2}"  # OpenStack file prefix
+    r")"
+)
+LEVEL_RE = re.compile(r"\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|FATAL|CRITICAL|SEVERE)\b")
+
+
+def _is_log(lines: list[str]) -> bool:
+    if len(lines) < 3:
+        return False
+    stamped = sum(1 for line in lines if _TIMESTAMP_RE.match(line))
+    leveled = sum(1 for line in lines if LEVEL_RE.search(line[:160]))
+    if max(stamped, leveled) >= 0.5 * len(lines):
+        return True
+    # Machine-written lines repeat a few templates with changing values; prose and code
+    # rarely do. The template grouping is the native kernel's.
+    _, templates = _core.group_templates(lines)
+    return (
+        len(lines) >= 10
+        and len(templates) <= 0.3 * len(lines)
+        and max(stamped, leveled) >= 0.2 * len(lines)
+    )
+
+
+_LANGUAGE_PATTERNS: Final[dict[str, re.Pattern[str]]] = {
+    "python": re.compile(
+        r"^(?:def \w+\(|class \w+[(:]|import \w+|from [\w.]+ import |async def |@\w+|"
+        r"if __name__ == )"
+    ),
+    "javascript": re.compile(
+        r"^(?:import .+ from ['\"]|export (?:default |const |function |class )|const \w+ = |"
+        r"let \w+ = |function \w+\(|module\.exports)"
+    ),
+    "typescript": re.compile(
+        r"^(?:export )?(?:interface \w+|type \w+ = |enum \w+ \{)|^\s*\w+\??: (?:string|number|"
+        r"boolean)\b"
+    ),
+    "go": re.compile(r"^(?:package \w+$|func |import \(|type \w+ struct \{)"),
+    "rust": re.compile(r"^(?:pub(?:\(crate\))? )?(?:fn|struct|enum|impl|trait|mod|use) |^#\["),
+    "java": re.compile(
+        r"^(?:package [\w.]+;|import [\w.]+(?:\.\*)?;|(?:public |private |protected )"
+        r"(?:static )?(?:final )?(?:class|interface|enum) )"
+    ),
+    "c": re.compile(r"^(?:#include [<\"]|#define |#ifn?def |typedef |static \w+ \w+\()"),
+    "cpp": re.compile(r"^(?:namespace \w+|template ?<|class \w+ (?:final )?[:{]|using namespace )"),
+}
+
+
+def _code_language(lines: list[str]) -> str | None:
+    if not lines:
+        return None
+    first = lines[0]
+    if first.startswith("#!"):
+        for name, language in _SHEBANGS.items():
+            if name in first:
+                return language
+    scores = {
+        language: sum(1 for line in lines if pattern.match(line))
+        for language, pattern in _LANGUAGE_PATTERNS.items()
+    }
+    if scores["cpp"] and scores["c"]:
+        scores["cpp"] += scores["c"]
+    if scores["typescript"] and scores["javascript"]:
+        scores["typescript"] += scores["javascript"]
+    language, best = max(scores.items(), key=lambda item: item[1])
+    if best >= 3 and best >= 0.05 * len(lines):
+        return language
+    return None

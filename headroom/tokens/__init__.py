@@ -1,0 +1,137 @@
+"""Token counting, offline.
+
+Counts use tiktoken with vocabularies shipped inside the package. OpenAI model families map
+to their exact encoding; every other model (Claude, Gemini, Llama, Mistral, unknown names)
+is counted with ``o200k_base`` as a documented approximation: savings ratios stay meaningful
+even where absolute counts differ a few percent from the provider's own tokenizer.
+
+A caller can inject any ``Callable[[str], int]`` as the counter instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from headroom.tokens.vocabularies import SHIPPED_ENCODINGS, load_encoding
+
+__all__ = [
+    "TokenCounter",
+    "count_tokens",
+    "encoding_for_model",
+    "get_counter",
+]
+
+# Per OpenAI's published counting rules for chat messages: each message costs 3 tokens of
+# framing, a "name" field 1 more, and every reply is primed with 3.
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+REPLY_PRIMING = 3
+
+_APPROXIMATED = "o200k_base"
+_CL100K_PREFIXES = (
+    "gpt-4-",
+    "gpt-3.5",
+    "gpt-35",
+    "text-embedding-ada",
+    "text-embedding-3",
+    "davinci-002",
+    "babbage-002",
+    "ft:gpt-4:",
+    "ft:gpt-3.5",
+)
+_CL100K_EXACT = frozenset({"gpt-4", "gpt-4-32k"})
+
+
+def encoding_for_model(model: str) -> str:
+    """Name of the shipped encoding used to count tokens for ``model``.
+
+    >>> encoding_for_model("gpt-4o-mini"), encoding_for_model("gpt-4-turbo")
+    ('o200k_base', 'cl100k_base')
+    >>> encoding_for_model("claude-sonnet-4")  # approximation
+    'o200k_base'
+    """
+    name = model.strip().lower()
+    for prefix in ("openai/", "azure/"):
+        name = name.removeprefix(prefix)
+    if name in _CL100K_EXACT or name.startswith(_CL100K_PREFIXES):
+        return "cl100k_base"
+    return _APPROXIMATED
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCounter:
+    """Counts tokens of text for one encoding (or with a user-supplied function)."""
+
+    encoding: str
+    count: Callable[[str], int]
+
+    def __call__(self, text: str) -> int:
+        return self.count(text)
+
+
+# tiktoken's regex overflows its stack (a Rust panic) on ~1 MB runs of whitespace, so long
+# text is counted in chunks cut just after a newline; a cut can shift the count by a token
+# or two per chunk, which is far below what any decision here depends on.
+_CHUNK_CHARS = 65_536
+
+
+def _chunks(text: str) -> list[str]:
+    if len(text) <= _CHUNK_CHARS:
+        return [text]
+    pieces = []
+    start = 0
+    while start < len(text):
+        end = min(start + _CHUNK_CHARS, len(text))
+        if end < len(text):
+            newline = text.rfind("\n", start + _CHUNK_CHARS // 2, end)
+            if newline != -1:
+                end = newline + 1
+        pieces.append(text[start:end])
+        start = end
+    return pieces
+
+
+@lru_cache(maxsize=8)
+def _tiktoken_counter(encoding_name: str) -> TokenCounter:
+    encoding = load_encoding(encoding_name)
+
+    def count_piece(piece: str) -> int:
+        # encode_ordinary: text like "<|endoftext|>" inside a tool output is plain text,
+        # not a special token, and must not raise. Lone surrogates cannot be encoded to
+        # UTF-8, so they are counted as the replacement character the API would see.
+        try:
+            return len(encoding.encode_ordinary(piece))
+        except UnicodeEncodeError:
+            fixed = piece.encode("utf-8", "replace").decode("utf-8")
+            return len(encoding.encode_ordinary(fixed))
+
+    def count(text: str) -> int:
+        return sum(count_piece(piece) for piece in _chunks(text))
+
+    return TokenCounter(encoding_name, count)
+
+
+def get_counter(
+    model: str = "gpt-4o", *, counter: Callable[[str], int] | None = None
+) -> TokenCounter:
+    """The token counter for ``model``, or wrap a user-supplied ``counter``.
+
+    >>> get_counter("gpt-4o")("hello world")
+    2
+    """
+    if counter is not None:
+        return counter if isinstance(counter, TokenCounter) else TokenCounter("custom", counter)
+    return _tiktoken_counter(encoding_for_model(model))
+
+
+def count_tokens(text: str, *, model: str = "gpt-4o") -> int:
+    """Tokens in ``text`` for ``model``.
+
+    >>> count_tokens("The quick brown fox")
+    4
+    """
+    return get_counter(model)(text)
+
+

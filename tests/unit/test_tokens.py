@@ -1,0 +1,118 @@
+"""Offline token counting with the shipped vocabularies."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+import tiktoken
+import tiktoken_ext.openai_public as openai_public
+
+from headroom.tokens import count_tokens, encoding_for_model, get_counter
+from headroom.tokens.vocabularies import SHIPPED_ENCODINGS, _read_ranks, load_encoding
+from tests.conftest import read_bench
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED_ENCODINGS))
+def test_shipped_vocabulary_matches_tiktokens_own_definition(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tiktoken's constructor, fed our file, must ask for exactly the hash we pin and
+    produce the same pattern and special tokens we use."""
+    spec = SHIPPED_ENCODINGS[name]
+    asked: dict[str, Any] = {}
+
+    def fake_load(blobpath: str, expected_hash: str | None = None) -> dict[bytes, int]:
+        asked["hash"] = expected_hash
+        return _read_ranks(spec)
+
+    monkeypatch.setattr(openai_public, "load_tiktoken_bpe", fake_load)
+    definition = getattr(openai_public, name)()
+    assert asked["hash"] == spec.sha256
+    assert definition["pat_str"] == spec.pat_str
+    assert definition["special_tokens"] == spec.special_tokens
+    reference = tiktoken.Encoding(**definition)
+    ours = load_encoding(name)
+    text = inspect.getsource(inspect) + " <|endoftext|> naïve 東京 🙂"
+    assert ours.encode_ordinary(text) == reference.encode_ordinary(text)
+
+
+@pytest.mark.parametrize(
+    ("model", "encoding"),
+    [
+        ("gpt-4o", "o200k_base"),
+        ("gpt-4o-mini-2024-07-18", "o200k_base"),
+        ("gpt-4.1", "o200k_base"),
+        ("gpt-5", "o200k_base"),
+        ("o3-mini", "o200k_base"),
+        ("gpt-4", "cl100k_base"),
+        ("gpt-4-turbo", "cl100k_base"),
+        ("gpt-3.5-turbo-0125", "cl100k_base"),
+        ("text-embedding-3-small", "cl100k_base"),
+        ("openai/gpt-4-0613", "cl100k_base"),
+        ("claude-sonnet-4-5", "o200k_base"),
+        ("gemini-2.5-pro", "o200k_base"),
+        ("llama-3.1-70b", "o200k_base"),
+        ("some-unknown-model", "o200k_base"),
+    ],
+)
+def test_model_to_encoding(model: str, encoding: str) -> None:
+    assert encoding_for_model(model) == encoding
+
+
+def test_openai_models_agree_with_tiktoken_where_both_know_them() -> None:
+    for model in ("gpt-4o", "gpt-4", "gpt-3.5-turbo", "gpt-4.1-mini", "o1-preview"):
+        assert encoding_for_model(model) == tiktoken.encoding_name_for_model(model)
+
+
+def test_counts_real_text_exactly(bench_data: Any) -> None:
+    text = read_bench(bench_data / "loghub" / "Apache_2k.log")
+    assert count_tokens(text) == len(load_encoding("o200k_base").encode_ordinary(text))
+    assert count_tokens(text, model="gpt-4") == len(
+        load_encoding("cl100k_base").encode_ordinary(text)
+    )
+
+
+def test_special_token_text_is_counted_as_plain_text() -> None:
+    assert count_tokens("<|endoftext|>") > 1
+
+
+def test_pathological_text_does_not_crash_the_tokenizer() -> None:
+    # tiktoken alone panics (stack overflow) on a 1 MB run of spaces.
+    assert 0 < count_tokens(" " * 1_000_000) < 20_000
+    assert count_tokens("a\ud800b") == 3  # lone surrogate counted as U+FFFD
+
+
+def test_long_text_counted_in_chunks_stays_exact_on_real_logs(bench_data: Any) -> None:
+    text = read_bench(bench_data / "loghub" / "HDFS_2k.log") * 3
+    assert len(text) > 65_536
+    assert count_tokens(text) == len(load_encoding("o200k_base").encode_ordinary(text))
+
+
+def test_custom_counter_is_used() -> None:
+    counter = get_counter("gpt-4o", counter=lambda text: len(text.split()))
+    assert counter("a b c") == 3
+    assert counter.encoding == "custom"
+
+
+def test_tiktoken_get_encoding_works_offline_after_loading() -> None:
+    code = (
+        "import socket\n"
+        "def refuse(*a, **k): raise OSError('network disabled in this test')\n"
+        "socket.socket.connect = refuse; socket.create_connection = refuse\n"
+        "from headroom.tokens import count_tokens\n"
+        "count_tokens('x')\n"
+        "import tiktoken\n"
+        "print(tiktoken.get_encoding('o200k_base').encode('hello world'))\n"
+    )
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as empty_cache:
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+            env={"TIKTOKEN_CACHE_DIR": empty_cache, "PATH": "/usr/bin:/bin"},
+        )  # fmt: skip
+    assert out.stdout.strip() == "[24912, 2375]"
