@@ -1,4 +1,5 @@
-from headroom.cli import main
 import sys
+
+from headroom.cli import main
 
 sys.exit(main())

@@ -7,6 +7,7 @@ in pipes: ``kubectl logs pod | headroom compress - --query "timeout" > context.t
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -24,30 +25,52 @@ def _parser() -> argparse.ArgumentParser:
         description="Compress LLM context (tool outputs, logs, JSON, code) and retrieve "
         "the originals. Originals are kept in the CCR store (HEADROOM_HOME).",
     )
-    parser.add_argument("--store", help="SQLite file for originals (default: %(default)s)",
-                        default=None)  # fmt: skip
+    parser.add_argument(
+        "--store", help="SQLite file for originals (default: %(default)s)", default=None
+    )
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
-    c = verbs.add_parser("compress", help="compress a file or stdin",
-                         description="Compress FILE (or stdin with -) to stdout; stats to stderr.")  # fmt: skip
+    c = verbs.add_parser(
+        "compress",
+        help="compress a file or stdin",
+        description="Compress FILE (or stdin with -) to stdout; stats to stderr.",
+    )
     c.add_argument("file", nargs="?", default="-", metavar="FILE|-")
     c.add_argument("--query", "-q", help="what the model is looking for; matching parts are kept")
-    c.add_argument("--kind", "-k", default="auto", choices=["auto", *KINDS],
-                   help="content kind (default: detect)")  # fmt: skip
+    c.add_argument(
+        "--kind",
+        "-k",
+        default="auto",
+        choices=["auto", *KINDS],
+        help="content kind (default: detect)",
+    )
     c.add_argument("--model", "-m", default="gpt-4o", help="model whose tokenizer counts tokens")
     c.add_argument("--lossless", action="store_true", help="lossless transforms only")
-    c.add_argument("--min-tokens", type=int, default=None,
-                   help="leave content smaller than this alone (default: 200)")  # fmt: skip
-    c.add_argument("--json", action="store_true",
-                   help="print a JSON object (text, kind, tokens, handles) instead of the text")  # fmt: skip
+    c.add_argument(
+        "--min-tokens",
+        type=int,
+        default=None,
+        help="leave content smaller than this alone (default: 200)",
+    )
+    c.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON object (text, kind, tokens, handles) instead of the text",
+    )
 
-    r = verbs.add_parser("retrieve", help="print the original behind a handle",
-                         description="Print the original stored under HANDLE.")  # fmt: skip
+    r = verbs.add_parser(
+        "retrieve",
+        help="print the original behind a handle",
+        description="Print the original stored under HANDLE.",
+    )
     r.add_argument("handle", metavar="HANDLE", help="e.g. headroom:3f9a1c2e4b7d")
     r.add_argument("--query", "-q", help="print only the parts matching this query")
 
-    verbs.add_parser("stats", help="what the store holds and the tokens saved so far",
-                     description="Show the CCR store's size and cumulative tokens saved.")  # fmt: skip
+    verbs.add_parser(
+        "stats",
+        help="what the store holds and the tokens saved so far",
+        description="Show the CCR store's size and cumulative tokens saved.",
+    )
     return parser
 
 
@@ -82,22 +105,27 @@ def _read_input(name: str) -> str:
 
 
 def _compress(args: argparse.Namespace) -> int:
-    options: dict[str, object] = {"lossy": not args.lossless}
+    config = CompressConfig(lossy=not args.lossless)
     if args.min_tokens is not None:
-        options["min_tokens"] = args.min_tokens
-    client = Headroom(CompressConfig(**options), store=args.store or "sqlite",  # type: ignore[arg-type]
-                      model=args.model)  # fmt: skip
+        config = dataclasses.replace(config, min_tokens=args.min_tokens)
+    client = Headroom(config, store=args.store or "sqlite", model=args.model)
     text = _read_input(args.file)
     path = None if args.file == "-" else args.file
     result = client.compress_text(text, kind=args.kind, query=args.query, path=path)
     if args.json:
         payload = {
-            "text": result.text, "kind": result.kind, "language": result.language,
-            "tokens_before": result.tokens_before, "tokens_after": result.tokens_after,
-            "tokens_saved": result.tokens_saved, "compression_ratio": result.compression_ratio,
-            "lossless": result.lossless, "transforms_applied": result.transforms_applied,
-            "handles": result.handles, "warnings": result.warnings,
-        }  # fmt: skip
+            "text": result.text,
+            "kind": result.kind,
+            "language": result.language,
+            "tokens_before": result.tokens_before,
+            "tokens_after": result.tokens_after,
+            "tokens_saved": result.tokens_saved,
+            "compression_ratio": result.compression_ratio,
+            "lossless": result.lossless,
+            "transforms_applied": result.transforms_applied,
+            "handles": result.handles,
+            "warnings": result.warnings,
+        }
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
     else:
         sys.stdout.buffer.write(result.text.encode("utf-8", "surrogateescape"))

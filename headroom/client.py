@@ -25,6 +25,7 @@ from headroom.tokens import get_counter
 
 __all__ = ["Headroom", "compress", "compress_text", "retrieve"]
 
+
 class Headroom:
     """Compression bound to one config and one CCR store, with cumulative stats.
 
@@ -95,9 +96,15 @@ class Headroom:
                 after += tokens
                 continue
             piece = compress_piece(
-                slot.text, config=self.config, registry=self.registry, store=self.store,
-                count=count, query=query, hints=slot.hints, where=slot.where,
-            )  # fmt: skip
+                slot.text,
+                config=self.config,
+                registry=self.registry,
+                store=self.store,
+                count=count,
+                query=query,
+                hints=slot.hints,
+                where=slot.where,
+            )
             self._record(piece)
             before += piece.tokens_before
             after += piece.tokens_after
@@ -141,9 +148,15 @@ class Headroom:
             raise InvalidArgumentError(f"text: expected str, got {type(text).__name__}")
         count = get_counter(model or self.model, counter=self.config.token_counter)
         piece = compress_piece(
-            text, config=self.config, registry=self.registry, store=self.store, count=count,
-            query=query, kind=kind, hints=Hints(tool_name, path),
-        )  # fmt: skip
+            text,
+            config=self.config,
+            registry=self.registry,
+            store=self.store,
+            count=count,
+            query=query,
+            kind=kind,
+            hints=Hints(tool_name, path),
+        )
         self._record(piece)
         return TextResult(
             text=piece.text,
@@ -185,8 +198,10 @@ class Headroom:
         if piece.transforms:
             self.store.record_usage(kind, piece.tokens_before, piece.tokens_after)
 
+
 _clients_lock = threading.Lock()
 _clients: dict[CompressConfig, Headroom] = {}
+
 
 def _client(config: CompressConfig | None) -> Headroom:
     key = config or CompressConfig()
@@ -194,6 +209,7 @@ def _client(config: CompressConfig | None) -> Headroom:
         if key not in _clients:
             _clients[key] = Headroom(key)
         return _clients[key]
+
 
 def compress(
     messages: Sequence[Mapping[str, Any]],
@@ -211,6 +227,7 @@ def compress(
     """
     return _client(config).compress(messages, model=model, query=query)
 
+
 def compress_text(
     text: str,
     *,
@@ -221,6 +238,7 @@ def compress_text(
 ) -> TextResult:
     """Compress one string (what adapters call). See :meth:`Headroom.compress_text`."""
     return _client(config).compress_text(text, kind=kind, query=query, model=model)
+
 
 def retrieve(handle: str, *, query: str | None = None) -> str:
     """The original behind ``handle`` from any store this process compressed into, or the
@@ -235,4 +253,3 @@ def retrieve(handle: str, *, query: str | None = None) -> str:
         if handle in client.store:
             return client.retrieve(handle, query=query)
     return _client(None).retrieve(handle, query=query)
-

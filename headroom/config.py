@@ -73,9 +73,7 @@ class CompressConfig:
                 )
         ratio = self.target_ratio
         if ratio is not None and (
-            isinstance(ratio, bool)
-            or not isinstance(ratio, int | float)
-            or not 0 < ratio <= 1
+            isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 < ratio <= 1
         ):
             raise InvalidArgumentError(
                 f"CompressConfig.target_ratio: expected a number in (0, 1] or None, got {ratio!r}"

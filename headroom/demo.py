@@ -40,8 +40,10 @@ _TRANSCRIPT = "transcripts/taubench_airline_gpt4o_task02_trial1.json"
 def _pip_list() -> str:
     return subprocess.run(
         [sys.executable, "-m", "pip", "list", "--format=json"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def _stdlib_source() -> str:
@@ -53,9 +55,12 @@ def _stdlib_source() -> str:
 def _git_log() -> str:
     try:
         return subprocess.run(
-            ["git", "log", "--stat", "-n", "30"], capture_output=True, text=True, check=True,
+            ["git", "log", "--stat", "-n", "30"],
+            capture_output=True,
+            text=True,
+            check=True,
             cwd=Path(__file__).resolve().parent,
-        ).stdout  # fmt: skip
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return ""
 
@@ -65,9 +70,10 @@ def _access_log() -> str:
     lines: list[str] = []
 
     class Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            lines.append(f"{self.address_string()} - - [{self.log_date_time_string()}] "
-                         f"{format % args}")  # fmt: skip
+        def log_message(self, format: str, *args: object) -> None:
+            lines.append(
+                f"{self.address_string()} - - [{self.log_date_time_string()}] {format % args}"
+            )
 
     with tempfile.TemporaryDirectory() as root:
         for i in range(20):
@@ -119,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_table(rows: list[tuple[str, TextResult, float]]) -> None:
-    print(f"{'sample':42} {'kind':10} {'before':>8} {'after':>8} {'saved':>6} {'ms':>7}  transforms")
+    print(
+        f"{'sample':42} {'kind':10} {'before':>8} {'after':>8} {'saved':>6} {'ms':>7}  transforms"
+    )
     print("-" * 104)
     for name, r, seconds in rows:
         print(

@@ -33,9 +33,9 @@ def retrieve_from(store: Store, handle: str, *, query: str | None = None, limit:
         return original.text
     sections = _sections(original.text, original.kind)
     scores = bm25_scores(query, sections)
-    ranked = sorted(
-        (i for i, s in enumerate(scores) if s > 0), key=lambda i: (-scores[i], i)
-    )[:limit]
+    ranked = sorted((i for i, s in enumerate(scores) if s > 0), key=lambda i: (-scores[i], i))[
+        :limit
+    ]
     if not ranked:
         return (
             f"[no part of {handle} matches {query!r}; "
@@ -53,9 +53,7 @@ def _sections(text: str, kind: str) -> list[str]:
         if isinstance(value, list) and value:
             return [json.dumps(item, ensure_ascii=False) for item in value]
         if isinstance(value, dict):
-            return [
-                json.dumps({key: item}, ensure_ascii=False) for key, item in value.items()
-            ]
+            return [json.dumps({key: item}, ensure_ascii=False) for key, item in value.items()]
         if value is None:  # JSON Lines: one record per line
             return [line for line in text.split("\n") if line.strip()]
     if kind in _LINE_KINDS:

@@ -23,20 +23,49 @@ _SAMPLE_LINES: Final = 400
 _MIN_CHARS: Final = 16
 
 EXTENSION_LANGUAGES: Final[dict[str, str]] = {
-    ".py": "python", ".pyi": "python",
-    ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascript",
-    ".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx",
-    ".go": "go", ".rs": "rust", ".java": "java",
-    ".c": "c", ".h": "c",
-    ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".hxx": "cpp",
-    ".rb": "ruby", ".php": "php", ".sh": "bash", ".bash": "bash", ".kt": "kotlin",
-    ".swift": "swift", ".scala": "scala", ".cs": "csharp", ".lua": "lua",
-}  # fmt: skip
+    ".py": "python",
+    ".pyi": "python",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".tsx": "tsx",
+    ".go": "go",
+    ".rs": "rust",
+    ".java": "java",
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".cxx": "cpp",
+    ".hpp": "cpp",
+    ".hh": "cpp",
+    ".hxx": "cpp",
+    ".rb": "ruby",
+    ".php": "php",
+    ".sh": "bash",
+    ".bash": "bash",
+    ".kt": "kotlin",
+    ".swift": "swift",
+    ".scala": "scala",
+    ".cs": "csharp",
+    ".lua": "lua",
+}
 _EXTENSION_KINDS: Final[dict[str, Kind]] = {
-    ".json": "json", ".jsonl": "json", ".ndjson": "json", ".geojson": "json",
-    ".log": "log", ".diff": "diff", ".patch": "diff",
-    ".md": "text", ".txt": "text", ".rst": "text",
-}  # fmt: skip
+    ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
+    ".geojson": "json",
+    ".log": "log",
+    ".diff": "diff",
+    ".patch": "diff",
+    ".md": "text",
+    ".txt": "text",
+    ".rst": "text",
+}
 _SHEBANGS: Final = {"python": "python", "node": "javascript", "bash": "bash", "sh": "bash"}
 
 
@@ -212,7 +241,8 @@ def _is_search(lines: list[str], tool_name: str | None) -> bool:
     numbered = sum(1 for line in lines if _RG_LINE_RE.match(line))
     headed = paths + numbered if paths and numbered >= paths else 0
     share = max(hits, headed) / len(lines)
-    from_search_tool = bool(tool_name) and any(t in tool_name.lower() for t in _SEARCH_TOOLS)
+    tool = (tool_name or "").lower()
+    from_search_tool = any(t in tool for t in _SEARCH_TOOLS)
     return share >= (0.4 if from_search_tool else 0.6)
 
 

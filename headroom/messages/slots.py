@@ -180,9 +180,17 @@ def find_slots(messages: Sequence[Mapping[str, Any]], config: CompressConfig) ->
     for i, message in enumerate(messages):
         role = message["role"]
         if role in ("tool", "function"):
-            hints = tools.get(_str(message.get("tool_call_id")) or "", Hints(_str(message.get("name"))))
-            _collect(slots, message.get("content"), (i, "content"), "tool",
-                     config.compress_tool_results, hints)  # fmt: skip
+            hints = tools.get(
+                _str(message.get("tool_call_id")) or "", Hints(_str(message.get("name")))
+            )
+            _collect(
+                slots,
+                message.get("content"),
+                (i, "content"),
+                "tool",
+                config.compress_tool_results,
+                hints,
+            )
             continue
         source: Source = "system" if role in ("system", "developer") else role
         own_ok = i not in protected and (
@@ -199,8 +207,14 @@ def find_slots(messages: Sequence[Mapping[str, Any]], config: CompressConfig) ->
                 slots.append(Slot((i, "content", j, "text"), part["text"], source, own_ok, Hints()))
             elif kind == "tool_result":
                 hints = tools.get(_str(part.get("tool_use_id")) or "", Hints())
-                _collect(slots, part.get("content"), (i, "content", j, "content"), "tool",
-                         config.compress_tool_results, hints)  # fmt: skip
+                _collect(
+                    slots,
+                    part.get("content"),
+                    (i, "content", j, "content"),
+                    "tool",
+                    config.compress_tool_results,
+                    hints,
+                )
     return slots
 
 
@@ -225,9 +239,8 @@ def last_user_text(messages: Sequence[Mapping[str, Any]]) -> str | None:
             return content
         if isinstance(content, list | tuple):
             texts = [
-                p["text"] for p in content
-                if isinstance(p, Mapping) and p.get("type") == "text"
-            ]  # fmt: skip
+                p["text"] for p in content if isinstance(p, Mapping) and p.get("type") == "text"
+            ]
             if any(t.strip() for t in texts):
                 return "\n".join(texts)
     return None

@@ -51,6 +51,8 @@ def bm25_scores(
         counts = Counter(tokens)
         norm = k1 * (1 - b + b * len(tokens) / average)
         scores.append(
-            float(sum(idf[t] * counts[t] * (k1 + 1) / (counts[t] + norm) for t in terms if counts[t]))
+            float(
+                sum(idf[t] * counts[t] * (k1 + 1) / (counts[t] + norm) for t in terms if counts[t])
+            )
         )
     return scores

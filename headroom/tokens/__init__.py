@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from headroom.tokens.vocabularies import SHIPPED_ENCODINGS, load_encoding
+from headroom.tokens.vocabularies import load_encoding
 
 __all__ = [
     "TokenCounter",
@@ -133,5 +133,3 @@ def count_tokens(text: str, *, model: str = "gpt-4o") -> int:
     4
     """
     return get_counter(model)(text)
-
-

@@ -1,0 +1,108 @@
+"""The kernels Headroom's compressors call, native when built, pure Python otherwise.
+
+This is the only module that imports the Rust extension ``headroom._native``. Keeping that
+import in one place means:
+
+- the rest of Headroom never depends on whether the extension was built: it imports the
+  kernels from here and gets the same results either way;
+- there is exactly one place that decides between native and reference, and one place that
+  repairs the seams between them, such as Python strings Rust cannot receive;
+- native types and signatures never leak into the public API.
+
+The pure-Python twins live in :mod:`headroom._reference`, the executable specification.
+Differential property tests keep the two equal, so falling back is a change of speed, never
+of output.
+
+Python strings may hold lone surrogates (``"\\ud800"``), which are not valid UTF-8; PyO3
+raises :class:`UnicodeEncodeError` when asked to pass one to Rust. Such a call is answered by
+the reference instead, so every function here accepts every ``str``.
+
+Example:
+    >>> from headroom import _core
+    >>> _core.mask_line("took 12ms reading /etc/hosts")
+    ('took <*> reading <*>', ['12ms', '/etc/hosts'])
+"""
+
+from __future__ import annotations
+
+from headroom import _reference
+
+__all__ = [
+    "NATIVE_AVAILABLE",
+    "group_templates",
+    "mask_line",
+    "mask_lines",
+    "native_version",
+]
+
+try:
+    from headroom import _native
+except ImportError:
+    NATIVE_AVAILABLE = False
+else:
+    NATIVE_AVAILABLE = True
+"""Whether the compiled extension ``headroom._native`` was imported."""
+
+
+def native_version() -> str | None:
+    """Return the version of the native crate, or ``None`` when the extension is not built.
+
+    Example:
+        >>> from headroom import _core
+        >>> _core.native_version() is None or _core.native_version().count(".") >= 2
+        True
+    """
+    if NATIVE_AVAILABLE:
+        return _native.version()
+    return None
+
+
+def mask_line(line: str) -> tuple[str, list[str]]:
+    """Mask one line: return its template and the variable tokens it replaced, in order.
+
+    See :mod:`headroom._reference` for the rules.
+
+    Example:
+        >>> mask_line("uid=0 euid=0 tty=NODEVssh ruser=")
+        ('uid=<*> euid=<*> tty=NODEVssh ruser=', ['0', '0'])
+    """
+    if NATIVE_AVAILABLE:
+        try:
+            return _native.mask_line(line)
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: only the reference can take it
+    return _reference.mask_line(line)
+
+
+def mask_lines(lines: list[str]) -> list[str]:
+    """Mask many lines and return only their templates, in input order.
+
+    Example:
+        >>> mask_lines(["Received block blk_42 of size 67108864"])
+        ['Received block <*> of size <*>']
+    """
+    if NATIVE_AVAILABLE:
+        try:
+            return _native.mask_lines(lines)
+        except UnicodeEncodeError:
+            pass  # a lone surrogate somewhere: only the reference can take it
+    return _reference.mask_lines(lines)
+
+
+def group_templates(lines: list[str]) -> tuple[list[int], list[str]]:
+    """Group lines by template.
+
+    Returns:
+        For each line the id of its template, and the distinct templates in id order. Ids are
+        assigned ``0, 1, 2, ...`` in order of first appearance.
+
+    Example:
+        >>> group_templates(["a 1", "b", "a 2"])
+        ([0, 1, 0], ['a <*>', 'b'])
+    """
+    if NATIVE_AVAILABLE:
+        try:
+            return _native.group_templates(lines)
+        except UnicodeEncodeError:
+            pass  # a lone surrogate somewhere: only the reference can take it
+    return _reference.group_templates(lines)

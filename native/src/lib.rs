@@ -1,0 +1,409 @@
+//! Hot loops of Headroom's context compressors.
+//!
+//! This crate is pure Rust: it knows nothing about Python, and `cargo test` runs without an
+//! interpreter. The PyO3 bindings that turn it into the extension module `headroom._native`
+//! live in `py.rs`, compiled only with the `python` cargo feature. Every kernel here has a
+//! pure-Python twin in `headroom/_reference.py`; differential property tests keep them equal,
+//! so the rules below are a contract shared by both.
+//!
+//! # Per-line variable masking
+//!
+//! Log lines and search results repeat a small number of *templates* with changing *values*
+//! (timestamps, ids, counters, paths). Masking turns a line into its template so that lines
+//! can be grouped and the values factored out.
+//!
+//! * **Separators** are the ASCII whitespace characters `' '`, `'\t'`, `'\n'`, `'\r'`,
+//!   `'\x0b'`, `'\x0c'` and the characters `, ; = ( ) [ ] { } < > " ' |`.
+//! * A **token** is a maximal run of non-separator characters; any other Unicode character
+//!   belongs to tokens.
+//! * A token is **variable** if it contains an ASCII digit `0-9`, or if it starts with `/` and
+//!   contains at least two `/` (a path such as `/usr/lib/x`).
+//! * The **template** of a line is the line with every variable token replaced by
+//!   [`WILDCARD`]; separators and other tokens are kept verbatim. The **values** are the
+//!   replaced tokens, in order.
+//!
+//! ```
+//! let (template, values) = headroom_native::mask_line("took 12ms reading /etc/hosts");
+//! assert_eq!(template, "took <*> reading <*>");
+//! assert_eq!(values, ["12ms", "/etc/hosts"]);
+//! ```
+//!
+//! Masking a template gives the same template back (`<` and `>` are separators and `*` is not
+//! variable), so the operation is idempotent.
+//!
+//! Every separator, digit and `/` is ASCII, and in UTF-8 no byte of a multi-byte character is
+//! ASCII, so the kernel is a single pass over bytes that never needs to decode characters.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::collections::HashMap;
+
+/// The placeholder that replaces each variable token in a template.
+pub const WILDCARD: &str = "<*>";
+
+const SEPARATOR: u8 = 1;
+const DIGIT: u8 = 2;
+const SLASH: u8 = 4;
+
+/// Character class of every byte value; multi-byte UTF-8 sequences are all zero (token bytes).
+static CLASS: [u8; 256] = build_class_table();
+
+const fn build_class_table() -> [u8; 256] {
+    let mut table = [0u8; 256];
+    let separators = b" \t\n\r\x0b\x0c,;=()[]{}<>\"'|";
+    let mut i = 0;
+    while i < separators.len() {
+        table[separators[i] as usize] = SEPARATOR;
+        i += 1;
+    }
+    let mut digit = b'0';
+    while digit <= b'9' {
+        table[digit as usize] = DIGIT;
+        digit += 1;
+    }
+    table[b'/' as usize] = SLASH;
+    table
+}
+
+/// Returns `true` if `c` separates tokens.
+///
+/// ```
+/// assert!(headroom_native::is_separator('|'));
+/// assert!(!headroom_native::is_separator('/'));
+/// assert!(!headroom_native::is_separator('\u{a0}')); // only ASCII whitespace separates
+/// ```
+#[must_use]
+pub fn is_separator(c: char) -> bool {
+    c.is_ascii() && CLASS[c as usize] == SEPARATOR
+}
+
+/// Returns `true` if `token` is variable: it contains an ASCII digit, or it starts with `/`
+/// and contains at least two `/`.
+///
+/// The token is not checked for separators; callers pass tokens as the masking functions cut
+/// them.
+///
+/// ```
+/// use headroom_native::is_variable;
+/// assert!(is_variable("blk_-1608999687919862906"));
+/// assert!(is_variable("/var/log"));
+/// assert!(!is_variable("/tmp"));
+/// assert!(!is_variable("usr/lib/x")); // a path must start with '/'
+/// ```
+#[must_use]
+pub fn is_variable(token: &str) -> bool {
+    let bytes = token.as_bytes();
+    let mut seen = 0u8;
+    let mut slashes = 0usize;
+    for &b in bytes {
+        let class = CLASS[usize::from(b)];
+        seen |= class;
+        slashes += usize::from(class == SLASH);
+    }
+    seen & DIGIT != 0 || (bytes.first() == Some(&b'/') && slashes >= 2)
+}
+
+/// Appends the template of `line` to `template` and reports each variable token to
+/// `on_value`, in order.
+///
+/// Every index used to slice `line` is either an end of the line or the position of an ASCII
+/// separator byte, which is always a character boundary, so the slicing cannot panic.
+#[inline]
+fn mask_into<'a>(line: &'a str, template: &mut String, mut on_value: impl FnMut(&'a str)) {
+    let bytes = line.as_bytes();
+    let len = bytes.len();
+    // Start of the part of `line` not yet copied into `template`.
+    let mut copied = 0;
+    let mut i = 0;
+    while i < len {
+        if CLASS[usize::from(bytes[i])] == SEPARATOR {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut seen = 0u8;
+        let mut slashes = 0usize;
+        while i < len {
+            let class = CLASS[usize::from(bytes[i])];
+            if class == SEPARATOR {
+                break;
+            }
+            seen |= class;
+            slashes += usize::from(class == SLASH);
+            i += 1;
+        }
+        if seen & DIGIT != 0 || (bytes[start] == b'/' && slashes >= 2) {
+            template.push_str(&line[copied..start]);
+            template.push_str(WILDCARD);
+            on_value(&line[start..i]);
+            copied = i;
+        }
+    }
+    template.push_str(&line[copied..]);
+}
+
+/// Masks one line: returns its template and the variable tokens it replaced, in order.
+///
+/// The values borrow from `line`.
+///
+/// ```
+/// let (template, values) = headroom_native::mask_line("uid=0 euid=0 tty=NODEVssh ruser=");
+/// assert_eq!(template, "uid=<*> euid=<*> tty=NODEVssh ruser=");
+/// assert_eq!(values, ["0", "0"]);
+/// ```
+#[must_use]
+pub fn mask_line(line: &str) -> (String, Vec<&str>) {
+    let mut template = String::with_capacity(line.len());
+    let mut values = Vec::new();
+    mask_into(line, &mut template, |value| values.push(value));
+    (template, values)
+}
+
+/// Masks many lines and returns only their templates, in input order.
+///
+/// ```
+/// let templates = headroom_native::mask_lines(&["Received block blk_42 of size 67108864"]);
+/// assert_eq!(templates, ["Received block <*> of size <*>"]);
+/// ```
+#[must_use]
+pub fn mask_lines<S: AsRef<str>>(lines: &[S]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|line| {
+            let line = line.as_ref();
+            let mut template = String::with_capacity(line.len());
+            mask_into(line, &mut template, |_| {});
+            template
+        })
+        .collect()
+}
+
+/// Groups lines by template.
+///
+/// Returns, for each line, the id of its template, and the distinct templates in id order.
+/// Ids are assigned `0, 1, 2, ...` in order of first appearance, so the result depends only
+/// on the input (never on hashing).
+///
+/// ```
+/// let (ids, templates) = headroom_native::group_templates(&["a 1", "b", "a 2"]);
+/// assert_eq!(ids, [0, 1, 0]);
+/// assert_eq!(templates, ["a <*>", "b"]);
+/// ```
+#[must_use]
+pub fn group_templates<S: AsRef<str>>(lines: &[S]) -> (Vec<usize>, Vec<String>) {
+    let mut ids = Vec::with_capacity(lines.len());
+    let mut templates: Vec<String> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    // One buffer for every line: only templates seen for the first time are allocated.
+    let mut buffer = String::new();
+    for line in lines {
+        buffer.clear();
+        mask_into(line.as_ref(), &mut buffer, |_| {});
+        let id = match index.get(buffer.as_str()) {
+            Some(&id) => id,
+            None => {
+                let id = templates.len();
+                templates.push(buffer.clone());
+                index.insert(buffer.clone(), id);
+                id
+            }
+        };
+        ids.push(id);
+    }
+    (ids, templates)
+}
+
+#[cfg(feature = "python")]
+mod py;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deliberately naive, char-based statement of the specification to check the
+    /// byte-based kernel against.
+    fn naive_mask_line(line: &str) -> (String, Vec<String>) {
+        let is_sep = |c: char| " \t\n\r\x0b\x0c,;=()[]{}<>\"'|".contains(c);
+        let mut template = String::new();
+        let mut values = Vec::new();
+        let mut token = String::new();
+        let mut flush = |token: &mut String, template: &mut String| {
+            if token.is_empty() {
+                return;
+            }
+            let variable = token.chars().any(|c| c.is_ascii_digit())
+                || (token.starts_with('/') && token.matches('/').count() >= 2);
+            if variable {
+                template.push_str("<*>");
+                values.push(std::mem::take(token));
+            } else {
+                template.push_str(token);
+                token.clear();
+            }
+        };
+        for c in line.chars() {
+            if is_sep(c) {
+                flush(&mut token, &mut template);
+                template.push(c);
+            } else {
+                token.push(c);
+            }
+        }
+        flush(&mut token, &mut template);
+        (template, values)
+    }
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, &str, &[&str])] = &[
+            ("", "", &[]),
+            ("plain words only", "plain words only", &[]),
+            ("abc123", "<*>", &["abc123"]),
+            ("user 42 logged in", "user <*> logged in", &["42"]),
+            ("a=1,b=2;c=(3)", "a=<*>,b=<*>;c=(<*>)", &["1", "2", "3"]),
+            (
+                "[x1]{y2}<z3>|w4|",
+                "[<*>]{<*>}<<*>>|<*>|",
+                &["x1", "y2", "z3", "w4"],
+            ),
+            ("\"q1\" 'q2'", "\"<*>\" '<*>'", &["q1", "q2"]),
+            ("/usr/lib/x", "<*>", &["/usr/lib/x"]),
+            ("/tmp", "/tmp", &[]),
+            ("//", "<*>", &["//"]),
+            ("/a/", "<*>", &["/a/"]),
+            ("usr/lib/x", "usr/lib/x", &[]),
+            ("http://x.org/a", "http://x.org/a", &[]),
+            ("/", "/", &[]),
+            (
+                "\t1\r\n2\x0b3\x0c",
+                "\t<*>\r\n<*>\x0b<*>\x0c",
+                &["1", "2", "3"],
+            ),
+            ("à1 é ü/ß/", "<*> é ü/ß/", &["à1"]),
+            ("😀9 😀", "<*> 😀", &["😀9"]),
+            // Non-ASCII digits and whitespace are token characters, not digits or separators.
+            ("٣ ５ a\u{a0}b", "٣ ５ a\u{a0}b", &[]),
+            ("x\u{a0}1", "<*>", &["x\u{a0}1"]),
+            ("<*> <*>", "<*> <*>", &[]),
+            (" ,;=()[]{}<>\"'| ", " ,;=()[]{}<>\"'| ", &[]),
+            (
+                "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for \
+                 block blk_38865049064139660 terminating",
+                "<*> <*> <*> INFO dfs.DataNode$PacketResponder: PacketResponder <*> for block \
+                 <*> terminating",
+                &["081109", "203615", "148", "1", "blk_38865049064139660"],
+            ),
+        ];
+        for &(line, template, values) in cases {
+            let (got_template, got_values) = mask_line(line);
+            assert_eq!(got_template, template, "template of {line:?}");
+            assert_eq!(got_values, values, "values of {line:?}");
+        }
+    }
+
+    #[test]
+    fn exhaustive_small_strings_match_naive_spec() {
+        let alphabet = ['a', '7', '/', ' ', ',', '<', 'é', '😀', '\u{a0}'];
+        let mut lines = vec![String::new()];
+        let mut frontier = vec![String::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for prefix in &frontier {
+                for &c in &alphabet {
+                    let mut s = prefix.clone();
+                    s.push(c);
+                    next.push(s);
+                }
+            }
+            lines.extend(next.iter().cloned());
+            frontier = next;
+        }
+        for line in &lines {
+            let (template, values) = mask_line(line);
+            let (want_template, want_values) = naive_mask_line(line);
+            assert_eq!(template, want_template, "template of {line:?}");
+            assert_eq!(values, want_values, "values of {line:?}");
+        }
+        assert_eq!(
+            mask_lines(&lines),
+            lines
+                .iter()
+                .map(|l| naive_mask_line(l).0)
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn masking_is_idempotent() {
+        for line in ["a1 /x/y z", "<*>", "(7)", "k=v=3", "/a/b/c/"] {
+            let (once, _) = mask_line(line);
+            let (twice, values) = mask_line(&once);
+            assert_eq!(once, twice);
+            assert!(values.is_empty());
+        }
+    }
+
+    #[test]
+    fn values_fill_the_wildcards_back_in() {
+        let line = "2024-01-01 12:00:00 GET /api/v1/users?id=7 -> 200 (3ms)";
+        let (template, values) = mask_line(line);
+        let mut rebuilt = String::new();
+        let mut parts = template.split(WILDCARD);
+        rebuilt.push_str(parts.next().unwrap_or_default());
+        for (part, value) in parts.zip(&values) {
+            rebuilt.push_str(value);
+            rebuilt.push_str(part);
+        }
+        assert_eq!(rebuilt, line);
+    }
+
+    #[test]
+    fn is_separator_and_is_variable() {
+        for c in " \t\n\r\x0b\x0c,;=()[]{}<>\"'|".chars() {
+            assert!(is_separator(c), "{c:?}");
+        }
+        for c in ['a', '0', '/', '*', '\u{a0}', '\u{2028}', 'é', '\0'] {
+            assert!(!is_separator(c), "{c:?}");
+        }
+        assert!(is_variable("x0"));
+        assert!(is_variable("/a/b"));
+        assert!(!is_variable("/ab"));
+        assert!(!is_variable(""));
+        assert!(!is_variable("a/b/c"));
+    }
+
+    #[test]
+    fn mask_lines_matches_mask_line() {
+        let lines = ["a 1", "", "b /c/d", "e"];
+        let templates = mask_lines(&lines);
+        let want: Vec<String> = lines.iter().map(|l| mask_line(l).0).collect();
+        assert_eq!(templates, want);
+        let owned: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+        assert_eq!(mask_lines(&owned), want);
+        assert!(mask_lines::<&str>(&[]).is_empty());
+    }
+
+    #[test]
+    fn group_templates_assigns_ids_in_order_of_first_appearance() {
+        let lines = ["z 1", "a", "z 2", "", "a", "z /p/q", ""];
+        let (ids, templates) = group_templates(&lines);
+        assert_eq!(ids, [0, 1, 0, 2, 1, 0, 2]);
+        assert_eq!(templates, ["z <*>", "a", ""]);
+        let (ids, templates) = group_templates::<&str>(&[]);
+        assert!(ids.is_empty() && templates.is_empty());
+    }
+
+    #[test]
+    fn one_megabyte_line() {
+        let token = "x".repeat(1 << 20);
+        let (template, values) = mask_line(&token);
+        assert_eq!(template, token);
+        assert!(values.is_empty());
+
+        let line = "ab1 ".repeat(1 << 18);
+        let (template, values) = mask_line(&line);
+        assert_eq!(template, "<*> ".repeat(1 << 18));
+        assert_eq!(values.len(), 1 << 18);
+    }
+}
