@@ -13,10 +13,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 BENCH_DATA = Path(os.environ.get("HEADROOM_BENCH_DATA", REPO_ROOT.parent / "shared" / "bench-data"))
 
 # HEADROOM_HYPOTHESIS_PROFILE=thorough for more examples locally; CI uses the default.
-settings.register_profile("default", max_examples=60, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
-settings.register_profile("thorough", max_examples=1000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+settings.register_profile(
+    "default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "thorough", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile(os.environ.get("HEADROOM_HYPOTHESIS_PROFILE", "default"))
 
 

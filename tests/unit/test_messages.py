@@ -30,10 +30,13 @@ def openai_conversation(tool_output: str) -> list[dict[str, Any]]:
             "role": "assistant",
             "content": None,
             "tool_calls": [
-                {"id": "call_1", "type": "function",
-                 "function": {"name": "list_items", "arguments": '{"path": "items.json"}'}}
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "list_items", "arguments": '{"path": "items.json"}'},
+                }
             ],
-        },  # fmt: skip
+        },
         {"role": "tool", "tool_call_id": "call_1", "content": tool_output},
         {
             "role": "user",
@@ -59,12 +62,17 @@ def anthropic_conversation(tool_output: str) -> list[dict[str, Any]]:
         {
             "role": "user",
             "content": [
-                {"type": "tool_result", "tool_use_id": "toolu_1",
-                 "content": [{"type": "text", "text": tool_output}]},
-                {"type": "image", "source": {"type": "base64", "media_type": "image/png",
-                                             "data": "iVBORw0KGgo="}},
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "toolu_1",
+                    "content": [{"type": "text", "text": tool_output}],
+                },
+                {
+                    "type": "image",
+                    "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="},
+                },
             ],
-        },  # fmt: skip
+        },
         {"role": "assistant", "content": [{"type": "text", "text": "Done."}]},
     ]
 
@@ -164,9 +172,7 @@ def test_user_turns_compressed_when_asked_but_recent_turns_stay() -> None:
 def test_tool_results_are_compressed_even_when_recent_unless_disabled() -> None:
     messages = openai_conversation(BIG_JSON)[:4]
     assert _hr(protect_recent=100).compress(messages).messages[3]["content"] != BIG_JSON
-    assert (
-        _hr(compress_tool_results=False).compress(messages).messages[3]["content"] == BIG_JSON
-    )
+    assert _hr(compress_tool_results=False).compress(messages).messages[3]["content"] == BIG_JSON
 
 
 def test_tool_name_and_path_hints_reach_the_router() -> None:
@@ -189,13 +195,17 @@ def test_tool_name_and_path_hints_reach_the_router() -> None:
         ([{"role": "user", "content": None}], "messages[0].content"),
         ([{"role": "user", "content": ["text"]}], "messages[0].content[0]"),
         ([{"role": "user", "content": [{"text": "no type"}]}], "messages[0].content[0].type"),
-        ([{"role": "user", "content": [{"type": "text", "text": 1}]}],
-         "messages[0].content[0].text"),
-        ([{"role": "user", "content": [{"type": "tool_result", "content": 5}]}],
-         "messages[0].content[0].content"),
+        (
+            [{"role": "user", "content": [{"type": "text", "text": 1}]}],
+            "messages[0].content[0].text",
+        ),
+        (
+            [{"role": "user", "content": [{"type": "tool_result", "content": 5}]}],
+            "messages[0].content[0].content",
+        ),
         ([{"role": "assistant", "content": None, "tool_calls": "x"}], "messages[0].tool_calls"),
     ],
-)  # fmt: skip
+)
 def test_bad_shapes_raise_an_error_naming_index_and_field(messages: Any, where: str) -> None:
     with pytest.raises(InvalidMessageError) as caught:
         _hr().compress(messages)

@@ -50,8 +50,10 @@ def test_real_pytest_output_is_test_output(tmp_path: Path) -> None:
     )
     out = subprocess.run(
         [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", str(tmp_path)],
-        capture_output=True, text=True, cwd=tmp_path,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    ).stdout
     assert "1 failed, 1 passed" in out
     assert detect(out).kind == "test-output"
 
@@ -63,8 +65,10 @@ def test_real_unittest_output_is_test_output(tmp_path: Path) -> None:
     )
     out = subprocess.run(
         [sys.executable, "-m", "unittest", "-v", "test_u"],
-        capture_output=True, text=True, cwd=tmp_path,
-    ).stderr  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    ).stderr
     assert "FAILED (failures=1)" in out
     assert detect(out).kind == "test-output"
 
@@ -106,10 +110,18 @@ def test_c_header_is_c_code() -> None:
 
 @pytest.mark.parametrize(
     ("path", "language"),
-    [("x.py", "python"), ("x.ts", "typescript"), ("x.tsx", "tsx"), ("x.go", "go"),
-     ("x.rs", "rust"), ("x.java", "java"), ("x.c", "c"), ("x.hpp", "cpp"),
-     ("src/app.js", "javascript")],
-)  # fmt: skip
+    [
+        ("x.py", "python"),
+        ("x.ts", "typescript"),
+        ("x.tsx", "tsx"),
+        ("x.go", "go"),
+        ("x.rs", "rust"),
+        ("x.java", "java"),
+        ("x.c", "c"),
+        ("x.hpp", "cpp"),
+        ("src/app.js", "javascript"),
+    ],
+)
 def test_file_extension_hint_names_the_language(path: str, language: str) -> None:
     route = detect("some content that is long enough to look at\n" * 3, Hints(path=path))
     assert (route.kind, route.language) == ("code", language)

@@ -112,7 +112,10 @@ def test_tiktoken_get_encoding_works_offline_after_loading() -> None:
 
     with tempfile.TemporaryDirectory() as empty_cache:
         out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
             env={"TIKTOKEN_CACHE_DIR": empty_cache, "PATH": "/usr/bin:/bin"},
-        )  # fmt: skip
+        )
     assert out.stdout.strip() == "[24912, 2375]"
