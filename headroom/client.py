@@ -36,11 +36,14 @@ class Headroom:
         model: the model whose tokenizer counts tokens, unless a call names another.
         registry: the compressors to use; defaults to every built-in one.
 
+    >>> import json
     >>> hr = Headroom(store="memory")
-    >>> result = hr.compress([{"role": "tool", "tool_call_id": "1",
-    ...                        "content": '{\\n  "ok": true\\n}'}])
-    >>> result.messages[0]["content"]
-    '{"ok":true}'
+    >>> rows = json.dumps([{"id": i, "ok": True} for i in range(50)], indent=2)
+    >>> result = hr.compress([{"role": "tool", "tool_call_id": "1", "content": rows}])
+    >>> result.messages[0]["content"][:30]
+    '[{"id":0,"ok":true},{"id":1,"o'
+    >>> result.tokens_after < result.tokens_before
+    True
     """
 
     def __init__(
