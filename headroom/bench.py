@@ -12,12 +12,22 @@ import json
 import sys
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from headroom import Headroom
 
 __all__ = ["main"]
+
+
+@dataclass
+class _Totals:
+    files: int = 0
+    before: int = 0
+    after: int = 0
+    seconds: float = 0.0
+    size: int = 0
 
 
 def _messages(payload: Any) -> list[Any] | None:
@@ -48,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     hr = Headroom(store="memory")
     hr.compress_text("warm up the tokenizer")
-    totals: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0, 0.0, 0])
+    totals: dict[str, _Totals] = defaultdict(_Totals)
     print(f"{'file':52} {'kind':11} {'before':>9} {'after':>9} {'saved':>6} {'MB/s':>7}")
     for path in sorted(p for p in args.data.rglob("*") if p.is_file()):
         if path.name.endswith((".md", ".csv", ".meta.json")) or path.name == "LICENSE":
@@ -65,22 +75,22 @@ def main(argv: list[str] | None = None) -> int:
             kind = result.kind
         size = len(text.encode("utf-8", "surrogateescape"))
         row = totals[kind]
-        row[0] += 1
-        row[1] += result.tokens_before
-        row[2] += result.tokens_after
-        row[3] += seconds
-        row[4] += size
+        row.files += 1
+        row.before += result.tokens_before
+        row.after += result.tokens_after
+        row.seconds += seconds
+        row.size += size
         name = str(path.relative_to(args.data))
         print(
             f"{name[:52]:52} {kind:11} {result.tokens_before:9,} {result.tokens_after:9,} "
             f"{result.compression_ratio:6.1%} {size / seconds / 1e6:7.1f}"
         )
     print(f"\n{'kind':11} {'files':>5} {'before':>10} {'after':>10} {'saved':>6} {'MB/s':>7}")
-    for kind, (files, before, after, seconds, size) in sorted(totals.items()):
-        saved = (before - after) / before if before else 0.0
+    for kind, t in sorted(totals.items()):
+        saved = (t.before - t.after) / t.before if t.before else 0.0
         print(
-            f"{kind:11} {int(files):5} {int(before):10,} {int(after):10,} {saved:6.1%} "
-            f"{size / seconds / 1e6:7.1f}"
+            f"{kind:11} {t.files:5} {t.before:10,} {t.after:10,} {saved:6.1%} "
+            f"{t.size / t.seconds / 1e6:7.1f}"
         )
     return 0
 
