@@ -159,7 +159,7 @@ def _show_round_trip(client: Headroom, rows: list[tuple[str, TextResult, float]]
     if not lossy:
         return
     name, result = max(lossy, key=lambda item: item[1].tokens_saved)
-    lines = result.text.split("\n")
+    lines = result.text.rstrip("\n").split("\n")
     print(f"\n=== compressed output of {name} ({len(lines)} lines, first 12 and the marker) ===")
     print("\n".join(lines[:12]))
     print("...")
