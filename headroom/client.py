@@ -238,9 +238,13 @@ def compress_text(
     query: str | None = None,
     model: str = "gpt-4o",
     config: CompressConfig | None = None,
+    tool_name: str | None = None,
+    path: str | None = None,
 ) -> TextResult:
     """Compress one string (what adapters call). See :meth:`Headroom.compress_text`."""
-    return _client(config).compress_text(text, kind=kind, query=query, model=model)
+    return _client(config).compress_text(
+        text, kind=kind, query=query, model=model, tool_name=tool_name, path=path
+    )
 
 
 def retrieve(handle: str, *, query: str | None = None) -> str:

@@ -283,3 +283,10 @@ def test_pathological_inputs_pass_through(hr: Headroom) -> None:
         assert result.tokens_after <= result.tokens_before
         if result.kind in ("opaque", "text"):
             assert result.text == text
+
+
+def test_module_level_compress_text_takes_detection_hints() -> None:
+    source = "x = 1\n" * 300
+    assert compress_text(source).kind != "code"
+    result = compress_text(source, path="settings.py", tool_name="read_file")
+    assert (result.kind, result.language) == ("code", "python")
