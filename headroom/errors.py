@@ -7,9 +7,8 @@ also derive from the built-in exception users already catch::
     ├── InvalidMessageError      (ValueError)  a message list of the wrong shape
     ├── InvalidArgumentError     (ValueError)  a bad option or argument value
     ├── UnknownKindError         (ValueError)  a content kind no compressor knows
-    ├── StoreError               (RuntimeError) the CCR store failed
-    │   └── HandleNotFoundError  (KeyError)    no original stored under a handle
-    └── NativeUnavailableError   (ImportError) the Rust extension is not built
+    └── StoreError               (RuntimeError) the CCR store failed
+        └── HandleNotFoundError  (KeyError)    no original stored under a handle
 
 Errors about input name where the problem is, e.g.
 ``messages[3].content[1].text: expected str, got int``.
@@ -22,7 +21,6 @@ __all__ = [
     "HeadroomError",
     "InvalidArgumentError",
     "InvalidMessageError",
-    "NativeUnavailableError",
     "StoreError",
     "UnknownKindError",
 ]
@@ -69,7 +67,3 @@ class HandleNotFoundError(StoreError, KeyError):
             f"no original stored under {self.handle!r} "
             "(it was never stored here, or it expired or was evicted)"
         )
-
-
-class NativeUnavailableError(HeadroomError, ImportError):
-    """The compiled extension ``headroom._native`` is missing."""

@@ -20,7 +20,6 @@ __all__ = [
     "HANDLE_RE",
     "MARKER_RE",
     "Marker",
-    "find_handles",
     "find_markers",
     "format_marker",
     "handle_for",
@@ -85,8 +84,3 @@ def find_markers(text: str) -> list[Marker]:
         Marker(int(m["count"]), m["unit"], m["summary"], m["handle"])
         for m in MARKER_RE.finditer(text)
     ]
-
-
-def find_handles(text: str) -> list[str]:
-    """Every distinct handle mentioned in ``text``, in order of first mention."""
-    return list(dict.fromkeys(HANDLE_RE.findall(text)))

@@ -37,9 +37,6 @@ class Registry:
         """The compressors for ``kind``, in the order they run."""
         return tuple(self._chains.get(kind, ()))
 
-    def kinds(self) -> list[str]:
-        return sorted(self._chains)
-
 
 def default_registry() -> Registry:
     """A registry with every built-in compressor."""

@@ -1,12 +1,11 @@
 """Provider message shapes in and out (OpenAI chat, Anthropic blocks, plain dicts)."""
 
-from headroom.messages.counting import count_messages, count_overhead
+from headroom.messages.counting import count_overhead
 from headroom.messages.rewrite import replace_texts
 from headroom.messages.slots import Slot, find_slots, last_user_text, validate_messages
 
 __all__ = [
     "Slot",
-    "count_messages",
     "count_overhead",
     "find_slots",
     "last_user_text",

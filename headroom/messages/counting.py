@@ -13,7 +13,7 @@ from typing import Any
 
 from headroom.tokens import REPLY_PRIMING, TOKENS_PER_MESSAGE, TOKENS_PER_NAME, TokenCounter
 
-__all__ = ["count_messages", "count_overhead"]
+__all__ = ["count_overhead"]
 
 
 def count_overhead(messages: Sequence[Mapping[str, Any]], count: TokenCounter) -> int:
@@ -35,10 +35,3 @@ def count_overhead(messages: Sequence[Mapping[str, Any]], count: TokenCounter) -
                     total += count(str(block.get("name", "")))
                     total += count(json.dumps(block.get("input", {}), sort_keys=True))
     return total
-
-
-def count_messages(
-    messages: Sequence[Mapping[str, Any]], slot_texts: Sequence[str], count: TokenCounter
-) -> int:
-    """Tokens of ``messages`` given the texts of its slots."""
-    return count_overhead(messages, count) + sum(count(text) for text in slot_texts)
