@@ -23,7 +23,9 @@ __all__ = [
     "find_markers",
     "format_marker",
     "handle_for",
+    "handle_from_sha256",
     "is_handle",
+    "original_bytes",
 ]
 
 HANDLE_PREFIX = "headroom:"
@@ -35,14 +37,23 @@ MARKER_RE = re.compile(
 )
 
 
+def original_bytes(original: str | bytes) -> bytes:
+    """The bytes an original is hashed and stored as (``str`` as UTF-8, lone surrogates kept)."""
+    return original.encode("utf-8", "surrogatepass") if isinstance(original, str) else original
+
+
+def handle_from_sha256(hexdigest: str) -> str:
+    """The handle of an original whose full SHA-256 hex digest is ``hexdigest``."""
+    return HANDLE_PREFIX + hexdigest[:_HEX_DIGITS]
+
+
 def handle_for(original: str | bytes) -> str:
     """Return the handle of an original.
 
     >>> handle_for("hello")
     'headroom:2cf24dba5fb0'
     """
-    data = original.encode("utf-8", "surrogatepass") if isinstance(original, str) else original
-    return HANDLE_PREFIX + hashlib.sha256(data).hexdigest()[:_HEX_DIGITS]
+    return handle_from_sha256(hashlib.sha256(original_bytes(original)).hexdigest())
 
 
 def is_handle(value: object) -> bool:

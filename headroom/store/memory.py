@@ -6,58 +6,23 @@ test written against one backend means the same against the other.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from headroom.errors import HandleNotFoundError, InvalidArgumentError, StoreError
-from headroom.handles import HANDLE_PREFIX, handle_for
+from headroom.errors import HandleNotFoundError
+from headroom.store._common import (
+    check_bounds,
+    check_usage,
+    collision,
+    encode_original,
+    is_expired,
+)
 from headroom.store.base import StoredOriginal, StoreStats, UsageTotals
 
 __all__ = ["MemoryStore"]
-
-# Derived rather than hard-coded so the store can never disagree with handle_for().
-_HANDLE_HEX = len(handle_for(b"")) - len(HANDLE_PREFIX)
-
-
-def _encode_original(original: str | bytes) -> tuple[bytes, str, str]:
-    """Return ``(data, full sha256 hex, handle)``, hashing the bytes only once."""
-    if isinstance(original, str):
-        data = original.encode("utf-8", "surrogatepass")
-    elif isinstance(original, bytes):
-        data = original
-    else:
-        raise InvalidArgumentError(
-            f"original: expected str or bytes, got {type(original).__name__}"
-        )
-    digest = hashlib.sha256(data).hexdigest()
-    return data, digest, HANDLE_PREFIX + digest[:_HANDLE_HEX]
-
-
-def _check_bounds(ttl_seconds: float | None, max_bytes: int | None) -> None:
-    if ttl_seconds is not None and not ttl_seconds > 0:
-        raise InvalidArgumentError(f"ttl_seconds: expected > 0 or None, got {ttl_seconds!r}")
-    if max_bytes is not None and max_bytes < 0:
-        raise InvalidArgumentError(f"max_bytes: expected >= 0 or None, got {max_bytes!r}")
-
-
-def _check_usage(kind: str, tokens_before: int, tokens_after: int) -> None:
-    if not isinstance(kind, str):
-        raise InvalidArgumentError(f"kind: expected str, got {type(kind).__name__}")
-    for name, value in (("tokens_before", tokens_before), ("tokens_after", tokens_after)):
-        if not isinstance(value, int) or value < 0:
-            raise InvalidArgumentError(f"{name}: expected an int >= 0, got {value!r}")
-
-
-def _collision(handle: str, stored_sha: str, new_sha: str, where: str) -> StoreError:
-    return StoreError(
-        f"{where}: handle {handle} already names an original with sha256 {stored_sha}; "
-        f"refusing to reuse it for a different original with sha256 {new_sha} "
-        "(truncated-hash collision)"
-    )
 
 
 @dataclass(slots=True)
@@ -96,7 +61,7 @@ class MemoryStore:
         max_bytes: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        _check_bounds(ttl_seconds, max_bytes)
+        check_bounds(ttl_seconds, max_bytes)
         self._ttl = ttl_seconds
         self._max_bytes = max_bytes
         self._clock = clock
@@ -123,13 +88,13 @@ class MemoryStore:
         Raises:
             StoreError: the handle already names a different original (hash collision).
         """
-        data, sha, handle = _encode_original(original)
+        data, sha, handle = encode_original(original)
         with self._lock:
             now = self._clock()
             self._expire(now)
             entry = self._entries.get(handle)
             if entry is not None and entry.sha256 != sha:
-                raise _collision(handle, entry.sha256, sha, "memory store")
+                raise collision(handle, entry.sha256, sha, "memory store")
             if entry is None:
                 self._entries[handle] = _Entry(data, sha, kind, now)
                 self._bytes += len(data)
@@ -170,7 +135,7 @@ class MemoryStore:
 
     def record_usage(self, kind: str, tokens_before: int, tokens_after: int) -> None:
         """Add one compression call's token counts to the totals for ``kind``."""
-        _check_usage(kind, tokens_before, tokens_after)
+        check_usage(kind, tokens_before, tokens_after)
         with self._lock:
             old = self._usage.get(kind, UsageTotals(0, 0, 0))
             self._usage[kind] = UsageTotals(
@@ -187,8 +152,7 @@ class MemoryStore:
         """Does nothing: memory is released with the object. Present for the protocol."""
 
     def _is_expired(self, entry: _Entry, now: float) -> bool:
-        # Written as in SQLiteStore's SQL so both backends round the boundary the same way.
-        return self._ttl is not None and entry.created_at < now - self._ttl
+        return is_expired(entry.created_at, now, self._ttl)
 
     def _remove(self, handle: str) -> None:
         entry = self._entries.pop(handle)

@@ -24,14 +24,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from headroom.errors import HandleNotFoundError, StoreError
-from headroom.store.base import StoredOriginal, StoreStats, UsageTotals
-from headroom.store.memory import (
-    _HANDLE_HEX,
-    _check_bounds,
-    _check_usage,
-    _collision,
-    _encode_original,
+from headroom.handles import handle_from_sha256
+from headroom.store._common import (
+    check_bounds,
+    check_usage,
+    collision,
+    encode_original,
+    is_expired,
 )
+from headroom.store.base import StoredOriginal, StoreStats, UsageTotals
 
 __all__ = ["SQLiteStore"]
 
@@ -61,10 +62,11 @@ _SCHEMA = (
 
 
 @contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    # IMMEDIATE takes the write lock up front: a deferred transaction that later upgrades
-    # can fail with SQLITE_BUSY at once, without the busy timeout ever being applied.
-    conn.execute("BEGIN IMMEDIATE")
+def _transaction(conn: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> Iterator[None]:
+    # IMMEDIATE (the default, for writes) takes the write lock up front: a deferred
+    # transaction that later upgrades can fail with SQLITE_BUSY at once, without the busy
+    # timeout ever being applied. Reads pass a plain "BEGIN" for a consistent snapshot.
+    conn.execute(begin)
     try:
         yield
     except BaseException:
@@ -107,7 +109,7 @@ class SQLiteStore:
         max_bytes: int | None = 512 * 1024 * 1024,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        _check_bounds(ttl_seconds, max_bytes)
+        check_bounds(ttl_seconds, max_bytes)
         self._path = Path(os.fspath(path)).expanduser()
         self._ttl = ttl_seconds
         self._max_bytes = max_bytes
@@ -143,7 +145,7 @@ class SQLiteStore:
             StoreError: the handle already names a different original (hash collision),
                 or SQLite failed.
         """
-        data, sha, handle = _encode_original(original)
+        data, sha, handle = encode_original(original)
         with self._session() as conn:
             now = self._clock()
             with _transaction(conn):
@@ -158,7 +160,7 @@ class SQLiteStore:
                         (handle, sha, kind, now, now, len(data), data),
                     )
                 elif row[0] != sha:
-                    raise _collision(handle, row[0], sha, f"SQLite store at {self._path}")
+                    raise collision(handle, row[0], sha, f"SQLite store at {self._path}")
                 else:
                     # The TTL restarts on every put, so a handle a compressor has just
                     # returned stays retrievable for a full TTL.
@@ -194,7 +196,7 @@ class SQLiteStore:
                 )
                 raise HandleNotFoundError(handle)
             data = bytes(data) if data is not None else b""
-            if hashlib.sha256(data).hexdigest() != sha or not handle.endswith(sha[:_HANDLE_HEX]):
+            if hashlib.sha256(data).hexdigest() != sha or handle != handle_from_sha256(sha):
                 raise StoreError(
                     f"SQLite store at {self._path}: the original stored under {handle} "
                     f"does not match its sha256 {sha} (the file is corrupt or was edited)"
@@ -213,7 +215,7 @@ class SQLiteStore:
 
     def record_usage(self, kind: str, tokens_before: int, tokens_after: int) -> None:
         """Add one compression call's token counts to the totals for ``kind``."""
-        _check_usage(kind, tokens_before, tokens_after)
+        check_usage(kind, tokens_before, tokens_after)
         with self._session() as conn:
             conn.execute(
                 "INSERT INTO usage (kind, calls, tokens_before, tokens_after)"
@@ -227,25 +229,18 @@ class SQLiteStore:
     def stats(self) -> StoreStats:
         """What the file holds now (expired originals are not counted)."""
         cutoff = -math.inf if self._ttl is None else self._clock() - self._ttl
-        with self._session() as conn:
-            # One read transaction, so the counts and the usage come from one snapshot.
-            conn.execute("BEGIN")
-            try:
-                items, total = conn.execute(
-                    "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM originals WHERE created_at >= ?",
-                    (cutoff,),
-                ).fetchone()
-                usage = {
-                    kind: UsageTotals(calls, before, after)
-                    for kind, calls, before, after in conn.execute(
-                        "SELECT kind, calls, tokens_before, tokens_after FROM usage ORDER BY kind"
-                    )
-                }
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        # One read transaction, so the counts and the usage come from one snapshot.
+        with self._session() as conn, _transaction(conn, "BEGIN"):
+            items, total = conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM originals WHERE created_at >= ?",
+                (cutoff,),
+            ).fetchone()
+            usage = {
+                kind: UsageTotals(calls, before, after)
+                for kind, calls, before, after in conn.execute(
+                    "SELECT kind, calls, tokens_before, tokens_after FROM usage ORDER BY kind"
+                )
+            }
         return StoreStats("sqlite", str(self._path), items, total, usage)
 
     def close(self) -> None:
@@ -325,7 +320,7 @@ class SQLiteStore:
                     conn.execute(statement)
 
     def _is_expired(self, created_at: float, now: float) -> bool:
-        return self._ttl is not None and created_at < now - self._ttl
+        return is_expired(created_at, now, self._ttl)
 
     def _expire(self, conn: sqlite3.Connection, now: float) -> None:
         if self._ttl is not None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+import headroom.store._common
 import headroom.store.memory
 import headroom.store.sqlite
 from headroom.errors import HandleNotFoundError, InvalidArgumentError, StoreError
@@ -395,14 +396,14 @@ def test_backends_satisfy_the_protocol(store: Store) -> None:
 def test_truncated_hash_collision_is_refused(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """Force two originals onto one handle: the second put must fail, the first survive."""
     handle = store.put("first", kind="text")
-    real = headroom.store.memory._encode_original
+    real = headroom.store._common.encode_original
 
     def colliding(original: str | bytes) -> tuple[bytes, str, str]:
         data, sha, _ = real(original)
         return data, sha, handle
 
     for module in (headroom.store.memory, headroom.store.sqlite):
-        monkeypatch.setattr(module, "_encode_original", colliding)
+        monkeypatch.setattr(module, "encode_original", colliding)
 
     with pytest.raises(StoreError) as excinfo:
         store.put("second", kind="text")

@@ -1,0 +1,49 @@
+"""What both store backends share: hashing an original, argument checks, expiry, errors."""
+
+from __future__ import annotations
+
+import hashlib
+
+from headroom.errors import InvalidArgumentError, StoreError
+from headroom.handles import handle_from_sha256, original_bytes
+
+__all__ = ["check_bounds", "check_usage", "collision", "encode_original", "is_expired"]
+
+
+def encode_original(original: str | bytes) -> tuple[bytes, str, str]:
+    """Return ``(data, full sha256 hex, handle)``, hashing the bytes only once."""
+    if not isinstance(original, str | bytes):
+        raise InvalidArgumentError(
+            f"original: expected str or bytes, got {type(original).__name__}"
+        )
+    data = original_bytes(original)
+    digest = hashlib.sha256(data).hexdigest()
+    return data, digest, handle_from_sha256(digest)
+
+
+def check_bounds(ttl_seconds: float | None, max_bytes: int | None) -> None:
+    if ttl_seconds is not None and not ttl_seconds > 0:
+        raise InvalidArgumentError(f"ttl_seconds: expected > 0 or None, got {ttl_seconds!r}")
+    if max_bytes is not None and max_bytes < 0:
+        raise InvalidArgumentError(f"max_bytes: expected >= 0 or None, got {max_bytes!r}")
+
+
+def check_usage(kind: str, tokens_before: int, tokens_after: int) -> None:
+    if not isinstance(kind, str):
+        raise InvalidArgumentError(f"kind: expected str, got {type(kind).__name__}")
+    for name, value in (("tokens_before", tokens_before), ("tokens_after", tokens_after)):
+        if not isinstance(value, int) or value < 0:
+            raise InvalidArgumentError(f"{name}: expected an int >= 0, got {value!r}")
+
+
+def is_expired(created_at: float, now: float, ttl_seconds: float | None) -> bool:
+    # The same comparison as SQLiteStore's SQL, so both backends round the boundary alike.
+    return ttl_seconds is not None and created_at < now - ttl_seconds
+
+
+def collision(handle: str, stored_sha: str, new_sha: str, where: str) -> StoreError:
+    return StoreError(
+        f"{where}: handle {handle} already names an original with sha256 {stored_sha}; "
+        f"refusing to reuse it for a different original with sha256 {new_sha} "
+        "(truncated-hash collision)"
+    )
