@@ -130,10 +130,15 @@ def detect(text: str, hints: Hints | None = None) -> Route:
     return Route("text", reason="prose or unrecognised text")
 
 
+# C0 control characters other than \t \n \v \f \r and ESC (colour codes in terminal output).
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+
+
 def _looks_binary(sample: str) -> bool:
     if "\x00" in sample:
         return True
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v\x1b")
+    # A regex, not a per-character loop: detect() runs on every piece of content.
+    controls = len(_CONTROL_RE.findall(sample))
     replacement = sample.count("\ufffd")
     return (controls + replacement) > 0.05 * len(sample)
 
