@@ -155,3 +155,6 @@ def test_invalid_and_deeply_nested_json_are_not_json() -> None:
 def test_detection_looks_at_a_bounded_sample() -> None:
     huge = "2024-01-01 00:00:00 INFO worker started job 1\n" * 200_000  # 9 MB
     assert detect(huge).kind == "log"
+    # Binary past the sample is not seen: a whole-text scan would call this opaque.
+    assert detect(huge + "\x00\x01" * 50_000).kind == "log"
+    assert detect("\x00\x01" * 50_000 + huge).kind == "opaque"
