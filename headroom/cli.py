@@ -86,10 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write("\n")
             return 0
         return _stats(args)
-    except HeadroomError as error:
-        print(f"headroom: error: {error}", file=sys.stderr)
-        return 1
-    except OSError as error:
+    except (HeadroomError, OSError) as error:
         print(f"headroom: error: {error}", file=sys.stderr)
         return 1
 

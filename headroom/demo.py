@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import http.server
 import inspect
 import json
@@ -78,7 +79,7 @@ def _access_log() -> str:
     with tempfile.TemporaryDirectory() as root:
         for i in range(20):
             Path(root, f"page{i}.html").write_text(f"<p>page {i}</p>")
-        handler = lambda *a, **k: Handler(*a, directory=root, **k)  # noqa: E731
+        handler = functools.partial(Handler, directory=root)
         with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
             thread = threading.Thread(target=server.serve_forever, daemon=True)
             thread.start()

@@ -52,16 +52,15 @@ def compress_piece(
     """Compress ``text``; never raises for content, only for a bad ``kind``."""
     route = _route(text, kind, hints)
     before = count(text)
-    unchanged = Piece(text, route, before, before)
+    piece = Piece(text, route, before, before)
     if (
         before < config.min_tokens
         or len(text) > config.max_input_chars
         or not config.kind_enabled(route.kind)
         or MARKER_RE.search(text)  # already compressed: compressing again changes nothing
     ):
-        return unchanged
+        return piece
     ctx = Context(route.kind, route.language, query, config, store, count)
-    piece = Piece(text, route, before, before)
     for compressor in registry.chain(route.kind):
         try:
             out = compressor.compress(piece.text, ctx)
@@ -79,12 +78,12 @@ def compress_piece(
         piece.lossless = piece.lossless and out.lossless
         piece.transforms.append(out.transform)
         piece.handles.extend(h for h in out.handles if h not in piece.handles)
-    if piece.text == text:
-        return Piece(text, route, before, before, warnings=piece.warnings)
-    piece.tokens_after = count(piece.text)
-    if piece.tokens_after >= before:
-        return Piece(text, route, before, before, warnings=piece.warnings)
-    return piece
+    if piece.text != text:
+        piece.tokens_after = count(piece.text)
+        if piece.tokens_after < before:
+            return piece
+    # Nothing changed, or the result was not smaller: the input, keeping any warnings.
+    return Piece(text, route, before, before, warnings=piece.warnings)
 
 
 def _route(text: str, kind: str, hints: Hints | None) -> Route:

@@ -37,9 +37,7 @@ def minify_json(text: str) -> str:
 
 def _balanced(document: str) -> bool:
     # JSON Lines records each close on their own line; a pretty-printed document does not.
-    return (document[:1] == "{" and document[-1:] == "}") or (
-        document[:1] == "[" and (document[-1:] == "]")
-    )
+    return (document[:1], document[-1:]) in (("{", "}"), ("[", "]"))
 
 
 class JsonMinifier:

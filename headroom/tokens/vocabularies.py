@@ -14,6 +14,7 @@ import base64
 import gzip
 import hashlib
 import threading
+from dataclasses import dataclass
 from importlib import resources
 from typing import Final
 
@@ -42,17 +43,18 @@ _O200K_PAT = "|".join(
 _CL100K_PAT = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""  # noqa: E501
 
 
+@dataclass(frozen=True)
 class VocabularySpec:
     """Everything needed to build one tiktoken ``Encoding`` from a shipped file."""
 
-    def __init__(
-        self, name: str, sha256: str, pat_str: str, special_tokens: dict[str, int]
-    ) -> None:
-        self.name = name
-        self.sha256 = sha256
-        self.pat_str = pat_str
-        self.special_tokens = special_tokens
-        self.filename = f"{name}.tiktoken.gz"
+    name: str
+    sha256: str  # of the decompressed file, as tiktoken pins it
+    pat_str: str
+    special_tokens: dict[str, int]
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.tiktoken.gz"
 
 
 SHIPPED_ENCODINGS: Final[dict[str, VocabularySpec]] = {
