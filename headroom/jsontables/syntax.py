@@ -1,0 +1,364 @@
+"""The lexical layer of the table format: cells, inline values, column paths, templates.
+
+Shared by the encoder and the decoder so that what one writes the other reads. See
+``docs/json-tables.md`` for the grammar these functions implement.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from json.decoder import scanstring
+from typing import Any, Final
+
+__all__ = [
+    "DITTO",
+    "KEY_PATH",
+    "MISSING",
+    "FormatError",
+    "RawFloat",
+    "TEXT_SUFFIX",
+    "TableRef",
+    "Ref",
+    "format_cell",
+    "format_path",
+    "format_template",
+    "format_text_cell",
+    "format_value",
+    "parse_cell",
+    "parse_path",
+    "parse_template",
+    "parse_text_cell",
+    "parse_value",
+    "split_cells",
+]
+
+
+class _Missing:
+    """The value of a cell whose record does not have the key at all."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Final = _Missing()
+
+
+class FormatError(ValueError):
+    """Text that does not follow the table format."""
+
+
+class Ref(int):
+    """A reference to table number ``n``, written ``@n``."""
+
+    def __repr__(self) -> str:
+        return f"Ref({int(self)})"
+
+
+class RawFloat(float):
+    """A float that remembers how the input spelled it, so it is written back the same way."""
+
+    __slots__ = ("spelling",)
+    spelling: str
+
+    def __new__(cls, spelling: str) -> RawFloat:
+        value = super().__new__(cls, spelling)
+        value.spelling = spelling
+        return value
+
+
+_NUMBER_RE: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+# A string may be written without quotes in a cell when reading it back cannot mistake it
+# for anything else: no cell separator, quote or backslash, no control characters, no
+# leading or trailing space, and a first character that does not start another value.
+_BARE_RE: Final = re.compile(r'[^\x00-\x20|"\\@&\[{\x7f][^\x00-\x1f|"\\\x7f]*')
+_KEYWORDS: Final = {"null": None, "true": True, "false": False}
+_SEGMENT_RE: Final = re.compile(r"[A-Za-z0-9_\-]+")
+_REF_RE: Final = re.compile(r"@([0-9]+)")
+_WS: Final = " \t\r\n"
+
+
+def _dumps(value: Any) -> str:
+    if type(value) is RawFloat:
+        return value.spelling
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+DITTO: Final = "^"
+"""A cell that repeats the cell above it in the same column."""
+TEXT_SUFFIX: Final = ":str"
+"""Marks a header column whose cells are all strings, written bare even when they look
+like numbers or keywords (``"2019"`` is written ``2019`` there)."""
+_TEXT_BARE_RE: Final = re.compile(r'[^\x00-\x20|"\\\x7f][^\x00-\x1f|"\\\x7f]*')
+
+
+def is_bare(text: str) -> bool:
+    """Whether ``text`` can be written in a cell without quotes."""
+    return (
+        _BARE_RE.fullmatch(text) is not None
+        and not text.endswith(" ")
+        and text != DITTO
+        and text not in _KEYWORDS
+        and _NUMBER_RE.fullmatch(text) is None
+    )
+
+
+def is_text_bare(text: str) -> bool:
+    """Whether ``text`` can be written without quotes in a text (``:str``) column."""
+    return _TEXT_BARE_RE.fullmatch(text) is not None and not text.endswith(" ") and text != DITTO
+
+
+def format_text_cell(value: Any) -> str:
+    """Write one cell of a text column (every present value is a string)."""
+    if value is MISSING:
+        return ""
+    return value if is_text_bare(value) else _dumps(value)
+
+
+def parse_text_cell(text: str) -> Any:
+    """Read one cell written by :func:`format_text_cell`."""
+    if not text:
+        return MISSING
+    if text.startswith('"'):
+        value = parse_whole(text)
+        if not isinstance(value, str):
+            raise FormatError(f"a text column holds strings, got {text[:40]!r}")
+        return value
+    return text
+
+
+TableRef = Callable[[list[Any] | dict[str, Any]], str | None]
+"""Given a list or dict, the reference (``@n``) to the table holding it, or ``None``."""
+
+
+def format_value(value: Any, table_ref: TableRef) -> str:
+    """Write ``value`` as minified JSON, asking ``table_ref`` whether a container is a table."""
+    if isinstance(value, list | dict):
+        ref = table_ref(value)
+        if ref is not None:
+            return ref
+        if isinstance(value, list):
+            return "[" + ",".join(format_value(item, table_ref) for item in value) + "]"
+        return (
+            "{"
+            + ",".join(
+                _dumps(key) + ":" + format_value(item, table_ref) for key, item in value.items()
+            )
+            + "}"
+        )
+    return _dumps(value)
+
+
+def format_cell(value: Any, table_ref: TableRef) -> str:
+    """Write one cell: empty when missing, a bare string when unambiguous, else a value."""
+    if value is MISSING:
+        return ""
+    if type(value) is str and is_bare(value):
+        return value
+    return format_value(value, table_ref)
+
+
+def parse_value(text: str, start: int = 0) -> tuple[Any, int]:
+    """Read one inline value (JSON, where ``@n`` may stand for a table) at ``start``.
+
+    Returns the value (with :class:`Ref` for table references) and the index after it.
+    """
+    index = _skip(text, start)
+    if index >= len(text):
+        raise FormatError(f"expected a value at offset {start}")
+    char = text[index]
+    if char == '"':
+        string, end = scanstring(text, index + 1)
+        return string, end
+    if char == "{":
+        return _parse_object(text, index + 1)
+    if char == "[":
+        return _parse_array(text, index + 1)
+    if char == "@":
+        ref = _REF_RE.match(text, index)
+        if ref is None:
+            raise FormatError(f"bad table reference at offset {index}")
+        return Ref(int(ref.group(1))), ref.end()
+    for word, literal in _KEYWORDS.items():
+        if text.startswith(word, index):
+            return literal, index + len(word)
+    number = _NUMBER_RE.match(text, index)
+    if number is None:
+        raise FormatError(f"unexpected {text[index]!r} at offset {index}")
+    spelled = number.group()
+    is_int = not any(c in spelled for c in ".eE")
+    return (int(spelled) if is_int else float(spelled)), number.end()
+
+
+def _skip(text: str, index: int) -> int:
+    while index < len(text) and text[index] in _WS:
+        index += 1
+    return index
+
+
+def _parse_object(text: str, index: int) -> tuple[dict[str, Any], int]:
+    result: dict[str, Any] = {}
+    index = _skip(text, index)
+    if text.startswith("}", index):
+        return result, index + 1
+    while True:
+        index = _skip(text, index)
+        if not text.startswith('"', index):
+            raise FormatError(f"expected a key at offset {index}")
+        key, index = scanstring(text, index + 1)
+        index = _skip(text, index)
+        if not text.startswith(":", index):
+            raise FormatError(f"expected ':' at offset {index}")
+        result[key], index = parse_value(text, index + 1)
+        index = _skip(text, index)
+        if text.startswith("}", index):
+            return result, index + 1
+        if not text.startswith(",", index):
+            raise FormatError(f"expected ',' or '}}' at offset {index}")
+        index += 1
+
+
+def _parse_array(text: str, index: int) -> tuple[list[Any], int]:
+    result: list[Any] = []
+    index = _skip(text, index)
+    if text.startswith("]", index):
+        return result, index + 1
+    while True:
+        item, index = parse_value(text, index)
+        result.append(item)
+        index = _skip(text, index)
+        if text.startswith("]", index):
+            return result, index + 1
+        if not text.startswith(",", index):
+            raise FormatError(f"expected ',' or ']' at offset {index}")
+        index += 1
+
+
+def parse_whole(text: str) -> Any:
+    """Read ``text`` as exactly one inline value."""
+    value, end = parse_value(text)
+    if _skip(text, end) != len(text):
+        raise FormatError(f"unexpected text after the value at offset {end}: {text[end:][:20]!r}")
+    return value
+
+
+def parse_cell(text: str) -> Any:
+    """Read one cell written by :func:`format_cell`."""
+    if not text:
+        return MISSING
+    if is_bare(text):
+        return text
+    return parse_whole(text)
+
+
+_CELL_RE: Final = re.compile(r'(?:[^|"]|"(?:[^"\\]|\\.)*")*')
+
+
+def split_cells(line: str) -> list[str]:
+    """Split a row on ``|`` outside quoted strings."""
+    if '"' not in line:
+        return line.split("|")
+    cells = []
+    index = 0
+    while True:
+        match = _CELL_RE.match(line, index)
+        end = match.end() if match else index
+        cells.append(line[index:end])
+        if end >= len(line):
+            return cells
+        if line[end] != "|":
+            raise FormatError(f"unterminated string in row: {line[:60]!r}")
+        index = end + 1
+
+
+KEY_PATH: Final = "(key)"
+"""How the key column of a keyed table (an object of records) is written."""
+
+
+def format_path(path: tuple[str, ...]) -> str:
+    """Write a column path: segments joined by ``.``, each quoted unless plain.
+
+    The empty path is the key column of a keyed table, written ``(key)``.
+    """
+    if not path:
+        return KEY_PATH
+    return ".".join(s if _SEGMENT_RE.fullmatch(s) else _dumps(s) for s in path)
+
+
+def parse_path(text: str) -> tuple[str, ...]:
+    """Read a column path written by :func:`format_path`."""
+    if text == KEY_PATH:
+        return ()
+    segments: list[str] = []
+    index = 0
+    while True:
+        if text.startswith('"', index):
+            segment, index = scanstring(text, index + 1)
+        else:
+            match = _SEGMENT_RE.match(text, index)
+            if match is None:
+                raise FormatError(f"bad column path {text!r}")
+            segment, index = match.group(), match.end()
+        segments.append(segment)
+        if index == len(text):
+            return tuple(segments)
+        if text[index] != ".":
+            raise FormatError(f"bad column path {text!r}")
+        index += 1
+
+
+def format_template(parts: list[str], sources: list[tuple[str, ...]]) -> str:
+    """Write a template: literal ``parts`` around ``{path}`` holes, as a JSON string.
+
+    ``len(parts) == len(sources) + 1``; braces in literal parts are doubled.
+    """
+    out = [parts[0].replace("{", "{{").replace("}", "}}")]
+    for source, part in zip(sources, parts[1:], strict=True):
+        out.append("{" + format_path(source) + "}")
+        out.append(part.replace("{", "{{").replace("}", "}}"))
+    return _dumps("".join(out))
+
+
+def parse_template(text: str) -> tuple[list[str], list[tuple[str, ...]]]:
+    """Read a template written by :func:`format_template` (the JSON string's content)."""
+    parts: list[str] = []
+    sources: list[tuple[str, ...]] = []
+    literal: list[str] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char in "{}" and text.startswith(char * 2, index):
+            literal.append(char)
+            index += 2
+        elif char == "{":
+            end = _template_hole_end(text, index + 1)
+            sources.append(parse_path(text[index + 1 : end]))
+            parts.append("".join(literal))
+            literal = []
+            index = end + 1
+        elif char == "}":
+            raise FormatError(f"unpaired '}}' in template {text!r}")
+        else:
+            literal.append(char)
+            index += 1
+    parts.append("".join(literal))
+    return parts, sources
+
+
+def _template_hole_end(text: str, index: int) -> int:
+    while index < len(text):
+        if text[index] == '"':
+            _, index = scanstring(text, index + 1)
+        elif text[index] == "}":
+            return index
+        else:
+            index += 1
+    raise FormatError(f"unterminated '{{' in template {text!r}")
