@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from json.decoder import scanstring
 from typing import Any, Final
 
 from headroom.jsontables.encoder import SIGNATURE, SIGNATURE_LINES
@@ -20,6 +19,7 @@ from headroom.jsontables.syntax import (
     parse_template,
     parse_text_cell,
     parse_whole,
+    scanstring,
     split_cells,
 )
 

@@ -17,6 +17,7 @@ identical tables are written once.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -170,7 +171,7 @@ def _wants_text_mode(values: list[Any], cells: list[str]) -> bool:
 def _ditto(cells: list[str]) -> list[str]:
     """Replace a long cell equal to the one above it with ``^``."""
     out = cells[:1]
-    for above, cell in zip(cells, cells[1:], strict=False):
+    for above, cell in itertools.pairwise(cells):
         out.append(DITTO if len(cell) >= _MIN_DITTO and cell == above else cell)
     return out
 

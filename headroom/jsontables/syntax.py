@@ -7,20 +7,20 @@ Shared by the encoder and the decoder so that what one writes the other reads. S
 from __future__ import annotations
 
 import json
+import json.decoder
 import re
 from collections.abc import Callable
-from json.decoder import scanstring
 from typing import Any, Final
 
 __all__ = [
     "DITTO",
     "KEY_PATH",
     "MISSING",
+    "TEXT_SUFFIX",
     "FormatError",
     "RawFloat",
-    "TEXT_SUFFIX",
-    "TableRef",
     "Ref",
+    "TableRef",
     "format_cell",
     "format_path",
     "format_template",
@@ -33,6 +33,10 @@ __all__ = [
     "parse_value",
     "split_cells",
 ]
+
+
+# The stdlib's JSON string reader (C-accelerated); typeshed does not list it.
+scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
 class _Missing:
