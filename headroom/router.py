@@ -15,6 +15,7 @@ from typing import Final
 
 from headroom import _core
 from headroom.config import Kind
+from headroom.jsontables import is_table_document
 
 __all__ = ["LEVEL_RE", "Hints", "Route", "detect"]
 
@@ -106,6 +107,8 @@ def detect(text: str, hints: Hints | None = None) -> Route:
         return Route("opaque", reason="base64 blob")
 
     extension = PurePosixPath(hints.path).suffix.lower() if hints.path else ""
+    if is_table_document(stripped):
+        return Route("json", reason="Headroom table document (already compressed)")
     if _is_json(stripped):
         return Route("json", reason="parses as JSON")
     if _is_json_lines(stripped):

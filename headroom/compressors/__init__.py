@@ -13,6 +13,7 @@ from __future__ import annotations
 from headroom.compressors.base import Compressed, Compressor, Context
 from headroom.compressors.json_minify import JsonMinifier
 from headroom.compressors.log_templates import LogTemplateCompressor
+from headroom.compressors.smart_crusher import SmartCrusher
 from headroom.errors import InvalidArgumentError
 
 __all__ = ["Compressed", "Compressor", "Context", "Registry", "default_registry"]
@@ -42,5 +43,6 @@ def default_registry() -> Registry:
     """A registry with every built-in compressor."""
     registry = Registry()
     registry.register(JsonMinifier())
+    registry.register(SmartCrusher())
     registry.register(LogTemplateCompressor())
     return registry

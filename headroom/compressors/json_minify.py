@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from headroom.compressors.base import Compressed, Context
+from headroom.jsontables import is_table_document
 
 __all__ = ["JsonMinifier", "minify_json"]
 
@@ -47,6 +48,8 @@ class JsonMinifier:
     kinds = frozenset({"json"})
 
     def compress(self, text: str, ctx: Context) -> Compressed | None:
+        if is_table_document(text):  # its spaces are data, and it is minified already
+            return None
         minified = minify_json(text)
         if minified == text:
             return None

@@ -10,8 +10,20 @@ JSON objects are unordered). The grammar is in ``docs/json-tables.md``.
 True
 """
 
+import json
+from typing import Any
+
 from headroom.jsontables.decoder import decode, decode_text, is_table_document
 from headroom.jsontables.encoder import encode
 from headroom.jsontables.syntax import FormatError
 
-__all__ = ["FormatError", "decode", "decode_text", "encode", "is_table_document"]
+__all__ = ["FormatError", "decode", "decode_text", "encode", "is_table_document", "loads"]
+
+
+def loads(text: str) -> Any:
+    """Read JSON text or a table document: whatever a tool result holds after Headroom.
+
+    >>> loads('[1, 2]'), loads('[headroom-json/1 · x]\\n[1,2]')
+    ([1, 2], [1, 2])
+    """
+    return decode(text) if is_table_document(text) else json.loads(text)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from headroom.handles import MARKER_RE
 from headroom.jsontables.encoder import SIGNATURE, SIGNATURE_LINES
 from headroom.jsontables.syntax import (
     DITTO,
@@ -89,6 +90,9 @@ def _decode(document: str) -> tuple[Any, bool]:
 def _read_tables(lines: list[str], index: int) -> dict[int, _Table]:
     tables: dict[int, _Table] = {}
     while index < len(lines):
+        if MARKER_RE.fullmatch(lines[index]):  # what a lossy encoding left out, not a table
+            index += 1
+            continue
         header = _HEADER_RE.fullmatch(lines[index])
         if header is None:
             raise FormatError(f"line {index + 1}: expected a table header, got {lines[index]!r}")

@@ -21,6 +21,7 @@ from headroom import (
 )
 from headroom.compressors import Compressed, Context, Registry, default_registry
 from headroom.handles import find_markers, handle_for
+from headroom.jsontables import decode
 from tests.conftest import read_bench
 
 PRETTY = json.dumps([{"id": i, "ok": i % 7 != 0} for i in range(100)], indent=2)
@@ -79,9 +80,9 @@ def test_result_fields_match_headroom_ai(hr: Headroom) -> None:
 def test_compress_text_reports_kind_tokens_and_losslessness(hr: Headroom) -> None:
     result = hr.compress_text(PRETTY)
     assert result.kind == "json" and result.lossless
-    assert json.loads(result.text) == json.loads(PRETTY)
+    assert decode(result.text) == json.loads(PRETTY)
     assert result.tokens_after < result.tokens_before
-    assert result.handles == [] and result.transforms_applied == ["json.minify"]
+    assert result.handles == [] and result.transforms_applied == ["json.minify", "json.tables"]
 
 
 def test_lossy_log_compression_stores_original_before_returning(bench_data: Path) -> None:
@@ -169,7 +170,7 @@ def test_a_failing_later_stage_keeps_the_earlier_stages_output() -> None:
     registry = default_registry()
     registry.register(Exploding())
     result = Headroom(store="memory", registry=registry).compress_text(PRETTY)
-    assert result.transforms_applied == ["json.minify"] and result.warnings
+    assert result.transforms_applied == ["json.minify", "json.tables"] and result.warnings
 
 
 def test_never_worse_rejects_a_larger_result() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from headroom import CompressConfig, Headroom, InvalidMessageError
+from headroom.jsontables import decode, loads
 from tests.conftest import read_bench
 
 BIG_JSON = json.dumps(
@@ -86,14 +87,14 @@ def test_openai_shape_round_trips_with_only_tool_output_changed() -> None:
     assert len(out) == len(messages)
     for i, (a, b) in enumerate(zip(out, messages, strict=True)):
         if i == 3:
-            assert a["content"] == json.dumps(json.loads(BIG_JSON), separators=(",", ":"))
+            assert decode(a["content"]) == json.loads(BIG_JSON)
             assert {k: v for k, v in a.items() if k != "content"} == {
                 k: v for k, v in b.items() if k != "content"
             }
         else:
             assert a == b, f"message {i} changed"
     assert out[4]["content"][1] is messages[4]["content"][1], "image parts are shared, not copied"
-    assert result.transforms_applied == ["json.minify"]
+    assert result.transforms_applied == ["json.minify", "json.tables"]
     assert result.tokens_saved > 0
     assert result.tokens_after == result.tokens_before - result.tokens_saved
     assert 0 < result.compression_ratio < 1
@@ -107,7 +108,7 @@ def test_anthropic_shape_round_trips_with_only_tool_result_changed() -> None:
     out = result.messages
     block = out[2]["content"][0]
     assert block["type"] == "tool_result" and block["tool_use_id"] == "toolu_1"
-    assert block["content"][0]["text"] == json.dumps(json.loads(BIG_JSON), separators=(",", ":"))
+    assert decode(block["content"][0]["text"]) == json.loads(BIG_JSON)
     assert out[2]["content"][1] == messages[2]["content"][1]
     assert [m["role"] for m in out] == [m["role"] for m in messages]
     assert out[0] == messages[0] and out[1] == messages[1] and out[3] == messages[3]
@@ -117,9 +118,7 @@ def test_anthropic_tool_result_as_plain_string() -> None:
     messages = anthropic_conversation("x")
     messages[2]["content"][0]["content"] = BIG_JSON
     out = _hr().compress(messages).messages
-    assert out[2]["content"][0]["content"] == json.dumps(
-        json.loads(BIG_JSON), separators=(",", ":")
-    )
+    assert decode(out[2]["content"][0]["content"]) == json.loads(BIG_JSON)
 
 
 def tool_pairs(messages: list[dict[str, Any]]) -> list[tuple[int, int]]:
@@ -149,7 +148,7 @@ def test_real_transcript_keeps_every_tool_call_paired(bench_data: Path) -> None:
         assert [m["role"] for m in result.messages] == [m["role"] for m in messages]
         for a, b in zip(result.messages, messages, strict=True):
             if a["role"] == "tool" and a["content"] != b["content"]:
-                assert json.loads(a["content"]) == json.loads(b["content"])  # lossless here
+                assert loads(a["content"]) == json.loads(b["content"])  # lossless here
             else:
                 assert a == b
 
