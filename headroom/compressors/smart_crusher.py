@@ -46,6 +46,12 @@ def _constant(name: str) -> Any:
 
 
 def _loads(text: str) -> Any:
+    # Fast path: when writing the plain parse back gives the very same text, no key was
+    # duplicated and every float is spelled as Python writes it, so nothing can be lost.
+    # Minified API output usually takes this path; the careful parse costs twice as much.
+    value = json.loads(text, parse_constant=_constant)
+    if json.dumps(value, ensure_ascii=False, separators=(",", ":")) == text:
+        return value
     return json.loads(text, object_pairs_hook=_pairs, parse_float=_float, parse_constant=_constant)
 
 

@@ -18,6 +18,7 @@ identical tables are written once.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from headroom.jsontables.syntax import (
     DITTO,
     MISSING,
     TEXT_SUFFIX,
-    format_cell,
+    format_cells,
     format_path,
     format_template,
     format_text_cell,
@@ -49,6 +50,7 @@ _MAX_FLATTEN_DEPTH: Final = 6
 _PROVISIONAL: Final = "@\x00{}\x00"
 _PROVISIONAL_RE: Final = re.compile("@\x00([0-9]+)\x00")
 _REF_COST: Final = 2  # tokens of "@n" in place of the inline value
+_CLEAR_WIN: Final = 0.5
 _MIN_DITTO: Final = 6  # shorter repeats cost about as much as the "^" that replaces them
 
 
@@ -107,13 +109,16 @@ class _Encoder:
         if isinstance(value, list):
             if len(value) < 2 or not all(type(item) is dict for item in value):
                 return None
-            body = self._table_body(value, None)
+            records, keys = value, None
         else:
             if len(value) < 2 or not all(type(item) is dict for item in value.values()):
                 return None
-            body = self._table_body(list(value.values()), list(value))
-        inline = format_value(value, self.table_ref)
-        if self._count(body) + _REF_COST >= self._count(inline):
+            records, keys = list(value.values()), list(value)
+        tables_before = len(self._by_body)
+        body, inline_floor = self._table_body(records, keys)
+        # A table under half the inline length is smaller in tokens too; measure the rest.
+        clear_win = len(body) < _CLEAR_WIN * inline_floor
+        if not clear_win and not self._smaller(body, value, len(self._by_body) > tables_before):
             return None
         number = self._by_body.get(body)
         if number is None:
@@ -122,15 +127,30 @@ class _Encoder:
             self.blocks.append(_PROVISIONAL.format(number) + " " + body)
         return _PROVISIONAL.format(number)
 
-    def _table_body(self, records: list[Any], keys: list[str] | None) -> str:
+    def _smaller(self, body: str, value: list[Any] | dict[str, Any], has_tables: bool) -> bool:
+        """Whether ``body`` takes fewer tokens than ``value`` written inline."""
+        if has_tables:
+            inline = format_value(value, self.table_ref)
+        else:
+            # Plain JSON, which the C encoder writes many times faster (float spellings may
+            # differ from the input's; this text is only measured).
+            inline = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return self._count(body) + _REF_COST < self._count(inline)
+
+    def _table_body(self, records: list[Any], keys: list[str] | None) -> tuple[str, int]:
+        """The table text, and a lower bound on the length of the records written inline."""
         columns = _flatten(records, (), 0)
         if keys is not None:
             columns.insert(0, _Column((), list(keys)))
         count = len(records)
         meta: list[str] = []
         kept: list[tuple[_Column, list[str]]] = []
+        inline_floor = 0
         for column in columns:
-            cells = [format_cell(v, self.table_ref) for v in column.values]
+            cells = format_cells(column.values, self.table_ref)
+            if column.path:  # '"key":' and the cell, quotes included, per present value
+                present = count - column.values.count(MISSING)
+                inline_floor += sum(map(len, cells)) + present * (len(column.path[-1]) + 5)
             first = cells[0]
             if column.path and count > 1 and first and cells.count(first) == count:
                 meta.append(f"  same {format_path(column.path)}={first}")
@@ -156,7 +176,7 @@ class _Encoder:
         if names:
             header += " " + "|".join(names)
         rows = ["|".join(row) for row in zip(*rendered, strict=True)]
-        return "\n".join([header, *meta, *rows])
+        return "\n".join([header, *meta, *rows]), inline_floor
 
 
 def _wants_text_mode(values: list[Any], cells: list[str]) -> bool:
@@ -170,10 +190,10 @@ def _wants_text_mode(values: list[Any], cells: list[str]) -> bool:
 
 def _ditto(cells: list[str]) -> list[str]:
     """Replace a long cell equal to the one above it with ``^``."""
-    out = cells[:1]
-    for above, cell in itertools.pairwise(cells):
-        out.append(DITTO if len(cell) >= _MIN_DITTO and cell == above else cell)
-    return out
+    return cells[:1] + [
+        DITTO if cell == above and len(cell) >= _MIN_DITTO else cell
+        for above, cell in itertools.pairwise(cells)
+    ]
 
 
 def _flatten(records: list[Any], prefix: tuple[str, ...], depth: int) -> list[_Column]:
@@ -218,15 +238,18 @@ def _derive(columns: list[_Column]) -> list[tuple[tuple[str, ...], list[str], tu
     literal parts, source)``; sources are never themselves derived, so the decoder can fill
     templates from the row cells in any order.
     """
-    texts: dict[tuple[str, ...], list[str | None]] = {}
+    # Sources grouped by the rows they are present in: a target can only come from a source
+    # present in exactly its rows, so heterogeneous records compare far fewer pairs.
+    groups: dict[bytes, list[tuple[tuple[str, ...], list[str | None]]]] = {}
     for column in columns:
+        presence = bytes(v is not MISSING for v in column.values)
         spelled = [None if v is MISSING else _source_text(v) for v in column.values]
-        present = [v is not MISSING for v in column.values]
-        if any(present) and all(
-            (text is not None) == here for text, here in zip(spelled, present, strict=True)
+        if any(presence) and all(
+            (text is not None) == here for text, here in zip(spelled, presence, strict=True)
         ):
-            texts[column.path] = spelled
-    sources = sorted(texts, key=lambda path: -len(_first(texts[path])))
+            groups.setdefault(presence, []).append((column.path, spelled))
+    for group in groups.values():
+        group.sort(key=lambda source: -len(_first(source[1])))
     used_sources: set[tuple[str, ...]] = set()
     derived_targets: set[tuple[str, ...]] = set()
     derived: list[tuple[tuple[str, ...], list[str], tuple[str, ...]]] = []
@@ -239,13 +262,13 @@ def _derive(columns: list[_Column]) -> list[tuple[tuple[str, ...], list[str], tu
             or not all(v is MISSING or type(v) is str for v in wanted)
         ):
             continue
-        sample = next((i for i, v in enumerate(wanted) if v is not MISSING), None)
-        if sample is None:
+        presence = bytes(v is not MISSING for v in wanted)
+        sample = presence.find(1)
+        if sample < 0:
             continue
-        for source in sources:
+        for source, given in groups.get(presence, ()):
             if source == target or source in derived_targets:
                 continue
-            given = texts[source]
             seed = given[sample]
             if seed is None or seed not in wanted[sample]:
                 continue
