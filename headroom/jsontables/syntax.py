@@ -93,7 +93,7 @@ _REF_RE: Final = re.compile(r"@([0-9]+)")
 _WS: Final = " \t\r\n"
 
 
-_encode_string: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_string: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def _dumps(value: Any) -> str:
@@ -105,7 +105,8 @@ def _dumps(value: Any) -> str:
     if kind is int:
         return int.__repr__(value)
     if kind is RawFloat:
-        return value.spelling
+        spelling: str = value.spelling
+        return spelling
     if value is None:
         return "null"
     if kind is bool:
