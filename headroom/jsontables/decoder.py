@@ -127,6 +127,13 @@ def _read_tables(lines: list[str], index: int) -> dict[int, _Table]:
                 table.rows.append(cells)
                 above = cells
             index += count
+        for target, _, sources in table.derived:
+            unknown = [source for source in sources if source not in columns]
+            if unknown:
+                raise FormatError(
+                    f"table @{number}: template for {target!r} refers to {unknown[0]!r}, "
+                    "which is not a row column"
+                )
         tables[number] = table
     return tables
 
