@@ -1,4 +1,4 @@
-"""The ``headroom`` command: compress, retrieve, stats.
+"""The ``headroom`` command: compress, retrieve, decode, stats.
 
 Compressed text goes to stdout and one line of stats to stderr, so the command composes
 in pipes: ``kubectl logs pod | headroom compress - --query "timeout" > context.txt``.
@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from headroom.client import Headroom
 from headroom.config import KINDS, CompressConfig
 from headroom.errors import HeadroomError
+from headroom.jsontables import FormatError, decode_text
 
 __all__ = ["main"]
 
@@ -66,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("handle", metavar="HANDLE", help="e.g. headroom:3f9a1c2e4b7d")
     r.add_argument("--query", "-q", help="print only the parts matching this query")
 
+    d = verbs.add_parser(
+        "decode",
+        help="turn a JSON table document back into JSON",
+        description="Print the JSON (or JSON Lines) a headroom-json table document holds.",
+    )
+    d.add_argument("file", nargs="?", default="-", metavar="FILE|-")
+
     verbs.add_parser(
         "stats",
         help="what the store holds and the tokens saved so far",
@@ -85,8 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(client.retrieve(args.handle, query=args.query))
             sys.stdout.write("\n")
             return 0
+        if args.verb == "decode":
+            sys.stdout.write(decode_text(_read_input(args.file).strip()) + "\n")
+            return 0
         return _stats(args)
-    except (HeadroomError, OSError) as error:
+    except (HeadroomError, OSError, FormatError) as error:
         print(f"headroom: error: {error}", file=sys.stderr)
         return 1
 

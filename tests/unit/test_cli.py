@@ -47,6 +47,16 @@ def test_compress_stdin_json_output(bench_data: Path, tmp_path: Path) -> None:
     assert payload["tokens_after"] < payload["tokens_before"]
 
 
+def test_decode_turns_a_table_document_back_into_json(bench_data: Path, tmp_path: Path) -> None:
+    data = (bench_data / "json" / "gh_issues_rails_admin.json").read_bytes()
+    compressed = run("compress", "-", "--lossless", stdin=data, home=tmp_path)
+    assert compressed.stdout.startswith(b"[headroom-json/1")
+    decoded = run("decode", "-", stdin=compressed.stdout, home=tmp_path)
+    assert decoded.returncode == 0 and json.loads(decoded.stdout) == json.loads(data)
+    broken = run("decode", "-", stdin=b"[headroom-json/1 x]\n@7", home=tmp_path)
+    assert broken.returncode == 1 and b"missing table @7" in broken.stderr
+
+
 def test_lossless_flag(bench_data: Path, tmp_path: Path) -> None:
     log = bench_data / "loghub" / "Apache_2k.log"
     out = run("compress", str(log), "--lossless", home=tmp_path)
