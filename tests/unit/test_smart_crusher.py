@@ -1,0 +1,66 @@
+"""SmartCrusher through the public API: what it does to real and to pathological JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from headroom import CompressConfig, Headroom
+from headroom.compressors.json_minify import minify_json
+from headroom.jsontables import decode, is_table_document, loads
+from headroom.tokens import count_tokens
+from tests.conftest import read_bench
+
+LOSSLESS = Headroom(CompressConfig(lossy=False, min_tokens=0), store="memory")
+RECORDS = [{"id": i, "name": f"user-{i}", "active": True, "score": i * 1.5} for i in range(40)]
+
+
+def test_records_become_a_table_that_decodes_to_the_input() -> None:
+    text = json.dumps(RECORDS, indent=2)
+    result = LOSSLESS.compress_text(text)
+    assert result.lossless and result.transforms_applied == ["json.minify", "json.tables"]
+    assert is_table_document(result.text) and decode(result.text) == RECORDS
+    assert result.tokens_after < 0.6 * count_tokens(minify_json(text))
+
+
+def test_a_table_document_is_left_alone() -> None:
+    document = LOSSLESS.compress_text(json.dumps(RECORDS)).text
+    for kind in ("auto", "json"):
+        again = LOSSLESS.compress_text(document, kind=kind)
+        assert again.text == document and again.transforms_applied == []
+
+
+@pytest.mark.parametrize(
+    ("text", "transforms"),
+    [
+        ('{"a": 1, "a": 2, "rows": [' + ",".join(['{"x": 1}'] * 50) + "]}", ["json.minify"]),
+        ('{"big": 1e400, "rows": [' + ",".join(['{"x": 1}'] * 50) + "]}", ["json.minify"]),
+        ("[" * 10_000 + "]" * 10_000, []),  # too deep to parse: passes through
+        ('{"rows": [' + ",".join(['{"x": 1}'] * 50) + "]", []),  # unclosed: not JSON
+    ],
+    ids=["duplicate keys", "number beyond float range", "10k levels deep", "invalid"],
+)
+def test_json_a_value_cannot_hold_exactly_is_only_minified(
+    text: str, transforms: list[str]
+) -> None:
+    result = LOSSLESS.compress_text(text)
+    assert result.transforms_applied == transforms
+    assert result.text == (minify_json(text) if transforms else text)
+
+
+def test_big_integers_and_float_spellings_survive_exactly() -> None:
+    rows = ",".join(f'{{"n": {10**30 + i}, "x": {i}.50}}' for i in range(30))
+    result = LOSSLESS.compress_text(f"[{rows}]")
+    assert is_table_document(result.text)
+    assert f"{10**30 + 7}|7.50" in result.text.split("\n")
+    assert loads(result.text) == json.loads(f"[{rows}]")
+
+
+def test_real_api_responses_lose_nothing(bench_data: Path) -> None:
+    for name in ("gh_issues_rails_admin.json", "npm_packument_chalk.json"):
+        original = read_bench(bench_data / "json" / name)
+        result = LOSSLESS.compress_text(original)
+        assert result.lossless and result.tokens_saved > 0.3 * result.tokens_before, name
+        assert loads(result.text) == json.loads(original), name
