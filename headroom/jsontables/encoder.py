@@ -219,12 +219,8 @@ def _flattenable(values: list[Any]) -> bool:
     return bool(present) and all(type(v) is dict and v for v in present)
 
 
-def _source_text(value: Any) -> str | None:
-    if type(value) is str:
-        return value or None
-    if type(value) is int:
-        return str(value)
-    return None
+_SOURCE_KINDS: Final = frozenset({str, int, type(MISSING)})  # bool is not int here: type()
+_TARGET_KINDS: Final = frozenset({str, type(MISSING)})
 
 
 def _first(texts: list[str | None]) -> str:
@@ -241,14 +237,19 @@ def _derive(columns: list[_Column]) -> list[tuple[tuple[str, ...], list[str], tu
     # Sources grouped by the rows they are present in: a target can only come from a source
     # present in exactly its rows, so heterogeneous records compare far fewer pairs.
     groups: dict[bytes, list[tuple[tuple[str, ...], list[str | None]]]] = {}
+    presences: dict[tuple[str, ...], bytes] = {}
     for column in columns:
-        presence = bytes(v is not MISSING for v in column.values)
-        spelled = [None if v is MISSING else _source_text(v) for v in column.values]
-        if any(presence) and all(
-            (text is not None) == here for text, here in zip(spelled, presence, strict=True)
-        ):
-            groups.setdefault(presence, []).append((column.path, spelled))
-    for group in groups.values():
+        values = column.values
+        kinds = set(map(type, values))
+        presence = bytes([v is not MISSING for v in values])
+        presences[column.path] = presence
+        if not kinds <= _SOURCE_KINDS or not any(presence) or "" in values:
+            continue
+        spelled: list[str | None] = [
+            None if v is MISSING else v if type(v) is str else str(v) for v in values
+        ]
+        groups.setdefault(presence, []).append((column.path, spelled))
+    for group in groups.values():  # the longest value first: "{url}/x" before "{id}"
         group.sort(key=lambda source: -len(_first(source[1])))
     used_sources: set[tuple[str, ...]] = set()
     derived_targets: set[tuple[str, ...]] = set()
@@ -256,13 +257,9 @@ def _derive(columns: list[_Column]) -> list[tuple[tuple[str, ...], list[str], tu
     for column in columns:
         target = column.path
         wanted = column.values
-        if (
-            not target
-            or target in used_sources
-            or not all(v is MISSING or type(v) is str for v in wanted)
-        ):
+        if not target or target in used_sources or not set(map(type, wanted)) <= _TARGET_KINDS:
             continue
-        presence = bytes(v is not MISSING for v in wanted)
+        presence = presences[target]
         sample = presence.find(1)
         if sample < 0:
             continue

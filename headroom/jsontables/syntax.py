@@ -138,10 +138,14 @@ def is_bare(text: str) -> bool:
 def format_cells(values: list[Any], table_ref: TableRef) -> list[str]:
     """:func:`format_cell` for a whole column, with the common types dispatched inline."""
     cells = []
+    strings: dict[str, str] = {}  # API columns repeat values; check each distinct one once
     for value in values:
         kind = type(value)
         if kind is str:
-            cells.append(value if is_bare(value) else _encode_string(value))
+            cell = strings.get(value)
+            if cell is None:
+                cell = strings[value] = value if is_bare(value) else _encode_string(value)
+            cells.append(cell)
         elif kind is int:
             cells.append(int.__repr__(value))
         else:
