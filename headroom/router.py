@@ -210,6 +210,8 @@ _TEST_PATTERNS: Final = [
         r"^(OK|FAILED \((failures|errors)=\d+)",
         r"^\s*(PASS|FAIL) +\S+\.(test|spec)\.[jt]sx?",  # jest / vitest
         r"^(Tests|Test Suites|Test Files):\s+\d+",
+        r"^\s*[✔✖﹣] .+ \([\d.]+m?s\)",  # node --test, spec reporter
+        r"^ℹ (tests|pass|fail) \d+$",
         r"^(=== RUN|--- (PASS|FAIL|SKIP):)",  # go test
         r"^(ok|FAIL)\s+\S+\s+[\d.]+s$",
         r"^running \d+ tests?$",  # cargo test
@@ -217,6 +219,7 @@ _TEST_PATTERNS: Final = [
         r"^test result: (ok|FAILED)\. \d+ passed",
         r"<testsuite\b|<testcase\b",  # JUnit XML
         r"^\[(INFO|ERROR)\] Tests run: \d+",  # Maven surefire
+        r"^\[INFO\]  T E S T S$|<<< (FAILURE|ERROR)!$",
     )
 ]
 
@@ -235,9 +238,13 @@ def _is_test_output(lines: list[str]) -> bool:
 
 # grep -rn / rg --no-heading: "path:line:" or "path:line-" (context), path with / or .
 _SEARCH_RE = re.compile(r"^(?:\./)?[^\s:]*[./][^\s:]*:\d+[:-](?!\d{2}[\s.,])")  # not HH:MM:SS
-# rg --heading: a bare path line, then "line:" / "line-" lines under it.
-_RG_PATH_RE = re.compile(r"^[^\s:]*[./][^\s:]*$")
-_RG_LINE_RE = re.compile(r"^\d+[:-](?!\d)")
+# grep -C: context lines "path-line-text" and "--" between groups; only counted beside matches.
+_SEARCH_CONTEXT_RE = re.compile(r"^(?:\./)?[^\s:]*[./][^\s:]*-\d+-|^--$")
+# rg --heading: a bare path line, then "line:" / "line-" lines under it. The search
+# compressor's own grouped form adds "(N matches)" to the path and merges repeated lines
+# as "12,40:text"; it must still read as search output.
+_RG_PATH_RE = re.compile(r"^[^\s:]*[./][^\s:]*(?: \(\d+ match(?:es)?(?:, \d+ shown)?\))?$")
+_RG_LINE_RE = re.compile(r"^\d+(?:,\d+)*[:-](?!\d)")
 _SEARCH_TOOLS = ("grep", "search", "rg", "ripgrep", "find_in", "ag")
 
 
@@ -245,6 +252,8 @@ def _is_search(lines: list[str], tool_name: str | None) -> bool:
     if len(lines) < 2:
         return False
     hits = sum(1 for line in lines if _SEARCH_RE.match(line))
+    if hits:
+        hits += sum(1 for line in lines if _SEARCH_CONTEXT_RE.match(line))
     paths = sum(1 for line in lines if _RG_PATH_RE.match(line))
     numbered = sum(1 for line in lines if _RG_LINE_RE.match(line))
     headed = paths + numbered if paths and numbered >= paths else 0

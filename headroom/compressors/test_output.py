@@ -1,0 +1,141 @@
+"""Test runner output: failures in full, passing tests as counts, library frames dropped.
+
+Rules (pytest, unittest, jest/vitest, node --test, go test, cargo test, Maven Surefire):
+
+* Lines reporting a passing, skipped or expected-to-fail test (``PASSED``, ``... ok``,
+  ``--- PASS:``, ``✓``, pytest's progress dots, a Surefire class with no failures) are
+  collapsed into counts in the marker, e.g. ``1292 passed, 8 skipped, 1 xfailed``.
+  Progress noise with no result (``=== RUN``, ``[INFO] Running ...``) goes too.
+* Everything else stays verbatim: every failing or erroring test id and its assertion
+  message, the runner's summary lines, warnings, compiler output, the failure list.
+* Traceback frames from outside the project (see ``_test_frames``) are dropped; the
+  project's own frames stay.
+* The original goes to the CCR store first; one marker at the end says what was omitted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from headroom.compressors._lines import Lines, bare, ends_with_marker
+from headroom.compressors._test_frames import droppable_traceback_lines
+from headroom.compressors.base import Compressed, Context
+from headroom.handles import format_marker
+
+__all__ = ["TestOutputCompressor"]
+
+# One line, one outcome; the group named "status" says which.
+_OUTCOME_RES = (
+    # pytest -v (and pytest-xdist's "[gw0] [ 10%] PASSED path::id")
+    re.compile(r"\S+::\S.*? (?P<status>PASSED|SKIPPED|XFAIL)(?: \(.*\))?(?:\s+\[\s*\d+%\])?"),
+    re.compile(r"\[gw\d+\] \[\s*\d+%\] (?P<status>PASSED|SKIPPED|XFAIL) \S+::\S.*"),
+    # unittest -v, cargo test: "name ... ok" / "... skipped 'why'" / "... ignored"
+    re.compile(r".+ \.\.\. (?P<status>ok|skipped(?: .*)?|ignored(?:, .*)?|expected failure)"),
+    # go test -v
+    re.compile(r"\s*--- (?P<status>PASS|SKIP): \S.*"),
+    # jest / vitest / node --test (spec reporter) / TAP
+    re.compile(r"\s*(?P<status>[✓√✔]|○ skipped|﹣) \S.*"),
+    re.compile(r"\s*(?P<status>ok) \d+ - .*"),
+)
+_NOISE_RE = re.compile(
+    r"=== (?:RUN|PAUSE|CONT|NAME)\s+\S+|PASS|\[INFO\] Running \S+|\s*# Subtest: .*|"
+    r"\s*\[\s*\d+%\]"  # pytest's progress column, wrapped onto a line of its own
+)
+_PROGRESS_RE = re.compile(r"(?:\S+\.py )?(?P<marks>[.sxX]+)(?:\s+\[\s*\d+%\])?")
+_SUREFIRE_CLASS_RE = re.compile(
+    r"\[INFO\] Tests run: (?P<run>\d+), Failures: 0, Errors: 0, Skipped: (?P<skipped>\d+), "
+    r"Time elapsed: .* - in \S+"
+)
+_UNITTEST_NAME_RE = re.compile(r"test\w* \([\w.]+\)")
+_STATUS_NAMES = {
+    "PASSED": "passed",
+    "PASS": "passed",
+    "ok": "passed",
+    "✓": "passed",
+    "√": "passed",
+    "✔": "passed",
+    "SKIPPED": "skipped",
+    "SKIP": "skipped",
+    "skipped": "skipped",
+    "ignored": "skipped",
+    "○ skipped": "skipped",
+    "﹣": "skipped",
+    "XFAIL": "xfailed",
+    "expected failure": "xfailed",
+    ".": "passed",
+    "s": "skipped",
+    "x": "xfailed",
+}
+_ORDER = ("passed", "skipped", "xfailed")
+
+
+class TestOutputCompressor:
+    """Keeps failures and summaries of test runs; passing tests become counts.
+
+    Example:
+        >>> from headroom import CompressConfig, Headroom
+        >>> hr = Headroom(CompressConfig(min_tokens=0), store="memory")
+        >>> run = "".join(f"tests/test_api.py::test_case_{i} PASSED\\n" for i in range(30))
+        >>> run += "tests/test_api.py::test_login FAILED\\n"
+        >>> run += "==== 1 failed, 30 passed in 0.52s ====\\n"
+        >>> print(hr.compress_text(run).text)
+        tests/test_api.py::test_login FAILED
+        ==== 1 failed, 30 passed in 0.52s ====
+        [30 lines omitted: 30 passed · retrieve: headroom:0c66a7e845c5]
+        <BLANKLINE>
+    """
+
+    __test__ = False  # a name starting with "Test" is not a pytest test class
+    name = "test-output.failures"
+    kinds = frozenset({"test-output"})
+
+    def compress(self, text: str, ctx: Context) -> Compressed | None:
+        if not ctx.config.lossy or ends_with_marker(text):
+            return None
+        lines = Lines.split(text)
+        counts: Counter[str] = Counter()
+        drop: set[int] = set()
+        for i, line in enumerate(lines.items):
+            outcome = _outcome(bare(line), counts)
+            if outcome:
+                drop.add(i)
+                if i > 0 and _UNITTEST_NAME_RE.fullmatch(bare(lines.items[i - 1])):
+                    drop.add(i - 1)  # the name line before a docstring's "... ok" line
+        traceback, frames = droppable_traceback_lines(lines.items)
+        drop |= traceback
+        if not drop:
+            return None
+        handle = ctx.stash(text)
+        parts = [f"{counts[status]} {status}" for status in _ORDER if counts[status]]
+        if traceback:
+            detail = f"{len(traceback)} traceback lines"
+            if frames:
+                detail += f" ({frames} library frame{'s' * (frames != 1)})"
+            parts.append(detail)
+        summary = ", ".join(parts)
+        out = [line for i, line in enumerate(lines.items) if i not in drop]
+        out.append(lines.added(format_marker(len(drop), "lines", handle, summary=summary)))
+        return Compressed(lines.join(out), self.name, lossless=False, handles=(handle,))
+
+
+def _outcome(text: str, counts: Counter[str]) -> bool:
+    """Whether ``text`` only reports passing/skipped tests or progress; counts them."""
+    for pattern in _OUTCOME_RES:
+        m = pattern.fullmatch(text)
+        if m:
+            status = m["status"]
+            counts[_STATUS_NAMES.get(status) or _STATUS_NAMES[re.split(r"[ ,]", status)[0]]] += 1
+            return True
+    m = _PROGRESS_RE.fullmatch(text)
+    if m and ("[" in text or ".py " in text):
+        if "X" in m["marks"]:
+            return False  # an unexpected pass is an anomaly worth a line
+        counts.update(_STATUS_NAMES[mark] for mark in m["marks"])
+        return True
+    m = _SUREFIRE_CLASS_RE.fullmatch(text)
+    if m:
+        counts["passed"] += int(m["run"]) - int(m["skipped"])
+        counts["skipped"] += int(m["skipped"])
+        return True
+    return _NOISE_RE.fullmatch(text) is not None
