@@ -5,6 +5,13 @@ Stage 1 always runs: the JSON is parsed and written as a table document
 It is used only when it takes fewer tokens than its input (already minified by
 ``json.minify``), so the result is never worse than minified JSON.
 
+Stage 2 runs only when lossy compression is allowed and the lossless result is still
+above ``CRUSH_ABOVE_TOKENS`` (or above ``target_ratio`` of the input): long arrays of
+records keep their signal rows (errors, rare values, outliers, query hits, first and last,
+a diverse sample) and list the ids of the rest; long free text keeps its lead and the
+sentences that match the query (:mod:`headroom.jsontables.crush`). Originals go to the CCR
+store first; one marker per crushed array follows the document.
+
 JSON that cannot be represented exactly is left to the minifier: text that does not parse,
 objects with duplicate keys (a parsed value keeps only the last), ``NaN``/``Infinity``,
 numbers too large for a float, and nesting deeper than Python can recurse.
@@ -18,9 +25,13 @@ from typing import Any
 
 from headroom.compressors.base import Compressed, Context
 from headroom.jsontables import encode, is_table_document
+from headroom.jsontables.crush import CrushOptions, crush
 from headroom.jsontables.syntax import RawFloat
 
-__all__ = ["SmartCrusher", "parse_json"]
+__all__ = ["CRUSH_ABOVE_TOKENS", "SmartCrusher", "parse_json"]
+
+CRUSH_ABOVE_TOKENS = 2_000
+"""Lossless results up to this size are kept whole even when lossy compression is allowed."""
 
 
 class _NotExact(ValueError):
@@ -81,10 +92,13 @@ def parse_json(text: str) -> tuple[Any, bool] | None:
 
 
 class SmartCrusher:
-    """Writes JSON as a lossless table document when that takes fewer tokens."""
+    """Writes JSON as a lossless table document; crushes it further when allowed."""
 
     name = "json.tables"
     kinds = frozenset({"json"})
+
+    def __init__(self, options: CrushOptions | None = None) -> None:
+        self.options = options or CrushOptions()
 
     def compress(self, text: str, ctx: Context) -> Compressed | None:
         if is_table_document(text):
@@ -97,6 +111,24 @@ class SmartCrusher:
             document = encode(value, ctx.count_tokens, lines=lines)
         except RecursionError:  # nested deeper than the encoder can walk: minified is best
             return None
-        if ctx.count_tokens(document) >= ctx.count_tokens(text):
+        before = ctx.count_tokens(text)
+        lossless = ctx.count_tokens(document)
+        best = Compressed(document, self.name, lossless=True) if lossless < before else None
+        size = min(lossless, before)
+        target = ctx.config.target_ratio
+        if ctx.config.lossy and (
+            size > CRUSH_ABOVE_TOKENS or (target is not None and size > target * before)
+        ):
+            crushed = self._crush(value, lines, ctx)
+            if crushed is not None and ctx.count_tokens(crushed.text) < size:
+                return crushed
+        return best
+
+    def _crush(self, value: Any, lines: bool, ctx: Context) -> Compressed | None:
+        crushed = crush(value, query=ctx.query, stash=ctx.stash, options=self.options)
+        if crushed is None:
             return None
-        return Compressed(document, self.name, lossless=True)
+        document = "\n".join(
+            [encode(crushed.value, ctx.count_tokens, lines=lines), *crushed.markers]
+        )
+        return Compressed(document, "json.crush", lossless=False, handles=tuple(crushed.handles))

@@ -1,0 +1,218 @@
+"""Stage 2 of SmartCrusher: lossy, signal-preserving crushing of a parsed JSON value.
+
+:func:`crush` walks a JSON value and returns a value of the same shape with fewer records
+in long arrays and shorter long strings, plus one marker per crushed array. Everything it
+drops is stashed first (the whole array, minified, under one handle), so nothing is lost.
+
+Rules, as implemented:
+
+- **Candidates.** Every array anywhere in the value (inside objects and inside kept
+  records too) whose items are objects (``null`` items allowed) and that has more than
+  ``min_rows`` items. Smaller arrays are never crushed, so a crushed array that kept at
+  most ``min_rows`` rows is left alone by a second pass.
+- **Always kept** (see :mod:`headroom.jsontables.signals`): rows reporting an error or a
+  failure status, rows with a rare value in a category column or a rare boolean, numeric
+  outliers (robust z-score, the most extreme per column), items that are not objects;
+  rows matching the query (BM25 over each record's values: scores of at least 1.0 and at
+  least half the best, the 25 best at most); the first and last rows.
+- **Sample.** Then ``max_rows`` more: first one row for each value of each categorical
+  column not yet represented (round-robin over the columns, most common values first),
+  then rows evenly spaced over the array. Kept rows stay in their original order.
+- **Marker.** The dropped rows are summarised in one marker
+  (``[N rows omitted: <path>; <categories>; <ranges>; ids by <col> (n): … · retrieve: h]``,
+  see :mod:`headroom.jsontables.summary`); its handle stores the whole original array.
+  Markers are returned, not put into the value: the caller writes them after the document.
+- **Strings.** Free-text strings longer than ``max_string_chars`` keep their leading
+  sentences and the sentences matching the query, then an inline ``[N chars omitted ·
+  retrieve: h]`` (see :mod:`headroom.jsontables.text`).
+- **Purity.** Deterministic; the input is never mutated (containers on a changed path are
+  copied, unchanged subtrees are shared); ``stash`` is called before anything that refers
+  to its handle is returned.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from headroom.handles import format_marker
+from headroom.jsontables.profile import Profile
+from headroom.jsontables.select import select_rows
+from headroom.jsontables.summary import summarize
+from headroom.jsontables.syntax import format_value
+from headroom.jsontables.text import query_words, shorten
+
+__all__ = ["CrushOptions", "Crushed", "crush"]
+
+# Far deeper than any real response; keeps the walk clear of Python's recursion limit.
+_MAX_DEPTH: Final = 200
+_PLAIN_KEY_RE: Final = re.compile(r"[A-Za-z_$][A-Za-z0-9_$-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class CrushOptions:
+    """How hard :func:`crush` crushes.
+
+    Attributes:
+        max_rows: rows kept per array besides the always-kept ones (signals, query hits,
+            first and last).
+        min_rows: arrays with at most this many records are never crushed.
+        max_string_chars: longer free-text strings are shortened.
+        keep_ids: list the identifiers of dropped records in the marker.
+    """
+
+    max_rows: int = 20
+    min_rows: int = 30
+    max_string_chars: int = 1200
+    keep_ids: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Crushed:
+    """What :func:`crush` made of a value.
+
+    Attributes:
+        value: the crushed JSON value (same shape, fewer records, shorter strings).
+        markers: one marker line per crushed array, to be written after the document.
+        handles: every handle used (arrays and strings), in the order first used.
+        kept_rows: records kept in crushed arrays, over all of them.
+        dropped_rows: records dropped from crushed arrays, over all of them.
+    """
+
+    value: Any
+    markers: list[str]
+    handles: list[str]
+    kept_rows: int
+    dropped_rows: int
+
+
+def crush(
+    value: Any,
+    *,
+    query: str | None,
+    stash: Callable[[str], str],
+    options: CrushOptions = CrushOptions(),
+) -> Crushed | None:
+    """Crush ``value`` (see the module docs for the rules), or ``None`` if nothing changes.
+
+    Args:
+        value: a JSON value as :func:`json.loads` returns it; never mutated.
+        query: the user's question, if known; matching records and sentences are kept.
+        stash: stores an original text and returns its handle.
+        options: limits.
+
+    >>> from headroom.store.memory import MemoryStore
+    >>> store = MemoryStore()
+    >>> jobs = [{"id": i, "status": "ok"} for i in range(100)]
+    >>> jobs[57]["status"] = "failed"
+    >>> crushed = crush({"jobs": jobs}, query=None, stash=lambda t: store.put(t, kind="json"))
+    >>> kept = [job["id"] for job in crushed.value["jobs"]]
+    >>> len(kept), kept[0], kept[-1], 57 in kept, crushed.dropped_rows
+    (23, 0, 99, True, 77)
+    >>> print(crushed.markers[0])  # doctest: +ELLIPSIS
+    [77 rows omitted: $.jobs; ids by id (77, 1–98): 1, 2, 4, 5, ..., 98 · retrieve: headroom:...]
+    >>> json.loads(store.get(crushed.handles[0]).text) == jobs
+    True
+    """
+    crusher = _Crusher(query, stash, options)
+    result = crusher.visit(value, "$", 0)
+    if not crusher.handles:
+        return None
+    return Crushed(
+        result,
+        crusher.markers,
+        list(dict.fromkeys(crusher.handles)),
+        crusher.kept_rows,
+        crusher.dropped_rows,
+    )
+
+
+@dataclass(slots=True)
+class _Crusher:
+    query: str | None
+    stash: Callable[[str], str]
+    options: CrushOptions
+    markers: list[str] = field(default_factory=list)
+    handles: list[str] = field(default_factory=list)
+    kept_rows: int = 0
+    dropped_rows: int = 0
+    words: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        self.words = query_words(self.query)
+
+    def visit(self, value: Any, path: str, depth: int) -> Any:
+        if depth > _MAX_DEPTH:
+            return value
+        if isinstance(value, str):
+            return self._string(value)
+        if isinstance(value, dict):
+            changed = {
+                key: self.visit(item, _key_path(path, key), depth + 1)
+                for key, item in value.items()
+            }
+            same = all(changed[key] is item for key, item in value.items())
+            return value if same else changed
+        if isinstance(value, list):
+            if self._is_candidate(value):
+                return self._array(value, path, depth)
+            items = [self.visit(item, f"{path}.{i}", depth + 1) for i, item in enumerate(value)]
+            same = all(new is old for new, old in zip(items, value, strict=True))
+            return value if same else items
+        return value
+
+    def _string(self, text: str) -> str:
+        def stash(original: str) -> str:
+            handle = self.stash(original)
+            self.handles.append(handle)
+            return handle
+
+        short = shorten(
+            text, words=self.words, max_chars=self.options.max_string_chars, stash=stash
+        )
+        return text if short is None else short
+
+    def _is_candidate(self, items: list[Any]) -> bool:
+        return (
+            len(items) > self.options.min_rows
+            and all(item is None or type(item) is dict for item in items)
+            and any(type(item) is dict for item in items)
+        )
+
+    def _array(self, items: list[Any], path: str, depth: int) -> list[Any]:
+        profile = Profile(items)
+        kept = select_rows(profile, self.query, max_rows=self.options.max_rows)
+        if len(kept) == len(items):
+            return [self.visit(item, f"{path}.{i}", depth + 1) for i, item in enumerate(items)]
+        kept_set = set(kept)
+        dropped = [i for i in range(len(items)) if i not in kept_set]
+        handle = self.stash(_minify(items))
+        self.handles.append(handle)
+        summary = summarize(path, profile, dropped, keep_ids=self.options.keep_ids)
+        self.markers.append(format_marker(len(dropped), "rows", handle, summary=summary))
+        self.kept_rows += len(kept)
+        self.dropped_rows += len(dropped)
+        # Paths inside the crushed array count kept rows, as the reader sees them.
+        return [
+            self.visit(items[row], f"{path}.{position}", depth + 1)
+            for position, row in enumerate(kept)
+        ]
+
+
+def _key_path(path: str, key: str) -> str:
+    # Brackets are not used: a marker's summary cannot hold "]" (it would end the marker).
+    if _PLAIN_KEY_RE.fullmatch(key):
+        return f"{path}.{key}"
+    quoted = json.dumps(key, ensure_ascii=False).replace("]", "\\u005d")
+    return f"{path}.{quoted}"
+
+
+def _minify(items: list[Any]) -> str:
+    """The array as minified JSON, floats spelled as parsed (:class:`RawFloat`)."""
+    try:
+        return format_value(items, lambda _: None)
+    except ValueError:  # NaN or Infinity from a lenient parser: json.dumps can still write it
+        return json.dumps(items, ensure_ascii=False, separators=(",", ":"))

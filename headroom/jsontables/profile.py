@@ -1,0 +1,244 @@
+"""The columns of one array of records, and what they say about each row.
+
+A :class:`Profile` reads the records once (nested objects flattened into dotted column
+paths, as the table encoder does) and answers:
+
+- :meth:`Profile.signals`: the rows always kept, each with its reason (the rules are in
+  :mod:`headroom.jsontables.signals`);
+- :attr:`Profile.id_column`: the single column that best identifies records (unique,
+  short, named like an id), whose values a marker lists for dropped rows;
+- :attr:`Profile.categorical` and :attr:`Profile.numeric`: the columns the diverse sample
+  and the marker summary are drawn from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Final
+
+from headroom.jsontables.signals import (
+    CATEGORY_HINTS,
+    MAX_CATEGORIES,
+    OUTLIER_MIN_KEEP,
+    OUTLIER_SHARE,
+    OUTLIER_Z,
+    as_float,
+    error_reason,
+    is_number,
+    key_words,
+    rare_values,
+    robust_z,
+)
+
+__all__ = ["Column", "Profile"]
+
+Path = tuple[str, ...]
+
+_MAX_FLATTEN_DEPTH: Final = 6
+_MIN_PER_CATEGORY: Final = 4  # a column with fewer records per value is not categorical
+_MIN_NUMERIC: Final = 8  # too few values for a median and a spread to mean anything
+# Columns holding identifiers are not measurements: an "outlying" id means nothing.
+_ID_WORDS: Final = frozenset({"id", "ids", "uuid", "guid", "uid"})
+# After "id" and "...id" (uuid, paperId, node_id), in this order: a fixed order keeps
+# sibling arrays consistent (every Crossref reference list by "key", though some have DOIs).
+_ID_NAMES: Final = (
+    "key", "sha", "doi", "slug", "number", "login", "username", "handle", "name",
+    "fullname", "code", "ref",
+)  # fmt: skip
+# What an id may not hold, so a marker can list it verbatim and listed_ids() can read the
+# list back: the list's separators, and what format_marker would rewrite ("]", " · ").
+_ID_FORBIDDEN: Final = ("\n", ", ", ";", "]", " · ")
+_MAX_ID_CHARS: Final = 64
+_MIN_ID_COVERAGE: Final = 0.2
+
+
+@dataclass(slots=True)
+class Column:
+    """The scalar values at one path, with the rows (record indexes) that have them."""
+
+    path: Path
+    rows: list[int]
+    values: list[Any]
+
+    @property
+    def name(self) -> str:
+        """The path as written in summaries: segments joined by dots."""
+        return ".".join(self.path)
+
+
+def _flatten(record: dict[str, Any], prefix: Path, depth: int, out: dict[Path, Any]) -> None:
+    for key, value in record.items():
+        path = (*prefix, key)
+        if type(value) is dict and value and depth < _MAX_FLATTEN_DEPTH:
+            _flatten(value, path, depth + 1, out)
+        elif value is None or isinstance(value, str | int | float):
+            out[path] = value
+
+
+def _hashable(value: Any) -> Any:
+    # 1 and True are equal as dict keys; a categorical column keeps them apart.
+    return (type(value).__name__, value)
+
+
+class Profile:
+    """The columns of one array's records and what they say about each row.
+
+    Args:
+        items: the items of the array; non-objects are allowed and are always signal.
+    """
+
+    def __init__(self, items: Sequence[Any]) -> None:
+        self.items = items
+        flat: dict[Path, tuple[list[int], list[Any]]] = {}
+        for index, item in enumerate(items):
+            if type(item) is not dict:
+                continue
+            leaves: dict[Path, Any] = {}
+            _flatten(item, (), 0, leaves)
+            for path, value in leaves.items():
+                rows, values = flat.setdefault(path, ([], []))
+                rows.append(index)
+                values.append(value)
+        self.columns = [Column(path, rows, values) for path, (rows, values) in flat.items()]
+
+    @cached_property
+    def categorical(self) -> list[Column]:
+        """Columns of strings, booleans and nulls with few distinct values (2 to 32, and
+        at least 4 records per value), names hinting at a category first, then by fewer
+        distinct values."""
+        found: list[tuple[bool, int, int, Column]] = []
+        for order, column in enumerate(self.columns):
+            if not all(v is None or isinstance(v, str | bool) for v in column.values):
+                continue
+            distinct = len({_hashable(v) for v in column.values})
+            if 2 <= distinct <= MAX_CATEGORIES and distinct * _MIN_PER_CATEGORY <= len(
+                column.values
+            ):
+                found.append((not self.hinted(column), distinct, order, column))
+        return [column for *_, column in sorted(found, key=lambda f: f[:3])]
+
+    @staticmethod
+    def hinted(column: Column) -> bool:
+        """Whether the column's name says it holds a category (status, type, level, ...)."""
+        return bool(key_words(column.path[-1]) & CATEGORY_HINTS)
+
+    @cached_property
+    def numeric(self) -> list[Column]:
+        """Columns of numbers (nulls allowed) that are measurements, not identifiers."""
+        found = []
+        for column in self.columns:
+            key = column.path[-1]
+            if _id_rank(key) is None and not key_words(key) & _ID_WORDS and _numbers(column):
+                found.append(column)
+        return found
+
+    def signals(self) -> dict[int, str]:
+        """Rows that must be kept, each with the first reason found.
+
+        The rules are in :mod:`headroom.jsontables.signals`.
+
+        >>> rows = [{"state": "ok", "ms": 10 + i % 3} for i in range(40)]
+        >>> rows[3]["state"], rows[9]["ms"], rows[30]["error"] = "timeout", 900, "disk full"
+        >>> Profile(rows).signals()
+        {3: 'status', 9: 'outlier', 30: 'error'}
+        """
+        reasons: dict[int, str] = {}
+        for index, item in enumerate(self.items):
+            if type(item) is not dict:
+                reasons[index] = "not-an-object"
+            else:
+                reason = error_reason(item)
+                if reason:
+                    reasons[index] = reason
+        for column in self.categorical:
+            is_bool = all(type(v) is bool for v in column.values)
+            if not (is_bool or self.hinted(column)):
+                continue
+            counts = Counter(_hashable(v) for v in column.values)
+            rare = rare_values(counts, len(column.values))
+            for row, value in zip(column.rows, column.values, strict=True):
+                if _hashable(value) in rare:
+                    reasons.setdefault(row, "bool" if is_bool else "rare")
+        for column in self.numeric:
+            pairs = [
+                (r, number)
+                for r, v in zip(column.rows, column.values, strict=True)
+                if (number := as_float(v)) is not None
+            ]
+            scores = robust_z([v for _, v in pairs])
+            outliers = sorted(
+                ((-abs(z), row) for (row, _), z in zip(pairs, scores, strict=True)),
+            )
+            limit = max(OUTLIER_MIN_KEEP, math.ceil(OUTLIER_SHARE * len(pairs)))
+            for negative_z, row in outliers[:limit]:
+                if -negative_z > OUTLIER_Z:
+                    reasons.setdefault(row, "outlier")
+        return dict(sorted(reasons.items()))
+
+    @cached_property
+    def id_column(self) -> Column | None:
+        """The column that best identifies records, or ``None``.
+
+        A candidate holds only strings or only integers, unique among the records that
+        have it, in at least 20% of the records; strings are at most 64 characters with no
+        line break, ``", "``, ``;``, ``]`` or ``" · "`` (so a marker can list them
+        verbatim and :func:`~headroom.jsontables.summary.listed_ids` read them back). Among
+        candidates: named ``id``, then ``...id``/``...Id`` (uuid, paperId), then key, sha,
+        doi, slug, number, login, name, code, ... in that order; then the most records covered, the
+        shallowest path, the shortest values.
+        """
+        best: tuple[tuple[int, int, int, float, int], Column] | None = None
+        for order, column in enumerate(self.columns):
+            rank = _id_rank(column.path[-1])
+            if rank is None or len(column.values) < _MIN_ID_COVERAGE * len(self.items):
+                continue
+            if not _id_values(column.values):
+                continue
+            mean_chars = sum(len(str(v)) for v in column.values) / len(column.values)
+            key = (rank, -len(column.values), len(column.path), mean_chars, order)
+            if best is None or key < best[0]:
+                best = (key, column)
+        return None if best is None else best[1]
+
+    def column_rows(self, column: Column) -> Iterator[tuple[int, Any]]:
+        """``(row, value)`` pairs of ``column``."""
+        return zip(column.rows, column.values, strict=True)
+
+
+def _numbers(column: Column) -> bool:
+    count = 0
+    for value in column.values:
+        if value is None:
+            continue
+        if not is_number(value):
+            return False
+        count += 1
+    return count >= _MIN_NUMERIC
+
+
+def _id_rank(key: str) -> int | None:
+    name = key.lower().replace("_", "").replace("-", "")
+    if name == "id":
+        return 0
+    if name.endswith("id") and key_words(key) & {"id", "uuid", "guid", "uid"}:
+        return 1
+    if name in _ID_NAMES:
+        return 2 + _ID_NAMES.index(name)
+    return None
+
+
+def _id_values(values: list[Any]) -> bool:
+    if all(type(v) is int for v in values):
+        return len(set(values)) == len(values)
+    if not all(type(v) is str for v in values):
+        return False
+    for text in values:
+        if not text or len(text) > _MAX_ID_CHARS or text != text.strip():
+            return False
+        if any(part in text for part in _ID_FORBIDDEN):
+            return False
+    return len(set(values)) == len(values)

@@ -1,0 +1,116 @@
+"""Which rows of a crushed array are kept.
+
+Always: the signal rows (:mod:`headroom.jsontables.signals`), the rows matching the query
+(BM25 over each record's values: a score of at least 1.0 and at least half the best; the
+25 best at most), the first and the last. Then a sample of ``max_rows`` more: one row
+for each value of each categorical column not yet represented (round-robin over the
+columns, most common values first), then rows evenly spaced over the rest.
+Deterministic: no randomness, and ties are broken by position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+from headroom.jsontables.profile import Profile
+from headroom.relevance import bm25_scores
+
+__all__ = ["MAX_QUERY_HITS", "query_hits", "record_text", "select_rows"]
+
+# BM25 scores are about the inverse document frequency of the words matched: 1.0 means a
+# query word that at most ~37% of the records hold, so a word most records share (the
+# "earthquake" of an earthquake feed) does not make every record a hit.
+_MIN_HIT_SCORE: Final = 1.0
+_HIT_SHARE: Final = 0.5
+MAX_QUERY_HITS: Final = 25
+"""Query hits are always kept, but a vague query should not keep half the array: at most
+this many, best first (the marker's handle can still be queried for the rest)."""
+_MAX_DEPTH: Final = 200
+
+
+def select_rows(profile: Profile, query: str | None, *, max_rows: int) -> list[int]:
+    """Indexes of the rows of ``profile.items`` to keep, ascending (see module docs).
+
+    >>> rows = [{"n": i, "level": "info"} for i in range(50)]
+    >>> rows[20]["level"] = "error"
+    >>> select_rows(Profile(rows), None, max_rows=3)
+    [0, 8, 20, 25, 41, 49]
+    """
+    count = len(profile.items)
+    if not count:
+        return []
+    keep = {0, count - 1}
+    keep.update(profile.signals())
+    keep.update(query_hits(profile.items, query, limit=MAX_QUERY_HITS))
+    keep.update(_sample(profile, keep, max_rows))
+    return sorted(keep)
+
+
+def query_hits(items: Sequence[Any], query: str | None, *, limit: int) -> list[int]:
+    """Rows whose values match ``query`` clearly: BM25 score at least 1.0 and at least half
+    the best score; the ``limit`` best, ties by position."""
+    if not query or not query.strip() or limit <= 0:
+        return []
+    scores = bm25_scores(query, [record_text(item) for item in items])
+    best = max(scores, default=0.0)
+    floor = max(_MIN_HIT_SCORE, _HIT_SHARE * best)
+    ranked = sorted((i for i, s in enumerate(scores) if s >= floor), key=lambda i: (-scores[i], i))
+    return ranked[:limit]
+
+
+def record_text(value: Any, depth: int = 0) -> str:
+    """The scalar values of a record (keys aside), space-separated, for text matching."""
+    if depth > _MAX_DEPTH:
+        return ""
+    if isinstance(value, dict):
+        return " ".join(record_text(item, depth + 1) for item in value.values())
+    if isinstance(value, list):
+        return " ".join(record_text(item, depth + 1) for item in value)
+    if isinstance(value, str):
+        return value
+    if value is None or isinstance(value, bool):
+        return ""
+    return str(value)
+
+
+def _sample(profile: Profile, keep: set[int], budget: int) -> list[int]:
+    """Up to ``budget`` more rows: unrepresented category values, then evenly spaced."""
+    taken = set(keep)
+    chosen: list[int] = []
+    # Per categorical column: each row's value, and the values still unrepresented (most
+    # common first, each with the first row holding it).
+    values_by_row: list[dict[int, Any]] = []
+    queues: list[list[tuple[Any, int]]] = []
+    for column in profile.categorical:
+        by_row = {row: (type(v).__name__, v) for row, v in profile.column_rows(column)}
+        counts: dict[Any, int] = {}
+        first_row: dict[Any, int] = {}
+        for row, key in by_row.items():
+            counts[key] = counts.get(key, 0) + 1
+            first_row.setdefault(key, row)
+        represented = {by_row[row] for row in taken if row in by_row}
+        ordered = sorted(counts, key=lambda key: -counts[key])
+        values_by_row.append(by_row)
+        queues.append([(key, first_row[key]) for key in ordered if key not in represented])
+    represented_now = [{by_row[row] for row in taken if row in by_row} for by_row in values_by_row]
+    while len(chosen) < budget and any(queues):
+        for number, queue in enumerate(queues):
+            while queue and queue[0][0] in represented_now[number]:
+                queue.pop(0)
+            if not queue or len(chosen) >= budget:
+                continue
+            _, row = queue.pop(0)
+            taken.add(row)
+            chosen.append(row)
+            for by_row, seen in zip(values_by_row, represented_now, strict=True):
+                if row in by_row:
+                    seen.add(by_row[row])
+    remaining = min(budget - len(chosen), len(profile.items) - len(taken))
+    if remaining > 0:
+        # Evenly spaced over the rows not yet kept, so the rest of the sample follows the
+        # array's own proportions.
+        free = [i for i in range(len(profile.items)) if i not in taken]
+        step = len(free) / remaining
+        chosen.extend(free[int(k * step + step / 2)] for k in range(remaining))
+    return chosen

@@ -1,0 +1,191 @@
+"""Which rows of an array of records carry signal: errors, rare values, outliers.
+
+The rules (applied by :meth:`headroom.jsontables.profile.Profile.signals`); a row is
+signal when:
+
+- ``error``: a key naming an error (``error``, ``errors``, ``exception``, ``failure``,
+  ``fault``, ``stackTrace``, ``traceback``, ``panic``, ``warnings``, ...; words are found
+  in camelCase and snake_case keys) holds a non-empty value (a non-blank string, a
+  non-empty list or object, ``true``, a non-zero number), anywhere in the record, nested
+  objects and lists included;
+- ``status``: a status-like key (``status``, ``state``, ``conclusion``, ``result``,
+  ``outcome``, ``level``, ``severity``, ``health``, ``type``, ``kind``) holds a failure
+  word (``error``, ``failed``, ``failure``, ``fatal``, ``critical``, ``timeout``,
+  ``cancelled``, ``aborted``, ``warning``, ...), or a key with ``status`` in its name
+  holds an HTTP error code (400-599);
+- ``rare``: a categorical column whose name says it categorises (the status-like words
+  above and ``category``, ``phase``, ``priority``, ``alert``, ``class``, ``mode``, ...,
+  e.g. ``magType``) holds here a value (``null`` included) held by at most 2 records or
+  by fewer than 5% of the records that have the column;
+- ``bool``: a boolean column holds here its rare value (same threshold);
+- ``outlier``: a numeric column (not an id) has here a robust z-score above 3.5 (median
+  and MAD; the mean absolute deviation when the MAD is 0, after Iglewicz and Hoaglin);
+  per column only the most extreme ``max(3, 1%)`` such rows count, because a column
+  with many values past 3.5 is heavy-tailed (stars, distances), not anomalous;
+- ``not-an-object``: an item of the array that is not an object (``null`` for a record
+  that was not found, say).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any, Final
+
+from headroom.relevance import tokenize
+
+__all__ = [
+    "CATEGORY_HINTS",
+    "MAX_CATEGORIES",
+    "OUTLIER_MIN_KEEP",
+    "OUTLIER_SHARE",
+    "OUTLIER_Z",
+    "as_float",
+    "error_reason",
+    "is_number",
+    "key_words",
+    "rare_values",
+    "robust_z",
+]
+
+# Nesting deeper than this is rare in real records; it only bounds the work per record.
+_MAX_DEPTH: Final = 8
+
+# fmt: off
+_ERROR_KEYS: Final = frozenset({
+    "error", "errors", "err", "exception", "exceptions", "failure", "failures", "fault",
+    "faults", "stacktrace", "backtrace", "traceback", "panic", "warning", "warnings",
+})
+_STATUS_KEYS: Final = frozenset({
+    "status", "state", "conclusion", "result", "outcome", "level", "loglevel", "severity",
+    "health", "type", "kind",
+})
+_FAILURE_WORDS: Final = frozenset({
+    "error", "errored", "errors", "err", "fail", "failed", "failing", "failure", "fatal",
+    "critical", "crit", "emerg", "emergency", "alert", "severe", "panic", "exception",
+    "crash", "crashed", "timeout", "timed_out", "timedout", "cancelled", "canceled",
+    "aborted", "broken", "unhealthy", "down", "warn", "warning", "startup_failure",
+    "action_required",
+})
+# Column names that say the column sorts records into kinds: a rare kind is news.
+CATEGORY_HINTS: Final = _STATUS_KEYS | frozenset({
+    "category", "phase", "stage", "priority", "alert", "class", "mode", "reason", "verdict",
+    "tier", "action", "event",
+})
+# fmt: on
+
+RARE_SHARE: Final = 0.05
+RARE_COUNT: Final = 2
+MAX_CATEGORIES: Final = 32
+OUTLIER_Z: Final = 3.5
+OUTLIER_SHARE: Final = 0.01
+OUTLIER_MIN_KEEP: Final = 3
+
+
+def is_number(value: object) -> bool:
+    """Whether ``value`` is a JSON number (``bool`` is not, though Python says it is)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def as_float(value: object) -> float | None:
+    """``value`` as a finite float, or ``None`` (not a number, or beyond float range)."""
+    if not is_number(value):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except OverflowError:  # an int with more than 308 digits
+        return None
+    return number if math.isfinite(number) else None
+
+
+@lru_cache(maxsize=4096)  # records repeat the same few keys thousands of times
+def key_words(key: str) -> frozenset[str]:
+    """The words of a key, split on case and punctuation (``stackTrace`` -> stack, trace)."""
+    return frozenset(tokenize(key))
+
+
+def _is_set(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, list | dict):
+        return bool(value)
+    return value is not None and value is not False and value != 0
+
+
+def _failure_word(value: str) -> bool:
+    return value.strip().lower().replace("-", "_").replace(" ", "_") in _FAILURE_WORDS
+
+
+def _error_reason(key: str, value: Any) -> str | None:
+    words = key_words(key)
+    if words & _ERROR_KEYS and _is_set(value):
+        return "error"
+    # A bare "stack" key is as often a tech stack ("heroku-22") as a stack trace.
+    if key.lower() == "stack" and (
+        (isinstance(value, str) and "\n" in value) or (isinstance(value, list) and value)
+    ):
+        return "error"
+    if words & _STATUS_KEYS:
+        if isinstance(value, str) and _failure_word(value):
+            return "status"
+        if "status" in words and is_number(value) and 400 <= value <= 599:
+            return "status"
+    return None
+
+
+def error_reason(value: Any, depth: int = 0) -> str | None:
+    """Why ``value`` (a record) reports an error or failure, or ``None``."""
+    if depth > _MAX_DEPTH:
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            reason = _error_reason(key, item) or error_reason(item, depth + 1)
+            if reason:
+                return reason
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict | list):
+                reason = error_reason(item, depth + 1)
+                if reason:
+                    return reason
+    return None
+
+
+def robust_z(values: Sequence[float]) -> list[float]:
+    """Modified z-scores: ``0.6745 (x - median) / MAD``; the mean absolute deviation
+    (scaled by 1.2533) stands in when more than half the values are equal (MAD 0).
+
+    >>> [round(z, 1) for z in robust_z([1, 2, 3, 4, 100])]
+    [-1.3, -0.7, 0.0, 0.7, 65.4]
+    """
+    if not values:
+        return []
+    median = _median(sorted(values))
+    deviations = [abs(v - median) for v in values]
+    mad = _median(sorted(deviations))
+    if mad > 0:
+        scores = [0.6745 * (v - median) / mad for v in values]
+    else:
+        mean_ad = sum(deviations) / len(deviations)
+        if mean_ad == 0:
+            return [0.0] * len(values)
+        scores = [(v - median) / (1.253314 * mean_ad) for v in values]
+    # Values near the float limits overflow the deviations; such a column has no usable
+    # spread, so nothing in it is called an outlier.
+    return [z if math.isfinite(z) else 0.0 for z in scores]
+
+
+def _median(ordered: Sequence[float]) -> float:
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return float(ordered[middle])
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def rare_values(counts: Counter[Any], present: int) -> set[Any]:
+    """Values held by at most 2 records or by fewer than 5% of ``present`` records."""
+    if len(counts) < 2:
+        return set()
+    return {v for v, c in counts.items() if c <= RARE_COUNT or c < RARE_SHARE * present}

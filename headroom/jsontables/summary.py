@@ -1,0 +1,141 @@
+"""The summary a crushed array's marker carries about the rows it dropped.
+
+The summary is one line, sections joined by ``"; "``:
+
+1. where: the path of the array from the root ``$``, keys and list positions joined by
+   dots (``$.features``, ``$.message.items.3.reference``; positions count the rows as
+   the reader sees them; keys that are not plain names are JSON strings). Brackets are
+   avoided because a marker's summary cannot contain ``]``;
+2. up to 3 categorical columns that vary over the dropped rows (columns named like a
+   category first), each with its 3 most common values and counts
+   (``properties.type: earthquake ×1640, explosion ×10, +1 more``);
+3. up to 4 numeric columns as ranges over the dropped rows (``properties.mag 0.1–4.5``);
+4. the identifiers of the dropped rows, from the array's id column, with their count and
+   range: ``ids by number (58, 101–158): 101, 102, …`` (integers: lowest–highest) or
+   ``ids by id (1542): ci37868143, ak18384056, …`` (strings). Every id is written out
+   verbatim, in array order, up to 2,000 (then ``+N more``): no runs, no factored
+   prefixes, so an id can be found in the prompt by its own spelling (by the model, or by
+   a grep). :func:`listed_ids` reads the list back. With ``keep_ids=False`` only the
+   count and range: ``id range by number: 58 ids, 101–158`` (strings: ``from A to B``).
+
+Values that would make the summary ambiguous to read (containing ``,`` ``;`` ``:`` or
+quotes) are written as JSON strings; long values are cut with ``…``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, Final
+
+from headroom.jsontables.profile import Column, Profile
+from headroom.jsontables.signals import as_float
+
+__all__ = ["MAX_IDS", "listed_ids", "summarize"]
+
+MAX_IDS: Final = 2000
+_IDS_LABEL: Final = "ids by "
+_MORE_RE: Final = re.compile(r"\+[0-9]+ more")
+_MAX_CATEGORY_COLUMNS: Final = 3
+_MAX_CATEGORY_VALUES: Final = 3
+_MAX_NUMERIC_COLUMNS: Final = 4
+_MAX_VALUE_CHARS: Final = 40
+
+
+def summarize(path: str, profile: Profile, dropped: Sequence[int], *, keep_ids: bool) -> str:
+    """The summary of the rows ``dropped`` (indexes into ``profile.items``) of the array at
+    ``path``."""
+    rows = set(dropped)
+    sections = [path]
+    sections.extend(_categories(profile, rows))
+    sections.extend(_ranges(profile, rows))
+    ids = _ids(profile, dropped, keep_ids=keep_ids)
+    if ids:
+        sections.append(ids)
+    return "; ".join(sections)
+
+
+def _values_at(column: Column, rows: set[int]) -> list[Any]:
+    return [v for r, v in zip(column.rows, column.values, strict=True) if r in rows]
+
+
+def _categories(profile: Profile, rows: set[int]) -> list[str]:
+    out: list[str] = []
+    for column in profile.categorical:
+        counts = Counter(_text(v) for v in _values_at(column, rows))
+        if len(counts) < 2:
+            continue  # a value every dropped row shares is said by its kept siblings
+        # Most common first; ties keep first appearance (Counter preserves insertion order).
+        ranked = sorted(counts.items(), key=lambda item: -item[1])
+        shown = ", ".join(f"{value} ×{count}" for value, count in ranked[:_MAX_CATEGORY_VALUES])
+        if len(ranked) > _MAX_CATEGORY_VALUES:
+            shown += f", +{len(ranked) - _MAX_CATEGORY_VALUES} more"
+        out.append(f"{column.name}: {shown}")
+        if len(out) == _MAX_CATEGORY_COLUMNS:
+            break
+    return out
+
+
+def _ranges(profile: Profile, rows: set[int]) -> list[str]:
+    ranked: list[tuple[int, int, str]] = []
+    for order, column in enumerate(profile.numeric):
+        numbers = [
+            (number, value)
+            for value in _values_at(column, rows)
+            if (number := as_float(value)) is not None
+        ]
+        if not numbers:
+            continue
+        low = min(numbers, key=lambda pair: pair[0])[1]
+        high = max(numbers, key=lambda pair: pair[0])[1]
+        text = f"{column.name} {_number(low)}" + ("" if low == high else f"–{_number(high)}")
+        ranked.append((-len(numbers), order, text))
+    return [text for *_, text in sorted(ranked)[:_MAX_NUMERIC_COLUMNS]]
+
+
+def _ids(profile: Profile, dropped: Sequence[int], *, keep_ids: bool) -> str | None:
+    column = profile.id_column
+    if column is None:
+        return None
+    by_row = dict(zip(column.rows, column.values, strict=True))
+    values = [by_row[row] for row in dropped if row in by_row]
+    if not values:
+        return None
+    numeric = all(type(v) is int for v in values)
+    span = f"{min(values)}–{max(values)}" if numeric else f"from {values[0]} to {values[-1]}"
+    if not keep_ids:
+        return f"id range by {column.name}: {len(values)} ids, {span}"
+    label = f"{_IDS_LABEL}{column.name} ({len(values)}{', ' + span if numeric else ''}): "
+    listed = ", ".join(str(v) for v in values[:MAX_IDS])
+    more = len(values) - MAX_IDS
+    return label + listed + (f", +{more} more" if more > 0 else "")
+
+
+def listed_ids(summary: str) -> list[str]:
+    """The ids a marker summary lists (written by :func:`summarize`), as strings.
+
+    >>> listed_ids("$.items; status: ok ×3; ids by number (3, 7–12): 7, 9, 12")
+    ['7', '9', '12']
+    """
+    start = summary.rfind("; " + _IDS_LABEL)
+    if start < 0:
+        return []
+    body = summary[summary.index("): ", start) + 3 :]
+    return [item for item in body.split(", ") if not _MORE_RE.fullmatch(item)]
+
+
+def _text(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    text = str(value)
+    if len(text) > _MAX_VALUE_CHARS:
+        text = text[: _MAX_VALUE_CHARS - 1] + "…"
+    if not text or any(c in text for c in ',;:"') or text != text.strip():
+        return json.dumps(text, ensure_ascii=False)
+    return text
+
+
+def _number(value: Any) -> str:
+    return str(value) if type(value) is int else repr(float(value))

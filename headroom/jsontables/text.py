@@ -1,0 +1,149 @@
+"""Shortening one long free-text string (a body, an abstract, a readme), lossily.
+
+Rules:
+
+- Only free text is shortened: longer than the limit, at least 10 words, not mostly
+  base64/hex runs (40+ characters of ``[A-Za-z0-9+/=_-]``, even wrapped into lines), no
+  omission marker already inside (so a second pass changes nothing), and not a JSON
+  object or array written as a string. So ids, URLs, hashes and identifiers are never
+  touched.
+- What stays: the leading sentences (about a quarter of the limit, at least the first
+  sentence, which is cut at a word boundary if it alone is very long), then every later
+  sentence containing a query word (stop words aside), in order, gaps shown as ``…``.
+- Then one inline marker, ``[N chars omitted · retrieve: headroom:…]``, whose handle
+  stores the whole string. The string is never replaced by the bare marker.
+- If that would keep more than three quarters of the string, it is left whole.
+
+Sentences end at ``.``, ``!`` or ``?`` followed by white space, and at line breaks (so
+Markdown lines and list items are sentences too).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Final
+
+from headroom.handles import MARKER_RE, format_marker
+from headroom.relevance import tokenize
+
+__all__ = ["query_words", "shorten"]
+
+_BOUNDARY_RE: Final = re.compile(r"(?<=[.!?。！？])\s+|\s*\n\s*")
+_WORD_RE: Final = re.compile(r"[A-Za-z0-9]+")
+_MIN_WORDS: Final = 10
+_BLOB_RE: Final = re.compile(r"[A-Za-z0-9+/=_-]{40,}")
+_MAX_KEPT_SHARE: Final = 0.75
+_MIN_HEAD: Final = 80
+_GAP: Final = " … "
+
+# Words too common to say a sentence is about the query.
+# fmt: off
+_STOP_WORDS: Final = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do",
+    "does", "for", "from", "had", "has", "have", "how", "i", "if", "in", "into", "is", "it",
+    "its", "me", "my", "no", "not", "of", "on", "or", "our", "so", "that", "the", "their",
+    "them", "then", "there", "these", "they", "this", "those", "to", "us", "was", "we", "were",
+    "what", "when", "where", "which", "who", "why", "will", "with", "would", "you", "your",
+    "all", "any", "show", "find", "list", "get", "give", "tell", "about",
+})
+# fmt: on
+
+
+def query_words(query: str | None) -> frozenset[str]:
+    """The words of ``query`` that can mark a sentence as relevant (lower-cased).
+
+    >>> sorted(query_words("Why did the Castaic quake fail?"))
+    ['castaic', 'fail', 'quake']
+    """
+    if not query:
+        return frozenset()
+    return frozenset(
+        word
+        for word in (w.lower() for w in _WORD_RE.findall(query))
+        if word not in _STOP_WORDS and (len(word) > 1 or word.isdigit())
+    )
+
+
+def shorten(
+    text: str, *, words: frozenset[str], max_chars: int, stash: Callable[[str], str]
+) -> str | None:
+    """``text`` shortened (see module docs), or ``None`` when it is left whole.
+
+    Args:
+        text: the string.
+        words: query words (:func:`query_words`); sentences holding one are kept.
+        max_chars: strings up to this long are left whole.
+        stash: stores the whole string and returns its handle.
+
+    >>> text = "Fires shape savannas. " + "Rain varies by year. " * 20 + "Lightning starts most."
+    >>> stash = lambda original: "headroom:" + "0" * 12
+    >>> short = shorten(text, words=query_words("lightning"), max_chars=200, stash=stash)
+    >>> print(short.replace(" [", "\\n["))
+    Fires shape savannas. Rain varies by year. Rain varies by year. … Lightning starts most.
+    [379 chars omitted · retrieve: headroom:000000000000]
+    """
+    if len(text) <= max_chars or not _is_free_text(text):
+        return None
+    spans = _sentences(text)
+    if not spans:
+        return None
+    head_target = max(_MIN_HEAD, max_chars // 4)
+    head_end = spans[0][1]
+    if head_end > 2 * head_target:
+        cut = text.rfind(" ", 0, 2 * head_target)
+        head_end = cut if cut > 0 else 2 * head_target
+    first_later = 1
+    for _, end in spans[1:]:
+        if end > head_target:
+            break
+        head_end, first_later = end, first_later + 1
+    pieces = [text[:head_end].rstrip()]
+    kept = len(pieces[0])
+    last_end = head_end
+    for start, end in spans[first_later:]:
+        if not words.intersection(tokenize(text[start:end])):
+            continue
+        if text[last_end:start].strip():
+            pieces.append(_GAP + text[start:end])
+            kept += end - start
+        else:  # adjacent to what is kept already: keep the original spacing
+            pieces.append(text[last_end:end])
+            kept += end - last_end
+        last_end = end
+    omitted = len(text) - kept
+    if kept > _MAX_KEPT_SHARE * len(text) or omitted <= 0:
+        return None
+    return "".join(pieces) + " " + format_marker(omitted, "chars", stash(text))
+
+
+def _is_free_text(text: str) -> bool:
+    if MARKER_RE.search(text):
+        return False
+    if len(text.split(None, _MIN_WORDS)) <= _MIN_WORDS:
+        return False
+    # Base64 or hex wrapped into lines has "words" but is an opaque blob; stack traces and
+    # paths have long tokens too, but broken by "." and ":" so they stay text.
+    opaque = sum(len(blob) for blob in _BLOB_RE.findall(text))
+    if opaque * 2 > len(text) - text.count(" "):
+        return False
+    stripped = text.strip()
+    if stripped[:1] in "[{":
+        try:
+            return not isinstance(json.loads(stripped), list | dict)
+        except ValueError:
+            return True
+    return True
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for boundary in _BOUNDARY_RE.finditer(text):
+        if boundary.start() > start:
+            spans.append((start, boundary.start()))
+        start = boundary.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans

@@ -1,0 +1,170 @@
+"""Hypothesis properties of lossy JSON crushing: signal survives, ids survive, purity."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from headroom.handles import find_markers
+from headroom.jsontables.crush import Crushed, CrushOptions, crush
+from headroom.jsontables.summary import listed_ids
+from headroom.jsontables.text import query_words, shorten
+from headroom.store.memory import MemoryStore
+
+STATUSES = ["ok", "done", "queued"]
+
+
+DEFAULT = CrushOptions()
+
+
+def run(
+    value: Any, *, query: str | None = None, options: CrushOptions = DEFAULT
+) -> tuple[Crushed | None, MemoryStore]:
+    store = MemoryStore()
+    return crush(
+        value, query=query, stash=lambda t: store.put(t, kind="json"), options=options
+    ), store
+
+
+@st.composite
+def records(draw: st.DrawFn, *, int_ids: bool = False) -> list[dict[str, Any]]:
+    """31-150 records with a unique id, a status, a duration, a flag and a free text."""
+    count = draw(st.integers(31, 150))
+    # Ids are unique but not in order, so id runs and kept order are both exercised.
+    numbers = draw(st.permutations(range(count)))
+    rows = []
+    for i in range(count):
+        rows.append(
+            {
+                "id": numbers[i] * 3 if int_ids else f"job-{numbers[i]:04d}",
+                "status": draw(st.sampled_from(STATUSES)),
+                "ms": draw(st.integers(90, 110)),
+                "flag": draw(st.booleans()),
+                "note": draw(st.text(max_size=20)),
+                "nested": {"depth": draw(st.integers(0, 3))},
+            }
+        )
+    return rows
+
+
+@st.composite
+def with_anomalies(draw: st.DrawFn) -> tuple[list[dict[str, Any]], set[str]]:
+    """Records where 1-3 rows report an error or hold a status no other row has."""
+    rows = draw(records())
+    positions = draw(st.sets(st.integers(0, len(rows) - 1), min_size=1, max_size=3))
+    for position in positions:
+        kind = draw(st.sampled_from(["error", "failed", "rare"]))
+        if kind == "error":
+            rows[position]["error"] = draw(st.text(min_size=1, max_size=30).filter(str.strip))
+        elif kind == "failed":
+            rows[position]["status"] = draw(st.sampled_from(["failed", "ERROR", "timeout"]))
+        else:
+            rows[position]["status"] = f"quarantined-{position}"
+    return rows, {rows[p]["id"] for p in positions}
+
+
+options = st.builds(
+    CrushOptions,
+    max_rows=st.integers(0, 25),
+    min_rows=st.integers(5, 30),
+    keep_ids=st.just(True),
+)
+
+
+@given(with_anomalies(), options)
+def test_injected_anomalies_are_always_kept(
+    case: tuple[list[dict[str, Any]], set[str]], opts: CrushOptions
+) -> None:
+    rows, anomalous = case
+    crushed, _ = run(rows, options=opts)
+    kept = {row["id"] for row in crushed.value} if crushed else {row["id"] for row in rows}
+    assert anomalous <= kept
+
+
+@given(
+    st.one_of(records(), records(int_ids=True)), options, st.sampled_from([None, "job 7", "queued"])
+)
+def test_every_id_is_kept_or_listed_and_the_original_round_trips(
+    rows: list[dict[str, Any]], opts: CrushOptions, query: str | None
+) -> None:
+    crushed, store = run({"jobs": rows}, query=query, options=opts)
+    if crushed is None:  # every row was worth keeping: nothing dropped, nothing to check
+        return
+    [marker] = crushed.markers
+    [parsed] = find_markers(marker)
+    assert parsed.summary is not None
+    kept = crushed.value["jobs"]
+    assert parsed.count == len(rows) - len(kept) == crushed.dropped_rows
+    present = {str(row["id"]) for row in kept} | set(listed_ids(parsed.summary))
+    assert {str(row["id"]) for row in rows} <= present
+    assert json.loads(store.get(parsed.handle).text) == rows
+    positions = [rows.index(row) for row in kept]
+    assert positions == sorted(positions) and positions[0] == 0 and positions[-1] == len(rows) - 1
+
+
+@given(
+    st.one_of(records(), with_anomalies().map(lambda case: case[0])),
+    st.sampled_from([None, "failed jobs"]),
+)
+def test_never_mutates_and_is_deterministic(rows: list[dict[str, Any]], query: str | None) -> None:
+    value = {"page": 1, "jobs": rows, "text": "A sentence about jobs. " * 80}
+    before = copy.deepcopy(value)
+    first, _ = run(value, query=query)
+    second, _ = run(value, query=query)
+    assert value == before
+    assert first is not None and second is not None
+    assert (first.value, first.markers, first.handles) == (
+        second.value,
+        second.markers,
+        second.handles,
+    )
+
+
+@given(records())
+def test_a_second_pass_leaves_small_results_alone(rows: list[dict[str, Any]]) -> None:
+    first, _ = run(rows)
+    assert first is not None
+    again, _ = run(first.value)
+    # Signal rows past min_rows would be crushed again (the value carries no memory of
+    # the first pass; the compressor sees the markers instead), so only small results.
+    if len(first.value) <= DEFAULT.min_rows:
+        assert again is None
+
+
+sentences = st.lists(
+    st.builds(
+        lambda words: " ".join(words).capitalize() + ".",
+        st.lists(
+            st.sampled_from(["river", "delta", "silt", "flood", "basin", "tide", "reed"]),
+            min_size=3,
+            max_size=12,
+        ),
+    ),
+    min_size=40,
+    max_size=120,
+)
+
+
+@given(sentences, st.sampled_from(["", "flood", "tide basin"]))
+def test_shortened_text_keeps_its_head_and_every_matching_sentence(
+    parts: list[str], query: str
+) -> None:
+    text = " ".join(parts)
+    store = MemoryStore()
+    words = query_words(query)
+    short = shorten(text, words=words, max_chars=1200, stash=lambda t: store.put(t, kind="json"))
+    if short is None:
+        assert len(text) <= 1200 or words  # only query sentences can make it not worth it
+        return
+    [marker] = find_markers(short)
+    assert store.get(marker.handle).text == text
+    assert short.startswith(parts[0])
+    body = short[: short.rindex(" [")]
+    for sentence in parts[1:]:
+        if words & set(sentence.lower().rstrip(".").split()):
+            assert sentence in body
+    assert shorten(short, words=words, max_chars=1200, stash=lambda t: 1 / 0) is None  # type: ignore[arg-type,return-value]
