@@ -9,6 +9,7 @@ import pytest
 
 from headroom import CompressConfig, Headroom
 from headroom.compressors.json_minify import minify_json
+from headroom.handles import find_markers
 from headroom.jsontables import decode, is_table_document, loads
 from headroom.tokens import count_tokens
 from tests.conftest import read_bench
@@ -64,3 +65,33 @@ def test_real_api_responses_lose_nothing(bench_data: Path) -> None:
         result = LOSSLESS.compress_text(original)
         assert result.lossless and result.tokens_saved > 0.3 * result.tokens_before, name
         assert loads(result.text) == json.loads(original), name
+
+
+def test_default_compression_crushes_long_arrays_keeping_signal_and_ids(bench_data: Path) -> None:
+    hr = Headroom(store="memory")
+    original = read_bench(bench_data / "json" / "usgs_earthquakes_week.geojson.json")
+    result = hr.compress_text(original)
+    assert not result.lossless and result.transforms_applied == ["json.minify", "json.crush"]
+    assert result.tokens_after < 0.1 * result.tokens_before
+    features = json.loads(original)["features"]
+    (marker,) = find_markers(result.text)
+    assert json.loads(hr.retrieve(marker.handle)) == features  # the whole array, byte-exact
+    kept = loads(result.text)["features"]  # markers are skipped: the value that was kept
+    strongest = max(features, key=lambda f: f["properties"]["mag"])
+    assert strongest in kept
+    for feature in features:  # every id is in a kept row or listed in the marker
+        assert feature["id"] in result.text
+
+
+def test_a_query_keeps_the_matching_record(bench_data: Path) -> None:
+    original = read_bench(bench_data / "json" / "gh_top100_repos.json")
+    repos = json.loads(original)
+    wanted = repos[63]
+    result = Headroom(store="memory").compress_text(original, query=f"what is {wanted['repo']}?")
+    assert not result.lossless and wanted in loads(result.text)
+
+
+def test_small_outputs_stay_lossless_even_when_lossy_is_allowed(bench_data: Path) -> None:
+    original = read_bench(bench_data / "json" / "s2_paper_batch_with_missing.json")
+    result = Headroom(store="memory").compress_text(original)
+    assert result.lossless and loads(result.text) == json.loads(original)
