@@ -181,7 +181,7 @@ class _Encoder:
 
 def _wants_text_mode(values: list[Any], cells: list[str]) -> bool:
     """Strings only, and some would need quotes outside a text column (``"2019"``)."""
-    return all(v is MISSING or type(v) is str for v in values) and any(
+    return set(map(type, values)) <= _TARGET_KINDS and any(
         cell.startswith('"') and is_text_bare(value)
         for value, cell in zip(values, cells, strict=True)
         if value is not MISSING

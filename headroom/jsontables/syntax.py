@@ -125,6 +125,7 @@ _TEXT_BARE_RE: Final = re.compile(r'[^\x00-\x20|"\\\x7f][^\x00-\x1f|"\\\x7f]*')
 
 
 _RESERVED: Final = frozenset({*_KEYWORDS, DITTO})
+_PLAIN_SCALARS: Final = frozenset({str, int, float, RawFloat, bool, type(None)})
 _NUMBER_START: Final = frozenset("-0123456789")
 
 
@@ -148,6 +149,9 @@ def format_cells(values: list[Any], table_ref: TableRef) -> list[str]:
             cells.append(cell)
         elif kind is int:
             cells.append(int.__repr__(value))
+        elif kind is list and value and set(map(type, value)) <= _PLAIN_SCALARS:
+            # A list of numbers or strings (coordinates, tags) can never be a table.
+            cells.append("[" + ",".join(map(_dumps, value)) + "]")
         else:
             cells.append(format_cell(value, table_ref))
     return cells
