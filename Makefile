@@ -43,6 +43,7 @@ lint: setup
 
 bench: setup
 	$(PY) -m headroom.bench --data "$(DATA)"
+	$(PY) -m headroom.bench_logs --data "$(DATA)/loghub"
 	$(PY) -m pytest -q tests/benchmarks --benchmark-only --benchmark-columns=min,median,mean,ops
 
 clean:

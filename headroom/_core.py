@@ -29,11 +29,18 @@ from headroom import _reference
 
 __all__ = [
     "NATIVE_AVAILABLE",
+    "cluster_templates",
     "group_templates",
     "mask_line",
     "mask_lines",
+    "mine_templates",
     "native_version",
+    "tokenize",
+    "variable_values",
 ]
+
+tokenize = _reference.tokenize
+"""Cut a line into tokens as masking does (pure Python: used on few lines, never in bulk)."""
 
 try:
     from headroom import _native
@@ -106,3 +113,84 @@ def group_templates(lines: list[str]) -> tuple[list[int], list[str]]:
         except UnicodeEncodeError:
             pass  # a lone surrogate somewhere: only the reference can take it
     return _reference.group_templates(lines)
+
+
+def mine_templates(lines: list[str]) -> tuple[list[int], list[str], list[int], list[int]]:
+    """Group lines by template, with the first line and the line count of each template.
+
+    Returns:
+        The template id of each line (ids in order of first appearance), the distinct
+        templates in id order, and for each template its first line and its line count.
+
+    Example:
+        >>> mine_templates(["a 1", "b", "a 2", "b"])
+        ([0, 1, 0, 1], ['a <*>', 'b'], [0, 1], [2, 2])
+    """
+    if NATIVE_AVAILABLE:
+        try:
+            return _native.mine_templates(lines)
+        except UnicodeEncodeError:
+            pass  # a lone surrogate somewhere: only the reference can take it
+    return _reference.mine_templates(lines)
+
+
+def cluster_templates(
+    templates: list[str], keys: list[str], starts: list[int], min_values: int
+) -> tuple[list[int], list[str]]:
+    """Merge masked templates into Drain-style clusters.
+
+    See :mod:`headroom._reference` for the rules.
+
+    Args:
+        templates: masked templates, e.g. from :func:`mine_templates`.
+        keys: one opaque key per template; different keys never share a cluster.
+        starts: for each template, the index of its first content token (``>= 0``).
+        min_values: how many distinct words a position must take to become a variable.
+
+    Returns:
+        The cluster id of each template and the template of each cluster.
+
+    Raises:
+        ValueError: the three lists differ in length, or a number is negative.
+
+    Example:
+        >>> cluster_templates(["GET a", "GET b", "PUT c"], ["", "", ""], [0, 0, 0], 2)
+        ([0, 0, 1], ['GET <*>', 'PUT c'])
+    """
+    if NATIVE_AVAILABLE:
+        # Negative numbers would surface as OverflowError from the binding; validate here so
+        # both paths raise the same error.
+        if min_values < 0 or any(start < 0 for start in starts):
+            raise ValueError("starts and min_values must be non-negative")
+        try:
+            return _native.cluster_templates(templates, keys, starts, min_values)
+        except UnicodeEncodeError:
+            pass  # a lone surrogate somewhere: only the reference can take it
+    return _reference.cluster_templates(templates, keys, starts, min_values)
+
+
+def variable_values(
+    lines: list[str], line_templates: list[int], wanted: list[int], max_values: int
+) -> list[list[tuple[int, list[tuple[str, int]]]]]:
+    """Count the values of the variables of the wanted templates.
+
+    Returns:
+        For each id in ``wanted``, ``(token index, [(value, count), ...])`` pairs in token
+        order; a list longer than ``max_values`` means "more than ``max_values`` values".
+
+    Raises:
+        ValueError: ``lines`` and ``line_templates`` differ in length, or a number is
+            negative.
+
+    Example:
+        >>> variable_values(["v 1", "w", "v 2", "v 1"], [0, 1, 0, 0], [0], 5)
+        [[(1, [('1', 2), ('2', 1)])]]
+    """
+    if NATIVE_AVAILABLE:
+        if max_values < 0 or min(line_templates, default=0) < 0 or min(wanted, default=0) < 0:
+            raise ValueError("template ids and max_values must be non-negative")
+        try:
+            return _native.variable_values(lines, line_templates, wanted, max_values)
+        except UnicodeEncodeError:
+            pass  # a lone surrogate somewhere: only the reference can take it
+    return _reference.variable_values(lines, line_templates, wanted, max_values)

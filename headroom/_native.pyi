@@ -7,7 +7,15 @@ cannot be encoded as UTF-8.
 Every function takes and returns plain data and runs with the GIL released.
 """
 
-__all__ = ["group_templates", "mask_line", "mask_lines", "version"]
+__all__ = [
+    "cluster_templates",
+    "group_templates",
+    "mask_line",
+    "mask_lines",
+    "mine_templates",
+    "variable_values",
+    "version",
+]
 
 def version() -> str:
     """Return the version of the native crate (the single source of Headroom's version)."""
@@ -36,4 +44,47 @@ def group_templates(lines: list[str]) -> tuple[list[int], list[str]]:
     Raises:
         UnicodeEncodeError: a line contains a lone surrogate.
         TypeError: ``lines`` is a ``str`` or holds something other than ``str``.
+    """
+
+def mine_templates(lines: list[str]) -> tuple[list[int], list[str], list[int], list[int]]:
+    """Group lines by template, with the first line and the line count of each template.
+
+    Returns the template id of each line (ids in order of first appearance), the distinct
+    templates in id order, and for each template the index of its first line and its number
+    of lines.
+
+    Raises:
+        UnicodeEncodeError: a line contains a lone surrogate.
+        TypeError: ``lines`` is a ``str`` or holds something other than ``str``.
+    """
+
+def cluster_templates(
+    templates: list[str], keys: list[str], starts: list[int], min_values: int
+) -> tuple[list[int], list[str]]:
+    """Merge masked templates into Drain-style clusters (rules in ``headroom._reference``).
+
+    Returns the cluster id of each template (ids in order of first appearance) and the
+    template of each cluster.
+
+    Raises:
+        ValueError: ``templates``, ``keys`` and ``starts`` differ in length.
+        OverflowError: a start or ``min_values`` is negative.
+        UnicodeEncodeError: a template or key contains a lone surrogate.
+        TypeError: an argument has the wrong type.
+    """
+
+def variable_values(
+    lines: list[str], line_templates: list[int], wanted: list[int], max_values: int
+) -> list[list[tuple[int, list[tuple[str, int]]]]]:
+    """Count the values of the variables of the wanted templates (rules in
+    ``headroom._reference``).
+
+    Returns, for each id in ``wanted``, ``(token index, [(value, count), ...])`` pairs in token
+    order, each list cut at ``max_values + 1`` values.
+
+    Raises:
+        ValueError: ``lines`` and ``line_templates`` differ in length.
+        OverflowError: a number is negative.
+        UnicodeEncodeError: a line contains a lone surrogate.
+        TypeError: an argument has the wrong type.
     """

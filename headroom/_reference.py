@@ -13,41 +13,144 @@ Per-line variable masking
 -------------------------
 
 - **Separators** are the ASCII whitespace characters ``' '``, ``'\\t'``, ``'\\n'``,
-  ``'\\r'``, ``'\\x0b'``, ``'\\x0c'`` and the characters ``, ; = ( ) [ ] { } < > " ' |``.
+  ``'\\r'``, ``'\\x0b'``, ``'\\x0c'``, the characters ``, ; = ( ) [ ] { } < > " ' |``, and
+  every ``.`` that has another ``.`` right before or after it (a run of two or more dots, as in
+  ``icbi.........0`` or ``Loading...``). A lone ``.`` (as in ``10.0.0.1``) is not a separator.
 - A **token** is a maximal run of non-separator characters; any other character (non-ASCII
   whitespace, non-ASCII digits, emoji, lone surrogates) belongs to tokens.
 - A token is **variable** if it contains an ASCII digit ``0-9``, or if it starts with ``/``
   and contains at least two ``/`` (a path such as ``/usr/lib/x``).
 - The **template** of a line is the line with every variable token replaced by ``<*>``;
   separators and other tokens are kept verbatim. The **values** are the replaced tokens,
-  in order.
+  in order. A template has as many tokens as its line: ``<*>`` is the token ``*`` between the
+  separators ``<`` and ``>``.
 
 >>> mask_line("took 12ms reading /etc/hosts")
 ('took <*> reading <*>', ['12ms', '/etc/hosts'])
+
+Template mining
+---------------
+
+:func:`mine_templates` groups lines by template: template ids ``0, 1, 2, ...`` in order of
+first appearance, and for each template the line where it first appears and its line count.
+
+Template clustering
+-------------------
+
+Masking only hides values with a digit or a path shape, so lines that differ in a word (a user
+name, a host name) still get different templates. :func:`cluster_templates` merges them, in
+the spirit of the Drain log parser but independent of input order:
+
+1. **Tokens.** Each template is cut into tokens as above. A token ``*`` written ``<*>`` is a
+   *wildcard*, and its brackets belong to it rather than to the separators around it (so
+   ``user <*> in`` and ``user bob in`` have the same separators); any other token, a lone
+   ``*`` included, is a *literal*. ``starts[i]``, clamped to the number of tokens, is the
+   index of the first *content* token of template ``i``; the tokens before it are the line's prefix
+   (timestamp, level, thread, ...) and play no part in clustering. The *content text* is the
+   template from its first content token to its end (empty without content tokens); the
+   *content separators* are the separators that follow each content token.
+2. **Exact step.** Templates with the same key and content text form one *group*; groups are
+   numbered in order of first appearance.
+3. **Merge step.** For a group with content tokens ``c[0..m]`` and each position
+   ``p < min(m, HOLE_POSITIONS)`` such that some token other than ``c[p]`` is a literal, the
+   group belongs to the *hole* ``(key, content separators, c with c[p] replaced by "*", p)``.
+   When the groups of one hole have at least ``min_values`` distinct literal tokens at ``p``,
+   every group of the hole (wildcards at ``p`` included) joins one cluster. Joining is
+   transitive.
+4. **Clusters** are numbered by their first group. A cluster's template is the template that
+   opened its first group, with the literal at every content position where the cluster's
+   groups disagree replaced by ``<*>``.
+
+Keys are opaque; templates with different keys never share a cluster.
+
+Variable values
+---------------
+
+:func:`variable_values` counts, for each wanted template id and each token index where a
+line with that id has a variable token, the distinct values in order of first appearance
+with the number of lines that have each. A list stops growing at ``max_values + 1`` values
+(so a longer list than ``max_values`` means "more"); values already listed keep counting.
+
+>>> cluster_templates(
+...     ["sshd: Invalid user alice", "sshd: Invalid user bob", "sshd: Accepted"],
+...     ["", "", ""], [1, 1, 1], 2)
+([0, 0, 1], ['sshd: Invalid user <*>', 'sshd: Accepted'])
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from itertools import pairwise
 
-__all__ = ["WILDCARD", "group_templates", "mask_line", "mask_lines"]
+__all__ = [
+    "HOLE_POSITIONS",
+    "WILDCARD",
+    "cluster_templates",
+    "group_templates",
+    "mask_line",
+    "mask_lines",
+    "mine_templates",
+    "tokenize",
+    "variable_values",
+]
 
 WILDCARD = "<*>"
 """The placeholder that replaces each variable token in a template."""
 
-# Character classes are spelled out in ASCII on purpose: ``\s`` and ``\d`` would also match
-# Unicode whitespace and digits, which the specification treats as token characters.
-_TOKEN_CHAR = r"""[^ \t\n\r\x0b\x0c,;=()\[\]{}<>"'|]"""
+HOLE_POSITIONS = 64
+"""Content positions the merge step of :func:`cluster_templates` considers (bounds the work
+on very long lines)."""
 
-# Matches exactly the variable tokens. The negative look-behind anchors a match at the start
-# of a token, and the trailing greedy run always extends it to the end of the token, so each
-# match is a whole token. Each alternative backtracks at most once over its token, which keeps
-# the scan linear in the length of the line.
-_VARIABLE_TOKEN = re.compile(
-    rf"(?<!{_TOKEN_CHAR})"
-    rf"(?:{_TOKEN_CHAR}*[0-9]{_TOKEN_CHAR}*"
-    rf"|/{_TOKEN_CHAR}*/{_TOKEN_CHAR}*)"
-)
+# Character classes are spelled out in ASCII on purpose: ``\s`` and ``\d`` would also match
+# Unicode whitespace and digits, which the specification treats as token characters. A dot is
+# a token character unless another dot touches it.
+_TOKEN_CHAR = r"""(?:[^ \t\n\r\x0b\x0c,;=()\[\]{}<>"'|.]|(?<!\.)\.(?!\.))"""
+# In a line without two dots in a row every dot is a token character, and this plain class
+# finds the same tokens without look-arounds, three to four times faster.
+_TOKEN_CHAR_NO_DOT_RUN = r"""[^ \t\n\r\x0b\x0c,;=()\[\]{}<>"'|]"""
+
+_TOKEN = re.compile(rf"{_TOKEN_CHAR}+")
+_TOKEN_NO_DOT_RUN = re.compile(rf"{_TOKEN_CHAR_NO_DOT_RUN}+")
+
+
+def _variable_token_pattern(char: str) -> re.Pattern[str]:
+    # Matches exactly the variable tokens. The negative look-behind anchors a match at the
+    # start of a token, and the trailing greedy run always extends it to the end of the token,
+    # so each match is a whole token. Each alternative backtracks at most once over its token,
+    # which keeps the scan linear in the length of the line.
+    return re.compile(rf"(?<!{char})(?:{char}*[0-9]{char}*|/{char}*/{char}*)")
+
+
+_VARIABLE_TOKEN = _variable_token_pattern(_TOKEN_CHAR)
+_VARIABLE_TOKEN_NO_DOT_RUN = _variable_token_pattern(_TOKEN_CHAR_NO_DOT_RUN)
+
+
+def _variables(line: str) -> re.Pattern[str]:
+    return _VARIABLE_TOKEN if ".." in line else _VARIABLE_TOKEN_NO_DOT_RUN
+
+
+def _widen_wildcard(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span of a token, widened to its brackets when it is the ``*`` of a ``<*>``."""
+    if text[start:end] == "*" and text[start - 1 : start] == "<" and text[end : end + 1] == ">":
+        return start - 1, end + 1
+    return start, end
+
+
+def tokenize(line: str) -> list[str]:
+    """Cut a line into its tokens, as masking does.
+
+    Not a kernel (it has no native twin): compressors use it on the few lines they inspect
+    one by one. Token ``i`` of a line and token ``i`` of its template are the same token, or
+    the value the template replaced with ``<*>`` (whose token is ``*``).
+
+    Example:
+        >>> tokenize("sshd[24200]: Invalid user x from 10.0.0.1")
+        ['sshd', '24200', ':', 'Invalid', 'user', 'x', 'from', '10.0.0.1']
+    """
+    if ".." in line:
+        return _TOKEN.findall(line)
+    return _TOKEN_NO_DOT_RUN.findall(line)
 
 
 def mask_line(line: str) -> tuple[str, list[str]]:
@@ -63,7 +166,8 @@ def mask_line(line: str) -> tuple[str, list[str]]:
         >>> mask_line("uid=0 euid=0 tty=NODEVssh ruser=")
         ('uid=<*> euid=<*> tty=NODEVssh ruser=', ['0', '0'])
     """
-    return _VARIABLE_TOKEN.sub(WILDCARD, line), _VARIABLE_TOKEN.findall(line)
+    variables = _variables(line)
+    return variables.sub(WILDCARD, line), variables.findall(line)
 
 
 def mask_lines(lines: list[str]) -> list[str]:
@@ -79,8 +183,7 @@ def mask_lines(lines: list[str]) -> list[str]:
         >>> mask_lines(["Received block blk_42 of size 67108864", "Verification succeeded"])
         ['Received block <*> of size <*>', 'Verification succeeded']
     """
-    sub = _VARIABLE_TOKEN.sub
-    return [sub(WILDCARD, line) for line in lines]
+    return [_variables(line).sub(WILDCARD, line) for line in lines]
 
 
 def group_templates(lines: list[str]) -> tuple[list[int], list[str]]:
@@ -97,10 +200,210 @@ def group_templates(lines: list[str]) -> tuple[list[int], list[str]]:
         >>> group_templates(["a 1", "b", "a 2"])
         ([0, 1, 0], ['a <*>', 'b'])
     """
-    ids: dict[str, int] = {}
-    line_ids: list[int] = []
-    sub = _VARIABLE_TOKEN.sub
-    for line in lines:
-        template = sub(WILDCARD, line)
-        line_ids.append(ids.setdefault(template, len(ids)))
-    return line_ids, list(ids)
+    ids, templates, _, _ = mine_templates(lines)
+    return ids, templates
+
+
+def mine_templates(lines: list[str]) -> tuple[list[int], list[str], list[int], list[int]]:
+    """Group lines by template, with the first line and the line count of each template.
+
+    Args:
+        lines: the lines to group.
+
+    Returns:
+        The template id of each line (ids in order of first appearance), the distinct
+        templates in id order, and for each template the index of its first line and the
+        number of lines that have it.
+
+    Example:
+        >>> mine_templates(["a 1", "b", "a 2", "b"])
+        ([0, 1, 0, 1], ['a <*>', 'b'], [0, 1], [2, 2])
+    """
+    index: dict[str, int] = {}
+    ids: list[int] = []
+    first_lines: list[int] = []
+    counts: list[int] = []
+    for number, line in enumerate(lines):
+        template = _variables(line).sub(WILDCARD, line)
+        template_id = index.get(template)
+        if template_id is None:
+            template_id = index[template] = len(index)
+            first_lines.append(number)
+            counts.append(1)
+        else:
+            counts[template_id] += 1
+        ids.append(template_id)
+    return ids, list(index), first_lines, counts
+
+
+def cluster_templates(
+    templates: list[str], keys: list[str], starts: list[int], min_values: int
+) -> tuple[list[int], list[str]]:
+    """Merge masked templates into clusters (see the module docstring for the rules).
+
+    Args:
+        templates: masked templates, e.g. from :func:`mine_templates`.
+        keys: one opaque key per template; different keys never share a cluster.
+        starts: for each template, the index of its first content token (``>= 0``).
+        min_values: how many distinct words a position must take to become a variable.
+
+    Returns:
+        The cluster id of each template (ids in order of first appearance) and the template
+        of each cluster.
+
+    Raises:
+        ValueError: the three lists differ in length, or a number is negative.
+
+    Example:
+        >>> cluster_templates(["GET a", "GET b", "PUT c"], ["", "", ""], [0, 0, 0], 2)
+        ([0, 0, 1], ['GET <*>', 'PUT c'])
+    """
+    if not len(templates) == len(keys) == len(starts):
+        raise ValueError(
+            "templates, keys and starts must have the same length "
+            f"(got {len(templates)}, {len(keys)} and {len(starts)})"
+        )
+    if min_values < 0 or any(start < 0 for start in starts):
+        raise ValueError("starts and min_values must be non-negative")
+
+    # Exact step: (key, content text) -> group. A group keeps the template that opened it.
+    group_index: dict[tuple[str, str], int] = {}
+    opened_by: list[str] = []
+    group_keys: list[str] = []
+    group_tokens: list[tuple[str, ...]] = []
+    group_separators: list[tuple[str, ...]] = []
+    group_spans: list[list[tuple[int, int]]] = []
+    group_of_template: list[int] = []
+    for text, key, start in zip(templates, keys, starts, strict=True):
+        spans = [_widen_wildcard(text, *match.span()) for match in _TOKEN.finditer(text)]
+        start = min(start, len(spans))
+        content = text[spans[start][0] :] if start < len(spans) else ""
+        group = group_index.setdefault((key, content), len(group_index))
+        if group == len(opened_by):
+            spans = spans[start:]
+            # Each content token's separator runs to the next token, the last one's to the end.
+            ends = [next_start for next_start, _ in spans[1:]] + [len(text)] * bool(spans)
+            opened_by.append(text)
+            group_keys.append(key)
+            group_spans.append(spans)
+            group_tokens.append(tuple(text[a:b] for a, b in spans))
+            group_separators.append(tuple(text[b:e] for (_, b), e in zip(spans, ends, strict=True)))
+        group_of_template.append(group)
+
+    # Merge step.
+    # (key, content separators, tokens before p, tokens after p, p)
+    members: dict[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...], int], list[int]]
+    members = {}
+    values: dict[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...], int], set[str]]
+    values = {}
+    for group, tokens in enumerate(group_tokens):
+        literals = sum(token != WILDCARD for token in tokens)
+        for p in range(min(len(tokens), HOLE_POSITIONS)):
+            literal = tokens[p] != WILDCARD
+            if literals - literal < 1:
+                continue
+            hole = (group_keys[group], group_separators[group], tokens[:p], tokens[p + 1 :], p)
+            members.setdefault(hole, []).append(group)
+            if literal:
+                values.setdefault(hole, set()).add(tokens[p])
+    parent = list(range(len(group_tokens)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for shared, groups in members.items():
+        if len(values.get(shared, ())) >= min_values:
+            for a, b in pairwise(groups):
+                root_a, root_b = find(a), find(b)
+                if root_a != root_b:
+                    parent[max(root_a, root_b)] = min(root_a, root_b)
+
+    # Clusters, numbered by first group; their templates mark where their groups disagree.
+    cluster_of_root: dict[int, int] = {}
+    cluster_of_group = [
+        cluster_of_root.setdefault(find(group), len(cluster_of_root))
+        for group in range(len(group_tokens))
+    ]
+    first_group = list(cluster_of_root)  # each root is the first group of its cluster
+    differs = [[False] * len(group_tokens[group]) for group in first_group]
+    for group, tokens in enumerate(group_tokens):
+        cluster = cluster_of_group[group]
+        first_tokens = group_tokens[first_group[cluster]]
+        row = differs[cluster]
+        for j, token in enumerate(tokens):
+            if token != first_tokens[j]:
+                row[j] = True
+    cluster_templates = []
+    for group, row in zip(first_group, differs, strict=True):
+        text = opened_by[group]
+        parts = []
+        copied = 0
+        for j, differ in enumerate(row):
+            if differ and group_tokens[group][j] != WILDCARD:
+                a, b = group_spans[group][j]
+                parts += [text[copied:a], WILDCARD]
+                copied = b
+        parts.append(text[copied:])
+        cluster_templates.append("".join(parts))
+    return [cluster_of_group[group] for group in group_of_template], cluster_templates
+
+
+def variable_values(
+    lines: list[str], line_templates: list[int], wanted: list[int], max_values: int
+) -> list[list[tuple[int, list[tuple[str, int]]]]]:
+    """Count the values of the variables of the wanted templates (see the module docstring).
+
+    Args:
+        lines: the lines.
+        line_templates: the template id of each line, e.g. from :func:`mine_templates`.
+        wanted: the template ids to report on.
+        max_values: distinct values listed per variable, plus one that means "more".
+
+    Returns:
+        For each id in ``wanted``, ``(token index, [(value, count), ...])`` pairs in token
+        order.
+
+    Raises:
+        ValueError: ``lines`` and ``line_templates`` differ in length, or a number is
+            negative.
+
+    Example:
+        >>> variable_values(["v 1", "w", "v 2", "v 1"], [0, 1, 0, 0], [0], 5)
+        [[(1, [('1', 2), ('2', 1)])]]
+    """
+    if len(lines) != len(line_templates):
+        raise ValueError(
+            "lines and line_templates must have the same length "
+            f"(got {len(lines)} and {len(line_templates)})"
+        )
+    if max_values < 0 or any(t < 0 for t in line_templates) or any(t < 0 for t in wanted):
+        raise ValueError("template ids and max_values must be non-negative")
+    positions: dict[int, dict[int, dict[str, int]]] = {t: {} for t in wanted}
+    for line, template in zip(lines, line_templates, strict=True):
+        slot = positions.get(template)
+        if slot is None:
+            continue
+        for index, match in enumerate(_iter_tokens(line)):
+            value = match.group()
+            if not _is_variable(value):
+                continue
+            counts = slot.setdefault(index, {})
+            if value in counts:
+                counts[value] += 1
+            elif len(counts) <= max_values:
+                counts[value] = 1
+    return [
+        [(index, list(counts.items())) for index, counts in sorted(positions[t].items())]
+        for t in wanted
+    ]
+
+
+def _iter_tokens(line: str) -> Iterator[re.Match[str]]:
+    return _TOKEN.finditer(line)
+
+
+def _is_variable(token: str) -> bool:
+    return any("0" <= c <= "9" for c in token) or (token[:1] == "/" and token.count("/") >= 2)

@@ -11,9 +11,12 @@ For one kind the registered compressors run as a chain, each on the previous out
 from __future__ import annotations
 
 from headroom.compressors.base import Compressed, Compressor, Context
+from headroom.compressors.diff import DiffCompressor
 from headroom.compressors.json_minify import JsonMinifier
-from headroom.compressors.log_templates import LogTemplateCompressor
+from headroom.compressors.logs import LogCompressor
+from headroom.compressors.search import SearchCompressor
 from headroom.compressors.smart_crusher import SmartCrusher
+from headroom.compressors.test_output import TestOutputCompressor
 from headroom.errors import InvalidArgumentError
 
 __all__ = ["Compressed", "Compressor", "Context", "Registry", "default_registry"]
@@ -44,5 +47,8 @@ def default_registry() -> Registry:
     registry = Registry()
     registry.register(JsonMinifier())
     registry.register(SmartCrusher())
-    registry.register(LogTemplateCompressor())
+    registry.register(LogCompressor())
+    registry.register(SearchCompressor())
+    registry.register(TestOutputCompressor())
+    registry.register(DiffCompressor())
     return registry

@@ -13,7 +13,9 @@
 //! can be grouped and the values factored out.
 //!
 //! * **Separators** are the ASCII whitespace characters `' '`, `'\t'`, `'\n'`, `'\r'`,
-//!   `'\x0b'`, `'\x0c'` and the characters `, ; = ( ) [ ] { } < > " ' |`.
+//!   `'\x0b'`, `'\x0c'`, the characters `, ; = ( ) [ ] { } < > " ' |`, and every `.` that has
+//!   another `.` right before or after it (a run of two or more dots, as in
+//!   `icbi.........0` or `Loading...`). A lone `.` (as in `10.0.0.1`) is not a separator.
 //! * A **token** is a maximal run of non-separator characters; any other Unicode character
 //!   belongs to tokens.
 //! * A token is **variable** if it contains an ASCII digit `0-9`, or if it starts with `/` and
@@ -29,15 +31,29 @@
 //! ```
 //!
 //! Masking a template gives the same template back (`<` and `>` are separators and `*` is not
-//! variable), so the operation is idempotent.
+//! variable), so the operation is idempotent. A template has exactly as many tokens as its
+//! line: each variable token becomes the token `*` between the separators `<` and `>`.
 //!
-//! Every separator, digit and `/` is ASCII, and in UTF-8 no byte of a multi-byte character is
-//! ASCII, so the kernel is a single pass over bytes that never needs to decode characters.
+//! Every separator, digit, `.` and `/` is ASCII, and in UTF-8 no byte of a multi-byte
+//! character is ASCII, so the kernel is a single pass over bytes that never needs to decode
+//! characters.
+//!
+//! # Template mining and clustering
+//!
+//! [`mine_templates`] groups lines by exact template (with counts and first occurrences), and
+//! [`cluster_templates`] merges templates into Drain-style clusters; see the [`cluster`]
+//! module for the rules. [`variable_values`] counts the values the variables of chosen
+//! templates take (see the [`values`] module).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-use std::collections::HashMap;
+pub mod cluster;
+mod hash;
+pub mod values;
+
+pub use cluster::{cluster_templates, mine_templates, ClusterError, Clusters, Mined};
+pub use values::{variable_values, ValueCounts, ValuesError};
 
 /// The placeholder that replaces each variable token in a template.
 pub const WILDCARD: &str = "<*>";
@@ -45,6 +61,7 @@ pub const WILDCARD: &str = "<*>";
 const SEPARATOR: u8 = 1;
 const DIGIT: u8 = 2;
 const SLASH: u8 = 4;
+const DOT: u8 = 8;
 
 /// Character class of every byte value; multi-byte UTF-8 sequences are all zero (token bytes).
 static CLASS: [u8; 256] = build_class_table();
@@ -63,10 +80,14 @@ const fn build_class_table() -> [u8; 256] {
         digit += 1;
     }
     table[b'/' as usize] = SLASH;
+    table[b'.' as usize] = DOT;
     table
 }
 
-/// Returns `true` if `c` separates tokens.
+/// Returns `true` if `c` always separates tokens.
+///
+/// A `.` separates only next to another `.`, which this per-character test cannot see, so it
+/// answers `false` for `.`.
 ///
 /// ```
 /// assert!(headroom_native::is_separator('|'));
@@ -104,40 +125,89 @@ pub fn is_variable(token: &str) -> bool {
     seen & DIGIT != 0 || (bytes.first() == Some(&b'/') && slashes >= 2)
 }
 
-/// Appends the template of `line` to `template` and reports each variable token to
-/// `on_value`, in order.
+/// One token of a line: its byte range and whether it is variable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Token {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) variable: bool,
+}
+
+/// The tokens of a line, in order.
 ///
-/// Every index used to slice `line` is either an end of the line or the position of an ASCII
-/// separator byte, which is always a character boundary, so the slicing cannot panic.
-#[inline]
-fn mask_into<'a>(line: &'a str, template: &mut String, mut on_value: impl FnMut(&'a str)) {
-    let bytes = line.as_bytes();
-    let len = bytes.len();
-    // Start of the part of `line` not yet copied into `template`.
-    let mut copied = 0;
-    let mut i = 0;
-    while i < len {
-        if CLASS[usize::from(bytes[i])] == SEPARATOR {
+/// Every boundary it reports is an end of the line or the position of an ASCII separator
+/// byte, which is always a character boundary, so slicing the line with them cannot panic.
+pub(crate) struct Tokens<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Tokens<'a> {
+    pub(crate) fn new(line: &'a str) -> Self {
+        Tokens {
+            bytes: line.as_bytes(),
+            pos: 0,
+        }
+    }
+}
+
+impl Iterator for Tokens<'_> {
+    type Item = Token;
+
+    #[inline]
+    fn next(&mut self) -> Option<Token> {
+        let bytes = self.bytes;
+        let len = bytes.len();
+        let mut i = self.pos;
+        // Skip separators. A dot with a dot on either side belongs to a run of dots.
+        while i < len {
+            let class = CLASS[usize::from(bytes[i])];
+            let dot_run = class == DOT
+                && ((i > 0 && bytes[i - 1] == b'.') || bytes.get(i + 1) == Some(&b'.'));
+            if class != SEPARATOR && !dot_run {
+                break;
+            }
             i += 1;
-            continue;
+        }
+        if i >= len {
+            self.pos = len;
+            return None;
         }
         let start = i;
         let mut seen = 0u8;
         let mut slashes = 0usize;
         while i < len {
             let class = CLASS[usize::from(bytes[i])];
-            if class == SEPARATOR {
+            // Inside a token the byte before a dot is never a dot (it would have ended the
+            // token), so only the byte after needs checking.
+            if class == SEPARATOR || (class == DOT && bytes.get(i + 1) == Some(&b'.')) {
                 break;
             }
             seen |= class;
             slashes += usize::from(class == SLASH);
             i += 1;
         }
-        if seen & DIGIT != 0 || (bytes[start] == b'/' && slashes >= 2) {
-            template.push_str(&line[copied..start]);
+        self.pos = i;
+        Some(Token {
+            start,
+            end: i,
+            variable: seen & DIGIT != 0 || (bytes[start] == b'/' && slashes >= 2),
+        })
+    }
+}
+
+/// Appends the template of `line` to `template` and reports each variable token to
+/// `on_value`, in order.
+#[inline]
+fn mask_into<'a>(line: &'a str, template: &mut String, mut on_value: impl FnMut(&'a str)) {
+    // Start of the part of `line` not yet copied into `template`.
+    let mut copied = 0;
+    for token in Tokens::new(line) {
+        if token.variable {
+            template.push_str(&line[copied..token.start]);
             template.push_str(WILDCARD);
-            on_value(&line[start..i]);
-            copied = i;
+            on_value(&line[token.start..token.end]);
+            copied = token.end;
         }
     }
     template.push_str(&line[copied..]);
@@ -151,6 +221,8 @@ fn mask_into<'a>(line: &'a str, template: &mut String, mut on_value: impl FnMut(
 /// let (template, values) = headroom_native::mask_line("uid=0 euid=0 tty=NODEVssh ruser=");
 /// assert_eq!(template, "uid=<*> euid=<*> tty=NODEVssh ruser=");
 /// assert_eq!(values, ["0", "0"]);
+/// let (template, _) = headroom_native::mask_line("caused by icbi.........0");
+/// assert_eq!(template, "caused by icbi.........<*>");
 /// ```
 #[must_use]
 pub fn mask_line(line: &str) -> (String, Vec<&str>) {
@@ -192,26 +264,8 @@ pub fn mask_lines<S: AsRef<str>>(lines: &[S]) -> Vec<String> {
 /// ```
 #[must_use]
 pub fn group_templates<S: AsRef<str>>(lines: &[S]) -> (Vec<usize>, Vec<String>) {
-    let mut ids = Vec::with_capacity(lines.len());
-    let mut templates: Vec<String> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    // One buffer for every line: only templates seen for the first time are allocated.
-    let mut buffer = String::new();
-    for line in lines {
-        buffer.clear();
-        mask_into(line.as_ref(), &mut buffer, |_| {});
-        let id = match index.get(buffer.as_str()) {
-            Some(&id) => id,
-            None => {
-                let id = templates.len();
-                templates.push(buffer.clone());
-                index.insert(buffer.clone(), id);
-                id
-            }
-        };
-        ids.push(id);
-    }
-    (ids, templates)
+    let mined = mine_templates(lines);
+    (mined.ids, mined.templates)
 }
 
 #[cfg(feature = "python")]
@@ -224,7 +278,12 @@ mod tests {
     /// A deliberately naive, char-based statement of the specification to check the
     /// byte-based kernel against.
     fn naive_mask_line(line: &str) -> (String, Vec<String>) {
-        let is_sep = |c: char| " \t\n\r\x0b\x0c,;=()[]{}<>\"'|".contains(c);
+        let chars: Vec<char> = line.chars().collect();
+        let is_sep = |i: usize| {
+            let c = chars[i];
+            " \t\n\r\x0b\x0c,;=()[]{}<>\"'|".contains(c)
+                || (c == '.' && ((i > 0 && chars[i - 1] == '.') || chars.get(i + 1) == Some(&'.')))
+        };
         let mut template = String::new();
         let mut values = Vec::new();
         let mut token = String::new();
@@ -242,8 +301,8 @@ mod tests {
                 token.clear();
             }
         };
-        for c in line.chars() {
-            if is_sep(c) {
+        for (i, &c) in chars.iter().enumerate() {
+            if is_sep(i) {
                 flush(&mut token, &mut template);
                 template.push(c);
             } else {
@@ -286,6 +345,18 @@ mod tests {
             ("٣ ５ a\u{a0}b", "٣ ５ a\u{a0}b", &[]),
             ("x\u{a0}1", "<*>", &["x\u{a0}1"]),
             ("<*> <*>", "<*> <*>", &[]),
+            // A run of two or more dots separates; a lone dot belongs to its token.
+            ("10.0.0.1", "<*>", &["10.0.0.1"]),
+            (
+                "caused by icbi.........0",
+                "caused by icbi.........<*>",
+                &["0"],
+            ),
+            ("a..1", "a..<*>", &["1"]),
+            ("1...", "<*>...", &["1"]),
+            (".5 x.", "<*> x.", &[".5"]),
+            ("..", "..", &[]),
+            ("v1.2..", "<*>..", &["v1.2"]),
             (" ,;=()[]{}<>\"'| ", " ,;=()[]{}<>\"'| ", &[]),
             (
                 "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for \
@@ -304,7 +375,7 @@ mod tests {
 
     #[test]
     fn exhaustive_small_strings_match_naive_spec() {
-        let alphabet = ['a', '7', '/', ' ', ',', '<', 'é', '😀', '\u{a0}'];
+        let alphabet = ['a', '7', '/', ' ', ',', '.', '<', 'é', '😀', '\u{a0}'];
         let mut lines = vec![String::new()];
         let mut frontier = vec![String::new()];
         for _ in 0..4 {

@@ -1,17 +1,21 @@
 //! PyO3 bindings: the extension module `headroom._native`.
 //!
-//! Only plain data crosses the boundary. Arguments are copied into owned Rust values while
-//! the GIL is held, the kernel runs with the GIL released (`Python::detach`), and the results
-//! are converted back into Python objects once the GIL is re-acquired. Python strings holding
-//! lone surrogates cannot be converted to UTF-8: extracting them raises `UnicodeEncodeError`,
-//! which `headroom/_core.py` handles by falling back to the pure-Python reference.
+//! Only plain data crosses the boundary. Lists of strings are taken as `PyBackedStr`, which
+//! borrows the UTF-8 text each Python `str` caches (no copy for ASCII strings) and is safe to
+//! read from another thread; the kernel runs with the GIL released (`Python::detach`) and the
+//! borrowed strings are dropped only after the GIL is re-acquired. Results are converted back
+//! into Python objects with the GIL held. Python strings holding lone surrogates cannot be
+//! converted to UTF-8: extracting them raises `UnicodeEncodeError`, which `headroom/_core.py`
+//! handles by falling back to the pure-Python reference.
 
 use pyo3::prelude::*;
 
 /// Native hot loops of Headroom. Import `headroom._core`, never this module directly.
 #[pymodule]
 mod _native {
+    use pyo3::exceptions::PyValueError;
     use pyo3::prelude::*;
+    use pyo3::pybacked::PyBackedStr;
 
     /// The version of the native crate (the single source of Headroom's version).
     #[pyfunction]
@@ -31,14 +35,54 @@ mod _native {
 
     /// Mask many lines and return only their templates, in input order.
     #[pyfunction]
-    fn mask_lines(py: Python<'_>, lines: Vec<String>) -> Vec<String> {
-        py.detach(move || crate::mask_lines(&lines))
+    fn mask_lines(py: Python<'_>, lines: Vec<PyBackedStr>) -> Vec<String> {
+        py.detach(|| crate::mask_lines(&lines))
     }
 
     /// Group lines by template: the template id of each line (ids in order of first
     /// appearance) and the distinct templates in id order.
     #[pyfunction]
-    fn group_templates(py: Python<'_>, lines: Vec<String>) -> (Vec<usize>, Vec<String>) {
-        py.detach(move || crate::group_templates(&lines))
+    fn group_templates(py: Python<'_>, lines: Vec<PyBackedStr>) -> (Vec<usize>, Vec<String>) {
+        py.detach(|| crate::group_templates(&lines))
+    }
+
+    /// Group lines by template, with the first line and the line count of each template.
+    #[pyfunction]
+    fn mine_templates(
+        py: Python<'_>,
+        lines: Vec<PyBackedStr>,
+    ) -> (Vec<usize>, Vec<String>, Vec<usize>, Vec<usize>) {
+        let mined = py.detach(|| crate::mine_templates(&lines));
+        (mined.ids, mined.templates, mined.first_lines, mined.counts)
+    }
+
+    /// Merge masked templates into clusters: the cluster id of each template and the
+    /// template of each cluster.
+    #[pyfunction]
+    fn cluster_templates(
+        py: Python<'_>,
+        templates: Vec<PyBackedStr>,
+        keys: Vec<PyBackedStr>,
+        starts: Vec<usize>,
+        min_values: usize,
+    ) -> PyResult<(Vec<usize>, Vec<String>)> {
+        let clusters = py
+            .detach(|| crate::cluster_templates(&templates, &keys, &starts, min_values))
+            .map_err(|error| PyValueError::new_err(error.to_string()))?;
+        Ok((clusters.ids, clusters.templates))
+    }
+
+    /// For each wanted template id, the values of its variables: `(token index, [(value,
+    /// count), ...])` pairs, at most `max_values + 1` values each.
+    #[pyfunction]
+    fn variable_values(
+        py: Python<'_>,
+        lines: Vec<PyBackedStr>,
+        line_templates: Vec<usize>,
+        wanted: Vec<usize>,
+        max_values: usize,
+    ) -> PyResult<Vec<Vec<(usize, crate::ValueCounts)>>> {
+        py.detach(|| crate::variable_values(&lines, &line_templates, &wanted, max_values))
+            .map_err(|error| PyValueError::new_err(error.to_string()))
     }
 }

@@ -7,6 +7,7 @@ failure cannot hide behind ``_core``'s fallback to the reference.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -39,6 +40,8 @@ interesting_chars = st.sampled_from(
         *"0123456789",
         "/",
         "/",  # twice: a path needs two
+        ".",
+        ".",  # twice: a run of dots separates, a lone dot does not
         "*",
         "a",
         "Z",
@@ -72,7 +75,27 @@ lines_any = st.text()
 
 lines = st.one_of(lines_interesting, lines_encodable)
 line_lists = st.lists(lines, max_size=30) | st.lists(
-    st.sampled_from(["a 1", "a 2", "b", "", "/x/y", "/x", "c=3;d=4"]), max_size=30
+    st.sampled_from(
+        ["a 1", "a 2", "b", "", "/x/y", "/x", "c=3;d=4", "a 1\r", "x..1", "é 1", "a\u00a02"]
+    ),
+    max_size=30,
+)
+
+# Templates built from few words, so that holes with several distinct words appear.
+template_words = st.sampled_from(["a", "b", "c", "d", "e", "*", "<*>", "x.y", "1", "é", "😀"])
+template_separators = st.sampled_from([" ", " ", ", ", "=", ": ", "..", "\r\n", "\t"])
+templates_small = st.builds(
+    lambda words, seps: "".join(w + s for w, s in zip(words, seps, strict=False)),
+    st.lists(template_words, min_size=0, max_size=6),
+    st.lists(template_separators, min_size=6, max_size=6),
+)
+cluster_inputs = st.lists(
+    st.tuples(
+        templates_small | lines_interesting,
+        st.sampled_from(["", "k", "é"]),
+        st.integers(0, 3),
+    ),
+    max_size=40,
 )
 
 
@@ -99,12 +122,48 @@ def test_group_templates(lines: list[str]) -> None:
 
 
 @needs_native
+@given(line_lists)
+def test_mine_templates(lines: list[str]) -> None:
+    assert native().mine_templates(lines) == _reference.mine_templates(lines)
+
+
+@needs_native
+@given(cluster_inputs, st.integers(0, 4))
+def test_cluster_templates(rows: list[tuple[str, str, int]], min_values: int) -> None:
+    templates = [t for t, _, _ in rows]
+    keys = [k for _, k, _ in rows]
+    starts = [s for _, _, s in rows]
+    assert native().cluster_templates(
+        templates, keys, starts, min_values
+    ) == _reference.cluster_templates(templates, keys, starts, min_values)
+
+
+@needs_native
+@given(line_lists, st.data(), st.integers(0, 4))
+def test_variable_values(lines: list[str], data: st.DataObject, max_values: int) -> None:
+    ids = data.draw(st.lists(st.integers(0, 3), min_size=len(lines), max_size=len(lines)))
+    wanted = data.draw(st.lists(st.integers(0, 4), max_size=5))
+    assert native().variable_values(lines, ids, wanted, max_values) == (
+        _reference.variable_values(lines, ids, wanted, max_values)
+    )
+
+
+@needs_native
 @given(st.lists(lines_any, max_size=10))
 def test_core_equals_reference_for_every_str(lines: list[str]) -> None:
     for line in lines:
         assert _core.mask_line(line) == _reference.mask_line(line)
     assert _core.mask_lines(lines) == _reference.mask_lines(lines)
     assert _core.group_templates(lines) == _reference.group_templates(lines)
+    assert _core.mine_templates(lines) == _reference.mine_templates(lines)
+    starts = [i % 3 for i in range(len(lines))]
+    assert _core.cluster_templates(lines, lines, starts, 1) == _reference.cluster_templates(
+        lines, lines, starts, 1
+    )
+    ids = [i % 2 for i in range(len(lines))]
+    assert _core.variable_values(lines, ids, [0, 1], 2) == _reference.variable_values(
+        lines, ids, [0, 1], 2
+    )
     # The native side agrees whenever it can receive the input at all.
     if not any(has_lone_surrogate(line) for line in lines):
         assert native().mask_lines(lines) == _reference.mask_lines(lines)
@@ -120,6 +179,26 @@ def test_reference_is_idempotent_and_round_trips(line: str) -> None:
     assume("<*>" not in line)  # a literal wildcard in the input cannot be told apart
     parts = template.split("<*>")
     assert parts[0] + "".join(v + p for v, p in zip(values, parts[1:], strict=True)) == line
+
+
+@needs_native
+def test_clusters_of_real_logs_are_identical(bench_data: Path) -> None:
+    from headroom.compressors.logs.clustering import MIN_VALUES
+
+    for path in sorted((bench_data / "loghub").glob("*_2k.log")):
+        lines = path.read_text(encoding="utf-8").split("\n")
+        mined = native().mine_templates(lines)
+        assert mined == _reference.mine_templates(lines)
+        templates = mined[1]
+        keys = [t[:3] for t in templates]
+        starts = [len(_reference.tokenize(t)) // 3 for t in templates]
+        assert native().cluster_templates(templates, keys, starts, MIN_VALUES) == (
+            _reference.cluster_templates(templates, keys, starts, MIN_VALUES)
+        )
+        wanted = list(range(0, len(templates), 3))
+        assert native().variable_values(lines, mined[0], wanted, 5) == (
+            _reference.variable_values(lines, mined[0], wanted, 5)
+        )
 
 
 def test_native_extension_is_built() -> None:

@@ -57,6 +57,11 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("x\u00a01 y\u20282", "<*> <*>", ["x\u00a01", "y\u20282"]),
     # A template masks to itself.
     ("<*> <*>", "<*> <*>", []),
+    # A run of two or more dots separates tokens; a lone dot does not.
+    ("icbi.........0", "icbi.........<*>", ["0"]),
+    ("Loading... 3 of 7", "Loading... <*> of <*>", ["3", "7"]),
+    ("a..1 v1.2.3 ..", "a..<*> <*> ..", ["1", "v1.2.3"]),
+    (".5 x. 1.", "<*> x. <*>", [".5", "1."]),
     (
         "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block "
         "blk_38865049064139660 terminating",
