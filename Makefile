@@ -44,6 +44,7 @@ lint: setup
 bench: setup
 	$(PY) -m headroom.bench --data "$(DATA)"
 	$(PY) -m headroom.bench_logs --data "$(DATA)/loghub"
+	$(PY) -m headroom.bench_json --data "$(DATA)/json"
 	$(PY) -m pytest -q tests/benchmarks --benchmark-only --benchmark-columns=min,median,mean,ops
 
 clean:
