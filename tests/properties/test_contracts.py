@@ -86,6 +86,10 @@ def test_lossless_or_retrievable(text: str) -> None:
             assert decode(result.text) == json.loads(text)
         elif result.kind == "json":
             assert json.loads(result.text) == json.loads(text) or result.text == text
+        elif result.kind == "search":  # lossless grouping by file: every path and match stays
+            for line in text.splitlines():
+                path, _, rest = line.partition(":")
+                assert path in result.text and rest.partition(":")[2] in result.text
         else:
             assert result.text == text
     else:
