@@ -149,6 +149,8 @@ def format_cells(values: list[Any], table_ref: TableRef) -> list[str]:
             cells.append(cell)
         elif kind is int:
             cells.append(int.__repr__(value))
+        elif kind is float or kind is RawFloat or value is None:
+            cells.append(_dumps(value))
         elif kind is list and value and set(map(type, value)) <= _PLAIN_SCALARS:
             # A list of numbers or strings (coordinates, tags) can never be a table.
             cells.append("[" + ",".join(map(_dumps, value)) + "]")
