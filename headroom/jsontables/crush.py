@@ -42,7 +42,7 @@ from headroom.handles import format_marker
 from headroom.jsontables.profile import Profile
 from headroom.jsontables.select import select_rows
 from headroom.jsontables.summary import summarize
-from headroom.jsontables.syntax import format_value
+from headroom.jsontables.syntax import dumps_exact
 from headroom.jsontables.text import query_words, shorten
 
 __all__ = ["CrushOptions", "Crushed", "crush"]
@@ -213,6 +213,6 @@ def _key_path(path: str, key: str) -> str:
 def _minify(items: list[Any]) -> str:
     """The array as minified JSON, floats spelled as parsed (:class:`RawFloat`)."""
     try:
-        return format_value(items, lambda _: None)
+        return dumps_exact(items)
     except ValueError:  # NaN or Infinity from a lenient parser: json.dumps can still write it
         return json.dumps(items, ensure_ascii=False, separators=(",", ":"))

@@ -118,7 +118,16 @@ def _failure_word(value: str) -> bool:
     return value.strip().lower().replace("-", "_").replace(" ", "_") in _FAILURE_WORDS
 
 
+@lru_cache(maxsize=4096)
+def _may_signal(key: str) -> bool:
+    """Whether values under ``key`` can ever report an error (most keys cannot)."""
+    words = key_words(key)
+    return bool(words & _ERROR_KEYS or words & _STATUS_KEYS) or key.lower() == "stack"
+
+
 def _error_reason(key: str, value: Any) -> str | None:
+    if not _may_signal(key):
+        return None
     words = key_words(key)
     if words & _ERROR_KEYS and _is_set(value):
         return "error"
@@ -141,7 +150,9 @@ def error_reason(value: Any, depth: int = 0) -> str | None:
         return None
     if isinstance(value, dict):
         for key, item in value.items():
-            reason = _error_reason(key, item) or error_reason(item, depth + 1)
+            reason = _error_reason(key, item)
+            if reason is None and isinstance(item, dict | list):
+                reason = error_reason(item, depth + 1)
             if reason:
                 return reason
     elif isinstance(value, list):

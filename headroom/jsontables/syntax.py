@@ -23,6 +23,7 @@ __all__ = [
     "RawFloat",
     "Ref",
     "TableRef",
+    "dumps_exact",
     "format_cell",
     "format_cells",
     "format_path",
@@ -210,6 +211,30 @@ def format_value(value: Any, table_ref: TableRef) -> str:
             + "}"
         )
     return _dumps(value)
+
+
+def dumps_exact(value: Any) -> str:
+    """Minified JSON of ``value``, floats spelled as they were parsed (:class:`RawFloat`).
+
+    The C encoder writes plain values many times faster, so it is used whenever the value
+    holds no :class:`RawFloat` (the common case: the exact parse creates them only when
+    the input spelled a float unlike Python would).
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is list:
+            stack.extend(item)
+        elif kind is dict:
+            stack.extend(item.values())
+        elif kind is RawFloat:
+            return format_value(value, _inline)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _inline(_: list[Any] | dict[str, Any]) -> None:
+    return None
 
 
 def format_cell(value: Any, table_ref: TableRef) -> str:
