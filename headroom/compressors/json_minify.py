@@ -13,12 +13,22 @@ from headroom.jsontables import is_table_document
 
 __all__ = ["JsonMinifier", "minify_json"]
 
-# A string literal, or a run of JSON whitespace outside strings.
-_TOKEN_RE = re.compile(r'("(?:[^"\\]|\\.)*")|[ \t\r\n]+', re.DOTALL)
+# A string literal (skipped), or a run of JSON whitespace outside strings (group 1). The
+# string pattern is the "unrolled loop" form, several times faster than an alternation.
+_TOKEN_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|([ \t\r\n]+)', re.DOTALL)
 
 
 def _strip(document: str) -> str:
-    return _TOKEN_RE.sub(lambda m: m.group(1) or "", document)
+    pieces = []
+    last = 0
+    for match in _TOKEN_RE.finditer(document):
+        if match.group(1):
+            pieces.append(document[last : match.start()])
+            last = match.end()
+    if not pieces:
+        return document
+    pieces.append(document[last:])
+    return "".join(pieces)
 
 
 def minify_json(text: str) -> str:
