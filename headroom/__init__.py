@@ -17,6 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from headroom.client import Headroom, compress, compress_text, retrieve
 from headroom.config import KINDS, CompressConfig
+from headroom.conversation import AlignResult, CacheAligner, ConversationResult, RollingSummarizer
 from headroom.errors import (
     HandleNotFoundError,
     HeadroomError,
@@ -35,8 +36,11 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = [
     "KINDS",
+    "AlignResult",
+    "CacheAligner",
     "CompressConfig",
     "CompressResult",
+    "ConversationResult",
     "HandleNotFoundError",
     "Headroom",
     "HeadroomError",
@@ -44,6 +48,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidMessageError",
     "MemoryStore",
+    "RollingSummarizer",
     "SQLiteStore",
     "Store",
     "StoreError",

@@ -40,8 +40,11 @@ def test_public_names_are_pinned_and_sorted() -> None:
     assert headroom.__all__ == sorted(headroom.__all__, key=isort_style)
     assert set(headroom.__all__) == {
         "KINDS",
+        "AlignResult",
+        "CacheAligner",
         "CompressConfig",
         "CompressResult",
+        "ConversationResult",
         "HandleNotFoundError",
         "Headroom",
         "HeadroomError",
@@ -49,6 +52,7 @@ def test_public_names_are_pinned_and_sorted() -> None:
         "InvalidArgumentError",
         "InvalidMessageError",
         "MemoryStore",
+        "RollingSummarizer",
         "SQLiteStore",
         "Store",
         "StoreError",

@@ -1,0 +1,174 @@
+"""``python -m headroom.bench_conversation``: RollingSummarizer on real agent transcripts.
+
+``--data`` is a directory of transcripts (SWE-agent ``.traj`` files with ``history``,
+mini-swe-agent message lists, tau-bench files with ``traj``), or a directory holding
+``transcripts/``. For each transcript, the summarizer runs with a budget of ``--ratio``
+(default 50%) of the transcript's tokens and ``keep_recent=4``; it prints:
+
+- **msgs**, **before**, **budget**, **after**: message count and whole-list tokens (o200k_base).
+- **fits**: the result is within the budget.
+- **facts**: retention of regex-extractable facts (:func:`headroom.conversation.facts.
+  extract_facts`) and constraint sentences (:data:`~headroom.conversation.facts.
+  CONSTRAINT_RE`) of the summarized user/assistant turns (text and tool-call arguments):
+  the share still present verbatim somewhere in the output messages.
+- **tool facts**: the same over the summarized tool outputs, which the summary keeps as
+  one line plus a handle (their facts stay retrievable, not inline).
+- **fabricated**: summary lines not traceable verbatim to the turn they cite (must be 0).
+- **pairing**: no tool call separated from its result.
+
+Messages are read as sent: only ``role``, ``content``, ``name``, ``tool_calls`` and
+``tool_call_id`` are kept (SWE-agent's ``tool_call_ids`` list gives ``tool_call_id``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from headroom.conversation import RollingSummarizer
+from headroom.conversation._turns import count_messages, result_ids, turn_text
+from headroom.conversation.audit import pairing_problems, untraceable_lines
+from headroom.conversation.facts import CONSTRAINT_RE, extract_facts, split_sentences
+from headroom.store.memory import MemoryStore
+from headroom.tokens import get_counter
+
+__all__ = ["ConversationScore", "load_transcript", "main", "score_transcript"]
+
+_KEYS = ("role", "content", "name", "tool_calls", "tool_call_id")
+
+
+def load_transcript(path: Path) -> list[dict[str, Any]]:
+    """The message list of a transcript file, reduced to the fields a provider is sent."""
+    data = json.loads(path.read_bytes().decode("utf-8"))
+    raw = data if isinstance(data, list) else data.get("history") or data.get("traj") or []
+    messages: list[dict[str, Any]] = []
+    for item in raw:
+        message = {k: item[k] for k in _KEYS if k in item}
+        ids = item.get("tool_call_ids")
+        if message.get("role") == "tool" and "tool_call_id" not in message and ids:
+            message["tool_call_id"] = ids[0]
+        messages.append(message)
+    return messages
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationScore:
+    """How the summarizer did on one transcript."""
+
+    name: str
+    messages: int
+    tokens_before: int
+    budget: int
+    tokens_after: int
+    facts_total: int
+    facts_kept: int
+    tool_facts_total: int
+    tool_facts_kept: int
+    fabricated: int
+    pairing_ok: bool
+    warnings: int
+
+    @property
+    def fits(self) -> bool:
+        return self.tokens_after <= self.budget
+
+
+def _retention(
+    originals: Sequence[Mapping[str, Any]], output_text: str, *, tools: bool
+) -> tuple[int, int]:
+    facts: set[str] = set()
+    for message in originals:
+        if bool(result_ids(message)) != tools:
+            continue
+        text = turn_text(message)
+        facts.update(extract_facts(text))
+        facts.update(s for s in split_sentences(text) if CONSTRAINT_RE.search(s))
+    return len(facts), sum(fact in output_text for fact in facts)
+
+
+def score_transcript(name: str, messages: list[dict[str, Any]], ratio: float) -> ConversationScore:
+    """Summarize ``messages`` at ``ratio`` of their tokens and score the result."""
+    count = get_counter("gpt-4o")
+    before = count_messages(messages, count)
+    budget = max(1, int(before * ratio))
+    result = RollingSummarizer(budget, keep_recent=4, store=MemoryStore()).summarize(messages)
+    head = next(
+        (i for i, m in enumerate(messages) if m.get("role") not in ("system", "developer")),
+        len(messages),
+    )
+    summarized = messages[head : head + result.summarized]
+    output_text = "\n".join(turn_text(m) for m in result.messages)
+    facts_total, facts_kept = _retention(summarized, output_text, tools=False)
+    tool_total, tool_kept = _retention(summarized, output_text, tools=True)
+    fabricated = len(untraceable_lines(result.summary or "", messages))
+    pairing_ok = set(pairing_problems(result.messages)) <= set(pairing_problems(messages))
+    return ConversationScore(
+        name,
+        len(messages),
+        before,
+        budget,
+        result.tokens_after,
+        facts_total,
+        facts_kept,
+        tool_total,
+        tool_kept,
+        fabricated,
+        pairing_ok,
+        len(result.warnings),
+    )
+
+
+def _pct(kept: int, total: int) -> str:
+    return f"{100 * kept / total:.1f}%" if total else "n/a"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print one row per transcript and the totals; exit 1 if a hard target fails."""
+    parser = argparse.ArgumentParser(prog="python -m headroom.bench_conversation")
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--ratio", type=float, default=0.5)
+    args = parser.parse_args(argv)
+    root: Path = args.data
+    if (root / "transcripts").is_dir():
+        root = root / "transcripts"
+    paths = sorted(p for p in root.glob("*.json") if not p.name.endswith(".meta.json"))
+    if not paths:
+        print(f"no transcripts under {root}", file=sys.stderr)
+        return 2
+    header = (
+        f"{'transcript':<46} {'msgs':>4} {'before':>7} {'budget':>7} {'after':>7} {'fits':>4} "
+        f"{'facts':>7} {'tool facts':>10} {'fabricated':>10} {'pairing':>7}"
+    )
+    print(header)
+    scores = [score_transcript(p.name, load_transcript(p), args.ratio) for p in paths]
+    for s in scores:
+        print(
+            f"{s.name:<46} {s.messages:>4} {s.tokens_before:>7} {s.budget:>7} "
+            f"{s.tokens_after:>7} {'yes' if s.fits else 'NO':>4} "
+            f"{_pct(s.facts_kept, s.facts_total):>7} "
+            f"{_pct(s.tool_facts_kept, s.tool_facts_total):>10} {s.fabricated:>10} "
+            f"{'ok' if s.pairing_ok else 'BROKEN':>7}"
+        )
+    kept = sum(s.facts_kept for s in scores)
+    total = sum(s.facts_total for s in scores)
+    tool_kept = sum(s.tool_facts_kept for s in scores)
+    tool_total = sum(s.tool_facts_total for s in scores)
+    print(
+        f"{'total':<46} {sum(s.messages for s in scores):>4} "
+        f"{sum(s.tokens_before for s in scores):>7} {sum(s.budget for s in scores):>7} "
+        f"{sum(s.tokens_after for s in scores):>7} "
+        f"{sum(s.fits for s in scores):>2}/{len(scores):<1} {_pct(kept, total):>7} "
+        f"{_pct(tool_kept, tool_total):>10} {sum(s.fabricated for s in scores):>10} "
+        f"{sum(s.pairing_ok for s in scores):>4}/{len(scores)}"
+    )
+    failed = any(s.fabricated or not s.pairing_ok for s in scores)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""How the conversation layer reads one message: its text, its tool calls, its cost.
+
+Works on OpenAI chat and Anthropic block shapes alike (see :mod:`headroom.messages`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from headroom.config import CompressConfig
+from headroom.messages import count_overhead, find_slots
+from headroom.tokens import TokenCounter
+
+__all__ = [
+    "call_ids",
+    "count_messages",
+    "label",
+    "message_cost",
+    "result_ids",
+    "tool_name_map",
+    "turn_text",
+    "valid_cuts",
+]
+
+_ALL_TEXT = CompressConfig()
+
+
+def _calls(message: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(id, name, arguments) of every tool call ``message`` makes, arguments as text."""
+    out: list[tuple[str, str, str]] = []
+    for call in message.get("tool_calls") or ():
+        if isinstance(call, Mapping):
+            function = call.get("function")
+            function = function if isinstance(function, Mapping) else {}
+            out.append(
+                (
+                    str(call.get("id", "")),
+                    str(function.get("name", "")),
+                    str(function.get("arguments", "")),
+                )
+            )
+    content = message.get("content")
+    if isinstance(content, list | tuple):
+        for block in content:
+            if isinstance(block, Mapping) and block.get("type") == "tool_use":
+                arguments = json.dumps(block.get("input", {}), ensure_ascii=False, sort_keys=True)
+                out.append((str(block.get("id", "")), str(block.get("name", "")), arguments))
+    return out
+
+
+def call_ids(message: Mapping[str, Any]) -> list[str]:
+    """Ids of the tool calls ``message`` opens."""
+    return [cid for cid, _, _ in _calls(message)]
+
+
+def result_ids(message: Mapping[str, Any]) -> list[str]:
+    """Ids of the tool calls ``message`` answers (OpenAI ``tool`` role or Anthropic blocks)."""
+    if message.get("role") in ("tool", "function"):
+        cid = message.get("tool_call_id")
+        return [cid] if isinstance(cid, str) else []
+    content = message.get("content")
+    if not isinstance(content, list | tuple):
+        return []
+    return [
+        str(block.get("tool_use_id", ""))
+        for block in content
+        if isinstance(block, Mapping) and block.get("type") == "tool_result"
+    ]
+
+
+def tool_name_map(messages: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Tool-call id -> tool name over ``messages``."""
+    return {cid: name for message in messages for cid, name, _ in _calls(message)}
+
+
+def _content_text(content: object) -> list[str]:
+    if isinstance(content, str):
+        return [content] if content else []
+    parts: list[str] = []
+    if isinstance(content, list | tuple):
+        for block in content:
+            if not isinstance(block, Mapping):
+                continue
+            if block.get("type") == "text" and isinstance(block.get("text"), str):
+                parts.append(block["text"])
+            elif block.get("type") == "tool_result":
+                parts.extend(_content_text(block.get("content")))
+    return parts
+
+
+def turn_text(message: Mapping[str, Any]) -> str:
+    """The text a summary line may quote from ``message``.
+
+    Its own text, then one ``called NAME(ARGUMENTS)`` line per tool call, arguments as
+    sent. Summary lines are verbatim fragments of this, which is what makes them traceable.
+    """
+    parts = _content_text(message.get("content"))
+    parts.extend(f"called {name}({arguments})" for _, name, arguments in _calls(message))
+    return "\n".join(parts)
+
+
+def label(message: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """``user``, ``assistant``, ``tool NAME`` ... : who a turn is, for a summary line."""
+    ids = result_ids(message)
+    if ids:
+        name = names.get(ids[0]) or message.get("name")
+        return f"tool {name}" if isinstance(name, str) and name else "tool"
+    return str(message.get("role", "?"))
+
+
+def count_messages(messages: Sequence[Mapping[str, Any]], count: TokenCounter) -> int:
+    """Tokens of a whole message list, the same way :func:`headroom.compress` counts."""
+    return count_overhead(messages, count) + sum(
+        count(slot.text) for slot in find_slots(messages, _ALL_TEXT)
+    )
+
+
+def message_cost(message: Mapping[str, Any], count: TokenCounter) -> int:
+    """What one more message adds to :func:`count_messages` (no reply priming)."""
+    return count_messages([message], count) - count_messages([], count)
+
+
+def valid_cuts(messages: Sequence[Mapping[str, Any]]) -> list[bool]:
+    """``cuts[j]``: splitting before ``messages[j]`` leaves no tool call without its result.
+
+    ``len(cuts) == len(messages) + 1``; a cut is valid when every call opened before it is
+    answered before it and nothing after it answers a call opened before it.
+    """
+    cuts = [True] * (len(messages) + 1)
+    # Walked in order, each result closing the latest open call with its id: real
+    # transcripts reuse ids (tau-bench does), so a call's span ends at its next answer.
+    open_at: dict[str, int] = {}
+    for i, message in enumerate(messages):
+        for cid in result_ids(message):
+            if cid in open_at:
+                for j in range(open_at.pop(cid) + 1, i + 1):
+                    cuts[j] = False
+        for cid in call_ids(message):
+            open_at[cid] = i
+    for start in open_at.values():
+        # A call still unanswered pins every cut after it: its result may yet arrive.
+        for j in range(start + 1, len(messages) + 1):
+            cuts[j] = False
+    return cuts

@@ -1,0 +1,146 @@
+"""The default summarizer: extractive, deterministic, every line a quote of its turn.
+
+Each summarized message yields a few lines ``[turn N ROLE] FRAGMENT`` where FRAGMENT is a
+verbatim substring of :func:`turn_text` of message N (N counts from the start of the
+original conversation, system prompt included). What is kept, by priority:
+
+0. constraint sentences (must, never, don't, always, only, required ...);
+1. the first sentence of each user turn (the goal or instruction);
+2. error sentences;
+3. every tool call, as ``called NAME(ARGUMENTS)``;
+4. decision sentences (will, let's, decided, confirm ...);
+5. sentences carrying a fact (ids, numbers with units, paths, URLs, versions, e-mails);
+6. each tool result's first line and a marker with the handle of the full output.
+
+Nothing is reworded, so nothing can be invented; a line longer than ``MAX_FRAGMENT``
+characters is cut, never rewritten. When a budget is tight a line may be *compacted* to
+the facts it carries, joined by :data:`FRAGMENT_SEP` (each piece still a quote), or a tool
+result to its marker alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from headroom.conversation._turns import label, result_ids, tool_name_map, turn_text
+from headroom.conversation.facts import (
+    CONSTRAINT_RE,
+    DECISION_RE,
+    ERROR_RE,
+    extract_facts,
+    has_fact,
+    split_sentences,
+)
+from headroom.handles import format_marker, handle_for
+
+__all__ = ["FRAGMENT_SEP", "MAX_FRAGMENT", "Line", "extract_lines", "extractive_summary"]
+
+MAX_FRAGMENT = 400
+# Joins verbatim fragments of one sentence in a compacted line (its facts only); each
+# piece between separators is itself a quote.
+FRAGMENT_SEP = " … "
+_MAX_ERROR_LINES = 3
+_TOOL_FIRST_LINE = 160
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One summary line, with what is needed to rank it and to store what it points to."""
+
+    priority: int  # 0 is kept longest when a summary must shrink
+    turn: int
+    text: str  # the full line, "[turn N role] fragment ..."
+    original: str | None = None  # a tool output the line's marker points to, to store
+    compact: str | None = None  # a shorter form (facts only, or marker only) for tight budgets
+    facts: tuple[str, ...] = ()  # the facts the line carries
+
+
+def _cut(fragment: str, limit: int = MAX_FRAGMENT) -> str:
+    return fragment if len(fragment) <= limit else fragment[:limit].rstrip()
+
+
+def _sentence_priority(sentence: str, *, first_user: bool) -> int | None:
+    if CONSTRAINT_RE.search(sentence):
+        return 0
+    if first_user:
+        return 1
+    if ERROR_RE.search(sentence):
+        return 2
+    if DECISION_RE.search(sentence):
+        return 4
+    if has_fact(sentence):
+        return 5
+    return None
+
+
+def extract_lines(
+    messages: Sequence[Mapping[str, Any]],
+    *,
+    first_turn: int = 0,
+    names: Mapping[str, str] | None = None,
+) -> list[Line]:
+    """The summary lines for ``messages``, whose first is turn ``first_turn``.
+
+    Args:
+        messages: the turns to condense (any shape the messages layer reads).
+        first_turn: the turn number of ``messages[0]`` in the whole conversation.
+        names: tool-call id -> tool name, for results whose call is not in ``messages``.
+
+    >>> lines = extract_lines([{"role": "user", "content": "Book HAT123. Thanks!"}], first_turn=1)
+    >>> [line.text for line in lines]
+    ['[turn 1 user] Book HAT123.']
+    """
+    known = dict(names or {})
+    known.update(tool_name_map(messages))
+    out: list[Line] = []
+    for offset, message in enumerate(messages):
+        turn = first_turn + offset
+        who = label(message, known)
+        prefix = f"[turn {turn} {who}] "
+        text = turn_text(message)
+        if result_ids(message):
+            out.extend(_tool_result_lines(prefix, turn, text))
+            continue
+        seen: set[str] = set()
+        first_user = message.get("role") == "user"
+        for sentence in split_sentences(text):
+            if sentence.startswith("called ") and sentence.endswith(")") and sentence in text:
+                priority: int | None = 3
+            else:
+                priority = _sentence_priority(sentence, first_user=first_user)
+                first_user = False
+            fragment = _cut(sentence)
+            if priority is None or fragment in seen:
+                continue
+            seen.add(fragment)
+            facts = extract_facts(fragment)
+            compact = prefix + FRAGMENT_SEP.join(facts) if facts and priority >= 2 else None
+            out.append(Line(priority, turn, prefix + fragment, compact=compact, facts=tuple(facts)))
+    return out
+
+
+def _tool_result_lines(prefix: str, turn: int, text: str) -> list[Line]:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return [Line(6, turn, prefix.rstrip())]
+    first = _cut(lines[0], _TOOL_FIRST_LINE)
+    marker = format_marker(len(text.splitlines()), "lines", handle_for(text))
+    out = [Line(6, turn, f"{prefix}{first} {marker}", original=text, compact=prefix + marker)]
+    errors = [line for line in lines[1:] if ERROR_RE.search(line)]
+    out.extend(Line(2, turn, prefix + _cut(line)) for line in errors[:_MAX_ERROR_LINES])
+    return out
+
+
+def extractive_summary(messages: Sequence[Mapping[str, Any]]) -> str:
+    """The default summarizer as a plain ``Callable[[list[message]], str]``.
+
+    Turn numbers count from ``messages[0]``. :class:`RollingSummarizer` uses the line
+    machinery directly instead, to number turns across the whole conversation and to
+    shrink a summary line by line.
+
+    >>> extractive_summary([{"role": "user", "content": "Never refund. Hi."}])
+    '[turn 0 user] Never refund.'
+    """
+    return "\n".join(line.text for line in extract_lines(messages))

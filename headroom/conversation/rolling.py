@@ -1,0 +1,369 @@
+"""RollingSummarizer: condense old turns into one summary message, within a token budget.
+
+The summary is a ``user`` message placed where the old turns were (right after the
+leading system messages), so it is valid in both OpenAI and Anthropic shapes. It is
+marked by its first line, :data:`SUMMARY_HEADER`, rather than by an extra key on the
+message dict: Anthropic's API rejects unknown message fields, and a content mark survives
+every adapter's serialisation. Each block of summarized turns ends with a marker
+``[N messages omitted: turns A-B · retrieve: headroom:…]`` whose handle returns the
+JSON of those original messages; the marker counts also tell how many messages the
+summary covers, so a later call extends it instead of recomputing it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from headroom.conversation._turns import (
+    count_messages,
+    message_cost,
+    tool_name_map,
+    turn_text,
+    valid_cuts,
+)
+from headroom.conversation.extractive import Line, extract_lines
+from headroom.errors import InvalidArgumentError
+from headroom.handles import find_markers, format_marker, handle_for
+from headroom.messages import validate_messages
+from headroom.store import Store, open_store
+from headroom.tokens import get_counter
+
+__all__ = ["SUMMARY_HEADER", "ConversationResult", "RollingSummarizer", "is_summary"]
+
+SUMMARY_HEADER = (
+    "[headroom summary] Earlier turns, condensed; each line quotes the turn it cites, and "
+    "the originals are retrievable by the handle that ends each block."
+)
+# An allowance no summary meets: _text then returns the shortest it can make.
+_SHORTEST = -1
+
+Summarizer = Callable[[list[Any]], str]
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationResult:
+    """What :meth:`RollingSummarizer.summarize` returns.
+
+    Attributes:
+        messages: the new message list (the input is never mutated).
+        tokens_before / tokens_after: whole-list token counts.
+        summary: the summary message's text, or ``None`` when there is none.
+        summarized: how many messages this call aged out into the summary.
+        covers: how many original messages the summary stands for in total.
+        handles: CCR handles created by this call.
+        warnings: why the budget was not met, or what was dropped to meet it.
+    """
+
+    messages: list[Any]
+    tokens_before: int
+    tokens_after: int
+    summary: str | None = None
+    summarized: int = 0
+    covers: int = 0
+    handles: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def tokens_saved(self) -> int:
+        return self.tokens_before - self.tokens_after
+
+
+def is_summary(message: Mapping[str, Any]) -> bool:
+    """Whether ``message`` is a summary this module wrote (its content starts with the header)."""
+    content = message.get("content")
+    return isinstance(content, str) and content.startswith(SUMMARY_HEADER)
+
+
+def _covers(summary: str) -> int:
+    return sum(m.count for m in find_markers(summary) if m.unit == "messages")
+
+
+@dataclass(slots=True)
+class _Plan:
+    cut: int
+    text: str
+    lines: list[Line]
+    tokens: int
+    dropped: int = 0
+
+
+class RollingSummarizer:
+    """Keep a conversation under a token budget by condensing its oldest turns.
+
+    Args:
+        budget_tokens: summarize when the list costs more than this; the result fits it
+            whenever that is possible without summarizing the last message.
+        max_messages: summarize when the list has more messages than this.
+        keep_recent: at least this many trailing messages stay verbatim (fewer only when
+            the budget cannot be met otherwise, with a warning).
+        summarizer: any ``Callable[[list[message]], str]`` (e.g. an LLM call); default is
+            the extractive one of :mod:`headroom.conversation.extractive`.
+        store: where summarized originals go (``Store``, ``"memory"``, ``"sqlite"`` or a
+            path); default is the same SQLite store :class:`headroom.Headroom` uses.
+        model: whose tokenizer counts tokens.
+        token_counter: a ``Callable[[str], int]`` to count with instead.
+
+    Example:
+        >>> rs = RollingSummarizer(max_messages=3, keep_recent=1, store="memory")
+        >>> out = rs.summarize([
+        ...     {"role": "system", "content": "You book flights."},
+        ...     {"role": "user", "content": "My id is omar_3817. Never book red-eyes."},
+        ...     {"role": "assistant", "content": "Noted."},
+        ...     {"role": "user", "content": "Find me a flight."},
+        ... ])
+        >>> [m["role"] for m in out.messages]
+        ['system', 'user', 'user']
+        >>> out.summary.splitlines()[1]
+        '[turn 1 user] My id is omar_3817.'
+    """
+
+    def __init__(
+        self,
+        budget_tokens: int | None = None,
+        *,
+        max_messages: int | None = None,
+        keep_recent: int = 4,
+        summarizer: Summarizer | None = None,
+        store: Store | str | None = None,
+        model: str = "gpt-4o",
+        token_counter: Callable[[str], int] | None = None,
+    ) -> None:
+        if budget_tokens is None and max_messages is None:
+            raise InvalidArgumentError("RollingSummarizer: give budget_tokens or max_messages")
+        for name, value in (("budget_tokens", budget_tokens), ("max_messages", max_messages)):
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise InvalidArgumentError(f"{name}: expected a positive int, got {value!r}")
+        if not isinstance(keep_recent, int) or keep_recent < 0:
+            raise InvalidArgumentError(f"keep_recent: expected an int >= 0, got {keep_recent!r}")
+        self.budget_tokens = budget_tokens
+        self.max_messages = max_messages
+        self.keep_recent = keep_recent
+        self.summarizer = summarizer
+        self.store: Store = open_store(store)
+        self.count = get_counter(model, counter=token_counter)
+
+    def summarize(self, messages: Sequence[Mapping[str, Any]]) -> ConversationResult:
+        """Condense the oldest turns of ``messages`` if the budget or count says so.
+
+        Leading system messages are never summarized; a tool call is never separated from
+        its result; the last message always stays verbatim. An existing summary (see
+        :func:`is_summary`) is extended, its text kept as an exact prefix.
+
+        Raises:
+            InvalidMessageError: a message has the wrong shape.
+        """
+        validate_messages(messages)
+        msgs = list(messages)
+        count = self.count
+        before = count_messages(msgs, count)
+        head = 0
+        while head < len(msgs) and msgs[head].get("role") in ("system", "developer"):
+            head += 1
+        prior: str | None = None
+        start = head
+        if head < len(msgs) and is_summary(msgs[head]):
+            prior = str(msgs[head]["content"])
+            start = head + 1
+        covers = _covers(prior) if prior else 0
+        if self._fits(before, len(msgs)):
+            return ConversationResult(msgs, before, before, summary=prior, covers=covers)
+
+        body = msgs[start:]
+        first_turn = head + covers  # turn numbers count the original conversation
+        cuts = valid_cuts(body)
+        # The last message is the live question or tool result: it always stays.
+        candidates = [j for j in range(1, len(body)) if cuts[j]]
+        if not candidates:
+            return ConversationResult(
+                msgs,
+                before,
+                before,
+                summary=prior,
+                covers=covers,
+                warnings=[self._unmet(before, "no earlier turn can be summarized")],
+            )
+        costs = [message_cost(m, count) for m in msgs]
+        fixed = count_messages([], count) + sum(costs[:head])
+        suffix = [0] * (len(body) + 1)
+        for j in range(len(body) - 1, -1, -1):
+            suffix[j] = suffix[j + 1] + costs[start + j]
+        preferred = [j for j in candidates if len(body) - j >= self.keep_recent]
+        rest = [j for j in candidates if j not in preferred]
+        names = tool_name_map(msgs)
+        lines: list[Line] = (
+            extract_lines(body, first_turn=first_turn, names=names)
+            if self.summarizer is None
+            else []
+        )
+
+        def _kept_text(j: int) -> str:
+            return "\n".join(turn_text(m) for m in [*msgs[:start], *body[j:]])
+
+        def plan(j: int, allowance: int | None) -> _Plan | None:
+            chunk = [ln for ln in lines if ln.turn < first_turn + j]
+            text, kept, dropped = self._text(
+                prior, body[:j], chunk, first_turn, allowance, lambda: _kept_text(j)
+            )
+            if text is None:
+                return None
+            tokens = fixed + suffix[j] + message_cost({"role": "user", "content": text}, count)
+            return _Plan(j, text, kept, tokens, dropped)
+
+        chosen: _Plan | None = None
+        for j in preferred + rest:
+            if self.budget_tokens is not None and fixed + suffix[j] > self.budget_tokens:
+                continue  # even an empty summary would not fit; skip the summarizer call
+            candidate = plan(j, None)
+            if candidate is not None and self._fits(candidate.tokens, head + 1 + len(body) - j):
+                chosen = candidate
+                break
+        warnings: list[str] = []
+        if chosen is None and self.summarizer is None and self.budget_tokens is not None:
+            # Nothing fits whole: shrink the summary of the most we may age out.
+            for j in ([max(preferred)] if preferred else []) + rest:
+                allowance = self.budget_tokens - fixed - suffix[j]
+                candidate = plan(j, allowance)
+                if candidate is not None and self._fits(candidate.tokens, head + 1 + len(body) - j):
+                    chosen = candidate
+                    break
+        if chosen is None:
+            # Best effort: the smallest list any cut gives, the summary cut to its header
+            # and block marker; if even that is no smaller, leave the messages alone.
+            # A custom summarizer may be an LLM call: try only the deepest cut with it.
+            pool = candidates if self.summarizer is None else [max(candidates)]
+            tries = [p for j in pool if (p := plan(j, _SHORTEST)) is not None]
+            best = min(tries, key=lambda p: (p.tokens, p.cut), default=None)
+            why = (
+                "the messages that must stay verbatim (system prompt, last message, open "
+                "tool calls) are larger than the budget"
+            )
+            if best is None or best.tokens >= before:
+                return ConversationResult(
+                    msgs,
+                    before,
+                    before,
+                    summary=prior,
+                    covers=covers,
+                    warnings=[self._unmet(before, why)],
+                )
+            chosen = best
+            warnings.append(self._unmet(chosen.tokens, why))
+        if len(body) - chosen.cut < self.keep_recent:
+            warnings.append(
+                f"kept only {len(body) - chosen.cut} recent messages verbatim "
+                f"(keep_recent={self.keep_recent}) to meet the budget"
+            )
+        if chosen.dropped:
+            warnings.append(
+                f"summary shortened: {chosen.dropped} lines left out to meet the budget; "
+                "the originals are retrievable by the block's handle"
+            )
+        handles = self._store(body[: chosen.cut], chosen.lines)
+        summary_message = {"role": "user", "content": chosen.text}
+        out = [*msgs[:head], summary_message, *body[chosen.cut :]]
+        return ConversationResult(
+            out,
+            before,
+            count_messages(out, count),
+            summary=chosen.text,
+            summarized=chosen.cut,
+            covers=covers + chosen.cut,
+            handles=handles,
+            warnings=warnings,
+        )
+
+    def _fits(self, tokens: int, n_messages: int) -> bool:
+        if self.budget_tokens is not None and tokens > self.budget_tokens:
+            return False
+        return self.max_messages is None or n_messages <= self.max_messages
+
+    def _unmet(self, tokens: int, why: str) -> str:
+        target = []
+        if self.budget_tokens is not None:
+            target.append(f"{self.budget_tokens} tokens")
+        if self.max_messages is not None:
+            target.append(f"{self.max_messages} messages")
+        return f"budget of {' / '.join(target)} not met ({tokens} tokens): {why}"
+
+    def _text(
+        self,
+        prior: str | None,
+        chunk: list[Any],
+        lines: list[Line],
+        first_turn: int,
+        allowance: int | None,
+        kept_text: Callable[[], str],
+    ) -> tuple[str | None, list[Line], int]:
+        """The summary text extending ``prior`` with ``chunk``; None if over ``allowance``."""
+        base = prior if prior is not None else SUMMARY_HEADER
+        last = first_turn + len(chunk) - 1
+        marker = format_marker(
+            len(chunk),
+            "messages",
+            handle_for(_chunk_json(chunk)),
+            summary=f"turns {first_turn}-{last}",
+        )
+        if self.summarizer is not None:
+            body = self.summarizer(list(chunk)).strip()
+            return "\n".join(p for p in (base, body, marker) if p), [], 0
+        if allowance is None:
+            return "\n".join([base, *(ln.text for ln in lines), marker]), list(lines), 0
+        count = self.count
+        fixed = message_cost({"role": "user", "content": base + "\n" + marker}, count)
+        texts = [ln.text for ln in lines]
+        sizes = [count(t) + 1 for t in texts]  # +1: the newline; a close upper bound
+        # Least important first, the oldest first among equals: the recent past matters
+        # more to the next turn. Compact every such line before dropping any.
+        order = sorted(range(len(lines)), key=lambda i: (-lines[i].priority, i))
+        # First go the fact lines whose every fact the kept messages still show verbatim.
+        elsewhere = kept_text()
+        redundant = [
+            i
+            for i in order
+            if lines[i].priority >= 4
+            and lines[i].facts
+            and all(fact in elsewhere for fact in lines[i].facts)
+        ]
+        steps = [(i, "drop") for i in redundant]
+        steps += [(i, "compact") for i in order if lines[i].compact is not None]
+        gone = set(redundant)
+        steps += [(i, "drop") for i in order if i not in gone]
+        dropped: set[int] = set()
+        step = 0
+        while True:
+            if fixed + sum(sizes) <= allowance:
+                text = "\n".join([base, *(t for t in texts if t), marker])
+                if message_cost({"role": "user", "content": text}, count) <= allowance:
+                    kept = [ln for i, ln in enumerate(lines) if i not in dropped]
+                    return text, kept, len(dropped)
+            if step == len(steps):
+                if allowance == _SHORTEST:
+                    return "\n".join([base, marker]), [], len(dropped)
+                return None, [], 0
+            i, action = steps[step]
+            step += 1
+            if i in dropped:
+                continue
+            if action == "compact":
+                texts[i] = lines[i].compact or texts[i]
+            else:
+                texts[i] = ""
+                dropped.add(i)
+            sizes[i] = count(texts[i]) + 1 if texts[i] else 0
+
+    def _store(self, chunk: list[Any], lines: list[Line]) -> list[str]:
+        handles = [self.store.put(_chunk_json(chunk), kind="messages")]
+        for line in lines:
+            if line.original is not None:
+                handle = self.store.put(line.original, kind="text")
+                if handle not in handles:
+                    handles.append(handle)
+        return handles
+
+
+def _chunk_json(chunk: Sequence[Any]) -> str:
+    # Key order kept and non-ASCII unescaped: the stored JSON reads like the messages sent.
+    return json.dumps(list(chunk), ensure_ascii=False)

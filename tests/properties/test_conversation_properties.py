@@ -1,0 +1,173 @@
+"""Invariants of RollingSummarizer and CacheAligner over generated conversations."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from headroom.conversation import SUMMARY_HEADER, CacheAligner, RollingSummarizer
+from headroom.conversation._turns import count_messages, message_cost, valid_cuts
+from headroom.conversation.audit import pairing_problems, untraceable_lines
+from headroom.handles import format_marker, handle_for
+from headroom.store import MemoryStore
+from headroom.tokens import get_counter
+
+COUNT = get_counter("gpt-4o")
+
+_WORDS = st.sampled_from(
+    [
+        "please",
+        "book",
+        "flight",
+        "HAT123",
+        "never",
+        "must",
+        "refund",
+        "error:",
+        "/tmp/a.py",
+        "https://x.io/q",
+        "v1.2.3",
+        "$120",
+        "5 bags",
+        "2024-05-15",
+        "ok",
+        "the",
+        "user_77",
+        "Failed",
+        "only",
+        "always",
+        "we",
+        "will",
+        "proceed",
+        "\n",
+        ".",
+        "é",
+        "🙂",
+    ]
+)
+_TEXT = st.lists(_WORDS, min_size=1, max_size=40).map(" ".join)
+
+
+@st.composite
+def conversations(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Valid OpenAI-shape chats: optional system prompt, turns, calls answered in order."""
+    msgs: list[dict[str, Any]] = []
+    if draw(st.booleans()):
+        msgs.append({"role": "system", "content": draw(_TEXT)})
+    for i in range(draw(st.integers(0, 14))):
+        kind = draw(st.sampled_from(["user", "assistant", "tools"]))
+        if kind != "tools":
+            msgs.append({"role": kind, "content": draw(_TEXT)})
+            continue
+        ids = [f"c{i}_{k}" for k in range(draw(st.integers(1, 3)))]
+        msgs.append(
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": cid,
+                        "type": "function",
+                        "function": {"name": "lookup", "arguments": json.dumps({"q": draw(_TEXT)})},
+                    }
+                    for cid in ids
+                ],
+            }
+        )
+        msgs.extend({"role": "tool", "tool_call_id": cid, "content": draw(_TEXT)} for cid in ids)
+    return msgs
+
+
+def _least_achievable(messages: list[dict[str, Any]], keep_recent: int) -> int | None:
+    """Tokens of the smallest result any cut allows: header-and-marker summary."""
+    head = 0
+    while head < len(messages) and messages[head]["role"] == "system":
+        head += 1
+    body = messages[head:]
+    cuts = valid_cuts(body)
+    best = None
+    for j in range(1, len(body)):
+        if not cuts[j]:
+            continue
+        chunk = json.dumps(body[:j], ensure_ascii=False)
+        marker = format_marker(
+            j, "messages", handle_for(chunk), summary=f"turns {head}-{head + j - 1}"
+        )
+        summary = {"role": "user", "content": f"{SUMMARY_HEADER}\n{marker}"}
+        tokens = count_messages([*messages[:head], summary, *body[j:]], COUNT)
+        best = tokens if best is None else min(best, tokens)
+    return best
+
+
+@given(conversations(), st.integers(20, 2000), st.integers(0, 6))
+def test_budget_met_whenever_achievable(
+    messages: list[dict[str, Any]], budget: int, keep_recent: int
+) -> None:
+    snapshot = copy.deepcopy(messages)
+    result = RollingSummarizer(budget, keep_recent=keep_recent, store=MemoryStore()).summarize(
+        messages
+    )
+    assert messages == snapshot  # never mutated
+    assert result.tokens_after == count_messages(result.messages, COUNT)
+    assert result.tokens_after <= result.tokens_before  # never worse
+    least = _least_achievable(messages, keep_recent)
+    if result.tokens_before <= budget or (least is not None and least <= budget):
+        assert result.tokens_after <= budget
+    else:
+        assert any("not met" in w for w in result.warnings)
+
+
+@given(conversations(), st.integers(20, 2000), st.integers(0, 6))
+def test_pairing_and_traceability(
+    messages: list[dict[str, Any]], budget: int, keep_recent: int
+) -> None:
+    result = RollingSummarizer(budget, keep_recent=keep_recent, store=MemoryStore()).summarize(
+        messages
+    )
+    assert pairing_problems(result.messages) == []
+    assert untraceable_lines(result.summary or "", messages) == []
+    if result.summarized:
+        assert message_cost(result.messages[-1], COUNT) == message_cost(messages[-1], COUNT)
+
+
+@given(conversations(), st.integers(20, 2000))
+def test_deterministic(messages: list[dict[str, Any]], budget: int) -> None:
+    one = RollingSummarizer(budget, store=MemoryStore()).summarize(messages)
+    two = RollingSummarizer(budget, store=MemoryStore()).summarize(copy.deepcopy(messages))
+    assert one.messages == two.messages and one.warnings == two.warnings
+    if not one.warnings:  # idempotent: a list that already fits is left alone
+        assert RollingSummarizer(budget, store=MemoryStore()).summarize(one.messages).messages == (
+            one.messages
+        )
+
+
+@given(conversations(), st.integers(4, 12))
+def test_rolling_keeps_prefix(messages: list[dict[str, Any]], max_messages: int) -> None:
+    rs = RollingSummarizer(max_messages=max_messages, keep_recent=2, store=MemoryStore())
+    first = rs.summarize(messages)
+    extra = {"role": "user", "content": "and one more thing: never fly before 09:00"}
+    second = rs.summarize([*first.messages, extra, {"role": "assistant", "content": "ok"}])
+    if first.summary is not None:
+        assert second.summary is not None and second.summary.startswith(first.summary)
+
+
+@given(_TEXT, st.sampled_from(["2024-05-15 15:00:00 EST", "2030-01-01T00:00:00Z"]), _TEXT)
+def test_aligner_prefix_independent_of_timestamp(before: str, stamp: str, after: str) -> None:
+    base = [
+        {"role": "system", "content": f"{before} time {{}} {after}"},
+        {"role": "user", "content": "q"},
+    ]
+
+    def with_stamp(value: str) -> list[dict[str, Any]]:
+        out = copy.deepcopy(base)
+        out[0]["content"] = out[0]["content"].format(value)
+        return out
+
+    one = CacheAligner().align(with_stamp(stamp))
+    two = CacheAligner().align(with_stamp("1999-12-31 23:59:59 UTC"))
+    assert one.fingerprint == two.fingerprint
+    assert stamp in json.dumps(one.messages, ensure_ascii=False)
