@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from headroom.conversation import RollingSummarizer
-from headroom.conversation._turns import count_messages, result_ids, turn_text
+from headroom.conversation._turns import count_messages, is_output, turn_text
 from headroom.conversation.audit import pairing_problems, untraceable_lines
 from headroom.conversation.facts import CONSTRAINT_RE, extract_facts, split_sentences
 from headroom.store.memory import MemoryStore
@@ -82,8 +82,8 @@ def _retention(
     originals: Sequence[Mapping[str, Any]], output_text: str, *, tools: bool
 ) -> tuple[int, int]:
     facts: set[str] = set()
-    for message in originals:
-        if bool(result_ids(message)) != tools:
+    for index, message in enumerate(originals):
+        if is_output(message, originals[index - 1] if index else None) != tools:
             continue
         text = turn_text(message)
         facts.update(extract_facts(text))

@@ -101,6 +101,28 @@ def turn_text(message: Mapping[str, Any]) -> str:
     return "\n".join(parts)
 
 
+_FENCE = "```"
+
+
+def is_command_output(message: Mapping[str, Any], previous: Mapping[str, Any] | None) -> bool:
+    """Whether a ``user`` turn is really a tool's output sent back as user text.
+
+    Agents without native tool calls (mini-swe-agent, early SWE-agent) put the command in a
+    fenced block of the assistant turn and return its output as the next user turn, e.g.
+    ``<returncode>1</returncode><output>...``. Such a turn is summarized like a tool result:
+    one line and a handle, not as the user's goals.
+    """
+    if message.get("role") != "user" or previous is None or previous.get("role") != "assistant":
+        return False
+    text = turn_text(message).lstrip()
+    return text.startswith("<returncode>") or _FENCE in turn_text(previous)
+
+
+def is_output(message: Mapping[str, Any], previous: Mapping[str, Any] | None) -> bool:
+    """A tool result, native (``tool`` role, ``tool_result`` block) or sent as user text."""
+    return bool(result_ids(message)) or is_command_output(message, previous)
+
+
 def label(message: Mapping[str, Any], names: Mapping[str, str]) -> str:
     """``user``, ``assistant``, ``tool NAME`` ... : who a turn is, for a summary line."""
     ids = result_ids(message)

@@ -24,7 +24,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from headroom.conversation._turns import label, result_ids, tool_name_map, turn_text
+from headroom.conversation._turns import (
+    is_command_output,
+    label,
+    result_ids,
+    tool_name_map,
+    turn_text,
+)
 from headroom.conversation.facts import (
     CONSTRAINT_RE,
     DECISION_RE,
@@ -102,6 +108,9 @@ def extract_lines(
         text = turn_text(message)
         if result_ids(message):
             out.extend(_tool_result_lines(prefix, turn, text))
+            continue
+        if is_command_output(message, messages[offset - 1] if offset else None):
+            out.extend(_tool_result_lines(f"[turn {turn} user, command output] ", turn, text))
             continue
         seen: set[str] = set()
         first_user = message.get("role") == "user"
