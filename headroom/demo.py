@@ -14,6 +14,7 @@ import functools
 import http.server
 import inspect
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -162,17 +163,28 @@ def _show_round_trip(client: Headroom, rows: list[tuple[str, TextResult, float]]
     name, result = max(lossy, key=lambda item: item[1].tokens_saved)
     lines = result.text.rstrip("\n").split("\n")
     print(f"\n=== compressed output of {name} ({len(lines)} lines, first 12 and the marker) ===")
-    print("\n".join(lines[:12]))
+    print("\n".join(_clip(line) for line in lines[:12]))
     print("...")
-    print(lines[-1])
+    print(_clip(lines[-1]))
     handle = result.handles[0]
     original = client.retrieve(handle)
     print(f"\n=== retrieve({handle!r}) ===")
     print(f"{len(original):,} characters, {original.count(chr(10)):,} lines; first 3 lines:")
-    print("\n".join(original.split("\n")[:3]))
-    query = "error exception failed"
+    print("\n".join(_clip(line) for line in original.split("\n")[:3]))
+    # Ask for one of the records the marker says were dropped (by id), or for errors.
+    listed = _LISTED_ID_RE.search(result.text)
+    query = listed.group(1) if listed else "error exception failed"
     print(f"\n=== retrieve({handle!r}, query={query!r}) (first 5 sections) ===")
-    print("\n".join(client.retrieve(handle, query=query).split("\n\n")[:5]))
+    sections = client.retrieve(handle, query=query).split("\n\n")[:5]
+    print("\n".join(_clip(section) for section in sections))
+
+
+_LISTED_ID_RE = re.compile(r"ids by [^:]+: ([^,\s·]+)")
+
+
+def _clip(line: str, limit: int = 400) -> str:
+    """A long line cut for the terminal, saying how much was cut."""
+    return line if len(line) <= limit else f"{line[:limit]}… ({len(line) - limit:,} more chars)"
 
 
 if __name__ == "__main__":

@@ -14,11 +14,13 @@ __all__ = ["retrieve_from"]
 
 _LINE_KINDS = frozenset({"log", "search", "test-output", "diff"})
 _PARAGRAPH_RE = re.compile(r"\n\s*\n")
+_RELATIVE_FLOOR = 0.5
 
 
 def retrieve_from(store: Store, handle: str, *, query: str | None = None, limit: int = 20) -> str:
     """The original stored under ``handle``; with ``query``, only its best-matching sections
-    (at most ``limit``, in original order, separated by blank lines).
+    (at most ``limit``, scoring at least half the best, in original order, separated by
+    blank lines).
 
     Raises:
         HandleNotFoundError: nothing is stored under ``handle``.
@@ -33,9 +35,12 @@ def retrieve_from(store: Store, handle: str, *, query: str | None = None, limit:
         return original.text
     sections = _sections(original.text, original.kind)
     scores = bm25_scores(query, sections)
-    ranked = sorted((i for i, s in enumerate(scores) if s > 0), key=lambda i: (-scores[i], i))[
-        :limit
-    ]
+    # Sections far below the best match share only a common word with the query (the "ci"
+    # of "ci37868135"); returning them would bury the answer.
+    floor = max(scores, default=0.0) * _RELATIVE_FLOOR
+    ranked = sorted(
+        (i for i, s in enumerate(scores) if s > 0 and s >= floor), key=lambda i: (-scores[i], i)
+    )[:limit]
     if not ranked:
         return (
             f"[no part of {handle} matches {query!r}; "

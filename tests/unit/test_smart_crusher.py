@@ -81,6 +81,9 @@ def test_default_compression_crushes_long_arrays_keeping_signal_and_ids(bench_da
     assert strongest in kept
     for feature in features:  # every id is in a kept row or listed in the marker
         assert feature["id"] in result.text
+    dropped = next(f for f in features if f not in kept)
+    found = hr.retrieve(marker.handle, query=dropped["id"]).split("\n\n")
+    assert [json.loads(section) for section in found] == [dropped]  # asked by id: that record
 
 
 def test_a_query_keeps_the_matching_record(bench_data: Path) -> None:
