@@ -45,6 +45,8 @@ bench: setup
 	$(PY) -m headroom.bench --data "$(DATA)"
 	$(PY) -m headroom.bench_logs --data "$(DATA)/loghub"
 	$(PY) -m headroom.bench_json --data "$(DATA)/json"
+	$(PY) -m headroom.bench_conversation --data "$(DATA)/transcripts"
+	$(PY) -m headroom.bench_code
 	$(PY) -m pytest -q tests/benchmarks --benchmark-only --benchmark-columns=min,median,mean,ops
 
 clean:

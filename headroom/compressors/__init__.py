@@ -11,6 +11,7 @@ For one kind the registered compressors run as a chain, each on the previous out
 from __future__ import annotations
 
 from headroom.compressors.base import Compressed, Compressor, Context
+from headroom.compressors.code import CodeCompressor
 from headroom.compressors.diff import DiffCompressor
 from headroom.compressors.json_minify import JsonMinifier
 from headroom.compressors.logs import LogCompressor
@@ -51,4 +52,5 @@ def default_registry() -> Registry:
     registry.register(SearchCompressor())
     registry.register(TestOutputCompressor())
     registry.register(DiffCompressor())
+    registry.register(CodeCompressor())
     return registry

@@ -1,0 +1,144 @@
+"""CodeCompressor: a large source file becomes its skeleton plus what the question is about.
+
+Rules:
+
+* Languages: Python, JavaScript, TypeScript/TSX, Go, Rust, Java, C and C++, parsed with
+  tree-sitter. The router supplies the language; a ``c`` file that only parses as C++ (a
+  header with classes) is read as C++.
+* Kept byte for byte: everything outside function bodies (imports and includes, header
+  comments and module docstrings, classes/structs/interfaces/traits/enums with their
+  fields, every signature with its decorators and annotations, constants).
+* Elided: a function or method body longer than ``short_body_lines`` lines. Python keeps
+  the first line of its docstring, then ``# [N lines omitted: lines a–b · retrieve:
+  headroom:…]`` and ``...``; the C family (JS, TS, Go, Rust, Java, C, C++) gets
+  ``{ /* [N lines omitted: … · retrieve: headroom:…] */ }``. Line numbers refer to the
+  original file, which is stashed once in the CCR store under the one handle. A comment
+  block above an elided function is cut to its first line (see :mod:`.skeleton`).
+* Query-aware: a body whose function's name is a word of the query, and the few bodies
+  BM25 ranks best for it (identifier-aware tokens: ``camelCase``, ``snake_case``), stay whole.
+* Passes through (returns ``None``): unsupported language or missing grammar, files under
+  ``min_chars`` characters (about 1,000 tokens), minified code, input that does not parse
+  cleanly (syntax errors, HTML around scripts, non-UTF-8), output that does not parse.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from headroom.compressors.base import Compressed, Context
+from headroom.compressors.code.languages import LanguageSpec, new_parser, spec_for
+from headroom.compressors.code.skeleton import Body, Outline, outline, render
+from headroom.compressors.code.validate import parses
+from headroom.handles import MARKER_RE, handle_for
+from headroom.relevance import bm25_scores
+
+if TYPE_CHECKING:
+    from tree_sitter import Parser
+
+__all__ = ["CodeCompressor"]
+
+_MIN_CHARS = 4_000  # ~1,000 tokens: below that a skeleton saves too little to be worth it
+_SHORT_BODY_LINES = 4  # a body this short costs about what its marker would
+_QUERY_BODIES = 3  # with a query, at most this many best-ranked bodies stay whole
+_QUERY_SHARE = 0.5  # … and only those scoring at least this share of the best
+_IDENTIFIER_RE = re.compile(r"\w+")
+_MINIFIED_LINE = 250  # mean characters per line above which code counts as minified
+
+
+class CodeCompressor:
+    """Cuts source files to their skeleton, keeping bodies that match the query.
+
+    Args:
+        min_chars: files shorter than this pass through.
+        short_body_lines: bodies spanning at most this many lines are kept.
+
+    Example:
+        >>> from headroom import CompressConfig, Headroom
+        >>> hr = Headroom(CompressConfig(min_tokens=0), store="memory")
+        >>> body = "".join(f"    total += {n}\\n" for n in range(300))
+        >>> source = f"def add_all(total):\\n    \\"\\"\\"Add.\\"\\"\\"\\n{body}    return total\\n"
+        >>> print(hr.compress_text(source, path="add.py").text)  # doctest: +ELLIPSIS
+        def add_all(total):
+            \"\"\"Add.\"\"\"
+            # [302 lines omitted: lines 2–303 · retrieve: headroom:...]
+            ...
+        <BLANKLINE>
+    """
+
+    name = "code.skeleton"
+    kinds = frozenset({"code"})
+
+    def __init__(
+        self, *, min_chars: int = _MIN_CHARS, short_body_lines: int = _SHORT_BODY_LINES
+    ) -> None:
+        self.min_chars = min_chars
+        self.short_body_lines = short_body_lines
+
+    def compress(self, text: str, ctx: Context) -> Compressed | None:
+        spec = spec_for(ctx.language)
+        if (
+            spec is None
+            or len(text) < self.min_chars
+            or len(text) / (text.count("\n") + 1) > _MINIFIED_LINE
+            or MARKER_RE.search(text)
+        ):
+            return None
+        try:
+            source = text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: bytes we could not give back exactly
+            return None
+        parsed = _parse(source, spec)
+        if parsed is None:
+            return None
+        spec, parser, found = parsed
+        elide = self._select(found, source, ctx.query)
+        if not elide:
+            return None
+        handle = handle_for(text)
+        output = render(source, elide, spec, handle)
+        if not parses(output, parser, python=spec.python):
+            return None
+        if ctx.stash(text) != handle:  # a store that names originals differently: no way back
+            return None
+        return Compressed(output.decode("utf-8"), self.name, lossless=False, handles=(handle,))
+
+    def _select(self, found: Outline, source: bytes, query: str | None) -> list[Body]:
+        long = [b for b in found.bodies if b.lines > self.short_body_lines]
+        if not query or not long:
+            return long
+        keep = _query_matches(long, source, query)
+        return [b for i, b in enumerate(long) if i not in keep]
+
+
+def _parse(source: bytes, spec: LanguageSpec) -> tuple[LanguageSpec, Parser, Outline] | None:
+    for candidate in (spec, spec_for("cpp")) if spec.name == "c" else (spec,):
+        parser = None if candidate is None else new_parser(candidate.name)
+        if candidate is None or parser is None:
+            continue
+        tree = parser.parse(source)
+        if not tree.root_node.has_error:
+            return candidate, parser, outline(tree, source, candidate)
+    return None
+
+
+def _query_matches(bodies: list[Body], source: bytes, query: str) -> set[int]:
+    # Whole identifiers as written (`parse_args`, `__init__`), besides BM25's split words.
+    words = {w.strip("_").lower() for w in _IDENTIFIER_RE.findall(query)}
+    keep = {i for i, body in enumerate(bodies) if _name_key(body.name) in words}
+    documents = [
+        body.name + "\n" + source[body.start : body.end].decode("utf-8", "replace")
+        for body in bodies
+    ]
+    scores = bm25_scores(query, documents)
+    best = max(scores, default=0.0)
+    if best > 0:
+        ranked = sorted(range(len(bodies)), key=lambda i: (-scores[i], i))[:_QUERY_BODIES]
+        keep.update(i for i in ranked if scores[i] >= _QUERY_SHARE * best)
+    return keep
+
+
+def _name_key(name: str) -> str:
+    # `Foo::bar`, `Foo.bar`, `~Foo`, `operator==`: the last identifier is what people ask about.
+    parts = _IDENTIFIER_RE.findall(name)
+    return parts[-1].strip("_").lower() if parts else ""

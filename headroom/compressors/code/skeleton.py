@@ -1,0 +1,308 @@
+"""Find function bodies in a syntax tree and render the file with some of them elided.
+
+Only function and method bodies are ever elided; everything outside them (imports, header
+comments, type declarations with their fields, signatures with decorators, top-level
+constants) is copied byte for byte, except that a comment block of three or more lines right
+above an elided function is cut to its first line of text, as Python's docstrings are.
+Bodies never nest here because the walk does not descend into one: a nested function goes
+(or stays) with the body around it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from headroom.compressors.code.languages import LanguageSpec
+from headroom.handles import format_marker
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Tree
+
+__all__ = ["Body", "Doc", "Outline", "outline", "render"]
+
+# C/C++ declarator chains end in one of these; its text is the function's name.
+_NAME_LEAVES = frozenset(
+    {
+        "identifier",
+        "field_identifier",
+        "qualified_identifier",
+        "destructor_name",
+        "operator_name",
+        "template_function",
+        "template_method",
+    }
+)
+# An anonymous function takes the name it is bound to: `const f = () => {}`, `{f: () => {}}`.
+_NAMING_PARENTS = {
+    "variable_declarator": "name",
+    "pair": "key",
+    "assignment_expression": "left",
+    "public_field_definition": "name",
+    "field_definition": "property",
+    "let_declaration": "pattern",
+}
+_MAX_NAME = 80
+# What may stand between a function and the comment above it.
+_WRAPPERS = frozenset({"export_statement", "template_declaration", "decorated_definition"})
+_ATTRIBUTES = frozenset({"attribute_item", "decorator"})
+_COMMENTS = frozenset({"comment", "line_comment", "block_comment"})
+_SHORT_COMMENT_LINES = 2
+_DIRECTIVES = (b"//go:", b"// +build", b"//nolint", b"eslint", b"@ts-", b"NOLINT", b"clang-format")
+_COMMENT_OPENER_RE = re.compile(rb"/\*\*?|//[/!]?")
+# Comment syntax at the start of a line: `//`, `///`, `/**`, ` * `, and a closing `*/`.
+_COMMENT_TEXT_RE = re.compile(rb"^\s*(?:/\*+!?|//+!?|\*+(?!/))|\*+/\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    """A comment block above a function, and the one line that replaces it.
+
+    Attributes:
+        start: first byte of the first comment.
+        end: byte after the last comment.
+        first_line: its first line, 1-based.
+        last_line: its last line, 1-based.
+        line: the replacement: the first line of text, as a comment of the same style.
+    """
+
+    start: int
+    end: int
+    first_line: int
+    last_line: int
+    line: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """One function body that may be elided.
+
+    Attributes:
+        name: the function's name, or ``"anonymous function"``.
+        start: first byte replaced (Python: the colon; else the opening brace).
+        end: byte after the body.
+        first_line: first elided line, 1-based.
+        last_line: last elided line, 1-based.
+        indent: Python only: the body's indentation.
+        docstring: Python only: the line kept in place of the docstring, or empty.
+        doc: C family: the comment above the function, cut to its first line when the body
+            goes.
+    """
+
+    name: str
+    start: int
+    end: int
+    first_line: int
+    last_line: int
+    indent: bytes = b""
+    docstring: bytes = b""
+    doc: Doc | None = None
+
+    @property
+    def lines(self) -> int:
+        """How many source lines the body spans."""
+        return self.last_line - self.first_line + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Outline:
+    """What the walk found: every outermost body, and the symbol names outside bodies."""
+
+    bodies: tuple[Body, ...]
+    symbols: tuple[str, ...]
+
+
+def outline(tree: Tree, source: bytes, spec: LanguageSpec) -> Outline:
+    """Walk ``tree`` (parsed from ``source``) without entering function bodies."""
+    bodies: list[Body] = []
+    symbols: list[str] = []
+    stack: list[Node] = [tree.root_node]
+    # An explicit stack: generated code nests deeper than Python's recursion limit.
+    while stack:
+        node = stack.pop()
+        kind = node.type
+        if kind in spec.functions:
+            body = node.child_by_field_name("body")
+            name = _function_name(node, source)
+            # Anonymous functions (IIFEs, callbacks at module level) are walked like a module:
+            # eliding one would hide every named function inside it.
+            if body is not None and body.type in spec.bodies and name:
+                symbols.append(name)
+                if spec.python:
+                    found = _python_body(node, body, source, name)
+                else:
+                    found = Body(
+                        name,
+                        body.start_byte,
+                        body.end_byte,
+                        body.start_point.row + 1,
+                        body.end_point.row + 1,
+                        doc=_leading_comment(node, source),
+                    )
+                if found is not None:
+                    bodies.append(found)
+                continue
+        elif kind in spec.declarations:
+            name_node = node.child_by_field_name("name")
+            if name_node is not None:
+                symbols.append(_text(name_node, source))
+        stack.extend(reversed(node.children))
+    bodies.sort(key=lambda b: b.start)
+    return Outline(tuple(bodies), tuple(dict.fromkeys(symbols)))
+
+
+def render(source: bytes, elide: Iterable[Body], spec: LanguageSpec, handle: str) -> bytes:
+    """``source`` with each body in ``elide`` (sorted, non-overlapping) replaced by a marker,
+    and its leading comment cut to one line."""
+    edits: list[tuple[int, int, bytes]] = []
+    for body in elide:
+        if body.doc is not None:
+            edits.append((body.doc.start, body.doc.end, body.doc.line))
+        edits.append((body.start, body.end, _placeholder(body, spec, handle)))
+    out: list[bytes] = []
+    position = 0
+    for start, end, replacement in edits:
+        out.append(source[position:start])
+        out.append(replacement)
+        position = end
+    out.append(source[position:])
+    return b"".join(out)
+
+
+def _placeholder(body: Body, spec: LanguageSpec, handle: str) -> bytes:
+    # The name is on the signature right above; the marker only says where the body was.
+    summary = f"lines {body.first_line}–{body.last_line}"
+    if body.doc is not None:
+        summary += f", comment lines {body.doc.first_line}–{body.doc.last_line}"
+    marker = format_marker(body.lines, "lines", handle, summary=summary).encode()
+    if spec.python:
+        indent = body.indent
+        doc = indent + body.docstring + b"\n" if body.docstring else b""
+        return b":\n" + doc + indent + b"# " + marker + b"\n" + indent + b"..."
+    return b"{ /* " + marker + b" */ }"
+
+
+def _text(node: Node, source: bytes) -> str:
+    return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def _clean_name(name: str) -> str:
+    # The name lands inside a comment and a marker: nothing may end either early.
+    name = " ".join(name.split())
+    for bad in ("*/", "/*", "]", "·"):
+        name = name.replace(bad, " ")
+    return name[:_MAX_NAME]
+
+
+def _function_name(node: Node, source: bytes) -> str:
+    name = node.child_by_field_name("name")
+    if name is None:
+        declarator = node.child_by_field_name("declarator")
+        while declarator is not None and declarator.type not in _NAME_LEAVES:
+            declarator = declarator.child_by_field_name("declarator")
+        name = declarator
+    if name is None and node.parent is not None:
+        field = _NAMING_PARENTS.get(node.parent.type)
+        name = node.parent.child_by_field_name(field) if field else None
+    return _clean_name(_text(name, source)) if name is not None else ""
+
+
+def _python_body(function: Node, block: Node, source: bytes, name: str) -> Body | None:
+    colon = None
+    for child in function.children:
+        if child.start_byte >= block.start_byte:
+            break
+        if child.type == ":":
+            colon = child
+    statements = [c for c in block.named_children if c.type != "comment"]
+    if colon is None or not statements:
+        return None
+    line_start = source.rfind(b"\n", 0, block.start_byte) + 1
+    indent = source[line_start : block.start_byte]
+    if line_start <= colon.end_byte or indent.strip(b" \t"):
+        return None  # body on the signature's line: a one-liner, nothing to gain
+    first = statements[0]
+    docstring = b""
+    if first.type == "expression_statement" and first.named_child_count == 1:
+        string = first.named_children[0]
+        if string.type == "string":
+            docstring = _docstring_line(string, source)
+    return Body(
+        name or "anonymous function",
+        colon.start_byte,
+        block.end_byte,
+        colon.start_point.row + 2,  # comments before the first statement go too
+        block.end_point.row + 1,
+        indent,
+        docstring,
+    )
+
+
+def _docstring_line(string: Node, source: bytes) -> bytes:
+    raw = source[string.start_byte : string.end_byte]
+    if b"\n" not in raw:
+        return raw
+    opener = string.children[0] if string.children else None
+    start = source[opener.start_byte : opener.end_byte] if opener is not None else b""
+    prefix = start.rstrip(b"'\"")
+    quote = start[len(prefix) :]
+    line = next((ln.strip() for ln in raw[len(start) :].split(b"\n") if ln.strip()), b"")
+    line = line.removesuffix(quote).strip()
+    if not line:
+        return b""
+    closes = quote[:1] and (line.endswith(quote[:1]) or quote in line)
+    if len(quote) == 3 and b"f" not in prefix.lower() and not closes and not line.endswith(b"\\"):
+        return start + line + quote
+    # Any doubt about re-quoting it: keep the line as a comment, which always parses.
+    return b"# " + line
+
+
+def _leading_comment(function: Node, source: bytes) -> Doc | None:
+    anchor = function
+    while anchor.parent is not None and anchor.parent.type in _WRAPPERS:
+        anchor = anchor.parent
+    sibling = anchor.prev_sibling
+    row = anchor.start_point.row
+    while sibling is not None and sibling.type in _ATTRIBUTES:
+        row = sibling.start_point.row
+        sibling = sibling.prev_sibling
+    comments: list[Node] = []
+    # Only comments touching the function (no blank line between) are its documentation.
+    while sibling is not None and sibling.type in _COMMENTS and sibling.end_point.row + 1 >= row:
+        comments.append(sibling)
+        row = sibling.start_point.row
+        sibling = sibling.prev_sibling
+    # A comment sharing its first row with code before it belongs to that code.
+    while (
+        comments and sibling is not None and sibling.end_point.row == comments[-1].start_point.row
+    ):
+        sibling = comments.pop()
+    if not comments:
+        return None
+    first, last = comments[-1], comments[0]
+    if last.end_point.row - first.start_point.row + 1 <= _SHORT_COMMENT_LINES:
+        return None
+    text = source[first.start_byte : last.end_byte]
+    if any(directive in text for directive in _DIRECTIVES):
+        return None  # `//go:noinline`, `// +build`, lint pragmas: not ours to trim
+    opener = _COMMENT_OPENER_RE.match(text)
+    lines = (_COMMENT_TEXT_RE.sub(b"", ln).strip() for ln in text.split(b"\n"))
+    line = next((ln for ln in lines if ln), b"").rstrip(b"\\").replace(b"*/", b"* /").strip()
+    if opener is None or not line:
+        return None
+    style = opener.group()
+    replacement = (
+        (style + b" " + line + b" */") if style.startswith(b"/*") else (style + b" " + line)
+    )
+    # Some grammars (Rust) end a line comment after its newline; the newline must stay, or
+    # the next line (`#[inline]`) would become part of the comment.
+    newline = source[last.end_byte - 1 : last.end_byte] == b"\n"
+    return Doc(
+        first.start_byte,
+        last.end_byte,
+        first.start_point.row + 1,
+        last.end_point.row + (0 if newline else 1),
+        replacement + b"\n" if newline else replacement,
+    )

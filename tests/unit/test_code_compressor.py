@@ -1,0 +1,311 @@
+"""CodeCompressor on real source files in eight languages, and on input it must leave alone."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from headroom import CompressConfig, Headroom
+from headroom.compressors import default_registry
+from headroom.compressors.base import Context
+from headroom.compressors.code import CodeCompressor
+from headroom.compressors.code.languages import new_parser, spec_for
+from headroom.compressors.code.skeleton import outline
+from headroom.handles import find_markers, handle_for
+from headroom.router import EXTENSION_LANGUAGES
+from headroom.store.memory import MemoryStore
+from headroom.tokens import get_counter
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "code"
+STDLIB = Path(json.__file__).resolve().parents[1]
+COMPRESSOR = CodeCompressor()
+COUNT = get_counter()
+# tree-sitter-cpp cannot read this file's macros: it is the real-world "pass through" case.
+UNPARSEABLE = {"greenlet_PyGreenlet.cpp"}
+SOURCES = sorted(p.name for p in FIXTURES.iterdir() if p.suffix in EXTENSION_LANGUAGES)
+PARSEABLE = [name for name in SOURCES if name not in UNPARSEABLE]
+STDLIB_MODULES = ["argparse.py", "dataclasses.py", "json/decoder.py", "shutil.py", "typing.py"]
+
+
+def context(language: str | None, query: str | None = None) -> Context:
+    return Context("code", language, query, CompressConfig(min_tokens=0), MemoryStore(), COUNT)
+
+
+def load(name: str) -> tuple[str, str]:
+    path = FIXTURES / name
+    return path.read_bytes().decode("utf-8"), EXTENSION_LANGUAGES[path.suffix]
+
+
+def parses(text: str, language: str) -> bool:
+    if language == "python":
+        try:
+            ast.parse(text)
+        except SyntaxError:
+            return False
+        return True
+    parser = new_parser(language)
+    assert parser is not None
+    return not parser.parse(text.encode()).root_node.has_error
+
+
+def symbols_and_bodies(text: str, language: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Symbol names outside function bodies, and each named body's text."""
+    spec = spec_for(language)
+    parser = new_parser(language)
+    assert spec is not None and parser is not None
+    source = text.encode()
+    found = outline(parser.parse(source), source, spec)
+    bodies = {b.name: source[b.start : b.end].decode() for b in found.bodies if b.lines > 8}
+    return found.symbols, bodies
+
+
+def python_names(text: str) -> set[str]:
+    """Top-level and class-level names, read with CPython's own parser (independent of ours)."""
+    names: set[str] = set()
+    defs = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    for node in ast.parse(text).body:
+        if isinstance(node, defs):
+            names.add(node.name)
+        if isinstance(node, ast.ClassDef):
+            names.update(child.name for child in node.body if isinstance(child, defs))
+    return names
+
+
+@pytest.mark.parametrize("name", PARSEABLE)
+def test_fixture_skeleton_parses_keeps_symbols_and_saves(name: str) -> None:
+    text, language = load(name)
+    out = COMPRESSOR.compress(text, context(language))
+    assert out is not None
+    assert parses(out.text, language)
+    symbols, _ = symbols_and_bodies(text, language)
+    assert symbols
+    assert [s for s in symbols if s not in out.text] == []
+    assert COUNT(out.text) < 0.7 * COUNT(text)
+
+
+@pytest.mark.parametrize("module", STDLIB_MODULES)
+def test_stdlib_skeleton_parses_and_keeps_every_top_and_class_level_name(module: str) -> None:
+    text = (STDLIB / module).read_text(encoding="utf-8")
+    out = COMPRESSOR.compress(text, context("python"))
+    assert out is not None
+    tree = ast.parse(out.text)
+    assert python_names(text) <= python_names(out.text)
+    assert isinstance(tree, ast.Module)
+
+
+@pytest.mark.parametrize("name", PARSEABLE + [f"stdlib:{m}" for m in STDLIB_MODULES])
+def test_body_of_function_named_in_query_is_kept_verbatim(name: str) -> None:
+    if name.startswith("stdlib:"):
+        text, language = (STDLIB / name[7:]).read_text(encoding="utf-8"), "python"
+    else:
+        text, language = load(name)
+    _, bodies = symbols_and_bodies(text, language)
+    function, body = max(bodies.items(), key=lambda item: (len(item[1]), item[0]))
+    plain = COMPRESSOR.compress(text, context(language))
+    asked = COMPRESSOR.compress(text, context(language, f"where does {function} fail?"))
+    assert plain is not None and body not in plain.text
+    assert asked is not None and body in asked.text
+    assert parses(asked.text, language)
+
+
+@pytest.mark.parametrize("name", ["tiktoken_lib.rs", "go_strings.go", "TypeManager.java"])
+def test_marker_handle_retrieves_the_byte_exact_original(name: str) -> None:
+    text, language = load(name)
+    ctx = context(language)
+    out = COMPRESSOR.compress(text, ctx)
+    assert out is not None
+    markers = find_markers(out.text)
+    assert markers and {m.handle for m in markers} == set(out.handles) == {handle_for(text)}
+    assert all(m.unit == "lines" and m.summary and m.summary.startswith("lines ") for m in markers)
+    assert ctx.store.get(out.handles[0]).data == (FIXTURES / name).read_bytes()
+
+
+def test_marker_line_ranges_point_at_the_original_lines() -> None:
+    text = (STDLIB / "shutil.py").read_text(encoding="utf-8")
+    out = COMPRESSOR.compress(text, context("python"))
+    assert out is not None
+    lines = text.split("\n")
+    for marker in find_markers(out.text):
+        assert marker.summary is not None
+        first, last = (int(n) for n in marker.summary.split()[1].split("–"))
+        assert last - first + 1 == marker.count
+        assert lines[first - 1].strip() and lines[first - 1].startswith(" ")
+
+
+def test_python_placeholder_shape() -> None:
+    body = "".join(f"    total += {n}\n" for n in range(300))
+    text = f'def add_all(total):\n    """Add them.\n\n    More."""\n{body}    return total\n'
+    out = COMPRESSOR.compress(text, context("python"))
+    assert out is not None
+    head, doc, comment, dots, end = out.text.split("\n")
+    assert (head, doc, dots, end) == ("def add_all(total):", '    """Add them."""', "    ...", "")
+    assert comment.startswith("    # [304 lines omitted: lines 2–305 · retrieve: headroom:")
+
+
+def test_c_family_placeholder_and_first_comment_line() -> None:
+    body = "".join(f"    total += {n};\n" for n in range(300))
+    header = "/*\n * Adds them.\n * All of them.\n */\n"
+    text = f"{header}int add_all(int total) {{\n{body}    return total;\n}}\n"
+    out = COMPRESSOR.compress(text, context("c"))
+    assert out is not None
+    assert out.text.startswith("/* Adds them. */\nint add_all(int total) { /* [303 lines omitted: ")
+    assert out.text.endswith(" */ }\n")
+    assert parses(out.text, "c")
+
+
+@pytest.mark.parametrize(
+    ("docstring", "kept"),
+    [
+        ('"""One line."""', '"""One line."""'),
+        ('"""First line.\n    Second."""', '"""First line."""'),
+        ("r'''Raw \\d line.\n    '''", "r'''Raw \\d line.'''"),
+        ('"""\n    Starts on line two.\n    """', '"""Starts on line two."""'),
+        ('"""Ends in a "quote"\n    more."""', '# Ends in a "quote"'),
+        ('f"""{x} formatted\n    more."""', "# {x} formatted"),
+    ],
+)
+def test_python_docstring_first_line(docstring: str, kept: str) -> None:
+    body = "".join(f"    y = {n}\n" for n in range(600))
+    text = f"def f(x):\n    {docstring}\n{body}"
+    out = COMPRESSOR.compress(text, context("python"))
+    assert out is not None
+    assert out.text.split("\n")[1] == "    " + kept
+    ast.parse(out.text)
+
+
+def big_python() -> str:
+    return "".join(
+        f"def f{i}(x):\n" + "".join(f"    x += {n}\n" for n in range(12)) + "    return x\n\n"
+        for i in range(60)
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        pytest.param(big_python()[:3000], "python", id="under-threshold"),
+        pytest.param(big_python().replace("def f7(x):", "def f7(x)"), "python", id="syntax-error"),
+        pytest.param(
+            big_python().replace("x += 3", "x += '\udcff'"), "python", id="lone-surrogate"
+        ),
+        pytest.param(big_python(), None, id="no-language"),
+        pytest.param(big_python(), "ruby", id="no-grammar"),
+        pytest.param(
+            "function a(b){" + "var c=b+1;" * 3000 + "return c}\n", "javascript", id="minified-js"
+        ),
+        pytest.param(
+            "<html><body><script>\n"
+            + "function f(x) {\n"
+            + "  x += 1;\n" * 500
+            + "  return x;\n}\n"
+            + "</script></body></html>\n",
+            "javascript",
+            id="html-with-script",
+        ),
+        pytest.param("x = 1\n" * 2000, "python", id="no-functions"),
+    ],
+)
+def test_passes_through_when_unsure(text: str, language: str | None) -> None:
+    assert COMPRESSOR.compress(text, context(language)) is None
+
+
+def test_non_utf8_bytes_pass_through_the_public_api() -> None:
+    raw = big_python().encode().replace(b"x += 3", b"x += '\xff\xfe'")
+    text = raw.decode("utf-8", "surrogateescape")
+    hr = Headroom(CompressConfig(min_tokens=0), store="memory")
+    assert hr.compress_text(text, kind="code", path="gen.py").text == text
+
+
+@pytest.mark.slow
+def test_five_megabyte_generated_file_does_not_crash() -> None:
+    text = "".join(big_python().replace("def f", f"def g{k}_") for k in range(520))
+    assert len(text) > 5_000_000
+    out = COMPRESSOR.compress(text, context("python"))
+    assert out is not None and parses(out.text, "python")
+
+
+def test_deep_nesting_does_not_crash() -> None:
+    text = "x = " + "[" * 5000 + "]" * 5000 + "\n" + big_python()
+    out = COMPRESSOR.compress(text, context("python"))
+    assert out is None or parses(out.text, "python")
+
+
+@pytest.mark.parametrize("name", ["panel_tabulator.ts", "tree_sitter_node.c", "enum.py"])
+def test_deterministic_and_idempotent(name: str) -> None:
+    if name == "enum.py":
+        text, language = (STDLIB / name).read_text(encoding="utf-8"), "python"
+    else:
+        text, language = load(name)
+    first = COMPRESSOR.compress(text, context(language))
+    second = COMPRESSOR.compress(text, context(language))
+    assert first is not None and second is not None and first.text == second.text
+    assert COMPRESSOR.compress(first.text, context(language)) is None
+    hr = Headroom(CompressConfig(min_tokens=0), store="memory")
+    once = hr.compress_text(text, kind="code", path=f"x/{name}").text
+    assert once == first.text
+    assert hr.compress_text(once, kind="code", path=f"x/{name}").text == once
+
+
+def test_public_api_routes_by_extension_and_retrieves() -> None:
+    text, _ = load("tiktoken_lib.rs")
+    hr = Headroom(store="memory")
+    result = hr.compress_text(text, path="src/lib.rs", query="how is byte_pair_encode used")
+    assert "code.skeleton" in result.transforms_applied
+    assert result.tokens_after < result.tokens_before
+    assert hr.retrieve(result.handles[0]) == text
+
+
+def test_registered_in_the_default_registry() -> None:
+    assert [c.name for c in default_registry().chain("code")] == ["code.skeleton"]
+
+
+def test_anonymous_wrapper_functions_are_walked_into() -> None:
+    inner = "".join(f"    total += {n};\n" for n in range(400))
+    text = f"(function () {{\n  function helper(total) {{\n{inner}    return total;\n  }}\n}})();\n"
+    out = COMPRESSOR.compress(text, context("javascript"))
+    assert out is not None
+    assert "function helper(total) { /* [" in out.text
+    assert out.text.startswith("(function () {\n")
+
+
+def test_comment_separated_by_a_blank_line_is_not_trimmed() -> None:
+    body = "".join(f"    total += {n};\n" for n in range(300))
+    section = "// Section one.\n// Helpers below.\n// More.\n\n"
+    doc = "/// Adds them.\n/// All of them.\n/// Really.\n#[inline]\n"
+    text = f"{section}{doc}fn add_all(mut total: i32) -> i32 {{\n{body}    total\n}}\n"
+    out = COMPRESSOR.compress(text, context("rust"))
+    assert out is not None
+    assert out.text.startswith(section + "/// Adds them.\n#[inline]\nfn add_all(")
+    assert "comment lines 5–7" in out.text
+    assert parses(out.text, "rust")
+
+
+def elided_lines(output: str) -> set[int]:
+    """Original line numbers the markers say were replaced, wholly or in part."""
+    lines: set[int] = set()
+    for marker in find_markers(output):
+        assert marker.summary is not None
+        for first, last in re.findall(r"lines (\d+)–(\d+)", marker.summary):
+            lines.update(range(int(first), int(last) + 1))
+    return lines
+
+
+@pytest.mark.parametrize("name", PARSEABLE + [f"stdlib:{m}" for m in STDLIB_MODULES])
+def test_every_line_outside_the_marked_ranges_is_kept_in_order(name: str) -> None:
+    if name.startswith("stdlib:"):
+        text, language = (STDLIB / name[7:]).read_text(encoding="utf-8"), "python"
+    else:
+        text, language = load(name)
+    out = COMPRESSOR.compress(text, context(language))
+    assert out is not None
+    gone = elided_lines(out.text)
+    # A replaced range starts mid-line (`int f() {`): its neighbours may differ, not others.
+    near = gone | {n - 1 for n in gone} | {n + 1 for n in gone}
+    kept = [line for n, line in enumerate(text.split("\n"), 1) if n not in near]
+    remaining = iter(out.text.split("\n"))
+    missing = [line for line in kept if not any(line == other for other in remaining)]
+    assert missing == []
