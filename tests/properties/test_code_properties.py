@@ -68,7 +68,16 @@ def modules(draw: st.DrawFn) -> tuple[str, list[str]]:
         else:
             cls = draw(names)
             methods = draw(st.lists(functions("    "), min_size=1, max_size=4))
-            parts.append(f"class {cls}:\n    field: int = 0\n" + "".join(m for _, m in methods))
+            # Long class docstrings and comment blocks are cut to their first line too.
+            doc = draw(doc_lines)
+            docstring = ""
+            if draw(st.booleans()) and not doc.endswith(("\\", '"')) and '"""' not in doc:
+                docstring = f'    """{doc}\n\n    More.\n    Even more.\n    """\n'
+            comment = "".join(f"    # {draw(doc_lines)}\n" for _ in range(draw(st.integers(0, 6))))
+            parts.append(
+                f"class {cls}:\n{docstring}    field: int = 0\n{comment}"
+                + "".join(m for _, m in methods)
+            )
             defined += [cls] + [m for m, _ in methods]
     return "\n".join(parts), defined
 

@@ -133,7 +133,9 @@ def test_marker_line_ranges_point_at_the_original_lines() -> None:
         assert marker.summary is not None
         first, last = (int(n) for n in marker.summary.split()[1].split("–"))
         assert last - first + 1 == marker.count
-        assert lines[first - 1].strip() and lines[first - 1].startswith(" ")
+        # A body's lines are indented; a cut comment block may sit at module level.
+        assert lines[first - 1].strip()
+        assert lines[first - 1].startswith((" ", "#"))
 
 
 def test_python_placeholder_shape() -> None:
@@ -309,3 +311,120 @@ def test_every_line_outside_the_marked_ranges_is_kept_in_order(name: str) -> Non
     remaining = iter(out.text.split("\n"))
     missing = [line for line in kept if not any(line == other for other in remaining)]
     assert missing == []
+
+
+def padded(language: str) -> str:
+    """Enough long functions to pass the size threshold, in ``language``."""
+    body = "".join(f"    total += {n}\n" for n in range(60))
+    if language == "python":
+        return "".join(f"\ndef pad{i}(total):\n{body}    return total\n" for i in range(4))
+    semi = body.replace("\n", ";\n")
+    if language == "go":
+        return "".join(
+            f"\nfunc pad{i}(total int) int {{\n{semi}    return total;\n}}\n" for i in range(4)
+        )
+    return "".join(
+        f"\n    int pad{i}(int total) {{\n{semi}    return total;\n    }}\n" for i in range(4)
+    )
+
+
+# (language, source with {pad} for the padding, the block's first line, the block, a query
+# word that occurs only in the block)
+DOCUMENTATION = [
+    pytest.param(
+        "python",
+        '"""Module docstring."""\n\n\nclass Cache:\n'
+        '    """Keeps recent results.\n\n    Entries expire after a while;\n'
+        '    eviction is least recently used.\n    """\n\n    size = 3\n{pad}',
+        '    """Keeps recent results."""',
+        '    """Keeps recent results.\n\n    Entries expire after a while;\n'
+        '    eviction is least recently used.\n    """\n',
+        "eviction",
+        id="python-class-docstring",
+    ),
+    pytest.param(
+        "python",
+        "# Licence header.\n# Stays whole.\n# Always.\n# Really.\nimport os\n\n\n"
+        "class Paths:\n    size = 3\n\n    # Interesting findings about paths:\n"
+        "    # - one\n    # - two\n    # - three\n    # - eviction\n\n    name = 'x'\n{pad}",
+        "    # Interesting findings about paths:",
+        "    # Interesting findings about paths:\n    # - one\n    # - two\n    # - three\n"
+        "    # - eviction\n",
+        "eviction",
+        id="python-comment-block-in-class",
+    ),
+    pytest.param(
+        "go",
+        "// Package cache keeps things.\n// Header: stays whole.\n// Always.\n// Really.\n"
+        "package cache\n\n"
+        "// Entry is one cached value.\n// It expires after a while;\n"
+        "// eviction is least recently used.\n// See Cache.\ntype Entry struct {\n"
+        "\tkey string\n}\n{pad}",
+        "// Entry is one cached value.",
+        "// Entry is one cached value.\n// It expires after a while;\n"
+        "// eviction is least recently used.\n// See Cache.\n",
+        "eviction",
+        id="go-type-doc-comment",
+    ),
+    pytest.param(
+        "java",
+        "/* Licence header, stays whole.\n * Always.\n * Really.\n */\npackage cache;\n\n"
+        "class Cache {\n    /**\n     * How many entries are kept.\n"
+        "     * Older ones are dropped;\n     * eviction is least recently used.\n     */\n"
+        "    int size = 3;\n{pad}}\n",
+        "/** How many entries are kept.",
+        "    /**\n     * How many entries are kept.\n     * Older ones are dropped;\n"
+        "     * eviction is least recently used.\n     */\n",
+        "eviction",
+        id="java-field-doc-comment",
+    ),
+]
+
+
+@pytest.mark.parametrize(("language", "template", "first", "block", "word"), DOCUMENTATION)
+def test_long_documentation_outside_bodies_is_cut_to_its_first_line(
+    language: str, template: str, first: str, block: str, word: str
+) -> None:
+    text = template.replace("{pad}", padded(language))
+    assert block in text
+    ctx = context(language)
+    out = COMPRESSOR.compress(text, ctx)
+    assert out is not None and parses(out.text, language)
+    assert block not in out.text and first in out.text
+    assert text.split("\n", 4)[:4] == out.text.split("\n", 4)[:4]  # the header stays whole
+    # The marker right after the first line names the cut lines, and its handle gives them back.
+    line = out.text.split(first, 1)[1].split("\n", 2)[:2]
+    marker = find_markers(line[0] or line[1])[0]
+    assert marker.summary is not None
+    a, b = (int(n) for n in re.findall(r"\d+", marker.summary))
+    original = ctx.store.get(marker.handle).text
+    assert original == text
+    cut = "\n".join(original.split("\n")[a - 1 : b])
+    assert cut.strip() and cut in block and b - a + 1 == marker.count
+    assert COMPRESSOR.compress(out.text, ctx) is None  # idempotent
+    asked = COMPRESSOR.compress(text, context(language, f"what about {word}?"))
+    assert asked is not None and block in asked.text and parses(asked.text, language)
+
+
+def test_python_class_docstring_kept_whole_when_the_query_names_the_class() -> None:
+    text = (
+        'class Cache:\n    """Keeps recent results.\n\n    More.\n    Even more.\n    """\n'
+        "    size = 3\n" + padded("python")
+    )
+    docstring = '"""Keeps recent results.\n\n    More.\n    Even more.\n    """'
+    plain = COMPRESSOR.compress(text, context("python"))
+    asked = COMPRESSOR.compress(text, context("python", "how is Cache used"))
+    assert plain is not None and docstring not in plain.text
+    assert asked is not None and docstring in asked.text
+
+
+def test_comments_tools_read_are_left_whole() -> None:
+    go = "// +build linux\n// a\n// b\n// c\n"
+    python = "    # type: ignore\n    # a\n    # b\n    # c\n"
+    for language, block, template in [
+        ("go", go, "package p\n\nvar x = 1\n\n{block}type T struct{{}}\n{pad}"),
+        ("python", python, "import os\n\n\nclass T:\n    x = 1\n{block}    y = 2\n{pad}"),
+    ]:
+        text = template.format(block=block, pad=padded(language))
+        out = COMPRESSOR.compress(text, context(language))
+        assert out is not None and block in out.text

@@ -5,17 +5,24 @@ Rules:
 * Languages: Python, JavaScript, TypeScript/TSX, Go, Rust, Java, C and C++, parsed with
   tree-sitter. The router supplies the language; a ``c`` file that only parses as C++ (a
   header with classes) is read as C++.
-* Kept byte for byte: everything outside function bodies (imports and includes, header
-  comments and module docstrings, classes/structs/interfaces/traits/enums with their
-  fields, every signature with its decorators and annotations, constants).
+* Kept byte for byte: everything outside function bodies but long documentation (imports
+  and includes, header comments and module docstrings, classes/structs/interfaces/traits/
+  enums with their fields, every signature with its decorators and annotations, constants).
 * Elided: a function or method body longer than ``short_body_lines`` lines. Python keeps
   the first line of its docstring, then ``# [N lines omitted: lines a–b · retrieve:
   headroom:…]`` and ``...``; the C family (JS, TS, Go, Rust, Java, C, C++) gets
   ``{ /* [N lines omitted: … · retrieve: headroom:…] */ }``. Line numbers refer to the
   original file, which is stashed once in the CCR store under the one handle. A comment
   block above an elided function is cut to its first line (see :mod:`.skeleton`).
+* Documentation outside bodies, 4 lines or more: a Python class docstring keeps its first
+  line, then ``# [N lines omitted: lines a–b · retrieve: headroom:…]``; a comment block at
+  module, class or type level (Python ``#`` runs, C-family ``//`` runs and ``/* */``) keeps
+  its first line of text and the marker. The file's header (comments before the first code,
+  and the module docstring), comments above functions in the C family (trimmed with the
+  body) and comments tools read (``# type:``, ``noqa``, ``//go:`` …) stay whole.
 * Query-aware: a body whose function's name is a word of the query, and the few bodies
-  BM25 ranks best for it (identifier-aware tokens: ``camelCase``, ``snake_case``), stay whole.
+  BM25 ranks best for it (identifier-aware tokens: ``camelCase``, ``snake_case``), stay whole;
+  so does documentation holding a word of the query, and the docstring of a class it names.
 * Passes through (returns ``None``): unsupported language or missing grammar, files under
   ``min_chars`` characters (about 1,000 tokens), minified code, input that does not parse
   cleanly (syntax errors, HTML around scripts, non-UTF-8), output that does not parse.
@@ -28,10 +35,10 @@ from typing import TYPE_CHECKING
 
 from headroom.compressors.base import Compressed, Context
 from headroom.compressors.code.languages import LanguageSpec, new_parser, spec_for
-from headroom.compressors.code.skeleton import Body, Outline, outline, render
+from headroom.compressors.code.skeleton import Body, Note, Outline, outline, render
 from headroom.compressors.code.validate import parses
 from headroom.handles import MARKER_RE, handle_for
-from headroom.relevance import bm25_scores
+from headroom.relevance import bm25_scores, tokenize
 
 if TYPE_CHECKING:
     from tree_sitter import Parser
@@ -44,6 +51,43 @@ _QUERY_BODIES = 3  # with a query, at most this many best-ranked bodies stay who
 _QUERY_SHARE = 0.5  # … and only those scoring at least this share of the best
 _IDENTIFIER_RE = re.compile(r"\w+")
 _MINIFIED_LINE = 250  # mean characters per line above which code counts as minified
+# Question words that would otherwise keep every comment whole ("how does … work").
+_STOPWORDS = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "the",
+        "this",
+        "to",
+        "was",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "with",
+    }
+)
 
 
 class CodeCompressor:
@@ -93,10 +137,11 @@ class CodeCompressor:
             return None
         spec, parser, found = parsed
         elide = self._select(found, source, ctx.query)
-        if not elide:
+        notes = _notes(found.notes, ctx.query)
+        if not elide and not notes:
             return None
         handle = handle_for(text)
-        output = render(source, elide, spec, handle)
+        output = render(source, elide, spec, handle, notes)
         if not parses(output, parser, python=spec.python):
             return None
         if ctx.stash(text) != handle:  # a store that names originals differently: no way back
@@ -120,6 +165,20 @@ def _parse(source: bytes, spec: LanguageSpec) -> tuple[LanguageSpec, Parser, Out
         if not tree.root_node.has_error:
             return candidate, parser, outline(tree, source, candidate)
     return None
+
+
+def _notes(notes: tuple[Note, ...], query: str | None) -> list[Note]:
+    # Documentation the query's words occur in (or the docstring of a class it names) stays.
+    if not query:
+        return list(notes)
+    terms = set(tokenize(query)) - _STOPWORDS
+    words = {w.strip("_").lower() for w in _IDENTIFIER_RE.findall(query)}
+    return [
+        note
+        for note in notes
+        if not (note.owner and _name_key(note.owner) in words)
+        and not terms.intersection(tokenize(note.text))
+    ]
 
 
 def _query_matches(bodies: list[Body], source: bytes, query: str) -> set[int]:

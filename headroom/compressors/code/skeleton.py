@@ -1,11 +1,13 @@
 """Find function bodies in a syntax tree and render the file with some of them elided.
 
-Only function and method bodies are ever elided; everything outside them (imports, header
-comments, type declarations with their fields, signatures with decorators, top-level
-constants) is copied byte for byte, except that a comment block of three or more lines right
-above an elided function is cut to its first line of text, as Python's docstrings are.
-Bodies never nest here because the walk does not descend into one: a nested function goes
-(or stays) with the body around it.
+Function and method bodies are elided; everything outside them (imports, header comments,
+type declarations with their fields, signatures with decorators, top-level constants) is
+copied byte for byte, except documentation: a comment block of three or more lines right
+above an elided function is cut to its first line of text, as Python's docstrings are, and
+long documentation outside function bodies (:class:`Note`: Python class docstrings, comment
+blocks at module, class or type level) is cut to its first line and a marker. The file's
+first comment block and its module docstring stay whole. Bodies never nest here because
+the walk does not descend into one: a nested function goes (or stays) with the body around it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from headroom.handles import format_marker
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
 
-__all__ = ["Body", "Doc", "Outline", "outline", "render"]
+__all__ = ["Body", "Doc", "Note", "Outline", "outline", "render"]
 
 # C/C++ declarator chains end in one of these; its text is the function's name.
 _NAME_LEAVES = frozenset(
@@ -51,6 +53,12 @@ _ATTRIBUTES = frozenset({"attribute_item", "decorator"})
 _COMMENTS = frozenset({"comment", "line_comment", "block_comment"})
 _SHORT_COMMENT_LINES = 2
 _DIRECTIVES = (b"//go:", b"// +build", b"//nolint", b"eslint", b"@ts-", b"NOLINT", b"clang-format")
+# Python comments that tools read: left whole.
+_PY_DIRECTIVES = (b"type:", b"noqa", b"pragma", b"fmt:", b"pylint", b"mypy", b"-*-", b"isort")
+# Documentation outside bodies is cut from this many lines (a marker costs about 2 lines).
+_NOTE_LINES = 4
+# A comment run followed by one of these (no blank line) is a function's: see `Body.doc`.
+_FUNCTION_ANCHORS = _WRAPPERS | _ATTRIBUTES
 _COMMENT_OPENER_RE = re.compile(rb"/\*\*?|//[/!]?")
 # Comment syntax at the start of a line: `//`, `///`, `/**`, ` * `, and a closing `*/`.
 _COMMENT_TEXT_RE = re.compile(rb"^\s*(?:/\*+!?|//+!?|\*+(?!/))|\*+/\s*$")
@@ -107,17 +115,53 @@ class Body:
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """Long documentation outside function bodies that may be cut to its first line.
+
+    Rendered as ``head + marker + tail`` in place of ``source[start:end]``.
+
+    Attributes:
+        start: first byte replaced.
+        end: byte after the last byte replaced.
+        first_line: first line the marker names, 1-based.
+        last_line: last line the marker names, 1-based.
+        head: what comes before the marker (the kept first line, the comment syntax).
+        tail: what comes after it (`` */``, a newline a grammar counted in the comment).
+        text: the whole comment or docstring, for matching the query.
+        owner: the class whose docstring it is, or empty.
+    """
+
+    start: int
+    end: int
+    first_line: int
+    last_line: int
+    head: bytes
+    tail: bytes
+    text: str
+    owner: str = ""
+
+    @property
+    def lines(self) -> int:
+        """How many source lines the marker names."""
+        return self.last_line - self.first_line + 1
+
+
+@dataclass(frozen=True, slots=True)
 class Outline:
-    """What the walk found: every outermost body, and the symbol names outside bodies."""
+    """What the walk found: every outermost body, the symbol names outside bodies, and the
+    long documentation outside bodies."""
 
     bodies: tuple[Body, ...]
     symbols: tuple[str, ...]
+    notes: tuple[Note, ...] = ()
 
 
 def outline(tree: Tree, source: bytes, spec: LanguageSpec) -> Outline:
     """Walk ``tree`` (parsed from ``source``) without entering function bodies."""
     bodies: list[Body] = []
     symbols: list[str] = []
+    notes: list[Note] = []
+    header = _header_end(tree.root_node, spec)
     stack: list[Node] = [tree.root_node]
     # An explicit stack: generated code nests deeper than Python's recursion limit.
     while stack:
@@ -148,19 +192,40 @@ def outline(tree: Tree, source: bytes, spec: LanguageSpec) -> Outline:
             name_node = node.child_by_field_name("name")
             if name_node is not None:
                 symbols.append(_text(name_node, source))
+                if spec.python:
+                    docstring = _class_docstring(node, source, _text(name_node, source))
+                    if docstring is not None:
+                        notes.append(docstring)
+        notes.extend(_comment_notes(node, source, spec, header))
         stack.extend(reversed(node.children))
     bodies.sort(key=lambda b: b.start)
-    return Outline(tuple(bodies), tuple(dict.fromkeys(symbols)))
+    notes.sort(key=lambda n: n.start)
+    return Outline(tuple(bodies), tuple(dict.fromkeys(symbols)), tuple(notes))
 
 
-def render(source: bytes, elide: Iterable[Body], spec: LanguageSpec, handle: str) -> bytes:
+def render(
+    source: bytes,
+    elide: Iterable[Body],
+    spec: LanguageSpec,
+    handle: str,
+    notes: Iterable[Note] = (),
+) -> bytes:
     """``source`` with each body in ``elide`` (sorted, non-overlapping) replaced by a marker,
-    and its leading comment cut to one line."""
+    its leading comment cut to one line, and each of ``notes`` cut to its first line and a
+    marker (a note overlapping anything else is left whole)."""
     edits: list[tuple[int, int, bytes]] = []
     for body in elide:
         if body.doc is not None:
             edits.append((body.doc.start, body.doc.end, body.doc.line))
         edits.append((body.start, body.end, _placeholder(body, spec, handle)))
+    spans = [(start, end) for start, end, _ in edits]
+    for note in notes:
+        if any(start < note.end and note.start < end for start, end in spans):
+            continue  # never seen: the walk finds notes outside bodies and their comments
+        summary = f"lines {note.first_line}–{note.last_line}"
+        marker = format_marker(note.lines, "lines", handle, summary=summary).encode()
+        edits.append((note.start, note.end, note.head + marker + note.tail))
+    edits.sort(key=lambda edit: edit[0])
     out: list[bytes] = []
     position = 0
     for start, end, replacement in edits:
@@ -285,14 +350,10 @@ def _leading_comment(function: Node, source: bytes) -> Doc | None:
     if last.end_point.row - first.start_point.row + 1 <= _SHORT_COMMENT_LINES:
         return None
     text = source[first.start_byte : last.end_byte]
-    if any(directive in text for directive in _DIRECTIVES):
-        return None  # `//go:noinline`, `// +build`, lint pragmas: not ours to trim
-    opener = _COMMENT_OPENER_RE.match(text)
-    lines = (_COMMENT_TEXT_RE.sub(b"", ln).strip() for ln in text.split(b"\n"))
-    line = next((ln for ln in lines if ln), b"").rstrip(b"\\").replace(b"*/", b"* /").strip()
-    if opener is None or not line:
+    first_text = _first_text(text)
+    if first_text is None:
         return None
-    style = opener.group()
+    style, line = first_text
     replacement = (
         (style + b" " + line + b" */") if style.startswith(b"/*") else (style + b" " + line)
     )
@@ -306,3 +367,168 @@ def _leading_comment(function: Node, source: bytes) -> Doc | None:
         last.end_point.row + (0 if newline else 1),
         replacement + b"\n" if newline else replacement,
     )
+
+
+def _first_text(text: bytes) -> tuple[bytes, bytes] | None:
+    """A C-family comment block's opener (``//``, ``/**`` …) and first line of text, or
+    ``None`` when it has no text or holds a directive (`//go:noinline`, lint pragmas)."""
+    if any(directive in text for directive in _DIRECTIVES):
+        return None
+    opener = _COMMENT_OPENER_RE.match(text)
+    lines = (_COMMENT_TEXT_RE.sub(b"", ln).strip() for ln in text.split(b"\n"))
+    line = next((ln for ln in lines if ln), b"").rstrip(b"\\").replace(b"*/", b"* /").strip()
+    if opener is None or not line:
+        return None
+    return opener.group(), line
+
+
+def _last_row(node: Node) -> int:
+    # Some grammars (Rust) end a line comment after its newline, at column 0 of the next row.
+    end = node.end_point
+    return end.row - 1 if end.column == 0 and end.row > node.start_point.row else end.row
+
+
+def _line_start(source: bytes, at: int) -> int:
+    return source.rfind(b"\n", 0, at) + 1
+
+
+def _alone_on_its_lines(source: bytes, start: int, end: int) -> bool:
+    # Nothing but blanks before `start` and after `end` on their lines.
+    if source[_line_start(source, start) : start].strip(b" \t"):
+        return False
+    if source[end - 1 : end] == b"\n":
+        return True
+    stop = source.find(b"\n", end)
+    return not source[end : len(source) if stop < 0 else stop].strip(b" \t\r")
+
+
+def _header_end(root: Node, spec: LanguageSpec) -> int:
+    """Where the file's header ends: comments before the first code (and, in Python, before
+    the first code after the module docstring) are the licence/header and stay whole."""
+    docstring_seen = False
+    for child in root.named_children:
+        if child.type in _COMMENTS:
+            continue
+        if (
+            spec.python
+            and not docstring_seen
+            and child.type == "expression_statement"
+            and child.named_child_count == 1
+            and child.named_children[0].type == "string"
+        ):
+            docstring_seen = True
+            continue
+        return child.start_byte
+    return root.end_byte
+
+
+def _class_docstring(cls: Node, source: bytes, name: str) -> Note | None:
+    """A Python class docstring of ``_NOTE_LINES`` lines or more, as a note keeping its first
+    line (re-quoted, or as a comment) and then a marker comment."""
+    block = cls.child_by_field_name("body")
+    if block is None:
+        return None
+    statements = [c for c in block.named_children if c.type != "comment"]
+    if len(statements) < 2:  # the docstring must not be the class's only statement
+        return None
+    first = statements[0]
+    if first.type != "expression_statement" or first.named_child_count != 1:
+        return None
+    string = first.named_children[0]
+    if string.type != "string" or string.end_point.row - string.start_point.row + 1 < _NOTE_LINES:
+        return None
+    if not _alone_on_its_lines(source, string.start_byte, string.end_byte):
+        return None
+    line = _docstring_line(string, source)
+    if not line:
+        return None
+    indent = source[_line_start(source, string.start_byte) : string.start_byte]
+    return Note(
+        string.start_byte,
+        string.end_byte,
+        string.start_point.row + 1,
+        string.end_point.row + 1,
+        line + b"\n" + indent + b"# ",
+        b"",
+        _text(string, source),
+        name,
+    )
+
+
+def _comment_notes(node: Node, source: bytes, spec: LanguageSpec, header: int) -> list[Note]:
+    """Runs of comments among ``node``'s children (no blank line between them) long enough to
+    cut, outside the file's header and not the documentation of a function."""
+    notes: list[Note] = []
+    run: list[Node] = []
+    for child in [*node.children, None]:
+        if (
+            child is not None
+            and child.type in _COMMENTS
+            and (not run or child.start_point.row == _last_row(run[-1]) + 1)
+        ):
+            run.append(child)
+            continue
+        if run:
+            note = _comment_note(run, child, source, spec, header)
+            if note is not None:
+                notes.append(note)
+        run = [child] if child is not None and child.type in _COMMENTS else []
+    return notes
+
+
+def _leads_function(node: Node | None, spec: LanguageSpec) -> bool:
+    if node is None:
+        return False
+    if node.type in spec.functions or node.type in _ATTRIBUTES:
+        return True
+    return node.type in _WRAPPERS and any(c.type in spec.functions for c in node.named_children)
+
+
+def _comment_note(
+    run: list[Node], after: Node | None, source: bytes, spec: LanguageSpec, header: int
+) -> Note | None:
+    first, last = run[0], run[-1]
+    if first.start_byte < header or _last_row(last) - first.start_point.row + 1 < _NOTE_LINES:
+        return None
+    if not _alone_on_its_lines(source, first.start_byte, last.end_byte):
+        return None
+    touching = after is not None and after.start_point.row <= _last_row(last) + 1
+    if touching and not spec.python and _leads_function(after, spec):
+        return None  # a function's documentation: `Body.doc` trims it with the body
+    text = source[first.start_byte : last.end_byte]
+    if spec.python:
+        if any(directive in text for directive in _PY_DIRECTIVES):
+            return None
+        # Keep lines up to the first with words in it (rules like `# ----` carry none).
+        kept = next((i for i, c in enumerate(run) if re.search(rb"\w", _node_bytes(c, source))), 0)
+        head = run[kept]
+        if _last_row(last) - head.start_point.row < _NOTE_LINES - 1:
+            return None
+        indent = source[_line_start(source, head.start_byte) : head.start_byte]
+        return Note(
+            head.end_byte,
+            last.end_byte,
+            head.start_point.row + 2,
+            _last_row(last) + 1,
+            b"\n" + indent + b"# ",
+            b"",
+            text.decode("utf-8", "replace"),
+        )
+    first_text = _first_text(text)
+    if first_text is None:
+        return None
+    style, line = first_text
+    newline = text.endswith(b"\n")
+    return Note(
+        first.start_byte,
+        last.end_byte,
+        first.start_point.row + 1,
+        _last_row(last) + 1,
+        style + b" " + line + b" ",
+        (b" */" if style.startswith(b"/*") else b"") + (b"\n" if newline else b""),
+        text.decode("utf-8", "replace"),
+    )
+
+
+def _node_bytes(node: Node, source: bytes) -> bytes:
+    return source[node.start_byte : node.end_byte]
