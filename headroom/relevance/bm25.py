@@ -1,4 +1,10 @@
-"""Okapi BM25 over short documents (sections of an original, records, lines)."""
+"""Okapi BM25 over short documents (sections of an original, records, lines, sentences).
+
+Two scorers share one tokenizer: :func:`bm25_scores` (a compact variant used to rank
+sections of an original on retrieval) and :func:`okapi_scores`, the formula of
+``rank_bm25.BM25Okapi`` computed by the native kernel (``headroom._core.bm25_okapi``), which
+the TextPruner uses.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,24 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-__all__ = ["bm25_scores", "tokenize"]
+from headroom import _core
 
-_WORD_RE = re.compile(r"[A-Za-z0-9]+")
+__all__ = ["STOPWORDS", "bm25_scores", "okapi_scores", "query_terms", "tokenize"]
+
+_WORD_RE = re.compile(r"[^\W_]+")
+
+STOPWORDS: frozenset[str] = frozenset(
+    """
+    a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its
+    itself just me more most my myself no nor not now of off on once only or other our ours
+    out over own same she should so some such than that the their theirs them themselves then
+    there these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your yours yourself yourselves
+    """.split()  # noqa: SIM905  (a word list reads better as text)
+)
+"""English function words left out of queries (they carry no topic)."""
 _CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 
@@ -21,6 +42,9 @@ def tokenize(text: str) -> list[str]:
     """
     out: list[str] = []
     for word in _WORD_RE.findall(text):
+        if word.isdigit() or (word.isalpha() and (word.islower() or word[1:].islower())):
+            out.append(word.lower())  # cannot split further: skip the regex (hot path)
+            continue
         parts = _CAMEL_RE.findall(word)
         out.append(word.lower())
         if len(parts) > 1:
@@ -56,3 +80,34 @@ def bm25_scores(
             )
         )
     return scores
+
+
+def query_terms(query: str) -> list[str]:
+    """The tokens of ``query`` that carry meaning: :func:`tokenize` minus :data:`STOPWORDS`
+    (all tokens when the query is only stopwords), repeats kept.
+
+    >>> query_terms("What is the capital of France?")
+    ['capital', 'france']
+    """
+    tokens = tokenize(query)
+    kept = [t for t in tokens if t not in STOPWORDS]
+    return kept or tokens
+
+
+def okapi_scores(
+    query: str,
+    documents: Sequence[str],
+    *,
+    k1: float = 1.5,
+    b: float = 0.75,
+    epsilon: float = 0.25,
+) -> list[float]:
+    """``rank_bm25.BM25Okapi`` scores of ``documents`` for ``query`` (tokenized with
+    :func:`tokenize`, query stopwords removed), computed natively when built.
+
+    >>> [round(s, 2) for s in okapi_scores("disk error", ["disk full", "all good", "no"])]
+    [0.47, 0.0, 0.0]
+    """
+    return _core.bm25_okapi(
+        [tokenize(d) for d in documents], query_terms(query), k1=k1, b=b, epsilon=epsilon
+    )

@@ -48,11 +48,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bm25;
 pub mod cluster;
 mod hash;
+pub mod simhash;
 pub mod values;
 
+pub use bm25::bm25_okapi;
 pub use cluster::{cluster_templates, mine_templates, ClusterError, Clusters, Mined};
+pub use simhash::{simhash, simhashes};
 pub use values::{variable_values, ValueCounts, ValuesError};
 
 /// The placeholder that replaces each variable token in a template.

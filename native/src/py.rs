@@ -85,4 +85,24 @@ mod _native {
         py.detach(|| crate::variable_values(&lines, &line_templates, &wanted, max_values))
             .map_err(|error| PyValueError::new_err(error.to_string()))
     }
+
+    /// BM25 (Okapi, as `rank_bm25.BM25Okapi`) score of each tokenized document for the
+    /// tokenized query.
+    #[pyfunction]
+    fn bm25_okapi(
+        py: Python<'_>,
+        corpus: Vec<Vec<PyBackedStr>>,
+        query: Vec<PyBackedStr>,
+        k1: f64,
+        b: f64,
+        epsilon: f64,
+    ) -> Vec<f64> {
+        py.detach(|| crate::bm25_okapi(&corpus, &query, k1, b, epsilon))
+    }
+
+    /// SimHash fingerprint of each text (64-bit, as an unsigned int).
+    #[pyfunction]
+    fn simhashes(py: Python<'_>, texts: Vec<PyBackedStr>) -> Vec<u64> {
+        py.detach(|| crate::simhashes(&texts))
+    }
 }

@@ -1,0 +1,70 @@
+"""TextCompressor: prose and retrieved passages, pruned to what the query asks about.
+
+Delegates to :class:`headroom.relevance.pruner.TextPruner` with BM25 (no extra needed). With
+a query it keeps the best sentences up to ``config.target_ratio`` (30% of the tokens when
+unset) of texts of at least 8 sentences and 400 tokens; without one it only removes
+duplicate paragraphs, and returns ``None`` when there are none. Dropped text goes to the CCR
+store through ``ctx.stash`` before the marker is returned.
+"""
+
+from __future__ import annotations
+
+from headroom.compressors.base import Compressed, Context
+from headroom.relevance.pruner import TextPruner
+from headroom.relevance.segment import segment
+
+__all__ = ["TextCompressor"]
+
+_DEFAULT_RATIO = 0.3
+# Pruning a short text saves less than the marker costs and loses most of the message
+# (a chat turn listing ids is short; retrieved documents are long).
+_MIN_SENTENCES = 8
+_MIN_TOKENS = 400
+
+
+class _StashStore:
+    """Adapts ``Context.stash`` to the one store method the pruner calls."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def put(self, original: str | bytes, *, kind: str) -> str:
+        del kind  # the context knows the content kind
+        return self._ctx.stash(original if isinstance(original, str) else original.decode())
+
+
+class TextCompressor:
+    """Query-aware sentence pruning of plain text (kind ``text``)."""
+
+    name = "text.prune"
+    kinds = frozenset({"text"})
+
+    def compress(self, text: str, ctx: Context) -> Compressed | None:
+        query = ctx.query if ctx.query and ctx.query.strip() else None
+        if query is not None and (
+            ctx.count_tokens(text) < _MIN_TOKENS or len(segment(text)) < _MIN_SENTENCES
+        ):
+            query = None  # too short to prune: at most remove repeated paragraphs
+        if query is None:
+            paragraphs = _paragraphs(text)
+            if len(paragraphs) < 2:
+                return None
+            documents: str | list[str] = paragraphs
+        else:
+            documents = text
+        pruner = TextPruner(
+            target_ratio=ctx.config.target_ratio or _DEFAULT_RATIO,
+            store=_StashStore(ctx),  # type: ignore[arg-type]
+            count_tokens=ctx.count_tokens,
+        )
+        result = pruner.prune(documents, query=query)
+        if not result.handles:
+            return None
+        return Compressed(result.text, self.name, lossless=False, handles=result.handles)
+
+
+def _paragraphs(text: str) -> list[str]:
+    out: dict[int, list[str]] = {}
+    for seg in segment(text):
+        out.setdefault(seg.paragraph, []).append(seg.sep.lstrip("\n") + seg.text)
+    return ["".join(parts) for parts in out.values()]

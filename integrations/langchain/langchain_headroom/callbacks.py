@@ -1,0 +1,223 @@
+"""``HeadroomCallbackHandler``: what was sent to chat models, and what compression saved.
+
+LangChain callbacks observe; they cannot rewrite a prompt. Compression happens in
+:class:`~langchain_headroom.HeadroomMiddleware` and :func:`~langchain_headroom.compress_tool`,
+which mark each message they edit in ``response_metadata["headroom"]`` with its token
+counts; this handler reads those marks off the messages each chat model actually receives.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import BaseMessage, ToolMessage
+
+from langchain_headroom._common import META_KEY, count_tokens
+
+__all__ = ["DEFAULT_PRICES", "HeadroomCallbackHandler", "Usage"]
+
+# USD per million input tokens, list prices when this was written. Estimates only:
+# pass ``prices=`` for your own models and contracts.
+DEFAULT_PRICES: Mapping[str, float] = {
+    "gpt-4o": 2.50,
+    "gpt-4o-mini": 0.15,
+    "gpt-4.1": 2.00,
+    "gpt-4.1-mini": 0.40,
+    "gpt-4.1-nano": 0.10,
+    "o3": 2.00,
+    "o4-mini": 1.10,
+    "claude-opus-4": 15.00,
+    "claude-sonnet-4": 3.00,
+    "claude-3-5-haiku": 0.80,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts over a set of chat-model calls.
+
+    Attributes:
+        calls: chat-model calls observed.
+        tokens_sent: input tokens the models received (headroom's count).
+        tokens_saved: input tokens compression removed from what they received.
+        cost_saved: estimated USD saved on input, or ``None`` when no price is known.
+        tool_tokens_saved: tokens removed from tool outputs as the tools returned.
+    """
+
+    calls: int = 0
+    tokens_sent: int = 0
+    tokens_saved: int = 0
+    cost_saved: float | None = None
+    tool_tokens_saved: int = 0
+
+    def _add(self, other: Usage) -> Usage:
+        cost = (
+            None
+            if self.cost_saved is None and other.cost_saved is None
+            else (self.cost_saved or 0.0) + (other.cost_saved or 0.0)
+        )
+        return Usage(
+            calls=self.calls + other.calls,
+            tokens_sent=self.tokens_sent + other.tokens_sent,
+            tokens_saved=self.tokens_saved + other.tokens_saved,
+            cost_saved=cost,
+            tool_tokens_saved=self.tool_tokens_saved + other.tool_tokens_saved,
+        )
+
+
+def _saved(message: BaseMessage) -> int:
+    entry = (getattr(message, "response_metadata", None) or {}).get(META_KEY)
+    if not isinstance(entry, Mapping):
+        return 0
+    before, after = entry.get("tokens_before"), entry.get("tokens_after")
+    if isinstance(before, int) and isinstance(after, int):
+        return max(0, before - after)
+    return 0
+
+
+class HeadroomCallbackHandler(BaseCallbackHandler):
+    """Count tokens sent and saved, per model, per run and in total.
+
+    A *run* is a top-level invocation (an agent's ``invoke``, a chain's ``invoke``): its
+    nested model and tool calls are added to it.
+
+    Args:
+        prices: USD per million input tokens by model name, for the cost estimate; a
+            name matches the longest key it starts with. Default: :data:`DEFAULT_PRICES`.
+        count_model: whose tokenizer counts when the model's own name is unknown.
+
+    Example:
+        >>> from langchain_core.language_models.fake_chat_models import FakeListChatModel
+        >>> from langchain_core.messages import HumanMessage
+        >>> handler = HeadroomCallbackHandler()
+        >>> model = FakeListChatModel(responses=["ok"])
+        >>> _ = model.invoke([HumanMessage("hello")], config={"callbacks": [handler]})
+        >>> handler.total.calls, handler.total.tokens_sent > 0, handler.total.tokens_saved
+        (1, True, 0)
+    """
+
+    raise_error = False  # an accounting bug must never break the user's run
+
+    def __init__(
+        self,
+        *,
+        prices: Mapping[str, float] | None = None,
+        count_model: str = "gpt-4o",
+    ) -> None:
+        super().__init__()
+        self.prices = dict(DEFAULT_PRICES if prices is None else prices)
+        self.count_model = count_model
+        self._lock = threading.Lock()
+        self._parents: dict[UUID, UUID | None] = {}
+        self._by_model: dict[str, Usage] = {}
+        self._by_run: dict[UUID, Usage] = {}
+        self._total = Usage()
+
+    # -- what callers read -------------------------------------------------------------
+
+    @property
+    def total(self) -> Usage:
+        """Everything observed by this handler."""
+        with self._lock:
+            return self._total
+
+    @property
+    def by_model(self) -> dict[str, Usage]:
+        """Usage per model name."""
+        with self._lock:
+            return dict(self._by_model)
+
+    @property
+    def by_run(self) -> dict[UUID, Usage]:
+        """Usage per top-level run id, in the order the runs started."""
+        with self._lock:
+            return dict(self._by_run)
+
+    def price(self, model: str) -> float | None:
+        """USD per million input tokens for ``model``, or ``None`` if unknown."""
+        keys = [k for k in self.prices if model == k or model.startswith(k)]
+        return self.prices[max(keys, key=len)] if keys else None
+
+    # -- callbacks -----------------------------------------------------------------------
+
+    def on_chain_start(
+        self,
+        serialized: dict[str, Any] | None,
+        inputs: dict[str, Any] | Any,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._link(run_id, parent_run_id)
+
+    def on_chat_model_start(
+        self,
+        serialized: dict[str, Any] | None,
+        messages: list[list[BaseMessage]],
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._link(run_id, parent_run_id)
+        model = self._model_name(metadata, kwargs.get("invocation_params"))
+        # headroom counts any model name (unknown ones approximately); "unknown" means
+        # no name was reported at all.
+        count_as = self.count_model if model == "unknown" else model
+        for batch in messages:
+            sent = count_tokens(batch, model=count_as)
+            saved = sum(_saved(m) for m in batch)
+            price = self.price(model)
+            cost = None if price is None else saved * price / 1_000_000
+            self._record(run_id, model, Usage(1, sent, saved, cost, 0))
+
+    def on_tool_end(
+        self,
+        output: Any,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._link(run_id, parent_run_id)
+        messages: Sequence[Any] = output if isinstance(output, list) else [output]
+        saved = sum(_saved(m) for m in messages if isinstance(m, ToolMessage))
+        if saved:
+            self._record(run_id, None, Usage(tool_tokens_saved=saved))
+
+    # -- bookkeeping ---------------------------------------------------------------------
+
+    def _link(self, run_id: UUID, parent_run_id: UUID | None) -> None:
+        with self._lock:
+            self._parents.setdefault(run_id, parent_run_id)
+
+    def _root(self, run_id: UUID) -> UUID:
+        seen = {run_id}
+        while (parent := self._parents.get(run_id)) is not None and parent not in seen:
+            seen.add(parent)
+            run_id = parent
+        return run_id
+
+    def _record(self, run_id: UUID, model: str | None, usage: Usage) -> None:
+        with self._lock:
+            root = self._root(run_id)
+            self._by_run[root] = self._by_run.get(root, Usage())._add(usage)
+            if model is not None:
+                self._by_model[model] = self._by_model.get(model, Usage())._add(usage)
+            self._total = self._total._add(usage)
+
+    @staticmethod
+    def _model_name(metadata: Mapping[str, Any] | None, params: Any) -> str:
+        for source in (metadata or {}, params if isinstance(params, Mapping) else {}):
+            for key in ("ls_model_name", "model", "model_name"):
+                value = source.get(key)
+                if isinstance(value, str) and value:
+                    return value
+        return "unknown"

@@ -1,0 +1,255 @@
+"""``HeadroomMiddleware``: compression inside a LangChain v1 ``create_agent`` loop."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, cast
+
+from headroom import CompressConfig, Headroom, HeadroomError, RollingSummarizer, Store
+from langchain.agents.middleware import (
+    AgentMiddleware,
+    AgentState,
+    ModelRequest,
+    ModelResponse,
+)
+from langchain.agents.middleware.types import ToolCallRequest
+from langchain_core.messages import (
+    AnyMessage,
+    BaseMessage,
+    HumanMessage,
+    RemoveMessage,
+    ToolMessage,
+)
+from langgraph.graph.message import REMOVE_ALL_MESSAGES
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+
+from langchain_headroom._common import (
+    META_KEY,
+    compress_message_list,
+    compress_tool_message,
+    last_user_text,
+    logger,
+    make_headroom,
+    path_hint,
+    to_dicts,
+)
+from langchain_headroom.tools import RETRIEVE_TOOL_NAME, make_retrieve_tool
+
+__all__ = ["HeadroomMiddleware"]
+
+ToolResult = ToolMessage | Command[Any]
+
+
+class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
+    """Compress tool results as they are produced, and keep history within a budget.
+
+    * ``wrap_tool_call`` / ``awrap_tool_call``: each tool result (a ``ToolMessage``, or the
+      ``ToolMessage`` objects inside a ``Command`` update) is compressed once, when the tool
+      returns, and marked in ``response_metadata["headroom"]``; marked messages are never
+      compressed again. The query is the last human message. Error results and the output
+      of ``headroom_retrieve`` itself pass through verbatim.
+    * ``wrap_model_call`` / ``awrap_model_call`` (``compress_requests=True``): view-time
+      compression of what the model is sent (older assistant text, unmarked tool results);
+      the agent's state keeps the originals.
+    * ``before_model`` / ``abefore_model`` (``budget_tokens`` or ``max_messages`` set): the
+      oldest turns are condensed by a :class:`headroom.RollingSummarizer` into one summary
+      message; tool calls are never separated from their results.
+    * ``tools``: ``headroom_retrieve``, with which the model gets any original back.
+
+    Args:
+        headroom: the client to use; otherwise one is made from ``config``/``store``/``model``.
+        config: what may be compressed and how.
+        store: where originals go (``"memory"``, ``"sqlite"``, a path or a ``Store``).
+        model: whose tokenizer counts tokens.
+        compress_tool_results: compress tool results as they are produced.
+        compress_requests: also compress each model request at view time.
+        exclude_tools: names of tools whose results are left alone.
+        budget_tokens: condense history when it costs more tokens than this.
+        max_messages: condense history when it has more messages than this.
+        keep_recent: trailing messages that stay verbatim when condensing.
+        summarizer: a ``Callable[[list[dict]], str]`` (OpenAI-shaped messages) writing the
+            summary instead of headroom's extractive one.
+        retrieve_tool: contribute the ``headroom_retrieve`` tool.
+
+    Example:
+        >>> from langchain.agents import create_agent
+        >>> mw = HeadroomMiddleware(store="memory", budget_tokens=50_000)
+        >>> [t.name for t in mw.tools]
+        ['headroom_retrieve']
+        >>> # agent = create_agent("openai:gpt-4.1", tools=[...], middleware=[mw])
+    """
+
+    def __init__(
+        self,
+        *,
+        headroom: Headroom | None = None,
+        config: CompressConfig | None = None,
+        store: Store | str | None = None,
+        model: str = "gpt-4o",
+        compress_tool_results: bool = True,
+        compress_requests: bool = False,
+        exclude_tools: Sequence[str] = (),
+        budget_tokens: int | None = None,
+        max_messages: int | None = None,
+        keep_recent: int = 4,
+        summarizer: Callable[[list[Any]], str] | None = None,
+        retrieve_tool: bool = True,
+    ) -> None:
+        super().__init__()
+        self.headroom = make_headroom(headroom, config, store, model)
+        self.compress_tool_results = compress_tool_results
+        self.compress_requests = compress_requests
+        # The retrieve tool's answer is the original the model asked for: never shrink it.
+        self.exclude_tools = frozenset(exclude_tools) | {RETRIEVE_TOOL_NAME}
+        self.summarizer: RollingSummarizer | None = None
+        if budget_tokens is not None or max_messages is not None:
+            self.summarizer = RollingSummarizer(
+                budget_tokens,
+                max_messages=max_messages,
+                keep_recent=keep_recent,
+                summarizer=summarizer,
+                store=self.headroom.store,
+                model=self.headroom.model,
+                token_counter=self.headroom.config.token_counter,
+            )
+        self.tools = [make_retrieve_tool(self.headroom)] if retrieve_tool else []
+
+    # -- tool results ------------------------------------------------------------------
+
+    def wrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], ToolResult],
+    ) -> ToolResult:
+        """Run the tool, then compress its result (see the class docstring)."""
+        return self._compress_result(request, handler(request))
+
+    async def awrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], Awaitable[ToolResult]],
+    ) -> ToolResult:
+        """Async twin of :meth:`wrap_tool_call`."""
+        return self._compress_result(request, await handler(request))
+
+    def _compress_result(self, request: ToolCallRequest, result: ToolResult) -> ToolResult:
+        name = request.tool_call.get("name")
+        if not self.compress_tool_results or name in self.exclude_tools:
+            return result
+        state = request.state
+        history = state.get("messages", []) if isinstance(state, dict) else []
+        query = last_user_text(history)
+        path = path_hint(request.tool_call.get("args"))
+
+        def one(message: Any) -> Any:
+            if not isinstance(message, ToolMessage):
+                return message
+            return compress_tool_message(
+                self.headroom, message, query=query, tool_name=name, path=path
+            )
+
+        if isinstance(result, ToolMessage):
+            compressed = one(result)
+            assert isinstance(compressed, ToolMessage)
+            return compressed
+        if isinstance(result, Command) and isinstance(result.update, dict):
+            messages = result.update.get("messages")
+            if isinstance(messages, list):
+                new = [one(m) for m in messages]
+                if any(a is not b for a, b in zip(new, messages, strict=True)):
+                    update = {**result.update, "messages": new}
+                    return dataclasses.replace(result, update=update)
+        return result
+
+    # -- model requests ----------------------------------------------------------------
+
+    def wrap_model_call(
+        self,
+        request: ModelRequest[Any],
+        handler: Callable[[ModelRequest[Any]], ModelResponse[Any]],
+    ) -> ModelResponse[Any]:
+        """Send the model a compressed view of the request when ``compress_requests``."""
+        return handler(self._compress_request(request))
+
+    async def awrap_model_call(
+        self,
+        request: ModelRequest[Any],
+        handler: Callable[[ModelRequest[Any]], Awaitable[ModelResponse[Any]]],
+    ) -> ModelResponse[Any]:
+        """Async twin of :meth:`wrap_model_call`."""
+        return await handler(self._compress_request(request))
+
+    def _compress_request(self, request: ModelRequest[Any]) -> ModelRequest[Any]:
+        if not self.compress_requests or not request.messages:
+            return request
+        messages = compress_message_list(self.headroom, request.messages)
+        if all(a is b for a, b in zip(messages, request.messages, strict=True)):
+            return request
+        # compress_message_list returns the given messages or copies of them, so every
+        # element is still one of the AnyMessage types.
+        return request.override(messages=cast("list[AnyMessage]", messages))
+
+    # -- history ------------------------------------------------------------------------
+
+    def before_model(self, state: AgentState[Any], runtime: Runtime[Any]) -> dict[str, Any] | None:
+        """Condense the oldest turns when the history is over budget."""
+        return self._compact(state)
+
+    async def abefore_model(
+        self, state: AgentState[Any], runtime: Runtime[Any]
+    ) -> dict[str, Any] | None:
+        """Async twin of :meth:`before_model`."""
+        return self._compact(state)
+
+    def _compact(self, state: AgentState[Any]) -> dict[str, Any] | None:
+        if self.summarizer is None:
+            return None
+        messages = list(state["messages"])
+        new = compact_messages(self.summarizer, messages)
+        if new is None:
+            return None
+        return {"messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES), *new]}
+
+
+def compact_messages(
+    summarizer: RollingSummarizer, messages: Sequence[BaseMessage]
+) -> list[AnyMessage] | None:
+    """``messages`` with the oldest turns condensed, or None when nothing changed.
+
+    Kept messages are the same objects; the summary is a new, marked ``HumanMessage``.
+    """
+    dicts = to_dicts(messages)
+    try:
+        result = summarizer.summarize(dicts)
+    except HeadroomError as exc:
+        logger.warning("headroom: history left as it was: %s", exc)
+        return None
+    if result.summarized == 0 or result.summary is None:
+        return None
+    # The summarizer keeps the dicts it does not condense as the same objects, in order,
+    # which maps every kept dict back to its LangChain message.
+    by_id = {id(d): m for d, m in zip(dicts, messages, strict=True)}
+    out: list[AnyMessage] = []
+    for item in result.messages:
+        original = by_id.get(id(item))
+        if original is not None:
+            out.append(original)  # type: ignore[arg-type]
+            continue
+        out.append(
+            HumanMessage(
+                content=result.summary,
+                response_metadata={
+                    META_KEY: {
+                        "compressed": True,
+                        "summary": True,
+                        "covers": result.covers,
+                        "handles": list(result.handles),
+                        "tokens_before": result.tokens_before,
+                        "tokens_after": result.tokens_after,
+                    }
+                },
+            )
+        )
+    return out

@@ -1,0 +1,91 @@
+"""The document compressor over real retrieved passages (SQuAD 2.0, Normans article)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from headroom import Headroom
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import RunnableLambda
+
+from langchain_headroom import HeadroomDocumentCompressor, make_retrieve_tool
+
+
+class KeywordRetriever(BaseRetriever):
+    """An in-memory retriever: the k documents sharing the most words with the query."""
+
+    docs: list[Document]
+    k: int = 4
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        words = set(query.lower().split())
+        scored = sorted(self.docs, key=lambda d: -len(words & set(d.page_content.lower().split())))
+        return scored[: self.k]
+
+
+def _docs(article: dict) -> list[Document]:
+    return [
+        Document(p["context"], id=f"p{i}", metadata={"title": article["title"], "para": i})
+        for i, p in enumerate(article["paragraphs"])
+    ]
+
+
+def _question(article: dict, para: int = 0, q: int = 0) -> tuple[str, str]:
+    qa = article["paragraphs"][para]["qas"][q]
+    return qa["question"], qa["answers"][0]["text"]
+
+
+def test_prunes_retrieved_documents_keeping_answer_and_metadata(squad_article):
+    docs = _docs(squad_article)
+    question, answer = _question(squad_article, 0, 2)  # Denmark, Iceland and Norway
+    retrieved = KeywordRetriever(docs=docs).invoke(question)
+    snapshot = [d.model_dump() for d in retrieved]
+    hr = Headroom(store="memory")
+    out = HeadroomDocumentCompressor(headroom=hr).compress_documents(retrieved, question)
+    assert [d.model_dump() for d in retrieved] == snapshot  # inputs untouched
+    assert answer in " ".join(d.page_content for d in out)
+    assert sum(len(d.page_content) for d in out) < sum(len(d.page_content) for d in retrieved)
+    by_id = {d.id: d for d in retrieved}
+    for doc in out:
+        original = by_id[doc.id]
+        assert doc.metadata["title"] == original.metadata["title"]
+        assert doc.metadata["para"] == original.metadata["para"]
+        stats = doc.metadata["headroom"]
+        assert stats["sentences_kept"] <= stats["sentences_total"]
+        assert stats["tokens_after"] < stats["tokens_before"]
+    # The batch's original comes back through the retrieve tool.
+    handle = out[0].metadata["headroom"]["handles"][0]
+    assert original.page_content in make_retrieve_tool(hr).invoke({"handle": handle})
+
+
+def test_duplicates_are_dropped(squad_article):
+    docs = _docs(squad_article)[:3]
+    dup = Document(docs[0].page_content, id="dup", metadata={})
+    out = HeadroomDocumentCompressor(store="memory").compress_documents([*docs, dup], "Normandy")
+    assert "dup" not in {d.id for d in out}
+
+
+def test_async_matches_sync_and_lcel_pipeline(squad_article):
+    docs = _docs(squad_article)
+    question, answer = _question(squad_article, 0, 0)
+    compressor = HeadroomDocumentCompressor(store="memory")
+    retriever = KeywordRetriever(docs=docs)
+    retrieved = retriever.invoke(question)
+    sync = compressor.compress_documents(retrieved, question)
+    asynced = asyncio.run(compressor.acompress_documents(retrieved, question))
+    assert [d.page_content for d in sync] == [d.page_content for d in asynced]
+    assert answer in " ".join(d.page_content for d in sync)
+
+    chain = RunnableLambda(lambda q: compressor.compress_documents(retriever.invoke(q), q))
+    piped = chain.invoke(question)
+    assert [d.page_content for d in piped] == [d.page_content for d in sync]
+    assert json.dumps([d.metadata for d in piped])  # metadata stays JSON-serialisable
+
+
+def test_empty_input():
+    assert HeadroomDocumentCompressor(store="memory").compress_documents([], "q") == []

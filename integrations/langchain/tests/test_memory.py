@@ -1,0 +1,94 @@
+"""Compressed chat memory: the LCEL Runnable and the SummarizationMiddleware summarizer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from headroom import Headroom
+from langchain.agents import create_agent
+from langchain.agents.middleware import SummarizationMiddleware
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
+from scripted import ScriptedChatModel, call
+
+from langchain_headroom import compress_messages, headroom_summarizer
+
+
+def _history(json_text: str) -> list:
+    return [
+        SystemMessage("You triage GitHub issues."),
+        HumanMessage("List the open issues of rails_admin"),
+        call("list_issues", {"repo": "rails_admin"}, "c1"),
+        ToolMessage(json_text, tool_call_id="c1", name="list_issues"),
+        AIMessage("There are 30 open issues."),
+        HumanMessage("Which mention Mongoid?"),
+    ]
+
+
+def test_runnable_compresses_without_mutating_input(json_text):
+    history = _history(json_text)
+    snapshot = [m.model_dump() for m in history]
+    out = compress_messages(store="memory").invoke(history)
+    assert [m.model_dump() for m in history] == snapshot
+    assert [type(m) for m in out] == [type(m) for m in history]
+    assert len(out[3].content) < len(json_text) / 2
+    assert out[3].response_metadata["headroom"]["compressed"] is True
+    assert out[3].tool_call_id == "c1"
+    assert out[5] is history[5]  # untouched messages are the same objects
+    again = compress_messages(store="memory").invoke(out)
+    assert all(a is b for a, b in zip(again, out, strict=True))
+
+
+def test_runnable_in_an_lcel_chain_sync_and_async(json_text):
+    prompt = ChatPromptTemplate.from_messages([MessagesPlaceholder("history")])
+    model = ScriptedChatModel(script=[AIMessage("two of them")])
+    chain = prompt | compress_messages(store="memory") | model
+    assert chain.invoke({"history": _history(json_text)}).content == "two of them"
+    asyncio.run(chain.ainvoke({"history": _history(json_text)}))
+    for sent in model.received:
+        assert len(sent[3].content) < len(json_text) / 2
+
+
+def test_runnable_condenses_history_over_budget(json_text):
+    hr = Headroom(store="memory")
+    history = [*_history(json_text), AIMessage("Two."), HumanMessage("Thanks, and #2746?")]
+    out = compress_messages(headroom=hr, max_messages=5, keep_recent=2).invoke(history)
+    assert len(out) <= 5
+    assert isinstance(out[0], SystemMessage)
+    assert out[1].response_metadata["headroom"]["summary"] is True
+    assert out[-1] is history[-1]
+
+
+def test_summarizer_alone_returns_text_with_a_working_handle():
+    hr = Headroom(store="memory")
+    summarize = headroom_summarizer(headroom=hr)
+    messages = [
+        HumanMessage("My account id is omar_3817 and I never fly red-eyes."),
+        AIMessage("Noted, omar_3817."),
+        HumanMessage("Book SFO to JFK on May 3."),
+        AIMessage("Booked flight UA 512."),
+    ]
+    text = summarize(messages)
+    assert "omar_3817" in text
+    handle = text.rsplit("retrieve: ", 1)[1].split("]", 1)[0]
+    originals = json.loads(hr.retrieve(handle))
+    assert [m["content"] for m in originals] == [m.content for m in messages]
+
+
+def test_summarizer_plugs_into_langchain_summarization_middleware(log_text):
+    summarize = headroom_summarizer(store="memory")
+    model = ScriptedChatModel(script=[AIMessage("ok")])
+    mw = SummarizationMiddleware(
+        model=model, trigger=("messages", 6), keep=("messages", 2), summarizer=summarize
+    )
+    history = []
+    for i in range(4):
+        history += [HumanMessage(f"Check node {i}, user id u_{i}42"), AIMessage(f"Node {i} ok")]
+    history.append(HumanMessage("And now?"))
+    create_agent(model, tools=[], middleware=[mw]).invoke({"messages": history})
+    sent = model.received[0]
+    assert len(sent) < len(history)
+    summary = sent[0].content
+    assert "[headroom summary]" in summary and "u_042" in summary
+    assert sent[-1].content == "And now?"

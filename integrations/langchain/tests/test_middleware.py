@@ -1,0 +1,267 @@
+"""Real ``create_agent`` runs with a scripted model calling real tools over real data."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from headroom import Headroom
+from langchain.agents import create_agent
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langchain_core.tools import tool
+from langgraph.types import Command
+from scripted import ScriptedChatModel, call
+
+from langchain_headroom import HeadroomMiddleware, compress_tool
+
+
+def _script(*calls: AIMessage) -> list[AIMessage]:
+    return [*calls, AIMessage(content="The datanodes are fine.")]
+
+
+def _tool_messages(messages: list[Any]) -> list[ToolMessage]:
+    return [m for m in messages if isinstance(m, ToolMessage)]
+
+
+def _agent(model: ScriptedChatModel, tools: list[Any], mw: HeadroomMiddleware) -> Any:
+    return create_agent(model, tools=tools, middleware=[mw])
+
+
+def test_tool_results_are_compressed_before_the_model_sees_them(data_tools, log_text, json_text):
+    model = ScriptedChatModel(
+        script=_script(
+            call("read_log", {"path": "hdfs.log"}, "c1"),
+            call("list_issues", {"repo": "rails_admin"}, "c2"),
+        )
+    )
+    mw = HeadroomMiddleware(store="memory")
+    out = _agent(model, data_tools, mw).invoke({"messages": [HumanMessage("Which blocks failed?")]})
+    # The third model call saw both tool results, compressed and marked.
+    seen = _tool_messages(model.received[2])
+    assert [m.name for m in seen] == ["read_log", "list_issues"]
+    for message, original in zip(seen, [log_text, json_text], strict=True):
+        assert isinstance(message.content, str)
+        assert len(message.content) < len(original) / 3
+        meta = message.response_metadata["headroom"]
+        assert meta["compressed"] is True
+        assert meta["tokens_after"] < meta["tokens_before"]
+    assert seen[0].response_metadata["headroom"]["kind"] == "log"
+    assert seen[1].response_metadata["headroom"]["kind"] == "json"
+    # The agent's state holds the compressed results too (compressed once, at production).
+    assert _tool_messages(out["messages"])[0].content == seen[0].content
+    assert out["messages"][-1].content == "The datanodes are fine."
+
+
+def test_retrieve_tool_returns_the_original(data_tools, log_text):
+    hr = Headroom(store="memory")
+    model = ScriptedChatModel(script=_script(call("read_log", {"path": "hdfs.log"}, "c1")))
+    mw = HeadroomMiddleware(headroom=hr)
+    agent = _agent(model, data_tools, mw)
+    first = agent.invoke({"messages": [HumanMessage("Show the log")]})
+    handle = _tool_messages(first["messages"])[0].response_metadata["headroom"]["handles"][0]
+    assert handle in _tool_messages(first["messages"])[0].content
+
+    # A second agent asks for the original through the contributed tool.
+    model2 = ScriptedChatModel(script=_script(call("headroom_retrieve", {"handle": handle}, "r1")))
+    second = create_agent(model2, tools=data_tools, middleware=[mw]).invoke(
+        {"messages": [HumanMessage("Get the whole log")]}
+    )
+    got = _tool_messages(second["messages"])[0]
+    assert got.name == "headroom_retrieve"
+    assert got.content == log_text  # byte-exact, and not compressed again
+    assert "headroom" not in got.response_metadata
+    assert "headroom_retrieve" in {t.name for t in mw.tools}
+
+
+def test_async_run_compresses_the_same_way(data_tools, log_text):
+    model = ScriptedChatModel(script=_script(call("read_log", {"path": "hdfs.log"}, "c1")))
+    mw = HeadroomMiddleware(store="memory")
+    out = asyncio.run(
+        _agent(model, data_tools, mw).ainvoke({"messages": [HumanMessage("Which blocks?")]})
+    )
+    seen = _tool_messages(model.received[1])[0]
+    assert len(seen.content) < len(log_text) / 3
+    assert seen.response_metadata["headroom"]["compressed"] is True
+    assert _tool_messages(out["messages"])[0].content == seen.content
+
+
+@pytest.mark.parametrize("mode", ["updates", "messages"])
+def test_streaming_run_compresses(data_tools, log_text, mode):
+    model = ScriptedChatModel(script=_script(call("read_log", {"path": "hdfs.log"}, "c1")))
+    mw = HeadroomMiddleware(store="memory")
+    chunks = list(
+        _agent(model, data_tools, mw).stream(
+            {"messages": [HumanMessage("Which blocks?")]}, stream_mode=mode
+        )
+    )
+    assert chunks
+    seen = _tool_messages(model.received[1])[0]
+    assert len(seen.content) < len(log_text) / 3
+    if mode == "messages":
+        streamed = [c[0] for c in chunks if isinstance(c[0], ToolMessage)]
+        assert streamed and streamed[0].content == seen.content
+
+
+def test_async_streaming_run_compresses(data_tools, log_text):
+    model = ScriptedChatModel(script=_script(call("read_log", {"path": "hdfs.log"}, "c1")))
+    mw = HeadroomMiddleware(store="memory")
+
+    async def run() -> list[Any]:
+        agent = _agent(model, data_tools, mw)
+        return [c async for c in agent.astream({"messages": [HumanMessage("?")]})]
+
+    assert asyncio.run(run())
+    assert len(_tool_messages(model.received[1])[0].content) < len(log_text) / 3
+
+
+def test_tool_returning_command_is_compressed(log_text):
+    @tool
+    def fetch(path: str, tool_call_id: str = "") -> Command:  # type: ignore[type-arg]
+        """Fetch a log and record it in the state."""
+        return Command(
+            update={"messages": [ToolMessage(log_text, tool_call_id="c1", name="fetch")]}
+        )
+
+    model = ScriptedChatModel(script=_script(call("fetch", {"path": "a.log"}, "c1")))
+    out = _agent(model, [fetch], HeadroomMiddleware(store="memory")).invoke(
+        {"messages": [HumanMessage("?")]}
+    )
+    result = _tool_messages(out["messages"])[0]
+    assert len(result.content) < len(log_text) / 3
+    assert result.response_metadata["headroom"]["compressed"] is True
+
+
+def test_error_results_and_excluded_tools_pass_through(data_tools, log_text):
+    model = ScriptedChatModel(script=_script(call("read_log", {"path": "hdfs.log"}, "c1")))
+    mw = HeadroomMiddleware(store="memory", exclude_tools=["read_log"])
+    out = _agent(model, data_tools, mw).invoke({"messages": [HumanMessage("?")]})
+    assert _tool_messages(out["messages"])[0].content == log_text
+
+
+def test_already_compressed_results_are_not_compressed_again(data_tools, log_text):
+    hr = Headroom(store="memory")
+    wrapped = [compress_tool(t, headroom=hr) for t in data_tools]
+    model = ScriptedChatModel(script=_script(call("read_log", {"path": "hdfs.log"}, "c1")))
+    mw = HeadroomMiddleware(headroom=hr)
+    calls_before = hr.stats.calls
+    out = _agent(model, wrapped, mw).invoke({"messages": [HumanMessage("?")]})
+    result = _tool_messages(out["messages"])[0]
+    assert result.response_metadata["headroom"]["compressed"] is True
+    assert hr.stats.calls == calls_before + 1  # the wrapper compressed; the middleware skipped
+
+
+def test_request_compression_is_view_time_and_idempotent(log_text):
+    hr = Headroom(store="memory")
+    history = [
+        HumanMessage("Which blocks failed?"),
+        call("read_log", {"path": "hdfs.log"}, "c0"),
+        ToolMessage(log_text, tool_call_id="c0", name="read_log"),
+        AIMessage("Nothing failed."),
+        HumanMessage("Thanks"),
+    ]
+    frozen = [m.model_copy(deep=True) for m in history]
+    model = ScriptedChatModel(script=[AIMessage("ok")])
+    mw = HeadroomMiddleware(headroom=hr, compress_requests=True, compress_tool_results=False)
+    out = create_agent(model, tools=[], middleware=[mw]).invoke({"messages": history})
+    sent = _tool_messages(model.received[0])[0]
+    assert len(sent.content) < len(log_text) / 3
+    assert sent.response_metadata["headroom"]["source"] == "request"
+    # The state (and the caller's list) keep the original.
+    assert _tool_messages(out["messages"])[0].content == log_text
+    assert [m.content for m in history] == [m.content for m in frozen]
+    # A request made of already-marked messages is passed on unchanged.
+    from langchain_headroom._common import compress_message_list
+
+    once = compress_message_list(hr, history)
+    twice = compress_message_list(hr, once)
+    assert all(a is b for a, b in zip(once, twice, strict=True))
+
+
+def test_history_compaction_keeps_tool_pairs(log_text):
+    hr = Headroom(store="memory")
+    history: list[Any] = []
+    for i in range(6):
+        history += [
+            HumanMessage(f"Question {i}: what about node {i}?"),
+            call("read_log", {"path": f"n{i}.log"}, f"c{i}"),
+            ToolMessage(log_text[i * 2000 : (i + 1) * 2000], tool_call_id=f"c{i}", name="read_log"),
+            AIMessage(f"Node {i} is healthy."),
+        ]
+    history.append(HumanMessage("Summarize everything."))
+    model = ScriptedChatModel(script=[AIMessage("done")])
+    mw = HeadroomMiddleware(headroom=hr, compress_tool_results=False, max_messages=8, keep_recent=3)
+    out = create_agent(model, tools=[], middleware=[mw]).invoke({"messages": history})
+    sent = model.received[0]
+    assert len(sent) <= 8
+    summary = sent[0]
+    assert isinstance(summary, HumanMessage)
+    assert summary.response_metadata["headroom"]["summary"] is True
+    handle = summary.response_metadata["headroom"]["handles"][0]
+    originals = json.loads(hr.retrieve(handle))
+    assert originals[0]["content"] == "Question 0: what about node 0?"
+    # Every tool result still follows the AI message that called it.
+    ids = set()
+    for m in sent:
+        if isinstance(m, AIMessage):
+            ids |= {c["id"] for c in m.tool_calls}
+        if isinstance(m, ToolMessage):
+            assert m.tool_call_id in ids
+    assert out["messages"][-1].content == "done"
+    assert sent[-1].content == "Summarize everything."
+
+
+class _Refusing(Headroom):
+    """A client that rejects every message list, as headroom does for shapes it cannot read."""
+
+    def compress(self, messages, **kwargs):  # type: ignore[override]
+        from headroom import InvalidMessageError
+
+        raise InvalidMessageError("messages[0].content", "unsupported block")
+
+
+def test_request_headroom_cannot_read_is_sent_unchanged(log_text, caplog):
+    model = ScriptedChatModel(script=[AIMessage("ok")])
+    mw = HeadroomMiddleware(headroom=_Refusing(store="memory"), compress_requests=True)
+    history = [
+        HumanMessage("?"),
+        call("read_log", {"path": "a.log"}, "c0"),
+        ToolMessage(log_text, tool_call_id="c0", name="read_log"),
+        HumanMessage("and?"),
+    ]
+    out = create_agent(model, tools=[], middleware=[mw]).invoke({"messages": history})
+    assert _tool_messages(model.received[0])[0].content == log_text
+    assert out["messages"][-1].content == "ok"
+    assert "request left uncompressed" in caplog.text
+
+
+def test_second_turn_on_a_thread_does_not_recompress(data_tools):
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    hr = Headroom(store="memory")
+    model = ScriptedChatModel(
+        script=[
+            call("read_log", {"path": "hdfs.log"}, "c1"),
+            AIMessage("first answer"),
+            call("list_issues", {"repo": "rails_admin"}, "c2"),
+            AIMessage("second answer"),
+        ]
+    )
+    agent = create_agent(
+        model,
+        tools=data_tools,
+        middleware=[HeadroomMiddleware(headroom=hr, compress_requests=True)],
+        checkpointer=InMemorySaver(),
+    )
+    thread = {"configurable": {"thread_id": "t1"}}
+    first = agent.invoke({"messages": [HumanMessage("Which blocks failed?")]}, thread)
+    kept = _tool_messages(first["messages"])[0]
+    second = agent.invoke({"messages": [HumanMessage("And the issues?")]}, thread)
+    results = _tool_messages(second["messages"])
+    assert results[0] == kept  # the stored result is the one compressed in turn one
+    assert [m.name for m in results] == ["read_log", "list_issues"]
+    # What the last model call saw: each tool result compressed exactly once.
+    sent = _tool_messages(model.received[-1])
+    assert sent[0].content == kept.content
+    assert all(m.response_metadata["headroom"]["compressed"] for m in sent)

@@ -1,0 +1,104 @@
+"""Invariants of the TextPruner, and the native BM25/SimHash kernels against their references.
+
+The native module is called directly (not through ``headroom._core``) so a native failure
+cannot hide behind the fallback. BM25 is also held to ``rank_bm25.BM25Okapi`` itself.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from headroom import TextPruner, _core, _reference
+from headroom.relevance.segment import segment, sentences
+
+needs_native = pytest.mark.skipif(not _core.NATIVE_AVAILABLE, reason="headroom._native not built")
+
+words = st.sampled_from(
+    ["a", "b", "cat", "Paris", "1889", "x", "Dr.", "e.g.", "ß", "東京", "😀", "B", "the", "3.5"]
+)
+tokens = st.lists(words, max_size=12)
+corpora = st.lists(tokens, max_size=12)
+floats = st.floats(min_value=0.0, max_value=3.0, allow_nan=False)
+
+vocabulary = ["alpha", "beta", "gamma", "delta", "Paris", "1889", "code", "river", "tower"]
+sentence = st.lists(st.sampled_from(vocabulary), min_size=1, max_size=8).map(
+    lambda ws: " ".join(ws).capitalize() + "."
+)
+chunk = st.lists(sentence, min_size=1, max_size=6).map(" ".join)
+chunk_lists = st.lists(chunk, min_size=1, max_size=6)
+queries = st.lists(st.sampled_from(vocabulary), min_size=1, max_size=4).map(" ".join)
+
+
+@needs_native
+@given(corpora, tokens, floats, st.floats(min_value=0.0, max_value=1.0), floats)
+def test_native_bm25_equals_reference(
+    corpus: list[list[str]], query: list[str], k1: float, b: float, epsilon: float
+) -> None:
+    from headroom import _native
+
+    native = _native.bm25_okapi(corpus, query, k1, b, epsilon)
+    reference = _reference.bm25_okapi(corpus, query, k1, b, epsilon)
+    assert native == pytest.approx(reference, rel=1e-12, abs=1e-12)
+
+
+@given(st.lists(tokens.filter(bool), min_size=1, max_size=12), tokens)
+def test_reference_bm25_equals_rank_bm25(corpus: list[list[str]], query: list[str]) -> None:
+    rank_bm25 = pytest.importorskip("rank_bm25")
+    want = list(rank_bm25.BM25Okapi(corpus).get_scores(query))
+    assert _reference.bm25_okapi(corpus, query, 1.5, 0.75, 0.25) == pytest.approx(
+        want, rel=1e-9, abs=1e-12
+    )
+    assert _core.bm25_okapi(corpus, query) == pytest.approx(want, rel=1e-9, abs=1e-12)
+
+
+@needs_native
+@given(st.lists(st.text(alphabet=st.characters(exclude_categories=["Cs"])), max_size=10))
+def test_native_simhash_equals_reference(texts: list[str]) -> None:
+    from headroom import _native
+
+    assert _native.simhashes(texts) == _reference.simhashes(texts)
+
+
+@given(st.lists(st.text(), max_size=5))
+def test_core_simhash_takes_every_str(texts: list[str]) -> None:
+    assert _core.simhashes(texts) == _reference.simhashes(texts)
+
+
+@given(st.text(max_size=300))
+def test_segments_rebuild_the_text(text: str) -> None:
+    assert "".join(s.sep + s.text for s in segment(text)) == text.rstrip()
+
+
+@given(chunk_lists, queries, st.floats(min_value=0.05, max_value=1.0))
+def test_output_sentences_are_an_ordered_subsequence(
+    chunks: list[str], query: str, ratio: float
+) -> None:
+    result = TextPruner(target_ratio=ratio, dedup=False).prune(chunks, query=query)
+    for pruned in result.chunks:
+        kept = sentences(pruned.text)
+        original = sentences(chunks[pruned.index])
+        it = iter(original)
+        assert all(any(s == o for o in it) for s in kept), (kept, original)
+
+
+@given(chunk_lists, queries, st.integers(min_value=0, max_value=200))
+def test_token_budget_respected_and_deterministic(
+    chunks: list[str], query: str, budget: int
+) -> None:
+    pruner = TextPruner(token_budget=budget)
+    result = pruner.prune(chunks, query=query)
+    assert result.tokens_after <= result.tokens_before
+    if result.handles:
+        # Each kept sentence was charged with its leading whitespace against the budget.
+        kept = sum(pruner._count(s.sep + s.text) for c in result.chunks for s in segment(c.text))
+        assert kept <= budget + len(result.chunks)
+    assert pruner.prune(chunks, query=query) == result
+
+
+@given(chunk_lists)
+def test_no_query_never_prunes_sentences(chunks: list[str]) -> None:
+    result = TextPruner().prune(chunks, query=None)
+    assert all(c.kept == c.total for c in result.chunks)
+    assert all(c.duplicate_of is not None for c in result.dropped)
