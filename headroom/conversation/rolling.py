@@ -168,8 +168,15 @@ class RollingSummarizer:
             prior = str(msgs[head]["content"])
             start = head + 1
         covers = _covers(prior) if prior else 0
+
+        def unchanged(why: str | None = None) -> ConversationResult:
+            warnings = [] if why is None else [self._unmet(before, why)]
+            return ConversationResult(
+                msgs, before, before, summary=prior, covers=covers, warnings=warnings
+            )
+
         if self._fits(before, len(msgs)):
-            return ConversationResult(msgs, before, before, summary=prior, covers=covers)
+            return unchanged()
 
         body = msgs[start:]
         first_turn = head + covers  # turn numbers count the original conversation
@@ -177,14 +184,7 @@ class RollingSummarizer:
         # The last message is the live question or tool result: it always stays.
         candidates = [j for j in range(1, len(body)) if cuts[j]]
         if not candidates:
-            return ConversationResult(
-                msgs,
-                before,
-                before,
-                summary=prior,
-                covers=covers,
-                warnings=[self._unmet(before, "no earlier turn can be summarized")],
-            )
+            return unchanged("no earlier turn can be summarized")
         costs = [message_cost(m, count) for m in msgs]
         fixed = count_messages([], count) + sum(costs[:head])
         suffix = [0] * (len(body) + 1)
@@ -241,14 +241,7 @@ class RollingSummarizer:
                 "tool calls) are larger than the budget"
             )
             if best is None or best.tokens >= before:
-                return ConversationResult(
-                    msgs,
-                    before,
-                    before,
-                    summary=prior,
-                    covers=covers,
-                    warnings=[self._unmet(before, why)],
-                )
+                return unchanged(why)
             chosen = best
             warnings.append(self._unmet(chosen.tokens, why))
         if len(body) - chosen.cut < self.keep_recent:
