@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from headroom.client import Headroom, compress, compress_text, retrieve
+from headroom.client import Headroom, compress, compress_text, count_tokens, retrieve
 from headroom.config import KINDS, CompressConfig
 from headroom.conversation import AlignResult, CacheAligner, ConversationResult, RollingSummarizer
 from headroom.errors import (
@@ -59,5 +59,6 @@ __all__ = [
     "__version__",
     "compress",
     "compress_text",
+    "count_tokens",
     "retrieve",
 ]

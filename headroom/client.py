@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from headroom.compressors import Registry, default_registry
@@ -23,7 +23,7 @@ from headroom.router import Hints
 from headroom.store import Store, open_store
 from headroom.tokens import get_counter
 
-__all__ = ["Headroom", "compress", "compress_text", "retrieve"]
+__all__ = ["Headroom", "compress", "compress_text", "count_tokens", "retrieve"]
 
 
 class Headroom:
@@ -245,6 +245,37 @@ def compress_text(
     return _client(config).compress_text(
         text, kind=kind, query=query, model=model, tool_name=tool_name, path=path
     )
+
+
+def count_tokens(
+    content: str | Sequence[Mapping[str, Any]],
+    *,
+    model: str = "gpt-4o",
+    token_counter: Callable[[str], int] | None = None,
+) -> int:
+    """Tokens ``content`` costs ``model``, counted the way compression results count them.
+
+    A string is counted as text; a message list (OpenAI or Anthropic shape) with the
+    per-message framing of OpenAI's counting rules, so ``count_tokens(messages)`` equals the
+    ``tokens_before`` of compressing them. Adapters use it to report what a model was sent.
+
+    >>> count_tokens("The quick brown fox")
+    4
+    >>> count_tokens([{"role": "user", "content": "The quick brown fox"}])
+    11
+
+    Raises:
+        InvalidMessageError: a message has the wrong shape.
+    """
+    count = get_counter(model, counter=token_counter)
+    if isinstance(content, str):
+        return count(content)
+    validate_messages(content)
+    slots = find_slots(content, _COUNT_ONLY)
+    return count_overhead(content, count) + sum(count(slot.text) for slot in slots)
+
+
+_COUNT_ONLY = CompressConfig()
 
 
 def retrieve(handle: str, *, query: str | None = None) -> str:

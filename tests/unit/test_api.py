@@ -62,6 +62,7 @@ def test_public_names_are_pinned_and_sorted() -> None:
         "__version__",
         "compress",
         "compress_text",
+        "count_tokens",
         "retrieve",
     }
 
@@ -301,3 +302,23 @@ def test_module_level_compress_text_takes_detection_hints() -> None:
     assert compress_text(source).kind != "code"
     result = compress_text(source, path="settings.py", tool_name="read_file")
     assert (result.kind, result.language) == ("code", "python")
+
+
+def test_count_tokens_equals_what_compress_counts_before(hr: Headroom) -> None:
+    messages = [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "What failed?"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": PRETTY},
+    ]
+    assert headroom.count_tokens(messages) == hr.compress(messages).tokens_before
+    assert headroom.count_tokens(PRETTY) == hr.compress_text(PRETTY).tokens_before
+    assert headroom.count_tokens("abc", token_counter=len) == 3
+    with pytest.raises(headroom.InvalidMessageError):
+        headroom.count_tokens([{"content": "no role"}])

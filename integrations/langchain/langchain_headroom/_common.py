@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from headroom import CompressConfig, Headroom, HeadroomError, Store, TextResult
+from headroom import count_tokens as headroom_count_tokens
 from langchain_core.messages import BaseMessage, HumanMessage, ToolMessage
 from langchain_core.messages import convert_to_openai_messages as _to_openai
 
@@ -244,23 +245,6 @@ def _content_like(original: Any, new: Any) -> Any:
     return None
 
 
-_counters: dict[tuple[str, Any], Headroom] = {}
-
-
 def count_tokens(messages: Sequence[BaseMessage], *, model: str, counter: Any = None) -> int:
-    """Tokens ``messages`` cost ``model`` with headroom's counting (OpenAI framing rules).
-
-    Counting goes through a client that may compress nothing, so it only counts; the
-    public API has no separate counting call.
-    """
-    key = (model, counter)
-    client = _counters.get(key)
-    if client is None:
-        nothing = CompressConfig(
-            compress_tool_results=False,
-            compress_user_messages=False,
-            compress_assistant_messages=False,
-            token_counter=counter,
-        )
-        client = _counters.setdefault(key, Headroom(nothing, store="memory", model=model))
-    return client.compress(to_dicts(messages)).tokens_before
+    """Tokens ``messages`` cost ``model`` with headroom's counting (OpenAI framing rules)."""
+    return headroom_count_tokens(to_dicts(messages), model=model, token_counter=counter)
