@@ -35,6 +35,12 @@ $(VENV)/.langchain-installed: $(VENV)/.built $(LANGCHAIN)/pyproject.toml
 	$(PY) -m pip install --quiet -e '$(LANGCHAIN)[test]'
 	touch $@
 
+# The LlamaIndex integration, editable, with llama-index-core and its `test` extra.
+LLAMAINDEX := integrations/llamaindex
+$(VENV)/.llamaindex-installed: $(VENV)/.built $(LLAMAINDEX)/pyproject.toml
+	$(PY) -m pip install --quiet -e '$(LLAMAINDEX)[test]'
+	touch $@
+
 setup: $(VENV)/.built
 
 neural: $(VENV)/.neural-installed
@@ -51,7 +57,7 @@ test-native:
 	cd native && cargo test --quiet
 
 # Lint, type-check and test each integration against the installed headroom.
-test-integrations: $(VENV)/.langchain-installed
+test-integrations: $(VENV)/.langchain-installed $(VENV)/.llamaindex-installed
 	cd $(LANGCHAIN) && $(abspath $(BIN))/ruff check langchain_headroom tests
 	cd $(LANGCHAIN) && $(abspath $(BIN))/ruff format --check langchain_headroom tests
 	cd $(LANGCHAIN) && $(abspath $(BIN))/mypy
@@ -59,6 +65,12 @@ test-integrations: $(VENV)/.langchain-installed
 		--doctest-modules langchain_headroom tests
 	$(BIN)/ruff check notebooks && $(BIN)/ruff format --check notebooks
 	HEADROOM_BENCH_DATA="$(DATA)" $(BIN)/jupyter-execute notebooks/langchain.ipynb
+	cd $(LLAMAINDEX) && $(abspath $(BIN))/ruff check llama_index tests
+	cd $(LLAMAINDEX) && $(abspath $(BIN))/ruff format --check llama_index tests
+	cd $(LLAMAINDEX) && $(abspath $(BIN))/mypy
+	cd $(LLAMAINDEX) && HEADROOM_BENCH_DATA="$(DATA)" $(abspath $(PY)) -m pytest -q \
+		--doctest-modules llama_index tests
+	HEADROOM_BENCH_DATA="$(DATA)" $(BIN)/jupyter-execute notebooks/llamaindex.ipynb
 
 lint: setup
 	$(BIN)/ruff check headroom tests

@@ -145,16 +145,24 @@ def _drop_oldest_lines(summary: str, target: int, count: Any) -> str | None:
     so what was dropped can still be retrieved; None if those alone exceed ``target``.
     """
     lines = summary.split("\n")
-    keep = [True] * len(lines)
     fixed = {0} | {i for i, line in enumerate(lines) if "retrieve: headroom:" in line}
-    cost = count(summary)
-    for i in range(1, len(lines)):
-        if cost <= target:
-            break
-        if i in fixed:
-            continue
+    droppable = [i for i in range(1, len(lines)) if i not in fixed]
+    keep = [True] * len(lines)
+
+    def text() -> str:
+        return "\n".join(line for line, k in zip(lines, keep, strict=True) if k)
+
+    # Estimate with per-line counts first, then confirm on the real text (a line's tokens
+    # depend a little on its neighbours).
+    estimate = count(summary)
+    dropped = 0
+    while estimate > target and dropped < len(droppable):
+        i = droppable[dropped]
         keep[i] = False
-        cost -= count(lines[i]) + 1
-    if cost > target:
-        return None
-    return "\n".join(line for line, k in zip(lines, keep, strict=True) if k)
+        estimate -= count(lines[i]) + 1
+        dropped += 1
+    while count(text()) > target and dropped < len(droppable):
+        keep[droppable[dropped]] = False
+        dropped += 1
+    out = text()
+    return out if count(out) <= target else None

@@ -1,0 +1,255 @@
+"""HeadroomMemory and HeadroomMemoryBlock with real data, real Memory and a real FunctionAgent."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from headroom import Headroom, count_tokens
+from llama_index.core.agent.workflow import FunctionAgent
+from llama_index.core.base.llms.types import ChatMessage, MessageRole, ToolCallBlock
+from llama_index.core.llms import MockLLM
+from llama_index.core.llms.mock import MockFunctionCallingLLM
+from llama_index.core.memory import Memory
+from llama_index.core.tools import FunctionTool
+
+from llama_index.memory.headroom import HeadroomMemory, HeadroomMemoryBlock
+from llama_index.utils.headroom import HeadroomCompressionEvent
+
+HANDLE = re.compile(r"headroom:[0-9a-f]+")
+
+
+def _tool_history(json_text: str, question: str = "which issues are open?") -> list[ChatMessage]:
+    return [
+        ChatMessage(role="system", content="You triage GitHub issues."),
+        ChatMessage(role="user", content="list the rails_admin issues"),
+        ChatMessage(
+            role="assistant",
+            blocks=[
+                ToolCallBlock(
+                    tool_call_id="c1", tool_name="list_issues", tool_kwargs={"repo": "rails_admin"}
+                )
+            ],
+        ),
+        ChatMessage(role="tool", content=json_text, additional_kwargs={"tool_call_id": "c1"}),
+        ChatMessage(role="assistant", content="There are 30 issues."),
+        ChatMessage(role="user", content=question),
+    ]
+
+
+def _orders(n: int) -> list[ChatMessage]:
+    out = [ChatMessage(role="system", content="You track shipments.")]
+    for i in range(n):
+        out.append(ChatMessage(role="user", content=f"Where is order ORD-{1000 + i}?"))
+        out.append(
+            ChatMessage(
+                role="assistant",
+                content=f"Order ORD-{1000 + i} shipped on 2024-03-{i % 28 + 1:02d} via UPS, "
+                f"tracking 1Z{i:04d}99; it arrives in {i % 5 + 2} days.",
+            )
+        )
+    return out
+
+
+def test_tool_outputs_are_compressed_in_what_is_sent_and_kept_whole_in_the_store(
+    json_text: str,
+) -> None:
+    history = _tool_history(json_text)
+    snapshot = [m.model_dump_json() for m in history]
+    memory = HeadroomMemory.from_defaults(chat_history=history, store="memory")
+    sent = memory.get()
+    assert [m.role for m in sent] == [m.role for m in history]
+    assert count_tokens(sent[3].content or "") < count_tokens(json_text) / 3
+    assert sent[3].additional_kwargs == {"tool_call_id": "c1"}
+    assert [m.content for i, m in enumerate(sent) if i != 3] == [
+        m.content for i, m in enumerate(history) if i != 3
+    ]
+    assert sent[2].blocks == history[2].blocks  # tool calls travel unchanged
+    # Stored messages are the originals, untouched.
+    assert memory.get_all()[3].content == json_text
+    assert [m.model_dump_json() for m in history] == snapshot
+    for handle in HANDLE.findall(sent[3].content or ""):
+        assert handle in memory.client.store
+
+
+def test_the_view_does_not_depend_on_the_next_question(json_text: str) -> None:
+    a = HeadroomMemory.from_defaults(chat_history=_tool_history(json_text), store="memory")
+    b = HeadroomMemory.from_defaults(
+        chat_history=_tool_history(json_text, "who opened the most recent issue?"),
+        store="memory",
+    )
+    assert a.get()[3].content == b.get()[3].content
+    assert a.get()[3].content == a.get()[3].content
+
+
+def test_max_messages_rolls_old_turns_into_a_retrievable_summary() -> None:
+    history = _orders(12)
+    memory = HeadroomMemory.from_defaults(
+        chat_history=history, max_messages=6, keep_recent=2, store="memory"
+    )
+    sent = memory.get()
+    assert len(sent) <= 6
+    assert sent[0].content == "You track shipments."
+    summary = sent[1].content or ""
+    assert "ORD-1000" in summary and "1Z000099" in summary
+    assert [m.content for m in sent[-2:]] == [m.content for m in history[-2:]]
+    [handle] = HANDLE.findall(summary)
+    originals = memory.client.retrieve(handle)
+    assert "Where is order ORD-1000?" in originals
+    assert len(memory.get_all()) == len(history)
+
+
+def test_budget_tokens_rolls_up_until_the_history_fits() -> None:
+    history = _orders(40)
+    memory = HeadroomMemory.from_defaults(chat_history=history, budget_tokens=900, store="memory")
+    sent = memory.get()
+    assert count_tokens([{"role": m.role.value, "content": m.content} for m in sent]) <= 900
+    assert "ORD-1000" in (sent[1].content or "")
+
+
+def test_an_llm_sets_the_budget_like_chat_memory_buffer() -> None:
+    memory = HeadroomMemory.from_defaults(llm=MockLLM(), store="memory")
+    assert memory.budget_tokens == int(MockLLM().metadata.context_window * 0.75)
+
+
+def test_async_get_matches_get_and_events_are_emitted(json_text: str, recorder: Any) -> None:
+    memory = HeadroomMemory.from_defaults(chat_history=_tool_history(json_text), store="memory")
+    sent = asyncio.run(memory.aget())
+    assert [m.content for m in sent] == [m.content for m in memory.get()]
+    events = [e for e in recorder.seen if isinstance(e, HeadroomCompressionEvent)]
+    assert len(events) == 1  # computed once per history
+    assert events[0].component == "memory"
+    assert events[0].tokens_after < events[0].tokens_before
+
+
+def test_put_and_reset_work_like_any_chat_memory() -> None:
+    memory = HeadroomMemory.from_defaults(store="memory")
+    memory.put(ChatMessage(role="user", content="hi"))
+    asyncio.run(memory.aput(ChatMessage(role="assistant", content="hello")))
+    assert [m.content for m in memory.get()] == ["hi", "hello"]
+    memory.reset()
+    assert memory.get() == []
+
+
+def test_invalid_options_are_rejected_by_name() -> None:
+    with pytest.raises(ValueError, match="budget_tokens"):
+        HeadroomMemory(budget_tokens=0)
+    with pytest.raises(ValueError, match="keep_recent"):
+        HeadroomMemory(keep_recent=-1)
+
+
+# -- a real agent over several runs ----------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecationWarning")
+def test_function_agent_remembers_compressed_tool_output_and_rolls_up_old_runs(
+    json_text: str,
+) -> None:
+    seen: list[list[ChatMessage]] = []
+
+    def respond(messages: Sequence[ChatMessage], **kwargs: Any) -> ChatMessage:
+        seen.append(list(messages))
+        last = messages[-1]
+        if last.role == MessageRole.USER and "issues" in (last.content or ""):
+            return ChatMessage(
+                role="assistant",
+                blocks=[
+                    ToolCallBlock(
+                        tool_call_id=f"c{len(seen)}",
+                        tool_name="list_issues",
+                        tool_kwargs={"repo": "rails_admin"},
+                    )
+                ],
+            )
+        return ChatMessage(role="assistant", content=f"Answer {len(seen)}: issue #3392 is open.")
+
+    def list_issues(repo: str) -> str:
+        """List a GitHub repository's issues as JSON."""
+        return json_text
+
+    hr = Headroom(store="memory")
+    memory = HeadroomMemory.from_defaults(max_messages=8, keep_recent=4, headroom=hr)
+    agent = FunctionAgent(
+        tools=[FunctionTool.from_defaults(list_issues)],
+        llm=MockFunctionCallingLLM(response_generator=respond),
+    )
+
+    async def ask(question: str) -> str:
+        return str(await agent.run(user_msg=question, memory=memory))
+
+    asyncio.run(ask("list the rails_admin issues"))
+    # Within the run the agent sends the raw output (wrap the tool to compress it there);
+    # from the next run on, the memory sends it compressed.
+    first_run_tool = [m for m in seen[-1] if m.role == MessageRole.TOOL]
+    assert first_run_tool[0].content == json_text
+    asyncio.run(ask("which one is the oldest?"))
+    history_tool = [m for m in seen[-1] if m.role == MessageRole.TOOL]
+    assert count_tokens(history_tool[0].content or "") < count_tokens(json_text) / 3
+    for q in ("and the newest?", "who filed it?", "any labels?", "thanks, summarize"):
+        asyncio.run(ask(q))
+    sent = seen[-1]
+    assert len(sent) <= 9  # 8 from memory, plus nothing else in a plain answer step
+    assert "list the rails_admin issues" in (sent[0].content or "")  # the summary cites it
+    assert len(memory.get_all()) == 14
+    assert memory.get_all()[2].content == json_text
+
+
+# -- the memory block inside LlamaIndex's Memory -----------------------------------------------
+
+
+def test_memory_block_condenses_flushed_turns_into_the_system_message() -> None:
+    block = HeadroomMemoryBlock(store="memory")
+    memory = Memory.from_defaults(
+        session_id="orders",
+        token_limit=2000,
+        chat_history_token_ratio=0.25,
+        token_flush_size=200,
+        memory_blocks=[block],
+    )
+    history = _orders(20)[1:]
+    memory.put_messages(history)
+    sent = memory.get()
+    system = sent[0]
+    assert system.role == MessageRole.SYSTEM
+    text = system.content or ""
+    assert "<headroom_history>" in text and "ORD-1000" in text
+    # Flushed turns left the chat history; the recent ones are there verbatim.
+    assert "Where is order ORD-1000?" not in [m.content for m in sent[1:]]
+    assert sent[-1].content == history[-1].content
+    [handle] = HANDLE.findall(text)
+    assert "Where is order ORD-1000?" in block.client.retrieve(handle)
+
+
+def test_memory_block_budget_and_truncation_drop_oldest_lines_keep_markers() -> None:
+    block = HeadroomMemoryBlock(store="memory")
+    asyncio.run(block.aput(_orders(30)[1:]))
+    full = asyncio.run(block.aget())
+    assert "ORD-1000" in full and "ORD-1029" in full
+    shorter = asyncio.run(block.atruncate(full, count_tokens(full) // 2))
+    assert shorter is not None
+    assert count_tokens(shorter) <= count_tokens(full) - count_tokens(full) // 2
+    assert "ORD-1000" not in shorter and "ORD-1029" in shorter
+    assert HANDLE.findall(shorter) == HANDLE.findall(full)
+    assert asyncio.run(block.atruncate(full, count_tokens(full))) is None
+
+    capped = HeadroomMemoryBlock(store="memory", budget_tokens=200)
+    asyncio.run(capped.aput(_orders(30)[1:]))
+    text = asyncio.run(capped.aget())
+    assert count_tokens(text) <= 200 and HANDLE.search(text)
+
+
+def test_memory_block_is_empty_until_something_is_flushed() -> None:
+    assert asyncio.run(HeadroomMemoryBlock(store="memory").aget()) == ""
+
+
+def test_json_round_trip_of_the_summary_handle() -> None:
+    block = HeadroomMemoryBlock(store="memory")
+    history = _orders(3)[1:]
+    asyncio.run(block.aput(history))
+    [handle] = HANDLE.findall(asyncio.run(block.aget()))
+    stored = json.loads(block.client.retrieve(handle))
+    assert [m["content"] for m in stored][: len(history)] == [m.content for m in history]
