@@ -65,8 +65,8 @@ test-integrations: $(VENV)/.langchain-installed $(VENV)/.llamaindex-installed
 		--doctest-modules langchain_headroom tests
 	$(BIN)/ruff check notebooks && $(BIN)/ruff format --check notebooks
 	HEADROOM_BENCH_DATA="$(DATA)" $(BIN)/jupyter-execute notebooks/langchain.ipynb
-	cd $(LLAMAINDEX) && $(abspath $(BIN))/ruff check llama_index tests
-	cd $(LLAMAINDEX) && $(abspath $(BIN))/ruff format --check llama_index tests
+	cd $(LLAMAINDEX) && $(abspath $(BIN))/ruff check llama_index tests benchmarks
+	cd $(LLAMAINDEX) && $(abspath $(BIN))/ruff format --check llama_index tests benchmarks
 	cd $(LLAMAINDEX) && $(abspath $(BIN))/mypy
 	cd $(LLAMAINDEX) && HEADROOM_BENCH_DATA="$(DATA)" $(abspath $(PY)) -m pytest -q \
 		--doctest-modules llama_index tests
@@ -78,7 +78,7 @@ lint: setup
 	$(BIN)/mypy
 	cd native && cargo fmt --check && cargo clippy --quiet --all-targets --features python -- -D warnings
 
-bench: setup
+bench: setup $(VENV)/.llamaindex-installed
 	$(PY) -m headroom.bench --data "$(DATA)"
 	$(PY) -m headroom.bench_logs --data "$(DATA)/loghub"
 	$(PY) -m headroom.bench_json --data "$(DATA)/json"
@@ -87,6 +87,8 @@ bench: setup
 	$(PY) -m headroom.bench_rag --data "$(DATA)/squad" --scorers bm25 --ratios 0.2,0.3,0.4
 	$(PY) -m headroom.bench_rag --data "$(DATA)/squad" --every 5 --ratios 0.3 --no-baselines
 	$(PY) -m pytest -q tests/benchmarks --benchmark-only --benchmark-columns=min,median,mean,ops
+	cd $(LLAMAINDEX) && HEADROOM_BENCH_DATA="$(abspath $(DATA))" $(abspath $(PY)) \
+		benchmarks/query_engine.py --ratios 0.3,0.4,0.5
 
 clean:
 	rm -rf $(VENV) native/target headroom/_native*.so .pytest_cache .mypy_cache .ruff_cache

@@ -253,3 +253,26 @@ def test_json_round_trip_of_the_summary_handle() -> None:
     [handle] = HANDLE.findall(asyncio.run(block.aget()))
     stored = json.loads(block.client.retrieve(handle))
     assert [m["content"] for m in stored][: len(history)] == [m.content for m in history]
+
+
+def test_chat_engines_accept_it_as_memory_and_it_leaves_room_for_their_prompt(
+    json_text: str, squad_index: Any
+) -> None:
+    from llama_index.core.chat_engine import SimpleChatEngine
+
+    memory = HeadroomMemory.from_defaults(
+        chat_history=_tool_history(json_text)[1:5], budget_tokens=3000, store="memory"
+    )
+    llm = MockLLM()
+    SimpleChatEngine.from_defaults(llm=llm, memory=memory).chat("which issues are open?")
+    assert memory.get_all()[-1].role == MessageRole.ASSISTANT  # the engine stored its turn
+    context = squad_index.as_chat_engine(chat_mode="context", llm=llm, memory=memory)
+    assert str(context.chat("anything about Normans?"))
+    # ChatMemoryBuffer's contract: what the caller already spends comes out of the budget.
+    roomy = memory.get()
+    tight = memory.get(initial_token_count=2500)
+    # (Best effort: the last message always stays verbatim, so 500 may not be reachable.)
+    assert memory._count(tight) < memory._count(roomy)
+    assert len(tight) < len(roomy)
+    with pytest.raises(ValueError, match="initial_token_count"):
+        memory.get(initial_token_count=3000)

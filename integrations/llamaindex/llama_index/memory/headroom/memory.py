@@ -145,23 +145,45 @@ class HeadroomMemory(BaseChatStoreMemory):
             self._hr = make_headroom(self.headroom, self.config, self.store, self.model)
         return self._hr
 
-    def get(self, input: str | None = None, **kwargs: Any) -> list[ChatMessage]:
-        """The compressed view of the history (what the model should be sent)."""
-        return self.compressed(self.chat_store.get_messages(self.chat_store_key, **kwargs))
+    def get(
+        self, input: str | None = None, initial_token_count: int = 0, **kwargs: Any
+    ) -> list[ChatMessage]:
+        """The compressed view of the history (what the model should be sent).
 
-    async def aget(self, input: str | None = None, **kwargs: Any) -> list[ChatMessage]:
+        Args:
+            input: the next user input (unused: the view must not depend on it).
+            initial_token_count: tokens the caller already spends elsewhere in the prompt
+                (chat engines pass their system prompt and context); they come out of
+                ``budget_tokens``, as in ``ChatMemoryBuffer``.
+        """
+        history = self.chat_store.get_messages(self.chat_store_key)
+        return self.compressed(history, initial_token_count=initial_token_count)
+
+    async def aget(
+        self, input: str | None = None, initial_token_count: int = 0, **kwargs: Any
+    ) -> list[ChatMessage]:
         """Async twin of :meth:`get`."""
-        history = await self.chat_store.aget_messages(self.chat_store_key, **kwargs)
-        return self.compressed(history)
+        history = await self.chat_store.aget_messages(self.chat_store_key)
+        return self.compressed(history, initial_token_count=initial_token_count)
 
-    def compressed(self, history: Sequence[ChatMessage]) -> list[ChatMessage]:
+    def compressed(
+        self, history: Sequence[ChatMessage], *, initial_token_count: int = 0
+    ) -> list[ChatMessage]:
         """The view of ``history`` this memory sends: rolled up, then compressed."""
-        key = _fingerprint(history)
+        budget = self.budget_tokens
+        if budget is not None and initial_token_count > 0:
+            if initial_token_count >= budget:
+                raise ValueError(
+                    f"initial_token_count: {initial_token_count} leaves nothing of "
+                    f"budget_tokens={budget} for the history"
+                )
+            budget -= initial_token_count
+        key = f"{budget}:{_fingerprint(history)}"
         if self._view is not None and self._view[0] == key:
             return list(self._view[1])
         messages = list(history)
         before = self._count(messages)
-        messages, rolled = self._roll_up(messages)
+        messages, rolled = self._roll_up(messages, budget)
         messages, compressed = self._compress(messages)
         handles = [*rolled, *(h for h in compressed if h not in rolled)]
         after = self._count(messages)
@@ -184,12 +206,14 @@ class HeadroomMemory(BaseChatStoreMemory):
         counter = hr.config.token_counter
         return count_tokens(to_dicts(messages), model=hr.model, token_counter=counter)
 
-    def _roll_up(self, messages: list[ChatMessage]) -> tuple[list[ChatMessage], list[str]]:
-        if self.budget_tokens is None and self.max_messages is None:
+    def _roll_up(
+        self, messages: list[ChatMessage], budget: int | None
+    ) -> tuple[list[ChatMessage], list[str]]:
+        if budget is None and self.max_messages is None:
             return messages, []
         hr = self.client
         rolling = RollingSummarizer(
-            self.budget_tokens,
+            budget,
             max_messages=self.max_messages,
             keep_recent=self.keep_recent,
             store=hr.store,
