@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from headroom import Headroom, Store, TextPruner
+from headroom import Headroom, Store, TextPruner, count_tokens
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle, TextNode
@@ -93,6 +93,7 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
     )
 
     _pruner: TextPruner | None = PrivateAttr(default=None)
+    _hr: Headroom | None = PrivateAttr(default=None)
 
     @classmethod
     def class_name(cls) -> str:
@@ -101,7 +102,7 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
     def _get_pruner(self) -> TextPruner:
         # Built on first use: a neural scorer loads its model then, not at construction.
         if self._pruner is None:
-            hr = make_headroom(self.headroom, None, self.store, "gpt-4o")
+            hr = self._client()
             self._pruner = TextPruner(
                 scorer=self.scorer,
                 target_ratio=self.target_ratio,
@@ -113,6 +114,15 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
                 model=self.model,
             )
         return self._pruner
+
+    def _count(self, text: str) -> int:
+        hr = self._client()
+        return count_tokens(text, model=hr.model, token_counter=hr.config.token_counter)
+
+    def _client(self) -> Headroom:
+        if self._hr is None:
+            self._hr = make_headroom(self.headroom, None, self.store, "gpt-4o")
+        return self._hr
 
     def _postprocess_nodes(
         self,
@@ -130,16 +140,18 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
         result = self._get_pruner().prune(texts, query)
         if not result.handles:  # nothing dropped: the nodes as they came
             return list(nodes)
-        batch: dict[str, Any] = {
-            "tokens_before": result.tokens_before,
-            "tokens_after": result.tokens_after,
-            "handles": list(result.handles),
-        }
         kept = {prunable[c.index]: c for c in result.chunks}
         irrelevant = {prunable[c.index] for c in result.dropped if c.duplicate_of is None}
-        rescued = set()
+        whole = set() if self.drop_irrelevant else irrelevant
         if not kept and self.drop_irrelevant:
-            rescued = set(sorted(irrelevant)[: self.min_nodes])
+            whole = set(sorted(irrelevant)[: self.min_nodes])
+        # Nodes kept whole are sent whole: they count in what the batch costs after pruning.
+        after = result.tokens_after + sum(self._count(texts[prunable.index(i)]) for i in whole)
+        batch: dict[str, Any] = {
+            "tokens_before": result.tokens_before,
+            "tokens_after": after,
+            "handles": list(result.handles),
+        }
         out: list[NodeWithScore] = []
         for i, item in enumerate(nodes):
             chunk = kept.get(i)
@@ -151,7 +163,7 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
                     **batch,
                 }
                 out.append(_copy(item, chunk.text, stats))
-            elif i in irrelevant and (i in rescued or not self.drop_irrelevant):
+            elif i in whole:
                 out.append(_copy(item, None, {"pruned": False, "relevant": False, **batch}))
             elif i not in prunable_set:
                 out.append(item)
@@ -160,7 +172,7 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
                 component="node_postprocessor",
                 name="nodes",
                 tokens_before=result.tokens_before,
-                tokens_after=result.tokens_after,
+                tokens_after=after,
                 handles=list(result.handles),
                 transforms=["text.prune"],
             )
