@@ -278,16 +278,21 @@ def count_tokens(
 _COUNT_ONLY = CompressConfig()
 
 
-def retrieve(handle: str, *, query: str | None = None) -> str:
-    """The original behind ``handle`` from any store this process compressed into, or the
-    default store; with ``query``, only its best-matching parts.
+def retrieve(handle: str, *, query: str | None = None, client: Headroom | None = None) -> str:
+    """The original behind ``handle`` from ``client``'s store, any store this process
+    compressed into, or the default store; with ``query``, only its best-matching parts.
+
+    ``client`` is for originals kept by a ``Headroom`` made directly (e.g. with
+    ``store="memory"``), which the module-level functions do not know about.
 
     Raises:
         HandleNotFoundError: no store here has it.
     """
+    if client is not None and handle in client.store:
+        return client.retrieve(handle, query=query)
     with _clients_lock:
         clients = list(_clients.values())
-    for client in clients:
-        if handle in client.store:
-            return client.retrieve(handle, query=query)
+    for known in clients:
+        if handle in known.store:
+            return known.retrieve(handle, query=query)
     return _client(None).retrieve(handle, query=query)

@@ -322,3 +322,13 @@ def test_count_tokens_equals_what_compress_counts_before(hr: Headroom) -> None:
     assert headroom.count_tokens("abc", token_counter=len) == 3
     with pytest.raises(headroom.InvalidMessageError):
         headroom.count_tokens([{"content": "no role"}])
+
+
+def test_module_retrieve_reads_a_given_clients_store_first(bench_data: Path) -> None:
+    client = Headroom(store="memory")
+    # A text no other test compresses, so no shared store holds its handle.
+    text = read_bench(bench_data / "loghub" / "Apache_2k.log") + "\n[notice] only in this test"
+    handle = client.compress_text(text).handles[0]
+    with pytest.raises(HandleNotFoundError):
+        retrieve(handle)  # a client made directly is not known to the module functions
+    assert retrieve(handle, client=client) == text

@@ -20,6 +20,9 @@ from llama_index_instrumentation import get_dispatcher
 from llama_index_instrumentation.base import BaseEvent
 from llama_index_instrumentation.event_handlers.base import BaseEventHandler
 
+from llama_index.observability.headroom import HeadroomEventHandler, instrument
+from llama_index.utils.headroom import HeadroomCompressionEvent
+
 # ../shared/bench-data next to the repository, as the root Makefile's DATA.
 DATA = Path(
     os.environ.get(
@@ -123,20 +126,41 @@ def squad_questions(squad_articles: list[dict[str, Any]]) -> list[tuple[str, lis
     return out
 
 
-class EventRecorder(BaseEventHandler):
-    """Keeps every instrumentation event it is handed."""
+class EventCollector(BaseEventHandler):
+    """Keeps every instrumentation event it is sent."""
 
-    seen: list[BaseEvent] = Field(default_factory=list)
+    events: list[BaseEvent] = Field(default_factory=list)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "HeadroomTestCollector"
 
     def handle(self, event: BaseEvent, **kwargs: Any) -> None:
-        self.seen.append(event)
+        self.events.append(event)
+
+    @property
+    def headroom(self) -> list[HeadroomCompressionEvent]:
+        """The headroom compression events among them, in order."""
+        return [e for e in self.events if isinstance(e, HeadroomCompressionEvent)]
 
 
 @pytest.fixture
-def recorder() -> Iterator[EventRecorder]:
-    """An event recorder on the root dispatcher, removed after the test."""
-    root = get_dispatcher()
-    handler = EventRecorder(seen=[])
-    root.add_event_handler(handler)
-    yield handler
-    root.event_handlers = [h for h in root.event_handlers if h is not handler]
+def events() -> Iterator[EventCollector]:
+    """A collector on LlamaIndex's root dispatcher, removed afterwards."""
+    dispatcher = get_dispatcher()
+    collector = EventCollector()
+    dispatcher.add_event_handler(collector)
+    try:
+        yield collector
+    finally:
+        dispatcher.event_handlers.remove(collector)
+
+
+@pytest.fixture
+def handler() -> Iterator[HeadroomEventHandler]:
+    """A HeadroomEventHandler registered on the root dispatcher, removed afterwards."""
+    handler = instrument(HeadroomEventHandler())
+    try:
+        yield handler
+    finally:
+        get_dispatcher().event_handlers.remove(handler)

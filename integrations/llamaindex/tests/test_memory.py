@@ -18,7 +18,6 @@ from llama_index.core.memory import Memory
 from llama_index.core.tools import FunctionTool
 
 from llama_index.memory.headroom import HeadroomMemory, HeadroomMemoryBlock
-from llama_index.utils.headroom import HeadroomCompressionEvent
 
 HANDLE = re.compile(r"headroom:[0-9a-f]+")
 
@@ -116,14 +115,14 @@ def test_an_llm_sets_the_budget_like_chat_memory_buffer() -> None:
     assert memory.budget_tokens == int(MockLLM().metadata.context_window * 0.75)
 
 
-def test_async_get_matches_get_and_events_are_emitted(json_text: str, recorder: Any) -> None:
+def test_async_get_matches_get_and_events_are_emitted(json_text: str, events: Any) -> None:
     memory = HeadroomMemory.from_defaults(chat_history=_tool_history(json_text), store="memory")
     sent = asyncio.run(memory.aget())
     assert [m.content for m in sent] == [m.content for m in memory.get()]
-    events = [e for e in recorder.seen if isinstance(e, HeadroomCompressionEvent)]
-    assert len(events) == 1  # computed once per history
-    assert events[0].component == "memory"
-    assert events[0].tokens_after < events[0].tokens_before
+    compressions = events.headroom
+    assert len(compressions) == 1  # computed once per history
+    assert compressions[0].component == "memory"
+    assert compressions[0].tokens_after < compressions[0].tokens_before
 
 
 def test_put_and_reset_work_like_any_chat_memory() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -22,14 +22,6 @@ from llama_index.tools.headroom import compress_tool
 from llama_index.utils.headroom import HeadroomCompressionEvent, emit, to_dicts
 
 Questions = list[tuple[str, list[str]]]
-
-
-@pytest.fixture
-def handler() -> Iterator[HeadroomEventHandler]:
-    handler = instrument(HeadroomEventHandler())
-    yield handler
-    root = get_dispatcher()
-    root.event_handlers = [h for h in root.event_handlers if h is not handler]
 
 
 def test_instrument_registers_once() -> None:

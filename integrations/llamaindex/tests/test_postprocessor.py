@@ -14,9 +14,8 @@ from llama_index.core.query_engine import RetrieverQueryEngine
 from llama_index.core.schema import MetadataMode, NodeWithScore, TextNode
 from llama_index.core.tools import RetrieverTool
 
-from llama_index.observability.headroom import HeadroomEventHandler, instrument
+from llama_index.observability.headroom import HeadroomEventHandler
 from llama_index.postprocessor.headroom import METADATA_KEY, HeadroomNodePostprocessor
-from llama_index.utils.headroom import HeadroomCompressionEvent
 
 Questions = list[tuple[str, list[str]]]
 
@@ -206,25 +205,24 @@ def test_retriever_query_engine_chat_engine_and_retriever_tool(
 
 
 def test_instrumentation_counts_each_querys_prompt_and_savings(
-    squad_index: VectorStoreIndex, squad_questions: Questions, recorder: Any
+    squad_index: VectorStoreIndex,
+    squad_questions: Questions,
+    events: Any,
+    handler: HeadroomEventHandler,
 ) -> None:
-    handler = instrument(HeadroomEventHandler())
-    try:
-        _, pruned = _engines(squad_index, HeadroomNodePostprocessor(store="memory"))
-        prompts = [str(pruned.query(q)) for q, _ in squad_questions[:3]]
-    finally:
-        _remove(handler)
-    events = [e for e in recorder.seen if isinstance(e, HeadroomCompressionEvent)]
-    assert [e.component for e in events] == ["node_postprocessor"] * 3
+    _, pruned = _engines(squad_index, HeadroomNodePostprocessor(store="memory"))
+    prompts = [str(pruned.query(q)) for q, _ in squad_questions[:3]]
+    compressions = events.headroom
+    assert [e.component for e in compressions] == ["node_postprocessor"] * 3
     assert [q.query for q in handler.queries] == [q for q, _ in squad_questions[:3]]
-    for query, prompt, event in zip(handler.queries, prompts, events, strict=True):
+    for query, prompt, event in zip(handler.queries, prompts, compressions, strict=True):
         assert query.done
         assert query.usage.llm_calls == 1
         # The prompt travels as one user message to the completion model.
         assert query.usage.tokens_sent == count_tokens(prompt)
         assert query.usage.tokens_saved == event.tokens_saved > 0
     total = handler.usage
-    assert total.tokens_saved == sum(e.tokens_saved for e in events)
+    assert total.tokens_saved == sum(e.tokens_saved for e in compressions)
     assert total.saved_by_component == {"node_postprocessor": total.tokens_saved}
 
 
@@ -236,10 +234,3 @@ class _PromptRecorder(MockLLM):
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
         self.prompts.append(prompt)
         return super().complete(prompt, formatted=formatted, **kwargs)
-
-
-def _remove(handler: HeadroomEventHandler) -> None:
-    from llama_index_instrumentation import get_dispatcher
-
-    root = get_dispatcher()
-    root.event_handlers = [h for h in root.event_handlers if h is not handler]

@@ -24,10 +24,6 @@ from llama_index.core.base.llms.types import (
     TextBlock,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import Field
-from llama_index.core.instrumentation import get_dispatcher
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
-from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.llms.mock import MockFunctionCallingLLM
 from llama_index.core.schema import TextNode
 from llama_index.core.tools import FunctionTool
@@ -42,42 +38,12 @@ from llama_index.tools.headroom import (
     headroom_callback,
     make_retrieve_tool,
 )
-from llama_index.utils.headroom import HeadroomCompressionEvent
 
 HANDLE = re.compile(r"headroom:[0-9a-f]+")
 SOURCE = Path(headroom.__file__).with_name("client.py")
 
 
 # --- fixtures -------------------------------------------------------------------------------
-
-
-class _Collector(BaseEventHandler):
-    """Keeps every instrumentation event it is sent."""
-
-    events: list[BaseEvent] = Field(default_factory=list)
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "HeadroomTestCollector"
-
-    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
-        self.events.append(event)
-
-    @property
-    def headroom(self) -> list[HeadroomCompressionEvent]:
-        return [e for e in self.events if isinstance(e, HeadroomCompressionEvent)]
-
-
-@pytest.fixture
-def events() -> Iterator[_Collector]:
-    """A handler on LlamaIndex's root dispatcher, removed afterwards."""
-    dispatcher = get_dispatcher()
-    collector = _Collector()
-    dispatcher.add_event_handler(collector)
-    try:
-        yield collector
-    finally:
-        dispatcher.event_handlers.remove(collector)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -138,7 +104,7 @@ def _handle(text: str) -> str:
 # --- headroom_callback ----------------------------------------------------------------------
 
 
-def test_callback_compresses_a_real_log(hr: Headroom, log_text: str, events: _Collector) -> None:
+def test_callback_compresses_a_real_log(hr: Headroom, log_text: str, events: Any) -> None:
     def read_log(path: str) -> str:
         """Read a log file from the cluster."""
         return log_text
@@ -160,9 +126,7 @@ def test_callback_compresses_a_real_log(hr: Headroom, log_text: str, events: _Co
     assert make_retrieve_tool(hr).call(handle=handle).content == log_text
 
 
-def test_callback_keeps_the_default_output_when_nothing_changes(
-    hr: Headroom, events: _Collector
-) -> None:
+def test_callback_keeps_the_default_output_when_nothing_changes(hr: Headroom, events: Any) -> None:
     callback = headroom_callback(headroom=hr)
     assert callback("3 jobs running") is None
 
@@ -175,9 +139,7 @@ def test_callback_keeps_the_default_output_when_nothing_changes(
     assert events.headroom == []
 
 
-def test_callback_compresses_dict_output_as_json(
-    hr: Headroom, json_text: str, events: _Collector
-) -> None:
+def test_callback_compresses_dict_output_as_json(hr: Headroom, json_text: str, events: Any) -> None:
     issues = {"repo": "sferik/rails_admin", "issues": json.loads(json_text)}
 
     def list_issues(repo: str) -> dict[str, Any]:
@@ -229,7 +191,7 @@ def test_compress_tool_compresses_the_output(
     log_text: str,
     log_tool: FunctionTool,
     async_log_tool: FunctionTool,
-    events: _Collector,
+    events: Any,
 ) -> None:
     tool: BaseTool = {
         "sync": log_tool,
@@ -254,7 +216,7 @@ def test_compress_tool_compresses_the_output(
 
 
 def test_the_event_carries_the_compressions_token_counts(
-    log_text: str, log_tool: FunctionTool, events: _Collector
+    log_text: str, log_tool: FunctionTool, events: Any
 ) -> None:
     out = compress_tool(log_tool, store="memory").call(path="hdfs.log")
     expected = Headroom(store="memory").compress_text(
@@ -285,7 +247,7 @@ def test_compress_tool_through_llamaindex_call_tool(
         assert hr.retrieve(_handle(out.content)) == log_text
 
 
-def test_argument_naming_a_file_is_a_hint(hr: Headroom, events: _Collector) -> None:
+def test_argument_naming_a_file_is_a_hint(hr: Headroom, events: Any) -> None:
     source = SOURCE.read_text()
 
     def read_file(path: str) -> str:
@@ -301,7 +263,7 @@ def test_argument_naming_a_file_is_a_hint(hr: Headroom, events: _Collector) -> N
     assert len(events.headroom) == 1
 
 
-def test_error_outputs_are_untouched(log_text: str, events: _Collector) -> None:
+def test_error_outputs_are_untouched(log_text: str, events: Any) -> None:
     class FailingTool(_SyncLogTool):
         def __call__(self, input: Any = None, **kwargs: Any) -> ToolOutput:
             return ToolOutput(
@@ -319,7 +281,7 @@ def test_error_outputs_are_untouched(log_text: str, events: _Collector) -> None:
     assert events.headroom == []
 
 
-def test_exceptions_propagate_unchanged(log_text: str, events: _Collector) -> None:
+def test_exceptions_propagate_unchanged(log_text: str, events: Any) -> None:
     error = FileNotFoundError(2, "No such file", "/var/log/hdfs.log")
 
     def read_log(path: str) -> str:
@@ -339,7 +301,7 @@ def test_exceptions_propagate_unchanged(log_text: str, events: _Collector) -> No
 
 
 def test_non_text_blocks_are_kept_and_text_blocks_compressed(
-    log_text: str, json_text: str, events: _Collector
+    log_text: str, json_text: str, events: Any
 ) -> None:
     image = ImageBlock(url="https://example.com/dashboard.png", image_mimetype="image/png")
     log_block, json_block = TextBlock(text=log_text), TextBlock(text=json_text)

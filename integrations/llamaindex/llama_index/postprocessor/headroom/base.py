@@ -146,7 +146,8 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
         if not kept and self.drop_irrelevant:
             whole = set(sorted(irrelevant)[: self.min_nodes])
         # Nodes kept whole are sent whole: they count in what the batch costs after pruning.
-        after = result.tokens_after + sum(self._count(texts[prunable.index(i)]) for i in whole)
+        text_at = dict(zip(prunable, texts, strict=True))
+        after = result.tokens_after + sum(self._count(text_at[i]) for i in whole)
         batch: dict[str, Any] = {
             "tokens_before": result.tokens_before,
             "tokens_after": after,

@@ -317,9 +317,7 @@ def make_retrieve_tool(headroom: Headroom | None = None) -> FunctionTool:
     def headroom_retrieve(handle: str, query: str | None = None) -> str:
         handle = handle.strip()
         try:
-            if headroom is not None and handle in headroom.store:
-                return headroom.retrieve(handle, query=query)
-            return _retrieve_anywhere(handle, query=query)
+            return _retrieve_anywhere(handle, query=query, client=headroom)
         except HandleNotFoundError:
             return f"No original is stored under {handle!r}; check the handle in the marker."
 

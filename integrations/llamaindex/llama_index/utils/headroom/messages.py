@@ -14,24 +14,9 @@ from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage, TextBlock, ToolCallBlock
 
-__all__ = ["last_user_text", "message_text", "to_dicts", "with_texts"]
+__all__ = ["to_dicts", "with_texts"]
 
 _ROLES = {"chatbot": "assistant", "model": "assistant", "function": "tool"}
-
-
-def message_text(message: ChatMessage) -> str:
-    """The text of ``message`` (its text blocks, joined by newlines)."""
-    return "\n".join(b.text for b in message.blocks if isinstance(b, TextBlock))
-
-
-def last_user_text(messages: Sequence[ChatMessage]) -> str | None:
-    """The text of the last user message: what query-aware compressors should keep."""
-    for message in reversed(messages):
-        if message.role.value == "user":
-            text = message_text(message)
-            if text.strip():
-                return text
-    return None
 
 
 def to_dicts(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
