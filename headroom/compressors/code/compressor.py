@@ -37,7 +37,7 @@ from headroom.compressors.base import Compressed, Context
 from headroom.compressors.code.languages import LanguageSpec, new_parser, spec_for
 from headroom.compressors.code.skeleton import Body, Note, Outline, outline, render
 from headroom.compressors.code.validate import parses
-from headroom.handles import MARKER_RE, handle_for
+from headroom.handles import handle_for, has_marker
 from headroom.relevance import bm25_scores, tokenize
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ class CodeCompressor:
             spec is None
             or len(text) < self.min_chars
             or len(text) / (text.count("\n") + 1) > _MINIFIED_LINE
-            or MARKER_RE.search(text)
+            or has_marker(text)
         ):
             return None
         try:

@@ -38,7 +38,7 @@ from headroom.compressors.logs.clustering import Analysis, analyse, cluster_valu
 from headroom.compressors.logs.prefix import parse_prefix
 from headroom.compressors.logs.render import Annotation, annotate, header
 from headroom.compressors.logs.traces import Trace, find_traces
-from headroom.handles import MARKER_RE, format_marker
+from headroom.handles import format_marker, has_marker
 
 __all__ = ["LogCompressor"]
 
@@ -81,7 +81,7 @@ class LogCompressor:
 
     def compress(self, text: str, ctx: Context) -> Compressed | None:
         """Compress a log; ``None`` when there is nothing to drop (or it is compressed)."""
-        if not ctx.config.lossy or MARKER_RE.search(text):
+        if not ctx.config.lossy or has_marker(text):
             return None
         body = text[:-1] if text.endswith("\n") else text
         lines = body.split("\n")
