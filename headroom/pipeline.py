@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from headroom.compressors import Context, Registry
+from headroom.compressors.json_minify import json_layout
 from headroom.config import KINDS, CompressConfig, Kind
 from headroom.errors import UnknownKindError
 from headroom.handles import MARKER_RE
@@ -50,9 +51,11 @@ def compress_piece(
     where: str = "text",
 ) -> Piece:
     """Compress ``text``; never raises for content, only for a bad ``kind``."""
-    route = _route(text, kind, hints)
+    route, misfit = _route(text, kind, hints)
     before = count(text)
     piece = Piece(text, route, before, before)
+    if misfit:
+        piece.warnings.append(f"{where}: {misfit}")
     if (
         before < config.min_tokens
         or len(text) > config.max_input_chars
@@ -60,7 +63,7 @@ def compress_piece(
         or MARKER_RE.search(text)  # already compressed: compressing again changes nothing
     ):
         return piece
-    ctx = Context(route.kind, route.language, query, config, store, count)
+    ctx = Context(route.kind, route.language, query, config, store, count, original=text)
     for compressor in registry.chain(route.kind):
         try:
             out = compressor.compress(piece.text, ctx)
@@ -86,14 +89,22 @@ def compress_piece(
     return Piece(text, route, before, before, warnings=piece.warnings)
 
 
-def _route(text: str, kind: str, hints: Hints | None) -> Route:
+def _route(text: str, kind: str, hints: Hints | None) -> tuple[Route, str | None]:
+    """The route, and why the caller's kind was not used (``None`` when it was)."""
     if kind == "auto":
-        return detect(text, hints)
-    if kind not in KINDS:
+        return detect(text, hints), None
+    if not isinstance(kind, str) or kind not in KINDS:
         raise UnknownKindError(f"kind: expected 'auto' or one of {list(KINDS)}, got {kind!r}")
+    if kind == "json" and json_layout(text) is None:
+        # Treating other text as JSON would strip the spaces between its words.
+        detected = detect(text, hints)
+        return detected, (
+            f"kind='json' does not fit this content (it is not a JSON document or JSON "
+            f"Lines); compressed as {detected.kind} ({detected.reason}) instead"
+        )
     language = None
     if kind == "code":
         detected = detect(text, hints)
         language = detected.language if detected.kind == "code" else None
     known: Kind = kind  # type: ignore[assignment]  # checked against KINDS above
-    return Route(known, language, "given by caller")
+    return Route(known, language, "given by caller"), None

@@ -187,7 +187,18 @@ def _is_json_lines(stripped: str) -> bool:
             json.loads(line)
         except (ValueError, RecursionError):
             return False
-    return len(checked) >= 2
+    # Past the sample only the brackets are checked (a string scan, no parse): a panic trace
+    # or a truncated record after 64 KiB of records makes it something other than JSON.
+    return len(checked) >= 2 and (complete or _bracketed_lines(stripped[_SAMPLE_CHARS:]))
+
+
+def _bracketed_lines(rest: str) -> bool:
+    # ``rest`` starts inside the sample's last line, which the sample check skipped.
+    for line in rest.split("\n")[1:]:
+        line = line.strip()
+        if line and (len(line) < 2 or line[0] not in "{[" or line[-1] not in "}]"):
+            return False
+    return True
 
 
 _DIFF_RE = re.compile(r"^(diff --git |--- \S|\+\+\+ \S|@@ -\d+(,\d+)? \+\d+(,\d+)? @@)")

@@ -112,7 +112,7 @@ class DiffCompressor:
                         trimmed += cut[1]
         if not omitted and not trimmed:
             return None
-        handle = ctx.stash(text)
+        handle = ctx.keep_original(text)
         parts = [
             f"{n} {what}{'s' * (n != 1)}"
             for n, what in (

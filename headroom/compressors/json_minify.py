@@ -1,17 +1,21 @@
 """Lossless JSON minification: drop insignificant whitespace, nothing else.
 
-The text is not parsed and re-serialised, so number spellings, key order, duplicate keys
-and string escapes stay byte-for-byte as they were. JSON Lines keep one record per line.
+The text is parsed only to prove it is JSON (a document, or JSON Lines with every line a
+value); text that is not is left alone, whatever kind it was routed as. The output is not
+re-serialised, so number spellings, key order, duplicate keys and string escapes stay
+byte-for-byte as they were. JSON Lines keep one record per line.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Literal
 
 from headroom.compressors.base import Compressed, Context
 from headroom.jsontables import is_table_document
 
-__all__ = ["JsonMinifier", "minify_json"]
+__all__ = ["JsonMinifier", "json_layout", "minify_json"]
 
 # A string literal (skipped), or a run of JSON whitespace outside strings (group 1). The
 # string pattern is the "unrolled loop" form, several times faster than an alternation.
@@ -31,24 +35,49 @@ def _strip(document: str) -> str:
     return "".join(pieces)
 
 
+def json_layout(text: str) -> Literal["document", "lines"] | None:
+    """Whether ``text`` is one JSON document, JSON Lines (every non-blank line a JSON
+    value), or neither (``None``). Parsed, not guessed: only then is removing whitespace
+    outside strings lossless.
+
+    >>> json_layout('{"a": 1}'), json_layout('{"a": 1}\\n[2]'), json_layout("user 1 logged in")
+    ('document', 'lines', None)
+    """
+    stripped = text.strip()
+    if stripped[:1] not in ("{", "["):
+        return None
+    if _parses(stripped):
+        return "document"
+    lines = [line for line in stripped.split("\n") if line.strip()]
+    if len(lines) > 1 and all(_parses(line) for line in lines):
+        return "lines"
+    return None
+
+
+def _parses(document: str) -> bool:
+    try:
+        json.loads(document)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
 def minify_json(text: str) -> str:
-    """Minify a JSON document or JSON Lines text (already known to be valid).
+    """Minify a JSON document or JSON Lines text; any other text is returned unchanged.
 
     >>> minify_json('{\\n  "a": [1, 2],\\n  "b": "x y"\\n}')
     '{"a":[1,2],"b":"x y"}'
+    >>> minify_json('{"a": 1}\\n{"b": 2}')
+    '{"a":1}\\n{"b":2}'
+    >>> minify_json('{"msg": "user 1501 logged in"}\\ngoroutine 1 [running]:')
+    '{"msg": "user 1501 logged in"}\\ngoroutine 1 [running]:'
     """
-    stripped = text.strip()
-    lines = [line for line in stripped.splitlines() if line.strip()]
-    if len(lines) > 1 and all(line.lstrip()[:1] in "{[" for line in lines):
-        candidates = [_strip(line) for line in lines]
-        if all(_balanced(c) for c in candidates):  # JSON Lines, one value per line
-            return "\n".join(candidates)
-    return _strip(stripped)
-
-
-def _balanced(document: str) -> bool:
-    # JSON Lines records each close on their own line; a pretty-printed document does not.
-    return (document[:1], document[-1:]) in (("{", "}"), ("[", "]"))
+    layout = json_layout(text)
+    if layout == "document":
+        return _strip(text.strip())
+    if layout == "lines":
+        return "\n".join(_strip(line) for line in text.strip().split("\n") if line.strip())
+    return text
 
 
 class JsonMinifier:

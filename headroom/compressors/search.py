@@ -67,7 +67,7 @@ class SearchCompressor:
         if not omitted:
             result = lines.join(out)
             return None if result == text else Compressed(result, self.name, lossless=True)
-        handle = ctx.stash(text)
+        handle = ctx.keep_original(text)
         matches = sum(len(h.numbers) for g in groups for h in g.hits if h.match and id(h) in kept)
         total = sum(g.match_count for g in groups)
         summary = (

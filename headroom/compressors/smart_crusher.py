@@ -10,7 +10,8 @@ above ``CRUSH_ABOVE_TOKENS`` (or above ``target_ratio`` of the input): long arra
 records keep their signal rows (errors, rare values, outliers, query hits, first and last,
 a diverse sample) and list the ids of the rest; long free text keeps its lead and the
 sentences that match the query (:mod:`headroom.jsontables.crush`). Originals go to the CCR
-store first; one marker per crushed array follows the document.
+store first (the document exactly as given, under one handle); one marker per crushed
+array follows the document.
 
 JSON that cannot be represented exactly is left to the minifier: text that does not parse,
 objects with duplicate keys (a parsed value keeps only the last), ``NaN``/``Infinity``,
@@ -119,13 +120,20 @@ class SmartCrusher:
         if ctx.config.lossy and (
             size > CRUSH_ABOVE_TOKENS or (target is not None and size > target * before)
         ):
-            crushed = self._crush(value, lines, ctx)
+            crushed = self._crush(value, lines, ctx, text)
             if crushed is not None and ctx.count_tokens(crushed.text) < size:
                 return crushed
         return best
 
-    def _crush(self, value: Any, lines: bool, ctx: Context) -> Compressed | None:
-        crushed = crush(value, query=ctx.query, stash=ctx.stash, options=self.options)
+    def _crush(self, value: Any, lines: bool, ctx: Context, text: str) -> Compressed | None:
+        # Every marker names the document as the caller gave it: a re-serialised part would
+        # come back with other escapes, number spellings or line structure.
+        crushed = crush(
+            value,
+            query=ctx.query,
+            stash=lambda _part: ctx.keep_original(text),
+            options=self.options,
+        )
         if crushed is None:
             return None
         document = "\n".join(

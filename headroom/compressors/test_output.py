@@ -106,7 +106,7 @@ class TestOutputCompressor:
         drop |= traceback
         if not drop:
             return None
-        handle = ctx.stash(text)
+        handle = ctx.keep_original(text)
         parts = [f"{counts[status]} {status}" for status in _ORDER if counts[status]]
         if traceback:
             detail = f"{len(traceback)} traceback lines"

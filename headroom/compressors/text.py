@@ -4,7 +4,7 @@ Delegates to :class:`headroom.relevance.pruner.TextPruner` with BM25 (no extra n
 a query it keeps the best sentences up to ``config.target_ratio`` (30% of the tokens when
 unset) of texts of at least 8 sentences and 400 tokens; without one it only removes
 duplicate paragraphs, and returns ``None`` when there are none. Dropped text goes to the CCR
-store through ``ctx.stash`` before the marker is returned.
+store through ``ctx.keep_original`` before the marker is returned.
 """
 
 from __future__ import annotations
@@ -22,15 +22,21 @@ _MIN_SENTENCES = 8
 _MIN_TOKENS = 400
 
 
-class _StashStore:
-    """Adapts ``Context.stash`` to the one store method the pruner calls."""
+class _KeepOriginal:
+    """The one store method the pruner calls, storing the piece as received.
 
-    def __init__(self, ctx: Context) -> None:
+    The pruner stores the text it rebuilt from its documents (paragraphs joined), which can
+    differ from the input in blank lines and the final newline; the handle must give back
+    the input itself.
+    """
+
+    def __init__(self, ctx: Context, text: str) -> None:
         self._ctx = ctx
+        self._text = text
 
     def put(self, original: str | bytes, *, kind: str) -> str:
-        del kind  # the context knows the content kind
-        return self._ctx.stash(original if isinstance(original, str) else original.decode())
+        del original, kind  # a rebuilt copy of the piece, and the context knows the kind
+        return self._ctx.keep_original(self._text)
 
 
 class TextCompressor:
@@ -54,7 +60,7 @@ class TextCompressor:
             documents = text
         pruner = TextPruner(
             target_ratio=ctx.config.target_ratio or _DEFAULT_RATIO,
-            store=_StashStore(ctx),  # type: ignore[arg-type]
+            store=_KeepOriginal(ctx, text),  # type: ignore[arg-type]
             count_tokens=ctx.count_tokens,
         )
         result = pruner.prune(documents, query=query)

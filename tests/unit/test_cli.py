@@ -30,7 +30,7 @@ def test_compress_file_then_retrieve_then_stats(bench_data: Path, tmp_path: Path
     assert handle.encode() in out.stdout
     back = run("retrieve", handle, home=tmp_path)
     assert back.returncode == 0
-    assert back.stdout == log.read_bytes() + b"\n"
+    assert back.stdout == log.read_bytes()  # byte-exact: nothing added
     queried = run("retrieve", handle, "--query", "exception", home=tmp_path)
     assert b"exception" in queried.stdout and len(queried.stdout) < 20_000
     stats = run("stats", home=tmp_path).stdout.decode()
@@ -80,7 +80,7 @@ def test_undecodable_bytes_round_trip(tmp_path: Path) -> None:
     out = run("compress", "-", stdin=data, home=tmp_path)
     assert out.returncode == 0
     handle = out.stderr.decode().rsplit("originals: ", 1)[1].strip()
-    assert run("retrieve", handle, home=tmp_path).stdout == data + b"\n"
+    assert run("retrieve", handle, home=tmp_path).stdout == data
 
 
 @pytest.mark.parametrize("verb", [[], ["compress"], ["retrieve"], ["stats"]])

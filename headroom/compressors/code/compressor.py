@@ -140,11 +140,13 @@ class CodeCompressor:
         notes = _notes(found.notes, ctx.query)
         if not elide and not notes:
             return None
-        handle = handle_for(text)
+        handle = handle_for(ctx.source(text))
         output = render(source, elide, spec, handle, notes)
         if not parses(output, parser, python=spec.python):
             return None
-        if ctx.stash(text) != handle:  # a store that names originals differently: no way back
+        if (
+            ctx.keep_original(text) != handle
+        ):  # a store that names originals differently: no way back
             return None
         return Compressed(output.decode("utf-8"), self.name, lossless=False, handles=(handle,))
 

@@ -90,7 +90,7 @@ class LogCompressor:
         plan = _plan(text, lines, ctx.query)
         if plan.omitted <= 0:
             return None
-        handle = ctx.stash(text)
+        handle = ctx.keep_original(text)
         # Header and marker follow the log's line ending; kept lines keep their own.
         cr = "\r" if lines[0].endswith("\r") else ""
         marker = format_marker(plan.omitted, "lines", handle, summary=plan.summary)
