@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from headroom._rawbytes import from_bytes, to_bytes
 from headroom.client import Headroom
 from headroom.config import KINDS, CompressConfig
 from headroom.errors import HeadroomError
@@ -90,8 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _compress(args)
         if args.verb == "retrieve":
             client = Headroom(store=args.store or "sqlite")
-            sys.stdout.write(client.retrieve(args.handle, query=args.query))
-            sys.stdout.write("\n")
+            # The original's own bytes, whatever the locale, and nothing added: piping the
+            # output to a file gives back exactly what was compressed.
+            _write(to_bytes(client.retrieve(args.handle, query=args.query)))
             return 0
         if args.verb == "decode":
             sys.stdout.write(decode_text(_read_input(args.file).strip()) + "\n")
@@ -109,7 +111,13 @@ def _read_input(name: str) -> str:
         with open(name, "rb") as handle:
             data = handle.read()
     # Undecodable bytes survive as lone surrogates: the store keeps them byte-exact.
-    return data.decode("utf-8", "surrogateescape")
+    return from_bytes(data)
+
+
+def _write(data: bytes) -> None:
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
 
 
 def _compress(args: argparse.Namespace) -> int:
@@ -134,11 +142,14 @@ def _compress(args: argparse.Namespace) -> int:
             "handles": result.handles,
             "warnings": result.warnings,
         }
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        try:
+            _write((json.dumps(payload, ensure_ascii=False) + "\n").encode("utf-8"))
+        except UnicodeEncodeError:  # bytes that were not UTF-8: escaped, so the JSON is valid
+            _write((json.dumps(payload) + "\n").encode("ascii"))
     else:
-        sys.stdout.buffer.write(result.text.encode("utf-8", "surrogateescape"))
+        _write(to_bytes(result.text))
         if result.changed and not result.text.endswith("\n"):
-            sys.stdout.write("\n")
+            _write(b"\n")
     for warning in result.warnings:
         print(f"headroom: warning: {warning}", file=sys.stderr)
     print(

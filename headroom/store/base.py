@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from headroom._rawbytes import from_bytes
+
 __all__ = ["Store", "StoreStats", "StoredOriginal", "UsageTotals"]
 
 
@@ -26,8 +28,9 @@ class StoredOriginal:
 
     @property
     def text(self) -> str:
-        """The original decoded as UTF-8 (lone surrogates survive via ``surrogatepass``)."""
-        return self.data.decode("utf-8", "surrogatepass")
+        """The original as text: UTF-8, bytes that are not UTF-8 as lone surrogates, so
+        that ``handle_for(text)`` is the handle of ``data``."""
+        return from_bytes(self.data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +48,20 @@ class UsageTotals:
 
 @dataclass(frozen=True, slots=True)
 class StoreStats:
-    """What a store holds."""
+    """What a store holds, and whether it can take more.
 
-    backend: str  # "sqlite", "memory", ...
+    ``bytes`` may exceed ``max_bytes`` for a while: originals put within the grace period
+    are never evicted (see :class:`~headroom.store.SQLiteStore`).
+    """
+
+    backend: str  # "sqlite", "memory", "unavailable", ...
     location: str | None  # file path for SQLite, None for memory
     items: int
     bytes: int
     usage: dict[str, UsageTotals]  # per content kind
+    max_bytes: int | None = None  # the size bound; None when unbounded
+    writable: bool = True  # False: read-only or unavailable, so nothing lossy can be stored
+    error: str | None = None  # why the store is not writable, when it is not
 
 
 @runtime_checkable
@@ -59,15 +69,19 @@ class Store(Protocol):
     """What every CCR store backend provides. Implementations must be thread-safe."""
 
     def put(self, original: str | bytes, *, kind: str) -> str:
-        """Store ``original`` (``str`` is encoded as UTF-8 with ``surrogatepass``) and
-        return its handle. Must be durable before returning."""
+        """Store ``original`` (``str`` is encoded by :func:`headroom.handles.original_bytes`) and
+        return its handle. Must be durable before returning, and must not be evicted for
+        the store's grace period, so the call that put it can hand the handle out.
+        Raises :class:`headroom.errors.StoreError` when it cannot store."""
         ...
 
     def get(self, handle: str) -> StoredOriginal:
         """Return the original, or raise :class:`headroom.errors.HandleNotFoundError`."""
         ...
 
-    def __contains__(self, handle: object) -> bool: ...
+    def __contains__(self, handle: object) -> bool:
+        """Whether ``get(handle)`` would find the original; cheap (reads no original)."""
+        ...
 
     def record_usage(self, kind: str, tokens_before: int, tokens_after: int) -> None:
         """Add one compression call's token counts to the per-kind totals."""
