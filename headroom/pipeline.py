@@ -14,7 +14,7 @@ from headroom.compressors import Context, Registry
 from headroom.compressors.json_minify import json_layout
 from headroom.config import KINDS, CompressConfig, Kind
 from headroom.errors import UnknownKindError
-from headroom.handles import MARKER_RE
+from headroom.handles import has_marker
 from headroom.router import Hints, Route, detect
 from headroom.store.base import Store
 from headroom.tokens import TokenCounter
@@ -60,10 +60,13 @@ def compress_piece(
         before < config.min_tokens
         or len(text) > config.max_input_chars
         or not config.kind_enabled(route.kind)
-        or MARKER_RE.search(text)  # already compressed: compressing again changes nothing
+        or has_marker(text)  # already compressed: compressing again changes nothing
     ):
         return piece
     ctx = Context(route.kind, route.language, query, config, store, count, original=text)
+    # The chain's state while every step was lossless: where a lossy step falls back to
+    # when the store cannot give its original back.
+    lossless_text, lossless_transforms = text, 0
     for compressor in registry.chain(route.kind):
         try:
             out = compressor.compress(piece.text, ctx)
@@ -81,12 +84,34 @@ def compress_piece(
         piece.lossless = piece.lossless and out.lossless
         piece.transforms.append(out.transform)
         piece.handles.extend(h for h in out.handles if h not in piece.handles)
+        if piece.lossless:
+            lossless_text, lossless_transforms = piece.text, len(piece.transforms)
+    if not piece.lossless and (missing := _unretrievable(piece.handles, store)):
+        piece.warnings.append(
+            f"{where}: the store {store!r} no longer holds {', '.join(missing)} "
+            "(evicted or not written: is max_bytes too small?); kept the lossless result"
+        )
+        piece.text, piece.lossless, piece.handles = lossless_text, True, []
+        del piece.transforms[lossless_transforms:]
     if piece.text != text:
         piece.tokens_after = count(piece.text)
         if piece.tokens_after < before:
             return piece
     # Nothing changed, or the result was not smaller: the input, keeping any warnings.
     return Piece(text, route, before, before, warnings=piece.warnings)
+
+
+def _unretrievable(handles: list[str], store: Store) -> list[str]:
+    """The handles ``store`` cannot give back (each a cheap existence check)."""
+    missing = []
+    for handle in handles:
+        try:
+            held = handle in store
+        except Exception:  # an unreachable store holds nothing we can promise
+            held = False
+        if not held:
+            missing.append(handle)
+    return missing
 
 
 def _route(text: str, kind: str, hints: Hints | None) -> tuple[Route, str | None]:
