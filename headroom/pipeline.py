@@ -8,7 +8,7 @@ exception inside a compressor leaves the content as it was and becomes a warning
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from headroom.compressors import Context, Registry
 from headroom.compressors.json_minify import json_layout
@@ -64,9 +64,6 @@ def compress_piece(
     ):
         return piece
     ctx = Context(route.kind, route.language, query, config, store, count, original=text)
-    # The chain's state while every step was lossless: where a lossy step falls back to
-    # when the store cannot give its original back.
-    lossless_text, lossless_transforms = text, 0
     for compressor in registry.chain(route.kind):
         try:
             out = compressor.compress(piece.text, ctx)
@@ -84,15 +81,26 @@ def compress_piece(
         piece.lossless = piece.lossless and out.lossless
         piece.transforms.append(out.transform)
         piece.handles.extend(h for h in out.handles if h not in piece.handles)
-        if piece.lossless:
-            lossless_text, lossless_transforms = piece.text, len(piece.transforms)
     if not piece.lossless and (missing := _unretrievable(piece.handles, store)):
-        piece.warnings.append(
-            f"{where}: the store {store!r} no longer holds {', '.join(missing)} "
-            "(evicted or not written: is max_bytes too small?); kept the lossless result"
+        # No way back: the best lossless result instead, as if lossy compression were off.
+        lossless = compress_piece(
+            text,
+            config=replace(config, lossy=False),
+            registry=registry,
+            store=store,
+            count=count,
+            query=query,
+            kind=kind,
+            hints=hints,
+            where=where,
         )
-        piece.text, piece.lossless, piece.handles = lossless_text, True, []
-        del piece.transforms[lossless_transforms:]
+        lossless.warnings[:0] = [
+            *piece.warnings,
+            f"{where}: the store {store!r} no longer holds {', '.join(missing)} (evicted or "
+            "not written: is max_bytes too small?); kept the lossless result",
+        ]
+        lossless.warnings = list(dict.fromkeys(lossless.warnings))
+        return lossless
     if piece.text != text:
         piece.tokens_after = count(piece.text)
         if piece.tokens_after < before:

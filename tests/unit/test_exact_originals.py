@@ -20,6 +20,7 @@ from headroom import CompressConfig, Headroom
 from headroom.config import KINDS
 from headroom.handles import find_markers
 from headroom.jsontables import loads
+from headroom.store import MemoryStore
 from tests.conftest import REPO_ROOT, read_bench
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
@@ -294,3 +295,25 @@ def test_cli_forced_json_on_text_warns_and_keeps_the_words(tmp_path: Path) -> No
     assert out.returncode == 0, out.stderr
     assert out.stdout.decode() == PROSE
     assert b"kind='json' does not fit" in out.stderr
+
+
+class _ForgetfulStore(MemoryStore):
+    """Accepts every original and keeps none: a store evicting faster than calls finish."""
+
+    def put(self, original: str | bytes, *, kind: str) -> str:
+        handle = super().put(original, kind=kind)
+        self._entries.clear()
+        self._by_created.clear()
+        return handle
+
+
+def test_a_lossy_result_whose_original_is_gone_falls_back_to_lossless(bench_data: Path) -> None:
+    text = read_bench(bench_data / "json" / "usgs_earthquakes_week.geojson.json")
+    result = Headroom(store=_ForgetfulStore()).compress_text(text)
+    assert result.lossless and not result.handles and not find_markers(result.text)
+    assert result.transforms_applied == ["json.minify", "json.tables"]
+    assert loads(result.text) == json.loads(text)
+    assert any("no longer holds" in w and "max_bytes" in w for w in result.warnings)
+    log = read_bench(bench_data / "loghub" / "HDFS_2k.log")
+    result = Headroom(store=_ForgetfulStore()).compress_text(log)
+    assert result.text == log and not result.handles and result.warnings
