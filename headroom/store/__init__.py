@@ -2,7 +2,9 @@
 
 Backends: :class:`SQLiteStore` (one file, the default, safe across threads and processes)
 and :class:`MemoryStore` (one process, for tests and ephemeral use). :func:`open_store`
-turns a user's choice into a store.
+turns a user's choice into a store; with ``degrade=True`` a store that cannot be opened
+becomes a read-only :class:`SQLiteStore` or an :class:`UnavailableStore` instead of an
+error, so compression goes on (losslessly) without it.
 
 Example:
     >>> from headroom.store import open_store
@@ -13,15 +15,17 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
 from pathlib import Path
 
-from headroom.errors import InvalidArgumentError
+from headroom.errors import InvalidArgumentError, StoreError
 from headroom.store.base import Store, StoredOriginal, StoreStats, UsageTotals
 from headroom.store.memory import MemoryStore
 from headroom.store.sqlite import SQLiteStore
+from headroom.store.unavailable import UnavailableStore
 
 __all__ = [
     "MemoryStore",
@@ -29,6 +33,7 @@ __all__ = [
     "Store",
     "StoreStats",
     "StoredOriginal",
+    "UnavailableStore",
     "UsageTotals",
     "default_home",
     "default_store_path",
@@ -36,6 +41,7 @@ __all__ = [
 ]
 
 _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
+_log = logging.getLogger(__name__)
 
 
 def default_home() -> Path:
@@ -73,26 +79,60 @@ def default_store_path() -> Path:
     return default_home() / "ccr.sqlite3"
 
 
-def open_store(spec: Store | str | os.PathLike[str] | None = None) -> Store:
+def open_store(
+    spec: Store | str | os.PathLike[str] | None = None, *, degrade: bool = False
+) -> Store:
     """Open the store ``spec`` names.
 
     Args:
         spec: ``None`` or ``"sqlite"`` for the SQLite file at :func:`default_store_path`;
             ``"memory"`` for a new :class:`MemoryStore`; any other string or path-like for
             a :class:`SQLiteStore` at that path; a store object is returned as is.
+        degrade: when the SQLite file cannot be opened for writing (an unwritable
+            directory, a corrupt or foreign file, a full disk), open it read-only if that
+            works, so its originals can still be retrieved, else return an
+            :class:`UnavailableStore`; either way log a warning naming the file instead of
+            raising. ``Headroom`` uses this: a broken store must not break compression.
 
     Raises:
         InvalidArgumentError: ``spec`` is none of these (e.g. an empty string or a URL).
+        StoreError: the SQLite file cannot be opened, unless ``degrade``.
 
     Example:
         >>> store = open_store("memory")
         >>> open_store(store) is store
         True
     """
+    path = _sqlite_path(spec)
+    if path is None:
+        if spec == "memory":
+            return MemoryStore()
+        assert isinstance(spec, Store)  # _sqlite_path refused everything else
+        return spec
+    try:
+        return SQLiteStore(path)
+    except StoreError as error:
+        if not degrade:
+            raise
+        try:
+            store: Store = SQLiteStore(path, read_only=True)
+        except StoreError:
+            _log.warning("%s; compression will not drop anything (lossless only)", error)
+            return UnavailableStore(str(path), error)
+        _log.warning(
+            "%s; opened read-only: originals can be retrieved, but compression will not "
+            "drop anything (lossless only)",
+            error,
+        )
+        return store
+
+
+def _sqlite_path(spec: object) -> Path | None:
+    """The SQLite file ``spec`` names, or None for a memory store or a store object."""
     if spec is None or spec == "sqlite":
-        return SQLiteStore(default_store_path())
+        return default_store_path()
     if spec == "memory":
-        return MemoryStore()
+        return None
     if isinstance(spec, str):
         # A URL such as "redis://host" would otherwise silently become a file of that name.
         if not spec or _URL_RE.match(spec):
@@ -100,11 +140,11 @@ def open_store(spec: Store | str | os.PathLike[str] | None = None) -> Store:
                 f"store: {spec!r} is not a store; expected 'sqlite', 'memory', a file path "
                 "or a Store object"
             )
-        return SQLiteStore(spec)
+        return Path(spec)
     if isinstance(spec, os.PathLike):
-        return SQLiteStore(spec)
+        return Path(os.fspath(spec))
     if isinstance(spec, Store):
-        return spec
+        return None
     raise InvalidArgumentError(
         f"store: {spec!r} is not a store; expected 'sqlite', 'memory', a file path "
         "or a Store object"

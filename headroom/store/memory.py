@@ -14,10 +14,12 @@ from dataclasses import dataclass
 
 from headroom.errors import HandleNotFoundError
 from headroom.store._common import (
+    DEFAULT_GRACE_SECONDS,
     check_bounds,
     check_usage,
     collision,
     encode_original,
+    is_evictable,
     is_expired,
 )
 from headroom.store.base import StoredOriginal, StoreStats, UsageTotals
@@ -40,9 +42,12 @@ class MemoryStore:
         ttl_seconds: an original is forgotten this long after it was last ``put``;
             ``None`` keeps it forever.
         max_bytes: after a ``put``, least recently used originals (by last ``put`` or
-            ``get``) are evicted until the total is at most this; the original just put is
-            never evicted, so one larger than ``max_bytes`` is kept alone. ``None`` is
-            unbounded.
+            ``get``) are evicted until the total is at most this, sparing those put within
+            ``grace_seconds``; so the store may hold more than ``max_bytes`` for a while.
+            ``None`` is unbounded.
+        grace_seconds: an original is never evicted this soon after it was last ``put``
+            (default 10 minutes), so a call's handles outlive the call. ``0`` spares only
+            originals put at the current clock reading.
         clock: seconds since the epoch; injectable so tests can move time.
 
     Example:
@@ -59,11 +64,13 @@ class MemoryStore:
         *,
         ttl_seconds: float | None = None,
         max_bytes: int | None = None,
+        grace_seconds: float = DEFAULT_GRACE_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        check_bounds(ttl_seconds, max_bytes)
+        check_bounds(ttl_seconds, max_bytes, grace_seconds)
         self._ttl = ttl_seconds
         self._max_bytes = max_bytes
+        self._grace = grace_seconds
         self._clock = clock
         self._lock = threading.Lock()
         # Ordered by last access, oldest first: the eviction order.
@@ -74,7 +81,10 @@ class MemoryStore:
         self._usage: dict[str, UsageTotals] = {}
 
     def __repr__(self) -> str:
-        return f"MemoryStore(ttl_seconds={self._ttl!r}, max_bytes={self._max_bytes!r})"
+        return (
+            f"MemoryStore(ttl_seconds={self._ttl!r}, max_bytes={self._max_bytes!r}, "
+            f"grace_seconds={self._grace!r})"
+        )
 
     def __enter__(self) -> MemoryStore:
         return self
@@ -106,7 +116,7 @@ class MemoryStore:
                 self._entries.move_to_end(handle)
             self._by_created[handle] = None
             self._by_created.move_to_end(handle)
-            self._evict(keep=handle)
+            self._evict(now)
         return handle
 
     def get(self, handle: str) -> StoredOriginal:
@@ -146,7 +156,14 @@ class MemoryStore:
         """What the store holds now (expired originals are not counted)."""
         with self._lock:
             self._expire(self._clock())
-            return StoreStats("memory", None, len(self._entries), self._bytes, dict(self._usage))
+            return StoreStats(
+                "memory",
+                None,
+                len(self._entries),
+                self._bytes,
+                dict(self._usage),
+                max_bytes=self._max_bytes,
+            )
 
     def close(self) -> None:
         """Does nothing: memory is released with the object. Present for the protocol."""
@@ -166,11 +183,16 @@ class MemoryStore:
                 break
             self._remove(oldest)
 
-    def _evict(self, *, keep: str) -> None:
-        if self._max_bytes is None:
+    def _evict(self, now: float) -> None:
+        if self._max_bytes is None or self._bytes <= self._max_bytes:
             return
-        # ``keep`` was just moved to the end, so the oldest entry is never it while len > 1.
-        while self._bytes > self._max_bytes and len(self._entries) > 1:
-            victim = next(iter(self._entries))
-            assert victim != keep
-            self._remove(victim)
+        victims: list[str] = []
+        excess = self._bytes - self._max_bytes
+        for handle, entry in self._entries.items():  # least recently used first
+            if excess <= 0:
+                break
+            if is_evictable(entry.created_at, now, self._grace):
+                victims.append(handle)
+                excess -= len(entry.data)
+        for handle in victims:
+            self._remove(handle)

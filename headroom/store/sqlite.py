@@ -4,6 +4,11 @@ Concurrency: each :class:`SQLiteStore` holds one connection behind a lock, so th
 process take turns; processes share the file through WAL journaling, ``BEGIN IMMEDIATE``
 write transactions and a busy timeout, so a writer waits for another instead of failing.
 
+Safety: a file that is not a Headroom store is refused before anything is written to it;
+directories and files the store creates are private to the user (0700 and 0600, and SQLite
+gives the ``-wal`` and ``-shm`` files the database's mode); a row whose bytes no longer match
+their hash is refused by ``get`` and rewritten by the next ``put`` of the same original.
+
 Schema (``PRAGMA user_version`` = 1)::
 
     originals(handle TEXT PRIMARY KEY, sha256 TEXT NOT NULL, kind TEXT,
@@ -13,24 +18,24 @@ Schema (``PRAGMA user_version`` = 1)::
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from headroom.errors import HandleNotFoundError, StoreError
-from headroom.handles import handle_from_sha256
 from headroom.store._common import (
+    DEFAULT_GRACE_SECONDS,
     check_bounds,
     check_usage,
     collision,
     encode_original,
     is_expired,
+    is_intact,
 )
 from headroom.store.base import StoredOriginal, StoreStats, UsageTotals
 
@@ -38,6 +43,18 @@ __all__ = ["SQLiteStore"]
 
 SCHEMA_VERSION = 1
 _BUSY_TIMEOUT_S = 10.0
+# Every SQLite 3 database file starts with these 16 bytes.
+_MAGIC = b"SQLite format 3\x00"
+_COLUMNS = {
+    "originals": ["handle", "sha256", "kind", "created_at", "accessed_at", "size", "data"],
+    "usage": ["kind", "calls", "tokens_before", "tokens_after"],
+}
+_OBJECTS = {
+    "originals": "table",
+    "usage": "table",
+    "originals_by_access": "index",
+    "originals_by_creation": "index",
+}
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS originals (
         handle TEXT PRIMARY KEY,
@@ -80,12 +97,23 @@ class SQLiteStore:
     """A :class:`~headroom.store.base.Store` in one SQLite file.
 
     Args:
-        path: the database file; missing parent directories are created.
+        path: the database file. Missing parent directories are created 0700 and a missing
+            file 0600 (owner only: originals are raw tool outputs, which often hold
+            secrets); existing ones keep their modes. An existing file must be a Headroom
+            store or empty: anything else is refused without being written to.
         ttl_seconds: an original is forgotten this long after it was last ``put``
             (default 7 days); ``None`` keeps it until evicted.
         max_bytes: after a ``put``, least recently used originals (by last ``put`` or
-            ``get``) are deleted until the originals total at most this (default 512 MiB);
-            the original just put is never deleted. ``None`` is unbounded.
+            ``get``) are deleted until the originals total at most this (default 512 MiB),
+            sparing those put within ``grace_seconds``; so the file may hold more than
+            ``max_bytes`` for a while. ``None`` is unbounded.
+        grace_seconds: an original is never evicted this soon after it was last ``put``
+            (default 10 minutes), by this process or any other sharing the file, so the
+            handles a compression call returns are still there when it returns.
+        read_only: open the file read-only (SQLite ``mode=ro``): ``get``, ``in`` and
+            ``stats`` work and never write, ``put`` and ``record_usage`` raise
+            :class:`StoreError`. For a store on read-only media or in a directory the user
+            cannot write; nothing is created.
         clock: seconds since the epoch; injectable so tests can move time.
 
     Raises:
@@ -107,20 +135,20 @@ class SQLiteStore:
         *,
         ttl_seconds: float | None = 7 * 24 * 3600,
         max_bytes: int | None = 512 * 1024 * 1024,
+        grace_seconds: float = DEFAULT_GRACE_SECONDS,
+        read_only: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        check_bounds(ttl_seconds, max_bytes)
+        check_bounds(ttl_seconds, max_bytes, grace_seconds)
         self._path = Path(os.fspath(path)).expanduser()
         self._ttl = ttl_seconds
         self._max_bytes = max_bytes
+        self._grace = grace_seconds
+        self._read_only = read_only
         self._clock = clock
         self._lock = threading.Lock()
-        try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                f"SQLite store at {self._path}: cannot create directory: {exc}"
-            ) from exc
+        if not read_only:
+            self._create_private()
         self._pid = os.getpid()
         self._conn: sqlite3.Connection | None = self._connect()
 
@@ -129,7 +157,14 @@ class SQLiteStore:
         """The database file."""
         return self._path
 
+    @property
+    def read_only(self) -> bool:
+        """Whether the store was opened read-only."""
+        return self._read_only
+
     def __repr__(self) -> str:
+        if self._read_only:
+            return f"SQLiteStore({str(self._path)!r}, read_only=True)"
         return f"SQLiteStore({str(self._path)!r})"
 
     def __enter__(self) -> SQLiteStore:
@@ -141,17 +176,20 @@ class SQLiteStore:
     def put(self, original: str | bytes, *, kind: str) -> str:
         """Store ``original`` durably and return its handle (idempotent).
 
+        A stored row that fails its hash check is rewritten with ``original``.
+
         Raises:
             StoreError: the handle already names a different original (hash collision),
-                or SQLite failed.
+                the store is read-only, or SQLite failed (e.g. the disk is full).
         """
         data, sha, handle = encode_original(original)
+        self._check_writable()
         with self._session() as conn:
             now = self._clock()
             with _transaction(conn):
                 self._expire(conn, now)
                 row = conn.execute(
-                    "SELECT sha256 FROM originals WHERE handle = ?", (handle,)
+                    "SELECT sha256, data FROM originals WHERE handle = ?", (handle,)
                 ).fetchone()
                 if row is None:
                     conn.execute(
@@ -159,21 +197,33 @@ class SQLiteStore:
                         " size, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (handle, sha, kind, now, now, len(data), data),
                     )
-                elif row[0] != sha:
-                    raise collision(handle, row[0], sha, f"SQLite store at {self._path}")
-                else:
-                    # The TTL restarts on every put, so a handle a compressor has just
-                    # returned stays retrievable for a full TTL.
+                elif row[0] == sha and is_intact(handle, *row):
+                    # The TTL and the grace period restart on every put, so a handle a
+                    # compressor has just returned stays retrievable.
                     conn.execute(
                         "UPDATE originals SET created_at = ?, accessed_at = ?, kind = ?"
                         " WHERE handle = ?",
                         (now, now, kind, handle),
                     )
-                self._evict(conn, keep=handle)
+                elif is_intact(handle, *row):
+                    raise collision(handle, row[0], sha, f"SQLite store at {self._path}")
+                else:
+                    # The stored row is corrupt (its bytes do not hash to its sha256, or the
+                    # sha256 does not name it): the original in hand repairs it.
+                    conn.execute(
+                        "UPDATE originals SET sha256 = ?, kind = ?, created_at = ?,"
+                        " accessed_at = ?, size = ?, data = ? WHERE handle = ?",
+                        (sha, kind, now, now, len(data), data, handle),
+                    )
+                self._evict(conn, now)
         return handle
 
     def get(self, handle: str) -> StoredOriginal:
         """Return the original stored under ``handle``, checked against its SHA-256.
+
+        Reading never fails for want of writing: the LRU bookkeeping (and deleting an
+        expired row) is skipped when the file cannot be written, and never attempted when
+        the store is read-only.
 
         Raises:
             HandleNotFoundError: never stored, expired or evicted.
@@ -190,32 +240,45 @@ class SQLiteStore:
             sha, kind, created_at, data = row
             if self._is_expired(created_at, now):
                 # Conditional on created_at: another process may have re-put it meanwhile.
-                conn.execute(
+                self._try_write(
+                    conn,
                     "DELETE FROM originals WHERE handle = ? AND created_at = ?",
                     (handle, created_at),
                 )
                 raise HandleNotFoundError(handle)
-            data = bytes(data) if data is not None else b""
-            if hashlib.sha256(data).hexdigest() != sha or handle != handle_from_sha256(sha):
+            if not is_intact(handle, sha, data):
                 raise StoreError(
                     f"SQLite store at {self._path}: the original stored under {handle} "
-                    f"does not match its sha256 {sha} (the file is corrupt or was edited)"
+                    f"does not match its sha256 {sha} (the file is corrupt or was edited; "
+                    "storing the same original again repairs it)"
                 )
-            conn.execute("UPDATE originals SET accessed_at = ? WHERE handle = ?", (now, handle))
+            self._try_write(
+                conn, "UPDATE originals SET accessed_at = ? WHERE handle = ?", (now, handle)
+            )
         return StoredOriginal(handle, data, kind or "", created_at, len(data))
 
     def __contains__(self, handle: object) -> bool:
+        """Whether ``handle`` is stored and not expired; ``False`` when the file cannot
+        be read. Reads one index entry, never the original."""
         if not isinstance(handle, str):
             return False
         with self._session() as conn:
-            row = conn.execute(
-                "SELECT created_at FROM originals WHERE handle = ?", (handle,)
-            ).fetchone()
+            try:
+                row = conn.execute(
+                    "SELECT created_at FROM originals WHERE handle = ?", (handle,)
+                ).fetchone()
+            except sqlite3.Error:
+                return False
             return row is not None and not self._is_expired(row[0], self._clock())
 
     def record_usage(self, kind: str, tokens_before: int, tokens_after: int) -> None:
-        """Add one compression call's token counts to the totals for ``kind``."""
+        """Add one compression call's token counts to the totals for ``kind``.
+
+        Raises:
+            StoreError: the store is read-only, or SQLite failed.
+        """
         check_usage(kind, tokens_before, tokens_after)
+        self._check_writable()
         with self._session() as conn:
             conn.execute(
                 "INSERT INTO usage (kind, calls, tokens_before, tokens_after)"
@@ -241,7 +304,16 @@ class SQLiteStore:
                     "SELECT kind, calls, tokens_before, tokens_after FROM usage ORDER BY kind"
                 )
             }
-        return StoreStats("sqlite", str(self._path), items, total, usage)
+        return StoreStats(
+            "sqlite",
+            str(self._path),
+            items,
+            total,
+            usage,
+            max_bytes=self._max_bytes,
+            writable=not self._read_only,
+            error="opened read-only" if self._read_only else None,
+        )
 
     def close(self) -> None:
         """Close the connection; later calls raise :class:`StoreError`. Safe to repeat."""
@@ -267,21 +339,69 @@ class SQLiteStore:
             except sqlite3.Error as exc:
                 raise StoreError(f"SQLite store at {self._path}: {exc}") from exc
 
-    def _connect(self) -> sqlite3.Connection:
-        try:
-            conn = sqlite3.connect(
-                self._path,
-                timeout=_BUSY_TIMEOUT_S,
-                isolation_level=None,  # transactions are explicit, see _transaction
-                check_same_thread=False,  # guarded by self._lock instead
+    def _check_writable(self) -> None:
+        if self._read_only:
+            raise StoreError(
+                f"SQLite store at {self._path}: opened read-only, so nothing can be stored"
             )
-        except sqlite3.Error as exc:
-            raise StoreError(f"SQLite store at {self._path}: cannot open: {exc}") from exc
+
+    def _try_write(self, conn: sqlite3.Connection, sql: str, args: tuple[object, ...]) -> None:
+        # Bookkeeping done while reading; a read-only or full file must not fail the read.
+        if self._read_only:
+            return
+        with suppress(sqlite3.Error):
+            conn.execute(sql, args)
+
+    def _create_private(self) -> None:
+        """Create the missing parent directories (0700) and the file (0600), nothing else."""
+        missing: list[Path] = []
+        parent = self._path.parent
         try:
-            self._set_journal_mode(conn)
-            # FULL because put() promises durability before the handle is returned.
-            conn.execute("PRAGMA synchronous = FULL")
-            self._migrate(conn)
+            while not parent.exists() and parent != parent.parent:
+                missing.append(parent)
+                parent = parent.parent
+            for directory in reversed(missing):
+                try:
+                    directory.mkdir(mode=0o700)
+                except FileExistsError:  # another process made it meanwhile
+                    if not directory.is_dir():
+                        raise
+            # O_EXCL: a file that already exists keeps its mode and content.
+            fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return
+        except OSError as exc:
+            raise StoreError(f"SQLite store at {self._path}: cannot create: {exc}") from exc
+        os.close(fd)
+
+    def _connect(self) -> sqlite3.Connection:
+        self._check_header()
+        # SQLite would quietly open a write-protected file read-only and fail every put;
+        # saying so here lets open_store(degrade=True) open it read-only on purpose.
+        if not self._read_only and not os.access(self._path, os.W_OK):
+            raise StoreError(f"SQLite store at {self._path}: the file is not writable")
+        conn = self._open_read_only() if self._read_only else self._open_read_write()
+        try:
+            empty = self._inspect(conn)
+            if self._read_only:
+                if empty:
+                    raise StoreError(
+                        f"SQLite store at {self._path}: the file holds no store yet, and a "
+                        "read-only store cannot create one"
+                    )
+            else:
+                # Only now, with the file known to be a Headroom store or empty, is
+                # anything written to it.
+                self._set_journal_mode(conn)
+                # FULL because put() promises durability before the handle is returned.
+                conn.execute("PRAGMA synchronous = FULL")
+                if empty:
+                    with _transaction(conn):
+                        # Re-read under the write lock: another process may have just
+                        # created the schema.
+                        if self._inspect(conn):
+                            for statement in _SCHEMA:
+                                conn.execute(statement)
         except sqlite3.Error as exc:
             conn.close()
             raise StoreError(f"SQLite store at {self._path}: cannot open: {exc}") from exc
@@ -289,6 +409,91 @@ class SQLiteStore:
             conn.close()
             raise
         return conn
+
+    def _check_header(self) -> None:
+        # Refuse a file that is not SQLite before SQLite sees it: SQLite treats any file
+        # shorter than one page as an empty database and would overwrite it on first write.
+        try:
+            with open(self._path, "rb") as file:
+                head = file.read(len(_MAGIC))
+        except OSError as exc:
+            raise StoreError(f"SQLite store at {self._path}: cannot open: {exc}") from exc
+        if head and head != _MAGIC:
+            raise StoreError(
+                f"SQLite store at {self._path}: the file is not an SQLite database; "
+                "refusing to use it (point the store at a new or empty file)"
+            )
+
+    def _open_read_write(self) -> sqlite3.Connection:
+        try:
+            return sqlite3.connect(
+                self._path,
+                timeout=_BUSY_TIMEOUT_S,
+                isolation_level=None,  # transactions are explicit, see _transaction
+                check_same_thread=False,  # guarded by self._lock instead
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite store at {self._path}: cannot open: {exc}") from exc
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        uri = self._path.absolute().as_uri()
+        error: sqlite3.Error | None = None
+        # A WAL reader needs the -shm file. Where it is missing and the directory cannot be
+        # written, "immutable" reads the file without it: nobody can be writing to a
+        # database whose directory cannot even take its -wal file.
+        for mode in ("mode=ro", "mode=ro&immutable=1"):
+            conn: sqlite3.Connection | None = None
+            try:
+                conn = sqlite3.connect(
+                    f"{uri}?{mode}",
+                    uri=True,
+                    timeout=_BUSY_TIMEOUT_S,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+                return conn
+            except sqlite3.Error as exc:
+                if conn is not None:
+                    conn.close()
+                error = exc
+                if not isinstance(exc, sqlite3.OperationalError):
+                    break  # not a matter of access: the file itself is bad
+        raise StoreError(f"SQLite store at {self._path}: cannot open: {error}") from error
+
+    def _inspect(self, conn: sqlite3.Connection) -> bool:
+        """Read-only check that the file is a Headroom store; True when it is still empty.
+
+        Raises:
+            StoreError: the file is another application's database, or a newer schema.
+        """
+        version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+        # SQLite's own objects (sqlite_autoindex_*, sqlite_stat1, ...) say nothing of the owner.
+        objects = {
+            name: kind
+            for name, kind in conn.execute(
+                "SELECT name, type FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+            )
+        }
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"SQLite store at {self._path}: schema version {version} was written by "
+                f"a newer Headroom (this one reads version {SCHEMA_VERSION})"
+            )
+        if version == 0 and not objects:
+            return True
+        if version == SCHEMA_VERSION and objects == _OBJECTS:
+            columns = {
+                table: [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+                for table in _COLUMNS
+            }
+            if columns == _COLUMNS:
+                return False
+        tables = sorted(name for name, kind in objects.items() if kind == "table")
+        raise StoreError(
+            f"SQLite store at {self._path}: the file is an SQLite database but not a Headroom "
+            f"store (user_version {version}, tables {tables}); refusing to change it"
+        )
 
     @staticmethod
     def _set_journal_mode(conn: sqlite3.Connection) -> None:
@@ -304,21 +509,6 @@ class SQLiteStore:
                     raise
                 time.sleep(0.01)
 
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
-            return
-        with _transaction(conn):
-            # Re-read under the write lock: another process may have just created the schema.
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"SQLite store at {self._path}: schema version {version} was written by "
-                    f"a newer Headroom (this one reads version {SCHEMA_VERSION})"
-                )
-            if version == 0:
-                for statement in _SCHEMA:
-                    conn.execute(statement)
-
     def _is_expired(self, created_at: float, now: float) -> bool:
         return is_expired(created_at, now, self._ttl)
 
@@ -326,16 +516,18 @@ class SQLiteStore:
         if self._ttl is not None:
             conn.execute("DELETE FROM originals WHERE created_at < ?", (now - self._ttl,))
 
-    def _evict(self, conn: sqlite3.Connection, *, keep: str) -> None:
+    def _evict(self, conn: sqlite3.Connection, now: float) -> None:
         if self._max_bytes is None:
             return
         total: int = conn.execute("SELECT COALESCE(SUM(size), 0) FROM originals").fetchone()[0]
         if total <= self._max_bytes:
             return
         victims: list[tuple[str]] = []
+        # The same comparison as is_evictable: rows put within the grace period are spared,
+        # whichever process put them, so a call never loses the handles it is returning.
         cursor = conn.execute(
-            "SELECT handle, size FROM originals WHERE handle != ? ORDER BY accessed_at, handle",
-            (keep,),
+            "SELECT handle, size FROM originals WHERE created_at < ? ORDER BY accessed_at, handle",
+            (now - self._grace,),
         )
         try:
             for handle, size in cursor:

@@ -1,4 +1,5 @@
-"""Store invariants under generated input: byte-exact round trip, and both backends agree."""
+"""Store invariants under generated input: byte-exact round trip, both backends agree, and
+eviction never takes an original put within the grace period."""
 
 from __future__ import annotations
 
@@ -42,17 +43,24 @@ def fresh_store(
     *,
     ttl_seconds: float | None = None,
     max_bytes: int | None = None,
+    grace_seconds: float = 0,
     clock: TickClock | None = None,
 ) -> Iterator[Store]:
     # A temporary directory per example rather than tmp_path: hypothesis runs many examples
     # per function-scoped fixture, and each example needs an empty store.
     clock = clock or TickClock()
     if backend == "memory":
-        yield MemoryStore(ttl_seconds=ttl_seconds, max_bytes=max_bytes, clock=clock)
+        yield MemoryStore(
+            ttl_seconds=ttl_seconds, max_bytes=max_bytes, grace_seconds=grace_seconds, clock=clock
+        )
         return
     with tempfile.TemporaryDirectory() as tmp:
         store = SQLiteStore(
-            Path(tmp) / "ccr.sqlite3", ttl_seconds=ttl_seconds, max_bytes=max_bytes, clock=clock
+            Path(tmp) / "ccr.sqlite3",
+            ttl_seconds=ttl_seconds,
+            max_bytes=max_bytes,
+            grace_seconds=grace_seconds,
+            clock=clock,
         )
         try:
             yield store
@@ -110,33 +118,55 @@ operations = st.lists(
     ops=[("put", 8, 0, 1), ("put", 8, 0, 1), ("get", 0, 0, 1), ("put", 8, 0, 1)],
     max_bytes=20,
     ttl_seconds=None,
+    grace_seconds=0,
 )
 @example(
     ops=[("put", 8, 0, 1), ("put", 8, 0, 1), ("put_again", 0, 0, 1), ("put", 8, 0, 1)],
     max_bytes=20,
     ttl_seconds=None,
+    grace_seconds=0,
 )
 @example(
     ops=[("put", 8, 0, 1), ("put", 8, 0, 4), ("put_again", 0, 0, 4), ("get", 0, 1, 4)],
     max_bytes=None,
     ttl_seconds=10,
+    grace_seconds=0,
 )
 @settings(deadline=None)
 @given(
     ops=operations,
     max_bytes=st.one_of(st.none(), st.integers(min_value=0, max_value=40)),
     ttl_seconds=st.one_of(st.none(), st.integers(min_value=1, max_value=20)),
+    grace_seconds=st.sampled_from([0, 0.5, 3, 10]),
 )
 def test_backends_agree_on_eviction_and_expiry(
-    ops: list[tuple[str, int, int, int]], max_bytes: int | None, ttl_seconds: int | None
+    ops: list[tuple[str, int, int, int]],
+    max_bytes: int | None,
+    ttl_seconds: int | None,
+    grace_seconds: float,
 ) -> None:
-    """Memory and SQLite keep and drop exactly the same originals, and bounds hold."""
+    """Memory and SQLite keep and drop exactly the same originals; bounds and the grace
+    period hold: nothing put within ``grace_seconds`` (and not expired) is ever missing, and
+    the store exceeds ``max_bytes`` only by originals still within their grace period."""
     clock = TickClock()
     with (
-        fresh_store("memory", ttl_seconds=ttl_seconds, max_bytes=max_bytes, clock=clock) as mem,
-        fresh_store("sqlite", ttl_seconds=ttl_seconds, max_bytes=max_bytes, clock=clock) as db,
+        fresh_store(
+            "memory",
+            ttl_seconds=ttl_seconds,
+            max_bytes=max_bytes,
+            grace_seconds=grace_seconds,
+            clock=clock,
+        ) as mem,
+        fresh_store(
+            "sqlite",
+            ttl_seconds=ttl_seconds,
+            max_bytes=max_bytes,
+            grace_seconds=grace_seconds,
+            clock=clock,
+        ) as db,
     ):
         seen: list[bytes] = []
+        last_put: dict[bytes, float] = {}
         for op, size, pick, elapsed in ops:
             clock.now += elapsed
             if seen and op != "put":
@@ -145,11 +175,10 @@ def test_backends_agree_on_eviction_and_expiry(
                 data = len(seen).to_bytes(2, "big") + b"x" * size
             if op in ("put", "put_again"):
                 seen.append(data)
+                last_put[data] = clock.now
                 handle = mem.put(data, kind="opaque")
                 assert db.put(data, kind="opaque") == handle
                 assert mem.get(handle).data == db.get(handle).data == data
-                stats = db.stats()
-                assert max_bytes is None or stats.bytes <= max_bytes or stats.items == 1
             elif op == "get":
                 results: list[bytes | None] = []
                 for store in (mem, db):
@@ -165,3 +194,38 @@ def test_backends_agree_on_eviction_and_expiry(
             assert (mem_stats.items, mem_stats.bytes) == (db_stats.items, db_stats.bytes)
             kept = {d for d in seen if handle_for(d) in mem}
             assert kept == {d for d in seen if handle_for(d) in db}
+            in_grace = {
+                d
+                for d, at in last_put.items()
+                if at >= clock.now - grace_seconds
+                and (ttl_seconds is None or at >= clock.now - ttl_seconds)
+            }
+            assert in_grace <= kept
+            if max_bytes is not None and op in ("put", "put_again"):
+                evictable = sum(len(d) for d in kept - in_grace)
+                assert db_stats.bytes <= max_bytes or evictable == 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(deadline=None)
+@given(
+    calls=st.lists(
+        st.lists(st.binary(max_size=30), min_size=1, max_size=6), min_size=1, max_size=8
+    ),
+    max_bytes=st.integers(min_value=0, max_value=60),
+    gap=st.floats(min_value=0, max_value=100),
+)
+def test_a_call_keeps_every_handle_it_put(
+    backend: str, calls: list[list[bytes]], max_bytes: int, gap: float
+) -> None:
+    """However small ``max_bytes``, every original a call put (one second apart, within the
+    grace period) is there when the call ends; ``gap`` seconds pass between calls."""
+    clock = TickClock()
+    with fresh_store(backend, max_bytes=max_bytes, grace_seconds=30, clock=clock) as store:
+        for originals in calls:
+            handles = []
+            for original in originals:
+                clock.now += 1
+                handles.append(store.put(original, kind="opaque"))
+            assert [store.get(h).data for h in handles] == originals
+            clock.now += gap

@@ -61,9 +61,12 @@ def make_store(backend: str, tmp_path: Path) -> Iterator[MakeStore]:
         *,
         ttl_seconds: float | None = None,
         max_bytes: int | None = None,
+        grace_seconds: float | None = None,
         clock: Callable[[], float] | None = None,
     ) -> Store:
         kwargs: dict[str, Any] = {"ttl_seconds": ttl_seconds, "max_bytes": max_bytes}
+        if grace_seconds is not None:
+            kwargs["grace_seconds"] = grace_seconds
         if clock is not None:
             kwargs["clock"] = clock
         store: Store
@@ -246,7 +249,7 @@ def test_expired_items_are_purged_on_put(make_store: MakeStore) -> None:
 # --- size-bounded LRU eviction -------------------------------------------------------------
 
 # Each step runs one tick after the previous. Originals are named by one letter and are
-# `size` bytes long; max_bytes is 30 throughout.
+# `size` bytes long; max_bytes is 30 throughout, and no grace period spares recent puts.
 EVICTION_CASES: list[tuple[str, list[tuple[str, str, int]], set[str]]] = [
     (
         "fits exactly",
@@ -300,7 +303,7 @@ def test_lru_eviction(
     make_store: MakeStore, steps: list[tuple[str, str, int]], survivors: set[str]
 ) -> None:
     clock = FakeClock()
-    store = make_store(max_bytes=30, clock=clock)
+    store = make_store(max_bytes=30, grace_seconds=0, clock=clock)
     originals: dict[str, bytes] = {}
     for op, name, size in steps:
         clock.advance(1)
@@ -320,9 +323,90 @@ def test_lru_eviction(
         assert store.get(handle_for(originals[name])).data == originals[name]
 
 
+# With a grace period of 5 s: steps are (seconds that pass, op, name); each original is 10
+# bytes and max_bytes is 30.
+GRACE_CASES: list[tuple[str, list[tuple[float, str, str]], set[str]]] = [
+    (
+        "recent puts are kept over budget",
+        [(1, "put", "a"), (1, "put", "b"), (1, "put", "c"), (1, "put", "d"), (1, "put", "e")],
+        {"a", "b", "c", "d", "e"},
+    ),
+    (
+        "once the grace period is over, least recently used go first",
+        [(1, "put", "a"), (1, "put", "b"), (1, "put", "c"), (1, "put", "d"), (10, "put", "e")],
+        {"c", "d", "e"},
+    ),
+    (
+        "a put restarts the grace period",
+        [(1, "put", "a"), (1, "put", "b"), (1, "put", "c"), (4, "put", "a"), (3, "put", "d")],
+        {"a", "c", "d"},
+    ),
+    (
+        "a get makes an original recent but does not restart its grace period",
+        [
+            *[(1, "put", "a"), (1, "put", "b"), (1, "put", "c"), (5, "get", "a")],
+            *[(1, "put", "d"), (1, "put", "e"), (1, "put", "f")],
+        ],
+        {"d", "e", "f"},
+    ),
+    (
+        "exactly at the end of the grace period the original is still spared",
+        [(0, "put", "a"), (0, "put", "b"), (0, "put", "c"), (5, "put", "d")],
+        {"a", "b", "c", "d"},
+    ),
+    (
+        "max_bytes 30 still holds once every original is past its grace",
+        [(1, "put", "a"), (1, "put", "b"), (1, "put", "c"), (1, "put", "d"), (100, "put", "x")],
+        {"c", "d", "x"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("steps", "survivors"),
+    [(c[1], c[2]) for c in GRACE_CASES],
+    ids=[c[0] for c in GRACE_CASES],
+)
+def test_eviction_spares_the_grace_period(
+    make_store: MakeStore, steps: list[tuple[float, str, str]], survivors: set[str]
+) -> None:
+    clock = FakeClock()
+    store = make_store(max_bytes=30, grace_seconds=5, clock=clock)
+    originals: dict[str, bytes] = {}
+    for elapsed, op, name in steps:
+        clock.advance(elapsed)
+        originals[name] = name.encode() * 10
+        if op == "put":
+            store.put(originals[name], kind="text")
+        else:
+            store.get(handle_for(originals[name]))
+
+    present = {name for name, data in originals.items() if handle_for(data) in store}
+
+    assert present == survivors
+    assert store.stats().bytes == 10 * len(survivors)
+    assert store.stats().max_bytes == 30
+
+
+def test_default_grace_period_keeps_a_calls_handles(make_store: MakeStore) -> None:
+    """Ten minutes by default: a burst of puts far over max_bytes loses none of them."""
+    clock = FakeClock()
+    store = make_store(max_bytes=100, clock=clock)
+    handles = []
+    for i in range(50):
+        clock.advance(1)
+        handles.append(store.put(f"{i:03} ".encode() * 25, kind="text"))
+
+    assert all(handle in store for handle in handles)
+    assert store.stats().bytes == 50 * 100
+    clock.advance(600 + 1)
+    store.put("the next call", kind="text")
+    assert [handle in store for handle in handles] == [False] * 50
+
+
 def test_max_bytes_zero_keeps_only_the_latest(make_store: MakeStore) -> None:
     clock = FakeClock()
-    store = make_store(max_bytes=0, clock=clock)
+    store = make_store(max_bytes=0, grace_seconds=0, clock=clock)
     first = store.put("first", kind="text")
     clock.advance(1)
     second = store.put("second", kind="text")
@@ -333,8 +417,22 @@ def test_max_bytes_zero_keeps_only_the_latest(make_store: MakeStore) -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"ttl_seconds": 0}, {"ttl_seconds": -1.0}, {"max_bytes": -1}],
-    ids=["ttl zero", "ttl negative", "max_bytes negative"],
+    [
+        {"ttl_seconds": 0},
+        {"ttl_seconds": -1.0},
+        {"max_bytes": -1},
+        {"grace_seconds": -1},
+        {"grace_seconds": float("nan")},
+        {"grace_seconds": "600"},
+    ],
+    ids=[
+        "ttl zero",
+        "ttl negative",
+        "max_bytes negative",
+        "grace negative",
+        "grace nan",
+        "grace str",
+    ],
 )
 def test_bad_bounds_are_rejected(backend: str, tmp_path: Path, kwargs: dict[str, Any]) -> None:
     name = next(iter(kwargs))
@@ -378,6 +476,7 @@ def test_stats(store: Store, backend: str) -> None:
 
     assert (empty.items, empty.bytes) == (0, 0)
     assert (stats.items, stats.bytes) == (2, 10)
+    assert (stats.max_bytes, stats.writable, stats.error) == (None, True, None)
     assert stats.backend == backend
     if backend == "memory":
         assert stats.location is None
@@ -416,27 +515,6 @@ def test_truncated_hash_collision_is_refused(store: Store, monkeypatch: pytest.M
     assert store.stats().items == 1
 
 
-def test_sqlite_collision_with_a_foreign_row(tmp_path: Path) -> None:
-    path = tmp_path / "ccr.sqlite3"
-    original = b"the real original"
-    handle = handle_for(original)
-    fake_sha = handle[len("headroom:") :] + "0" * 52
-    with SQLiteStore(path):
-        pass
-    with sqlite3.connect(path) as conn:
-        conn.execute(
-            "INSERT INTO originals VALUES (?, ?, 'text', ?, ?, 5, ?)",
-            (handle, fake_sha, 1e12, 1e12, b"other"),
-        )
-    conn.close()
-
-    with SQLiteStore(path) as store, pytest.raises(StoreError) as excinfo:
-        store.put(original, kind="text")
-
-    assert fake_sha in str(excinfo.value)
-    assert handle in str(excinfo.value)
-
-
 def test_sqlite_expired_colliding_row_is_replaced(tmp_path: Path) -> None:
     clock = FakeClock()
     path = tmp_path / "ccr.sqlite3"
@@ -456,16 +534,41 @@ def test_sqlite_expired_colliding_row_is_replaced(tmp_path: Path) -> None:
         assert store.get(handle).data == original
 
 
-def test_sqlite_corrupted_row_is_detected(tmp_path: Path) -> None:
+# How a row can be corrupt: (SET clause, its arguments). The genuine original is b"genuine".
+CORRUPTIONS: list[tuple[str, str, tuple[object, ...]]] = [
+    ("bytes changed", "data = ?", (b"tampered",)),
+    ("bytes truncated", "data = ?", (b"genu",)),
+    ("bytes gone", "data = NULL", ()),
+    ("bytes stored as text", "data = ?", ("genuine",)),
+    ("sha256 changed", "sha256 = ?", ("0" * 64,)),
+    ("sha256 naming another handle", "sha256 = ?", (handle_for("other")[9:] + "0" * 52,)),
+]
+
+
+@pytest.mark.parametrize(
+    ("set_clause", "args"), [c[1:] for c in CORRUPTIONS], ids=[c[0] for c in CORRUPTIONS]
+)
+def test_sqlite_corrupt_row_is_refused_then_repaired(
+    tmp_path: Path, set_clause: str, args: tuple[object, ...]
+) -> None:
     path = tmp_path / "ccr.sqlite3"
     with SQLiteStore(path) as store:
-        handle = store.put("genuine", kind="text")
-        with sqlite3.connect(path) as conn:
-            conn.execute("UPDATE originals SET data = ? WHERE handle = ?", (b"tampered", handle))
+        handle = store.put(b"genuine", kind="text")
+        conn = sqlite3.connect(path)
+        with conn:
+            conn.execute(f"UPDATE originals SET {set_clause} WHERE handle = ?", (*args, handle))
         conn.close()
 
-        with pytest.raises(StoreError, match="does not match"):
+        with pytest.raises(StoreError, match="does not match") as excinfo:
             store.get(handle)
+        assert str(path) in str(excinfo.value)
+        assert handle in store  # present, if unreadable: `in` does not read the original
+
+        assert store.put("genuine", kind="text") == handle
+
+        got = store.get(handle)
+        assert (got.data, got.size, got.kind) == (b"genuine", 7, "text")
+        assert (store.stats().items, store.stats().bytes) == (1, 7)
 
 
 # --- concurrency ---------------------------------------------------------------------------
