@@ -8,7 +8,7 @@ from typing import Any
 
 from headroom.compressors import Registry, default_registry
 from headroom.config import CompressConfig
-from headroom.errors import InvalidArgumentError
+from headroom.errors import InvalidArgumentError, StoreError
 from headroom.messages import (
     count_overhead,
     find_slots,
@@ -33,6 +33,10 @@ class Headroom:
         config: what may be compressed and how; defaults to ``CompressConfig()``.
         store: where originals go; overrides ``config.store``. A ``Store``, ``"memory"``,
             ``"sqlite"`` or a SQLite file path. Default: SQLite under ``HEADROOM_HOME``.
+            A SQLite file that cannot be opened for writing (unwritable directory, corrupt
+            or foreign file, full disk) does not raise: it is opened read-only if it can
+            be, else replaced by an ``UnavailableStore``, a warning naming it is logged, and
+            compression stays lossless, each result's ``warnings`` naming the store.
         model: the model whose tokenizer counts tokens, unless a call names another.
         registry: the compressors to use; defaults to every built-in one.
 
@@ -59,7 +63,9 @@ class Headroom:
                 f"config: expected CompressConfig, got {type(config).__name__}"
             )
         self.config = config or CompressConfig()
-        self.store: Store = open_store(store if store is not None else self.config.store)
+        self.store: Store = open_store(
+            store if store is not None else self.config.store, degrade=True
+        )
         self.model = model
         self.registry = registry or default_registry()
         self._lock = threading.Lock()
@@ -199,7 +205,10 @@ class Headroom:
             b, a = self._by_kind.get(kind, (0, 0))
             self._by_kind[kind] = (b + piece.tokens_before, a + piece.tokens_after)
         if piece.transforms:
-            self.store.record_usage(kind, piece.tokens_before, piece.tokens_after)
+            try:
+                self.store.record_usage(kind, piece.tokens_before, piece.tokens_after)
+            except StoreError as error:  # bookkeeping must not fail the compression
+                piece.warnings.append(f"usage not recorded: {error}")
 
 
 _clients_lock = threading.Lock()
