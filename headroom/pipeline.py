@@ -72,7 +72,7 @@ def compress_piece(
                 raise
             piece.warnings.append(
                 f"{where}: {compressor.name} failed ({type(error).__name__}: {error}); "
-                "left unchanged"
+                "skipped, the content is as the steps before it left it"
             )
             break
         if out is None or (not out.lossless and not config.lossy):
