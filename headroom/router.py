@@ -215,7 +215,9 @@ _TEST_PATTERNS: Final = [
         r"^=+ test session starts =+$",  # pytest
         r"^=+ (short test summary info|FAILURES|ERRORS) =+$",
         r"^=+ .*\b\d+ (passed|failed|error)",
-        r"::\S+ (PASSED|FAILED|ERROR|SKIPPED|XFAIL)",
+        # "path::test STATUS", tried only where a token starts: "::\S+ " tried from every
+        # "::" rescans the rest of the token, quadratic on a long run of colons.
+        r"(?<!\S)(?=\S*::\S)\S++ (PASSED|FAILED|ERROR|SKIPPED|XFAIL)",
         r"^(PASSED|FAILED|ERROR) \S+::",
         r"^Ran \d+ tests? in [\d.]+s$",  # unittest
         r"^(OK|FAILED \((failures|errors)=\d+)",
@@ -247,14 +249,20 @@ def _is_test_output(lines: list[str]) -> bool:
     return len(kinds_seen) >= 2 or (len(lines) > 0 and matched >= max(3, 0.3 * len(lines)))
 
 
+# A path is a run of [^\s:] holding a "/" or "."; the patterns take the run possessively
+# (what follows it cannot be part of it) and check for the "/" or "." apart, since
+# "[^\s:]*[./][^\s:]*" backtracks quadratically over a long run of slashes or dots.
 # grep -rn / rg --no-heading: "path:line:" or "path:line-" (context), path with / or .
-_SEARCH_RE = re.compile(r"^(?:\./)?[^\s:]*[./][^\s:]*:\d+[:-](?!\d{2}[\s.,])")  # not HH:MM:SS
+_SEARCH_RE = re.compile(
+    r"^(?:\./)?(?=[^\s:]*[./])[^\s:]*+:\d+[:-](?!\d{2}[\s.,])"  # not HH:MM:SS
+)
 # grep -C: context lines "path-line-text" and "--" between groups; only counted beside matches.
-_SEARCH_CONTEXT_RE = re.compile(r"^(?:\./)?[^\s:]*[./][^\s:]*-\d+-|^--$")
+# Here "-" belongs to the path's run, so the "-<line>-" is looked for after the first / or .
+_SEARCH_CONTEXT_RE = re.compile(r"^(?:\./)?[^\s:./]*+[./][^\s:]*?-\d+-|^--$")
 # rg --heading: a bare path line, then "line:" / "line-" lines under it. The search
 # compressor's own grouped form adds "(N matches)" to the path and merges repeated lines
 # as "12,40:text"; it must still read as search output.
-_RG_PATH_RE = re.compile(r"^[^\s:]*[./][^\s:]*(?: \(\d+ match(?:es)?(?:, \d+ shown)?\))?$")
+_RG_PATH_RE = re.compile(r"^[^\s:./]*+[./][^\s:]*+(?: \(\d+ match(?:es)?(?:, \d+ shown)?\))?$")
 _RG_LINE_RE = re.compile(r"^\d+(?:,\d+)*[:-](?!\d)")
 _SEARCH_TOOLS = ("grep", "search", "rg", "ripgrep", "find_in", "ag")
 

@@ -15,7 +15,10 @@ from headroom.compressors._lines import bare
 
 __all__ = ["FileDiff", "Hunk", "parse_diff"]
 
-HUNK_RE = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)", re.DOTALL)
+# At most 18 digits a number: int() refuses more than 4,300, and no file has that many lines.
+HUNK_RE = re.compile(
+    r"@@ -(\d{1,18})(?:,(\d{1,18}))? \+(\d{1,18})(?:,(\d{1,18}))? @@(.*)", re.DOTALL
+)
 _EXTENDED_HEADER_RE = re.compile(
     r"(?:old mode|new mode|deleted file mode|new file mode|similarity index|"
     r"dissimilarity index|rename from|rename to|copy from|copy to|index) "

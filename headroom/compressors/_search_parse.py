@@ -23,9 +23,13 @@ from headroom.compressors._lines import bare
 
 __all__ = ["FileGroup", "Hit", "parse_search"]
 
-_INLINE_MATCH_RE = re.compile(r"(?P<path>[^\s].*?):(?P<num>\d+):(?P<text>.*)", re.DOTALL)
-_CONTEXT_NUM_RE = re.compile(r"-(\d+)-")
-_NUMBERED_RE = re.compile(r" {0,4}(?P<nums>\d+(?:,\d+)*)(?P<sep>[:-])(?P<text>.*)", re.DOTALL)
+# Line numbers have at most 18 digits: int() refuses more than 4,300, and no file has that
+# many lines; a longer run of digits is not a line number.
+_INLINE_MATCH_RE = re.compile(r"(?P<path>[^\s].*?):(?P<num>\d{1,18}):(?P<text>.*)", re.DOTALL)
+_CONTEXT_NUM_RE = re.compile(r"-(\d{1,18})-")
+_NUMBERED_RE = re.compile(
+    r" {0,4}(?P<nums>\d{1,18}(?:,\d{1,18})*)(?P<sep>[:-])(?P<text>.*)", re.DOTALL
+)
 _OWN_HEADER_RE = re.compile(r"(?P<path>.+?) \(\d+ match(?:es)?(?:, \d+ shown)?\)")
 
 
@@ -68,6 +72,7 @@ def parse_search(lines: list[str]) -> tuple[list[Entry], int]:
         verbatim) and how many lines were understood as hits, paths or separators.
     """
     known = {m["path"] for line in lines if (m := _INLINE_MATCH_RE.fullmatch(bare(line)))}
+    known_lengths = frozenset(map(len, known))
     groups: dict[str, FileGroup] = {}
     entries: list[Entry] = []
     understood = 0
@@ -99,7 +104,7 @@ def parse_search(lines: list[str]) -> tuple[list[Entry], int]:
             heading = None
             understood += 1
             continue
-        context = _context_line(text, known)
+        context = _context_line(text, known, known_lengths)
         if context is not None:
             path, number, rest = context
             group(path).hits.append(Hit([number], rest + cr, False))
@@ -116,12 +121,21 @@ def parse_search(lines: list[str]) -> tuple[list[Entry], int]:
     return entries, understood
 
 
-def _context_line(text: str, known: set[str]) -> tuple[str, int, str] | None:
+def _context_line(
+    text: str, known: set[str], known_lengths: frozenset[int]
+) -> tuple[str, int, str] | None:
     # "path-12-text" is ambiguous when the path itself holds "-<digits>-"; only a prefix
-    # that is the path of some match line is trusted.
+    # that is the path of some match line is trusted. Prefixes are cut only at lengths
+    # some known path has: cutting at every "-<digits>-" was quadratic in a long line.
+    if not known:
+        return None
+    longest = max(known_lengths)
     for m in _CONTEXT_NUM_RE.finditer(text):
-        if text[: m.start()] in known:
-            return text[: m.start()], int(m.group(1)), text[m.end() :]
+        at = m.start()
+        if at > longest:
+            break
+        if at in known_lengths and text[:at] in known:
+            return text[:at], int(m.group(1)), text[m.end() :]
     return None
 
 

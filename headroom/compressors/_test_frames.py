@@ -40,7 +40,9 @@ _FOREIGN_RUST_SYMBOL_RE = re.compile(
 _PY_FRAME_RE = re.compile(r'(?P<indent>\s*)File "(?P<path>[^"]+)", line \d+(?:, in .*)?')
 _RUST_FRAME_RE = re.compile(r"\s+\d+: (?P<symbol>.+)")
 _RUST_AT_RE = re.compile(r"\s+at (?P<path>.+?):\d+(?::\d+)?")
-_GO_FRAME_RE = re.compile(r"[\w./*()\-\[\]]+\(.*\)")
+# "pkg.(*T).Method(0x1, ...)": a symbol, then "(" ... ")" to the end of the line. The symbol's
+# characters include "(", so "[...]+\(.*\)" retried ".*" from every "(": quadratic on "(((...".
+_GO_FRAME_RE = re.compile(r"[\w./*()\-\[\]](?=[\w./*()\-\[\]]*?\().*\)")
 _GO_AT_RE = re.compile(r"\t(?P<path>\S+\.(?:go|s)):\d+(?: \+0x[0-9a-f]+)?")
 _AT_FRAME_RE = re.compile(r"\s+at (?P<where>\S.*)")
 _CARET_RE = re.compile(r"\s*[\^~]+\s*")
@@ -73,18 +75,24 @@ def _position_marker(lines: list[str], i: int) -> bool:
 def _python_frames(lines: list[str]) -> tuple[set[int], int]:
     drop: set[int] = set()
     frames = 0
+    block_end = 0  # lines before this are in the block of an earlier frame
     for i, line in enumerate(lines):
         m = _PY_FRAME_RE.fullmatch(bare(line))
         if not m or not _FOREIGN_PATH_RE.search(m["path"]):
             continue
         frames += 1
         drop.add(i)
+        if i < block_end:
+            # Deeper than that frame's File line, so its own block ends within that block,
+            # which is dropped already: scanning it again would be quadratic in nesting.
+            continue
         depth = len(m["indent"])
         j = i + 1
         # The frame's source and marker lines are indented deeper than its File line.
         while j < len(lines) and _indent(bare(lines[j])) > depth and bare(lines[j]).strip():
             drop.add(j)
             j += 1
+        block_end = j
     return drop, frames
 
 

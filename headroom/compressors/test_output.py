@@ -25,10 +25,16 @@ from headroom.handles import format_marker
 
 __all__ = ["TestOutputCompressor"]
 
+# pytest -v: "path::id STATUS", then optionally " (reason)" and the progress "[ 10%]". As
+# one regex ("\S+::\S.*? STATUS(?: \(.*\))?...") this rescans the line from every "::" and
+# every status word: minutes on one long line of colons. See _pytest_status.
+_PYTEST_NODE_RE = re.compile(r"(?=\S+?::\S)\S++")  # the first token, holding "::" inside
+_PYTEST_STATUS_RE = re.compile(r" (PASSED|SKIPPED|XFAIL)")
+_PYTEST_PROGRESS_RE = re.compile(r"\s+\[\s*\d+%\]")
+_PROGRESS_VALUE_RE = re.compile(r"\s*\d+")
 # One line, one outcome; the group named "status" says which.
 _OUTCOME_RES = (
-    # pytest -v (and pytest-xdist's "[gw0] [ 10%] PASSED path::id")
-    re.compile(r"\S+::\S.*? (?P<status>PASSED|SKIPPED|XFAIL)(?: \(.*\))?(?:\s+\[\s*\d+%\])?"),
+    # pytest-xdist: "[gw0] [ 10%] PASSED path::id"
     re.compile(r"\[gw\d+\] \[\s*\d+%\] (?P<status>PASSED|SKIPPED|XFAIL) \S+::\S.*"),
     # unittest -v, cargo test: "name ... ok" / "... skipped 'why'" / "... ignored"
     re.compile(r".+ \.\.\. (?P<status>ok|skipped(?: .*)?|ignored(?:, .*)?|expected failure)"),
@@ -44,8 +50,9 @@ _NOISE_RE = re.compile(
 )
 _PROGRESS_RE = re.compile(r"(?:\S+\.py )?(?P<marks>[.sxX]+)(?:\s+\[\s*\d+%\])?")
 _SUREFIRE_CLASS_RE = re.compile(
-    r"\[INFO\] Tests run: (?P<run>\d+), Failures: 0, Errors: 0, Skipped: (?P<skipped>\d+), "
-    r"Time elapsed: .* - in \S+"
+    # At most 18 digits: int() refuses more than 4,300.
+    r"\[INFO\] Tests run: (?P<run>\d{1,18}), Failures: 0, Errors: 0, "
+    r"Skipped: (?P<skipped>\d{1,18}), Time elapsed: .* - in \S+"
 )
 _UNITTEST_NAME_RE = re.compile(r"test\w* \([\w.]+\)")
 _STATUS_NAMES = {
@@ -121,12 +128,14 @@ class TestOutputCompressor:
 
 def _outcome(text: str, counts: Counter[str]) -> bool:
     """Whether ``text`` only reports passing/skipped tests or progress; counts them."""
-    for pattern in _OUTCOME_RES:
-        m = pattern.fullmatch(text)
-        if m:
+    status = _pytest_status(text)
+    for pattern in _OUTCOME_RES if status is None else ():
+        if m := pattern.fullmatch(text):
             status = m["status"]
-            counts[_STATUS_NAMES.get(status) or _STATUS_NAMES[re.split(r"[ ,]", status)[0]]] += 1
-            return True
+            break
+    if status is not None:
+        counts[_STATUS_NAMES.get(status) or _STATUS_NAMES[re.split(r"[ ,]", status)[0]]] += 1
+        return True
     m = _PROGRESS_RE.fullmatch(text)
     if m and ("[" in text or ".py " in text):
         if "X" in m["marks"]:
@@ -139,3 +148,43 @@ def _outcome(text: str, counts: Counter[str]) -> bool:
         counts["skipped"] += int(m["skipped"])
         return True
     return _NOISE_RE.fullmatch(text) is not None
+
+
+def _pytest_status(text: str) -> str | None:
+    """The status of a pytest -v line, what fullmatching
+    ``\\S+::\\S.*? (?P<status>PASSED|SKIPPED|XFAIL)(?: \\(.*\\))?(?:\\s+\\[\\s*\\d+%\\])?``
+    gives, in linear time.
+
+    The status word is the first one after the node id that the rest of the line can
+    follow: nothing, a progress column, or `` (`` up to a ``)`` that ends the line or comes
+    right before the progress column. Where that ``)`` can be does not depend on the status
+    word, so it is found once.
+    """
+    node = _PYTEST_NODE_RE.match(text)
+    if node is None:
+        return None
+    close = _closing_paren(text)
+    for found in _PYTEST_STATUS_RE.finditer(text, node.end()):
+        rest = found.end()
+        if (
+            rest == len(text)
+            or (close >= rest + 2 and text.startswith(" (", rest))
+            or _PYTEST_PROGRESS_RE.fullmatch(text, rest)
+        ):
+            return found[1]
+    return None
+
+
+def _closing_paren(text: str) -> int:
+    """Where a ``)`` ends ``text``, or comes right before a trailing progress column; -1."""
+    if text.endswith(")"):
+        return len(text) - 1
+    if not text.endswith("%]"):
+        return -1
+    bracket = text.rfind("[")
+    if bracket < 0 or not _PROGRESS_VALUE_RE.fullmatch(text, bracket + 1, len(text) - 2):
+        return -1
+    before = len(text[:bracket].rstrip())
+    if before == bracket or before == 0 or text[before - 1] != ")":
+        return -1
+    return before - 1

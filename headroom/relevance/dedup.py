@@ -5,10 +5,16 @@ pages). A chunk is a duplicate of an earlier one when their whitespace-normalise
 equal, or when their SimHash fingerprints (word 3-shingles, 64 bits) differ in at most
 ``max_distance`` bits and both are long enough for the fingerprint to mean something. The
 first occurrence is kept, so the result depends only on the order of the input.
+
+A chunk is compared with at most ``_MAX_CANDIDATES`` earlier chunks (the earliest that share
+a band with it): texts of one template (log lines, generated code, listings) share bands
+without being near-duplicates, and comparing each with all the others was quadratic. Past
+that many, a near-duplicate may go unnoticed and is kept, never dropped.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 
 from headroom import _core
@@ -16,6 +22,7 @@ from headroom import _core
 __all__ = ["duplicate_of", "hamming"]
 
 _MIN_WORDS = 8  # below this a few shared words flip too few bits to be telling
+_MAX_CANDIDATES = 64
 
 
 def hamming(a: int, b: int) -> int:
@@ -50,9 +57,19 @@ def duplicate_of(texts: Sequence[str], *, max_distance: int = 8) -> list[int | N
         original = first_exact.get(text)
         keys = [(fingerprints[i] >> (k * width)) & ((1 << width) - 1) for k in range(bands)]
         if original is None and words[i] >= _MIN_WORDS:
-            candidates = sorted({j for k in range(bands) for j in band_maps[k].get(keys[k], ())})
-            for j in candidates:
-                if hamming(fingerprints[i], fingerprints[j]) <= max_distance:
+            fingerprint = fingerprints[i]
+            # Each bucket lists chunks in input order: merged, the earliest come first.
+            buckets = [band_maps[k].get(keys[k], ()) for k in range(bands)]
+            seen = -1
+            compared = 0
+            for j in heapq.merge(*buckets):
+                if j == seen:
+                    continue
+                if compared == _MAX_CANDIDATES:
+                    break
+                seen = j
+                compared += 1
+                if (fingerprint ^ fingerprints[j]).bit_count() <= max_distance:
                     original = j
                     break
         if original is None:

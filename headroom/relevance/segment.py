@@ -18,6 +18,7 @@ Rules, in order:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -35,7 +36,11 @@ _BLANK_RE = re.compile(r"\n[ \t]*\n\s*")
 _ITEM_RE = re.compile(r"\n(?=[ \t]*(?:[-*•+]\s|\d{1,3}[.)]\s|[a-zA-Z][.)]\s|#{1,6}\s))")
 _HEADING_LINE_RE = re.compile(r"^[ \t]*#{1,6}\s[^\n]*")
 # End punctuation, optional closers, whitespace, then something that can start a sentence.
-_END_RE = re.compile(r"[.!?…]+[\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ¿¡]|[^\x00-\x7f])")
+# Tried only from the start of a run of end punctuation: from inside the run it fails when
+# the start does (and retrying from every character was quadratic in a run of dots).
+_END_RE = re.compile(
+    r"(?<![.!?…])[.!?…]++[\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ¿¡]|[^\x00-\x7f])"
+)
 _CODE_SPAN_RE = re.compile(r"`[^`\n]+`")
 _WORD_BEFORE_RE = re.compile(r"([\w.]+)\.$")
 
@@ -57,15 +62,21 @@ class Segment:
 
 def _split_sentences(block: str) -> list[tuple[int, int]]:
     """Sentence spans of one paragraph piece (no blank lines, no item starts inside)."""
+    # Code spans, in order and disjoint: (start, end) each.
     protected = [(m.start(), m.end()) for m in _CODE_SPAN_RE.finditer(block)]
+    protected_starts = [a for a, _ in protected]
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _END_RE.finditer(block):
         end = m.start(1)
-        if any(a < end <= b for a, b in protected):
+        inside = bisect_left(protected_starts, end) - 1  # the last span with a < end
+        if inside >= 0 and end <= protected[inside][1]:
             continue
-        head = block[start:end].rstrip("\"'”’)]")
-        word = _WORD_BEFORE_RE.search(head[-32:])  # the tail suffices; whole-head search is O(n²)
+        # Only the last 32 characters before the closing quotes matter, and those lie
+        # within this match or the 32 before it: slicing from `start` (which stays put
+        # past abbreviations) was quadratic in a run of them.
+        head = block[max(start, m.start() - 32) : end].rstrip("\"'”’)]")
+        word = _WORD_BEFORE_RE.search(head[-32:])
         if word is not None:
             token = word.group(1).lower().lstrip(".")
             if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):

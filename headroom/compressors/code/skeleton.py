@@ -13,9 +13,11 @@ the walk does not descend into one: a nested function goes (or stays) with the b
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from itertools import accumulate
+from typing import TYPE_CHECKING, NamedTuple
 
 from headroom.compressors.code.languages import LanguageSpec
 from headroom.handles import format_marker
@@ -156,20 +158,33 @@ class Outline:
     notes: tuple[Note, ...] = ()
 
 
+class _Place(NamedTuple):
+    """A node with where the walk found it: its parent's children (it is ``siblings[at]``)
+    and its parent's place. tree-sitter's ``parent`` and ``prev_sibling`` search from the
+    root and through the siblings on every call, which made the walk quadratic in nesting
+    depth and in the number of top-level functions."""
+
+    node: Node
+    siblings: list[Node]
+    at: int
+    up: _Place | None
+
+
 def outline(tree: Tree, source: bytes, spec: LanguageSpec) -> Outline:
     """Walk ``tree`` (parsed from ``source``) without entering function bodies."""
     bodies: list[Body] = []
     symbols: list[str] = []
     notes: list[Note] = []
     header = _header_end(tree.root_node, spec)
-    stack: list[Node] = [tree.root_node]
+    stack: list[_Place] = [_Place(tree.root_node, [tree.root_node], 0, None)]
     # An explicit stack: generated code nests deeper than Python's recursion limit.
     while stack:
-        node = stack.pop()
+        place = stack.pop()
+        node = place.node
         kind = node.type
         if kind in spec.functions:
             body = node.child_by_field_name("body")
-            name = _function_name(node, source)
+            name = _function_name(place, source)
             # Anonymous functions (IIFEs, callbacks at module level) are walked like a module:
             # eliding one would hide every named function inside it.
             if body is not None and body.type in spec.bodies and name:
@@ -183,7 +198,7 @@ def outline(tree: Tree, source: bytes, spec: LanguageSpec) -> Outline:
                         body.end_byte,
                         body.start_point.row + 1,
                         body.end_point.row + 1,
-                        doc=_leading_comment(node, source),
+                        doc=_leading_comment(place, source),
                     )
                 if found is not None:
                     bodies.append(found)
@@ -196,8 +211,9 @@ def outline(tree: Tree, source: bytes, spec: LanguageSpec) -> Outline:
                     docstring = _class_docstring(node, source, _text(name_node, source))
                     if docstring is not None:
                         notes.append(docstring)
-        notes.extend(_comment_notes(node, source, spec, header))
-        stack.extend(reversed(node.children))
+        children = node.children
+        notes.extend(_comment_notes(children, source, spec, header))
+        stack.extend(_Place(children[i], children, i, place) for i in range(len(children))[::-1])
     bodies.sort(key=lambda b: b.start)
     notes.sort(key=lambda n: n.start)
     return Outline(tuple(bodies), tuple(dict.fromkeys(symbols)), tuple(notes))
@@ -218,9 +234,9 @@ def render(
         if body.doc is not None:
             edits.append((body.doc.start, body.doc.end, body.doc.line))
         edits.append((body.start, body.end, _placeholder(body, spec, handle)))
-    spans = [(start, end) for start, end, _ in edits]
+    taken = _Spans([(start, end) for start, end, _ in edits])
     for note in notes:
-        if any(start < note.end and note.start < end for start, end in spans):
+        if taken.overlaps(note.start, note.end):
             continue  # never seen: the walk finds notes outside bodies and their comments
         summary = f"lines {note.first_line}–{note.last_line}"
         marker = format_marker(note.lines, "lines", handle, summary=summary).encode()
@@ -234,6 +250,22 @@ def render(
         position = end
     out.append(source[position:])
     return b"".join(out)
+
+
+class _Spans:
+    """Byte ranges, asked whether a range overlaps any of them in O(log n): a scan per note
+    made rendering quadratic in files with thousands of bodies and comment blocks."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        spans = sorted(spans)
+        self._starts = [start for start, _ in spans]
+        # The largest end among the spans sorted up to each one.
+        self._reach = list(accumulate((end for _, end in spans), max))
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Whether some span ``(s, e)`` has ``s < end`` and ``start < e``."""
+        before = bisect_left(self._starts, end)  # the spans with s < end
+        return before > 0 and self._reach[before - 1] > start
 
 
 def _placeholder(body: Body, spec: LanguageSpec, handle: str) -> bytes:
@@ -261,16 +293,18 @@ def _clean_name(name: str) -> str:
     return name[:_MAX_NAME]
 
 
-def _function_name(node: Node, source: bytes) -> str:
+def _function_name(place: _Place, source: bytes) -> str:
+    node = place.node
     name = node.child_by_field_name("name")
     if name is None:
         declarator = node.child_by_field_name("declarator")
         while declarator is not None and declarator.type not in _NAME_LEAVES:
             declarator = declarator.child_by_field_name("declarator")
         name = declarator
-    if name is None and node.parent is not None:
-        field = _NAMING_PARENTS.get(node.parent.type)
-        name = node.parent.child_by_field_name(field) if field else None
+    if name is None and place.up is not None:
+        parent = place.up.node
+        field = _NAMING_PARENTS.get(parent.type)
+        name = parent.child_by_field_name(field) if field else None
     return _clean_name(_text(name, source)) if name is not None else ""
 
 
@@ -324,21 +358,28 @@ def _docstring_line(string: Node, source: bytes) -> bytes:
     return b"# " + line
 
 
-def _leading_comment(function: Node, source: bytes) -> Doc | None:
+def _leading_comment(function: _Place, source: bytes) -> Doc | None:
     anchor = function
-    while anchor.parent is not None and anchor.parent.type in _WRAPPERS:
-        anchor = anchor.parent
-    sibling = anchor.prev_sibling
-    row = anchor.start_point.row
+    while anchor.up is not None and anchor.up.node.type in _WRAPPERS:
+        anchor = anchor.up
+    siblings, index = anchor.siblings, anchor.at
+
+    def before(i: int) -> Node | None:
+        return siblings[i - 1] if i > 0 else None
+
+    sibling = before(index)
+    row = anchor.node.start_point.row
     while sibling is not None and sibling.type in _ATTRIBUTES:
         row = sibling.start_point.row
-        sibling = sibling.prev_sibling
+        index -= 1
+        sibling = before(index)
     comments: list[Node] = []
     # Only comments touching the function (no blank line between) are its documentation.
     while sibling is not None and sibling.type in _COMMENTS and sibling.end_point.row + 1 >= row:
         comments.append(sibling)
         row = sibling.start_point.row
-        sibling = sibling.prev_sibling
+        index -= 1
+        sibling = before(index)
     # A comment sharing its first row with code before it belongs to that code.
     while (
         comments and sibling is not None and sibling.end_point.row == comments[-1].start_point.row
@@ -455,12 +496,14 @@ def _class_docstring(cls: Node, source: bytes, name: str) -> Note | None:
     )
 
 
-def _comment_notes(node: Node, source: bytes, spec: LanguageSpec, header: int) -> list[Note]:
-    """Runs of comments among ``node``'s children (no blank line between them) long enough to
-    cut, outside the file's header and not the documentation of a function."""
+def _comment_notes(
+    children: list[Node], source: bytes, spec: LanguageSpec, header: int
+) -> list[Note]:
+    """Runs of comments among a node's ``children`` (no blank line between them) long enough
+    to cut, outside the file's header and not the documentation of a function."""
     notes: list[Note] = []
     run: list[Node] = []
-    for child in [*node.children, None]:
+    for child in [*children, None]:
         if (
             child is not None
             and child.type in _COMMENTS

@@ -121,7 +121,12 @@ SIGNAL_WORDS: Final = re.compile(
 """Words that make a line without a level read as an error or warning."""
 
 EXCEPTION_RE: Final = re.compile(
-    r"\b[A-Z][\w$]*(?:Exception|Error)\b|Traceback \(most recent call last\)|\bpanic:"
+    # "\b[A-Z][\w$]*(?:Exception|Error)\b", tried only from the first word of each [\w$] run
+    # that starts with a capital (words are split by "$"): tried from every such word, it
+    # rescanned the run each time, quadratic on "A$A$A$...". A match from a later word
+    # implies one from the first.
+    r"(?<![\w$])(?:\$|[^\WA-Z]\w*+)*+[A-Z][\w$]*(?:Exception|Error)\b"
+    r"|Traceback \(most recent call last\)|\bpanic:"
 )
 """An exception, a Python traceback or a Go panic: signal whatever the line's level."""
 
@@ -179,7 +184,8 @@ _FORMATS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
         # (oslo.log, optionally behind the name of the file it came from)
         (
             "oslo",
-            rf"(?:\S+\.log\S* )?(?P<ts>{_ISO}) \d+ (?P<level>{_LEVEL_UP}) (?P<comp>[\w.]+) "
+            # "\S+\.log\S* " with the run taken possessively: the ".log" is looked for apart.
+            rf"(?:(?=\S+?\.log)\S++ )?(?P<ts>{_ISO}) \d+ (?P<level>{_LEVEL_UP}) (?P<comp>[\w.]+) "
             r"(?:\[[^\[\]\n]*\] )?",
         ),
         # 2015-10-18 18:01:47,978 INFO [main] org.apache...MRAppMaster: ...
@@ -212,7 +218,9 @@ _FORMATS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
         (
             "logcat",
             r"(?P<ts>\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3})\s+\d+\s+\d+\s+(?P<level>[VDIWEFA])"
-            r" (?P<comp>[^:\n]*?)\s*: ",
+            # The component up to its last non-space before the first ":" ("[^:\n]*?\s*: "
+            # retried "\s*" from every character: quadratic in a run of spaces).
+            r" (?P<comp>(?:\s*+[^:\s])*+)\s*: ",
         ),
         ("logcat", r"(?P<level>[VDIWEFA])/(?P<comp>[^(\n]+?)\(\s*\d+\): "),
         # [Sun Dec 04 04:47:44 2005] [error] ...   [Wed Oct 11 14:32:52.1 2000] [core:error] ...
@@ -371,12 +379,16 @@ class PrefixParser:
         return prefix
 
 
-def _parse(line: str, preferred: Sequence[str], *, search_all: bool) -> Prefix:
+def _parse(
+    line: str, preferred: Sequence[str], *, search_all: bool, container: bool = True
+) -> Prefix:
     if _JSON_LINE.match(line):
         return _parse_json(line)
-    cri = _CRI.match(line)
+    # One container runtime prefix at most: peeling them one by one copied the rest of the
+    # line each time (quadratic, and a RecursionError past ~1,000 of them).
+    cri = _CRI.match(line) if container else None
     if cri is not None:
-        inner = _parse(line[cri.end() :], preferred, search_all=search_all)
+        inner = _parse(line[cri.end() :], preferred, search_all=search_all, container=False)
         if inner.format != "generic" or inner.end or inner.level:
             return Prefix(
                 inner.format,
