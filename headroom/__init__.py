@@ -28,6 +28,7 @@ from headroom.errors import (
 )
 from headroom.relevance.pruner import TextPruner
 from headroom.results import CompressResult, HeadroomStats, TextResult
+from headroom.retrieval import normalize_handle
 from headroom.store import MemoryStore, SQLiteStore, Store
 
 try:
@@ -60,5 +61,6 @@ __all__ = [
     "compress",
     "compress_text",
     "count_tokens",
+    "normalize_handle",
     "retrieve",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -18,7 +19,7 @@ from headroom.messages import (
 )
 from headroom.pipeline import Piece, compress_piece
 from headroom.results import CompressResult, HeadroomStats, TextResult
-from headroom.retrieval import retrieve_from
+from headroom.retrieval import require_handle, retrieve_from
 from headroom.router import Hints
 from headroom.store import Store, open_store
 from headroom.tokens import get_counter
@@ -58,6 +59,7 @@ class Headroom:
         model: str = "gpt-4o",
         registry: Registry | None = None,
     ) -> None:
+        _check_client_args(model, registry)
         if config is not None and not isinstance(config, CompressConfig):
             raise InvalidArgumentError(
                 f"config: expected CompressConfig, got {type(config).__name__}"
@@ -87,7 +89,11 @@ class Headroom:
 
         Raises:
             InvalidMessageError: a message has the wrong shape (names index and field).
+            InvalidArgumentError: ``model`` or ``query`` is not a string, or the config's
+                ``token_counter`` raised or returned something other than an int >= 0.
         """
+        _check_optional_str("model", model)
+        _check_optional_str("query", query)
         validate_messages(messages)
         count = get_counter(model or self.model, counter=self.config.token_counter)
         query = query if query is not None else last_user_text(messages)
@@ -155,6 +161,11 @@ class Headroom:
         """
         if not isinstance(text, str):
             raise InvalidArgumentError(f"text: expected str, got {type(text).__name__}")
+        if not isinstance(kind, str):
+            raise InvalidArgumentError(f"kind: expected str, got {type(kind).__name__}")
+        for name, value in (("query", query), ("model", model), ("tool_name", tool_name)):
+            _check_optional_str(name, value)
+        path = _path_hint(path)
         count = get_counter(model or self.model, counter=self.config.token_counter)
         piece = compress_piece(
             text,
@@ -180,7 +191,15 @@ class Headroom:
         )
 
     def retrieve(self, handle: str, *, query: str | None = None) -> str:
-        """The exact original behind ``handle``; with ``query``, its best-matching parts."""
+        """The exact original behind ``handle``; with ``query``, its best-matching parts.
+
+        ``handle`` may be written loosely, as models do (upper case, no ``headroom:``
+        prefix, quoted, the whole marker line): see :func:`headroom.normalize_handle`.
+
+        Raises:
+            InvalidArgumentError: ``handle`` names no handle, or ``query`` is not a string.
+            HandleNotFoundError: nothing is stored under it (never, expired or evicted).
+        """
         return retrieve_from(self.store, handle, query=query)
 
     @property
@@ -237,6 +256,7 @@ def compress(
     >>> result.tokens_saved
     0
     """
+    _check_config(config)
     return _client(config).compress(messages, model=model, query=query)
 
 
@@ -251,6 +271,7 @@ def compress_text(
     path: str | None = None,
 ) -> TextResult:
     """Compress one string (what adapters call). See :meth:`Headroom.compress_text`."""
+    _check_config(config)
     return _client(config).compress_text(
         text, kind=kind, query=query, model=model, tool_name=tool_name, path=path
     )
@@ -275,11 +296,13 @@ def count_tokens(
 
     Raises:
         InvalidMessageError: a message has the wrong shape.
+        InvalidArgumentError: ``content`` is neither a string nor a list, ``model`` is not a
+            string, or ``token_counter`` raised or returned something other than an int >= 0.
     """
-    count = get_counter(model, counter=token_counter)
+    count = get_counter("gpt-4o" if model is None else model, counter=token_counter)
     if isinstance(content, str):
         return count(content)
-    validate_messages(content)
+    validate_messages(content, name="content")
     slots = find_slots(content, _COUNT_ONLY)
     return count_overhead(content, count) + sum(count(slot.text) for slot in slots)
 
@@ -294,9 +317,19 @@ def retrieve(handle: str, *, query: str | None = None, client: Headroom | None =
     ``client`` is for originals kept by a ``Headroom`` made directly (e.g. with
     ``store="memory"``), which the module-level functions do not know about.
 
+    ``handle`` may be written loosely, as models do; see :func:`headroom.normalize_handle`.
+
     Raises:
+        InvalidArgumentError: ``handle`` names no handle, or ``query`` or ``client`` has
+            the wrong type.
         HandleNotFoundError: no store here has it.
     """
+    if client is not None and not isinstance(client, Headroom):
+        raise InvalidArgumentError(
+            f"client: expected a Headroom instance or None, got {type(client).__name__}"
+        )
+    handle = require_handle(handle)
+    _check_optional_str("query", query)
     if client is not None and handle in client.store:
         return client.retrieve(handle, query=query)
     with _clients_lock:
@@ -305,3 +338,36 @@ def retrieve(handle: str, *, query: str | None = None, client: Headroom | None =
         if handle in known.store:
             return known.retrieve(handle, query=query)
     return _client(None).retrieve(handle, query=query)
+
+
+def _check_optional_str(name: str, value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidArgumentError(f"{name}: expected str or None, got {type(value).__name__}")
+
+
+def _path_hint(path: object) -> str | None:
+    """``path`` as a string: a str, an ``os.PathLike`` naming one, or None."""
+    if isinstance(path, os.PathLike):
+        path = os.fspath(path)
+    if path is not None and not isinstance(path, str):
+        raise InvalidArgumentError(
+            f"path: expected str, os.PathLike or None, got {type(path).__name__}"
+        )
+    return path
+
+
+def _check_config(config: object) -> None:
+    if config is not None and not isinstance(config, CompressConfig):
+        raise InvalidArgumentError(
+            f"config: expected CompressConfig or None, got {type(config).__name__}"
+            + (" (build one: CompressConfig(**options))" if isinstance(config, Mapping) else "")
+        )
+
+
+def _check_client_args(model: object, registry: object) -> None:
+    if not isinstance(model, str):
+        raise InvalidArgumentError(f"model: expected str, got {type(model).__name__}")
+    if registry is not None and not isinstance(registry, Registry):
+        raise InvalidArgumentError(
+            f"registry: expected a Registry or None, got {type(registry).__name__}"
+        )

@@ -83,17 +83,25 @@ class CompressConfig:
                 "CompressConfig.disabled_kinds: expected a set of kinds, "
                 f"got {self.disabled_kinds!r}"
             )
-        unknown = set(self.disabled_kinds) - set(KINDS)
+        # Checked one by one (not as a set difference): an item may be unhashable.
+        unknown = [k for k in self.disabled_kinds if not isinstance(k, str) or k not in KINDS]
         if unknown:
             raise InvalidArgumentError(
-                f"CompressConfig.disabled_kinds: unknown kinds {sorted(unknown)}; "
-                f"known: {list(KINDS)}"
+                f"CompressConfig.disabled_kinds: unknown kinds {unknown!r}; known: {list(KINDS)}"
             )
         object.__setattr__(self, "disabled_kinds", frozenset(self.disabled_kinds))
         if self.token_counter is not None and not callable(self.token_counter):
             raise InvalidArgumentError(
                 f"CompressConfig.token_counter: expected a callable, got {self.token_counter!r}"
             )
+        if self.store is not None and not isinstance(self.store, str | os.PathLike):
+            from headroom.store.base import Store  # only here: config stays free of the store
+
+            if not isinstance(self.store, Store):
+                raise InvalidArgumentError(
+                    "CompressConfig.store: expected a Store, 'memory', 'sqlite' or a file "
+                    f"path, got {type(self.store).__name__}"
+                )
 
     def kind_enabled(self, kind: str) -> bool:
         """Whether content of ``kind`` may be compressed."""

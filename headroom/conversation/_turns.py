@@ -5,12 +5,11 @@ Works on OpenAI chat and Anthropic block shapes alike (see :mod:`headroom.messag
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from headroom.config import CompressConfig
-from headroom.messages import count_overhead, find_slots
+from headroom.messages import count_overhead, find_slots, untrusted_json, untrusted_text
 from headroom.tokens import TokenCounter
 
 __all__ = [
@@ -28,7 +27,12 @@ _ALL_TEXT = CompressConfig()
 
 
 def _calls(message: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """(id, name, arguments) of every tool call ``message`` makes, arguments as text."""
+    """(id, name, arguments) of every tool call ``message`` makes, arguments as text.
+
+    Whatever the ids, names and arguments hold (they are untrusted: sets, Decimals, bytes,
+    cycles, deep nesting), they become text without raising; see
+    :mod:`headroom.messages.untrusted`.
+    """
     out: list[tuple[str, str, str]] = []
     for call in message.get("tool_calls") or ():
         if isinstance(call, Mapping):
@@ -36,17 +40,23 @@ def _calls(message: Mapping[str, Any]) -> list[tuple[str, str, str]]:
             function = function if isinstance(function, Mapping) else {}
             out.append(
                 (
-                    str(call.get("id", "")),
-                    str(function.get("name", "")),
-                    str(function.get("arguments", "")),
+                    untrusted_text(call.get("id", "")),
+                    untrusted_text(function.get("name", "")),
+                    untrusted_text(function.get("arguments", "")),
                 )
             )
     content = message.get("content")
     if isinstance(content, list | tuple):
         for block in content:
             if isinstance(block, Mapping) and block.get("type") == "tool_use":
-                arguments = json.dumps(block.get("input", {}), ensure_ascii=False, sort_keys=True)
-                out.append((str(block.get("id", "")), str(block.get("name", "")), arguments))
+                arguments = untrusted_json(block.get("input", {}), ensure_ascii=False)
+                out.append(
+                    (
+                        untrusted_text(block.get("id", "")),
+                        untrusted_text(block.get("name", "")),
+                        arguments,
+                    )
+                )
     return out
 
 
@@ -64,7 +74,7 @@ def result_ids(message: Mapping[str, Any]) -> list[str]:
     if not isinstance(content, list | tuple):
         return []
     return [
-        str(block.get("tool_use_id", ""))
+        untrusted_text(block.get("tool_use_id", ""))
         for block in content
         if isinstance(block, Mapping) and block.get("type") == "tool_result"
     ]

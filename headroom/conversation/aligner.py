@@ -20,14 +20,13 @@ occurrence, so two calls that differ only in those values have identical prefixe
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from headroom.errors import InvalidArgumentError
-from headroom.messages import validate_messages
+from headroom.messages import untrusted_json, validate_messages
 
 __all__ = ["NOTE_HEADER", "AlignResult", "CacheAligner", "VolatileKind", "VolatileValue"]
 
@@ -121,7 +120,9 @@ class CacheAligner:
     """
 
     def __init__(self, *, move_volatile: bool = True, prefix_turns: int = 0) -> None:
-        if not isinstance(prefix_turns, int) or prefix_turns < 0:
+        if not isinstance(move_volatile, bool):
+            raise InvalidArgumentError(f"move_volatile: expected bool, got {move_volatile!r}")
+        if not isinstance(prefix_turns, int) or isinstance(prefix_turns, bool) or prefix_turns < 0:
             raise InvalidArgumentError(f"prefix_turns: expected an int >= 0, got {prefix_turns!r}")
         self.move_volatile = move_volatile
         self.prefix_turns = prefix_turns
@@ -136,8 +137,10 @@ class CacheAligner:
 
         Raises:
             InvalidMessageError: a message has the wrong shape.
+            InvalidArgumentError: ``tools`` is not a list of tool definitions (dicts).
         """
         validate_messages(messages)
+        _validate_tools(tools)
         msgs: list[Any] = list(messages)
         head = 0
         while head < len(msgs) and msgs[head].get("role") in ("system", "developer"):
@@ -174,12 +177,26 @@ class CacheAligner:
             )
             msgs = _append_note(msgs, prefix_len, note)
         prefix = {"messages": msgs[:prefix_len], "tools": new_tools}
+        # untrusted_json: what json.dumps(sort_keys=True, default=str) writes, but total
+        # (tool-call arguments in the prefix may hold sets, cycles or deep nesting).
         digest = hashlib.sha256(
-            json.dumps(prefix, ensure_ascii=False, sort_keys=True, default=str).encode(
-                "utf-8", "surrogatepass"
-            )
+            untrusted_json(prefix, ensure_ascii=False).encode("utf-8", "surrogatepass")
         ).hexdigest()
         return AlignResult(msgs, new_tools, digest, prefix_len, found, note)
+
+
+def _validate_tools(tools: object) -> None:
+    if tools is None:
+        return
+    if isinstance(tools, str | bytes | bytearray) or not isinstance(tools, Sequence):
+        raise InvalidArgumentError(
+            f"tools: expected a list of tool definitions (dicts), got {type(tools).__name__}"
+        )
+    for k, tool in enumerate(tools):
+        if not isinstance(tool, Mapping):
+            raise InvalidArgumentError(
+                f"tools[{k}]: expected a tool definition (dict), got {type(tool).__name__}"
+            )
 
 
 def _map_message(message: Mapping[str, Any], where: str, replace: Any) -> dict[str, Any]:

@@ -12,7 +12,6 @@ summary covers, so a later call extends it instead of recomputing it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +26,7 @@ from headroom.conversation._turns import (
 from headroom.conversation.extractive import Line, extract_lines
 from headroom.errors import InvalidArgumentError
 from headroom.handles import find_markers, format_marker, handle_for
-from headroom.messages import validate_messages
+from headroom.messages import untrusted_json, validate_messages
 from headroom.store import Store, open_store
 from headroom.tokens import get_counter
 
@@ -100,7 +99,11 @@ class RollingSummarizer:
         keep_recent: at least this many trailing messages stay verbatim (fewer only when
             the budget cannot be met otherwise, with a warning).
         summarizer: any ``Callable[[list[message]], str]`` (e.g. an LLM call); default is
-            the extractive one of :mod:`headroom.conversation.extractive`.
+            the extractive one of :mod:`headroom.conversation.extractive`. If it returns
+            anything but a string (``None`` included), :meth:`summarize` raises
+            :class:`~headroom.InvalidArgumentError` naming it rather than silently falling
+            back: a summary that is not the one asked for would stay in the history for
+            good. What it raises propagates unchanged.
         store: where summarized originals go (``Store``, ``"memory"``, ``"sqlite"`` or a
             path); default is the same SQLite store :class:`headroom.Headroom` uses.
         model: whose tokenizer counts tokens.
@@ -134,10 +137,14 @@ class RollingSummarizer:
         if budget_tokens is None and max_messages is None:
             raise InvalidArgumentError("RollingSummarizer: give budget_tokens or max_messages")
         for name, value in (("budget_tokens", budget_tokens), ("max_messages", max_messages)):
-            if value is not None and (not isinstance(value, int) or value < 1):
+            if value is not None and (not _is_int(value) or value < 1):
                 raise InvalidArgumentError(f"{name}: expected a positive int, got {value!r}")
-        if not isinstance(keep_recent, int) or keep_recent < 0:
+        if not _is_int(keep_recent) or keep_recent < 0:
             raise InvalidArgumentError(f"keep_recent: expected an int >= 0, got {keep_recent!r}")
+        if summarizer is not None and not callable(summarizer):
+            raise InvalidArgumentError(
+                f"summarizer: expected a callable taking a list of messages, got {summarizer!r}"
+            )
         self.budget_tokens = budget_tokens
         self.max_messages = max_messages
         self.keep_recent = keep_recent
@@ -300,7 +307,13 @@ class RollingSummarizer:
             summary=f"turns {first_turn}-{last}",
         )
         if self.summarizer is not None:
-            body = self.summarizer(list(chunk)).strip()
+            body = self.summarizer(list(chunk))
+            if not isinstance(body, str):
+                raise InvalidArgumentError(
+                    f"summarizer: {_name(self.summarizer)} returned {_short(body)} "
+                    f"({type(body).__name__}); it must return the summary as a str"
+                )
+            body = body.strip()
             return "\n".join(p for p in (base, body, marker) if p), [], 0
         if allowance is None:
             return "\n".join([base, *(ln.text for ln in lines), marker]), list(lines), 0
@@ -359,4 +372,22 @@ class RollingSummarizer:
 
 def _chunk_json(chunk: Sequence[Any]) -> str:
     # Key order kept and non-ASCII unescaped: the stored JSON reads like the messages sent.
-    return json.dumps(list(chunk), ensure_ascii=False)
+    # untrusted_json is json.dumps for what JSON can hold, and never raises (or hangs) on
+    # what it cannot: Decimal, bytes, sets, cycles, deep nesting in tool-call arguments.
+    return untrusted_json(list(chunk), sort_keys=False, ensure_ascii=False)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _name(function: object) -> str:
+    return getattr(function, "__qualname__", None) or type(function).__qualname__
+
+
+def _short(value: object) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # a broken __repr__: the type says enough
+        text = f"<{type(value).__qualname__}>"
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -3,6 +3,7 @@
 from headroom.messages.counting import count_overhead
 from headroom.messages.rewrite import replace_texts
 from headroom.messages.slots import Slot, find_slots, last_user_text, validate_messages
+from headroom.messages.untrusted import untrusted_json, untrusted_text
 
 __all__ = [
     "Slot",
@@ -10,5 +11,7 @@ __all__ = [
     "find_slots",
     "last_user_text",
     "replace_texts",
+    "untrusted_json",
+    "untrusted_text",
     "validate_messages",
 ]

@@ -3,14 +3,18 @@
 Each message costs its framing (3 tokens), its role, a ``name`` (1 more), its text, the
 names and arguments of tool calls it makes; every reply is primed with 3. Images and other
 non-text parts are not counted: compression never changes them, so savings are exact.
+
+Tool-call names and arguments are untrusted (a model wrote them, an application may have
+put anything in them): they are counted as :func:`~headroom.messages.untrusted.untrusted_text`
+gives them, which never raises and is linear in their size.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from headroom.messages.untrusted import untrusted_json, untrusted_text
 from headroom.tokens import REPLY_PRIMING, TOKENS_PER_MESSAGE, TOKENS_PER_NAME, TokenCounter
 
 __all__ = ["count_overhead"]
@@ -26,12 +30,12 @@ def count_overhead(messages: Sequence[Mapping[str, Any]], count: TokenCounter) -
         for call in message.get("tool_calls") or ():
             function = call.get("function") if isinstance(call, Mapping) else None
             if isinstance(function, Mapping):
-                total += count(str(function.get("name", "")))
-                total += count(str(function.get("arguments", "")))
+                total += count(untrusted_text(function.get("name", "")))
+                total += count(untrusted_text(function.get("arguments", "")))
         content = message.get("content")
         if isinstance(content, list | tuple):
             for block in content:
                 if isinstance(block, Mapping) and block.get("type") == "tool_use":
-                    total += count(str(block.get("name", "")))
-                    total += count(json.dumps(block.get("input", {}), sort_keys=True))
+                    total += count(untrusted_text(block.get("name", "")))
+                    total += count(untrusted_json(block.get("input", {})))
     return total

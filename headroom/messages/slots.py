@@ -51,20 +51,25 @@ class Slot:
         return out
 
 
-def validate_messages(messages: object) -> Sequence[Mapping[str, Any]]:
-    """Check the shape of a message list; raise InvalidMessageError naming the spot."""
-    if isinstance(messages, str | bytes) or not isinstance(messages, Sequence):
+def validate_messages(messages: object, *, name: str = "messages") -> Sequence[Mapping[str, Any]]:
+    """Check the shape of a message list; raise InvalidMessageError naming the spot.
+
+    ``name`` is the argument the list was passed as, which errors start with
+    (``messages[3].role: ...``).
+    """
+    if isinstance(messages, str | bytes | bytearray) or not isinstance(messages, Sequence):
         raise InvalidMessageError(
-            "messages", f"expected a list of message dicts, got {type(messages).__name__}"
+            name, f"expected a list of message dicts, got {type(messages).__name__}"
         )
     for i, message in enumerate(messages):
-        where = f"messages[{i}]"
+        where = f"{name}[{i}]"
         if not isinstance(message, Mapping):
             raise InvalidMessageError(where, f"expected a dict, got {type(message).__name__}")
         role = message.get("role")
-        if role not in _ROLES:
+        # The str check first: an unhashable role (a list, a dict) cannot be looked up.
+        if not isinstance(role, str) or role not in _ROLES:
             raise InvalidMessageError(
-                f"{where}.role", f"expected one of {sorted(_ROLES)}, got {role!r}"
+                f"{where}.role", f"expected one of {sorted(_ROLES)}, got {_short(role)}"
             )
         content = message.get("content")
         if content is None:
@@ -85,6 +90,15 @@ def validate_messages(messages: object) -> Sequence[Mapping[str, Any]]:
     return messages
 
 
+def _short(value: object) -> str:
+    """``repr(value)`` cut to 80 characters (it may be huge, or fail)."""
+    try:
+        text = repr(value)
+    except Exception:  # a broken __repr__ (or a value nested too deep for it)
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _validate_parts(parts: Sequence[Any], where: str) -> None:
     for j, part in enumerate(parts):
         spot = f"{where}[{j}]"
@@ -92,7 +106,7 @@ def _validate_parts(parts: Sequence[Any], where: str) -> None:
             raise InvalidMessageError(spot, f"expected a dict, got {type(part).__name__}")
         kind = part.get("type")
         if not isinstance(kind, str):
-            raise InvalidMessageError(f"{spot}.type", f"expected str, got {kind!r}")
+            raise InvalidMessageError(f"{spot}.type", f"expected str, got {_short(kind)}")
         if kind == "text" and not isinstance(part.get("text"), str):
             raise InvalidMessageError(
                 f"{spot}.text", f"expected str, got {type(part.get('text')).__name__}"
@@ -139,9 +153,13 @@ def _str(value: object) -> str | None:
 
 def _path_argument(arguments: object) -> str | None:
     if isinstance(arguments, str):
+        # Arguments are model-written and untrusted: only an object can name a path, and
+        # JSON nested deeper than the recursion limit raises RecursionError, not ValueError.
+        if not arguments.lstrip().startswith("{"):
+            return None
         try:
             arguments = json.loads(arguments)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     if isinstance(arguments, Mapping):
         for key in _PATH_KEYS:

@@ -5,7 +5,9 @@ to their exact encoding; every other model (Claude, Gemini, Llama, Mistral, unkn
 is counted with ``o200k_base`` as a documented approximation: savings ratios stay meaningful
 even where absolute counts differ a few percent from the provider's own tokenizer.
 
-A caller can inject any ``Callable[[str], int]`` as the counter instead.
+A caller can inject any ``Callable[[str], int]`` as the counter instead. What it returns is
+checked: an exception it raises, or a result that is not an int >= 0, becomes an
+:class:`~headroom.InvalidArgumentError` naming ``token_counter`` and what went wrong.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from headroom.errors import InvalidArgumentError
 from headroom.tokens.vocabularies import load_encoding
 
 __all__ = [
@@ -51,7 +54,12 @@ def encoding_for_model(model: str) -> str:
     ('o200k_base', 'cl100k_base')
     >>> encoding_for_model("claude-sonnet-4")  # approximation
     'o200k_base'
+
+    Raises:
+        InvalidArgumentError: ``model`` is not a string.
     """
+    if not isinstance(model, str):
+        raise InvalidArgumentError(f"model: expected str, got {type(model).__name__}")
     name = model.strip().lower()
     for prefix in ("openai/", "azure/"):
         name = name.removeprefix(prefix)
@@ -120,10 +128,59 @@ def get_counter(
 
     >>> get_counter("gpt-4o")("hello world")
     2
+    >>> try:
+    ...     get_counter(counter=lambda text: None)("hi")
+    ... except InvalidArgumentError as error:
+    ...     print(error)
+    token_counter: <lambda> returned None (NoneType); expected an int >= 0
+
+    Raises:
+        InvalidArgumentError: ``model`` is not a string or ``counter`` is not callable
+            (when called: ``counter`` raised, or returned something other than an int >= 0).
     """
     if counter is not None:
-        return counter if isinstance(counter, TokenCounter) else TokenCounter("custom", counter)
+        if isinstance(counter, TokenCounter):
+            return counter
+        if not callable(counter):
+            raise InvalidArgumentError(
+                f"token_counter: expected a callable taking str and returning int, "
+                f"got {type(counter).__name__}"
+            )
+        return TokenCounter("custom", _checked(counter))
     return _tiktoken_counter(encoding_for_model(model))
+
+
+def _checked(counter: Callable[[str], int]) -> Callable[[str], int]:
+    """``counter``, with what it raises or wrongly returns turned into InvalidArgumentError.
+
+    User code fails in its own ways (a TypeError deep in a tokenizer, a float, ``None``);
+    named here, the caller sees which argument to fix instead of a crash inside Headroom.
+    """
+    name = getattr(counter, "__qualname__", None) or type(counter).__qualname__
+
+    def count(text: str) -> int:
+        try:
+            n = counter(text)
+        except Exception as error:
+            raise InvalidArgumentError(
+                f"token_counter: {name} raised {type(error).__name__}: {error}"
+            ) from error
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise InvalidArgumentError(
+                f"token_counter: {name} returned {_short(n)} ({type(n).__name__}); "
+                "expected an int >= 0"
+            )
+        return n
+
+    return count
+
+
+def _short(value: object) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # a broken __repr__: the type name is said anyway
+        text = "?"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def count_tokens(text: str, *, model: str = "gpt-4o") -> int:

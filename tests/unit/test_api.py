@@ -63,6 +63,7 @@ def test_public_names_are_pinned_and_sorted() -> None:
         "compress",
         "compress_text",
         "count_tokens",
+        "normalize_handle",
         "retrieve",
     }
 
