@@ -355,7 +355,8 @@ def test_retrieve_tool_answers_an_unknown_handle(hr: Headroom) -> None:
     out = make_retrieve_tool(hr).call(handle=" headroom:000000000000 ")
     assert not out.is_error
     assert out.content == (
-        "No original is stored under 'headroom:000000000000'; check the handle in the marker."
+        "No original is stored under 'headroom:000000000000' (it was never stored here, or "
+        "it expired or was evicted); check the handle in the marker."
     )
 
 

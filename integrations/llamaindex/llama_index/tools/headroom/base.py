@@ -21,6 +21,7 @@ from headroom import (
     HandleNotFoundError,
     Headroom,
     HeadroomError,
+    InvalidArgumentError,
     Store,
     TextResult,
 )
@@ -302,28 +303,49 @@ def make_retrieve_tool(headroom: Headroom | None = None) -> FunctionTool:
             into, and the default store, are tried after it.
 
     Returns:
-        A ``FunctionTool`` taking ``handle`` and an optional ``query``. An unknown handle is
-        answered with a message rather than an exception, so the model can recover.
+        A ``FunctionTool`` taking ``handle`` and an optional ``query``. A handle written
+        loosely (no ``headroom:`` prefix, upper case, quoted, with the marker's ``]``, or
+        the whole marker line) is normalised; one that cannot be, or is unknown or expired,
+        is answered with a message rather than an exception (``is_error`` stays False), so
+        the model can recover and the agent run goes on.
 
     Example:
         >>> from headroom import Headroom
         >>> hr = Headroom(store="memory")
         >>> text = "\\n".join(f"2024-01-01 INFO worker {i} done" for i in range(400))
         >>> handle = hr.compress_text(text).handles[0]
-        >>> make_retrieve_tool(hr).call(handle=handle).content == text
+        >>> make_retrieve_tool(hr).call(handle=handle.upper()).content == text
         True
+        >>> make_retrieve_tool(hr).call(handle="3f9a").content[:44]
+        "Cannot retrieve: handle: '3f9a' is not a Hea"
     """
 
     def headroom_retrieve(handle: str, query: str | None = None) -> str:
-        handle = handle.strip()
-        try:
-            return _retrieve_anywhere(handle, query=query, client=headroom)
-        except HandleNotFoundError:
-            return f"No original is stored under {handle!r}; check the handle in the marker."
+        return _retrieve_answer(handle, query, headroom)
 
     return FunctionTool.from_defaults(
         headroom_retrieve, name=RETRIEVE_TOOL_NAME, description=_RETRIEVE_DESCRIPTION
     )
+
+
+def _retrieve_answer(handle: str, query: str | None, headroom: Headroom | None) -> str:
+    """The original, or a message the model can act on; never an exception.
+
+    Loosely written handles (upper case, no prefix, quoted, the whole marker line) are
+    normalised by headroom; one that cannot be is answered with what a handle looks like,
+    so a typo by the model never aborts an agent run.
+    """
+    try:
+        return _retrieve_anywhere(handle, query=query, client=headroom)
+    except HandleNotFoundError as error:
+        return (
+            f"No original is stored under {error.handle!r} (it was never stored here, or it "
+            "expired or was evicted); check the handle in the marker."
+        )
+    except InvalidArgumentError as error:
+        return f"Cannot retrieve: {error}"
+    except HeadroomError as error:  # the store failed: say so, the run goes on
+        return f"Cannot retrieve {handle!r}: {error}"
 
 
 def _compress(
