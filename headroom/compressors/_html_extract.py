@@ -121,13 +121,21 @@ def _tidy(text: str) -> str:
         start = closing + 1
     if start < len(lines):
         out.append(_prose("\n".join(lines[start:])))
-    text = _TRAILING_RE.sub("\n", "\n".join(out) + "\n")
+    text = "\n".join(out) + "\n"
+    if " \n" in text or "\t\n" in text:
+        text = _TRAILING_RE.sub("\n", text)
     return _BLANKS_RE.sub("\n\n", text).strip()
 
 
 def _prose(text: str) -> str:
-    text = _INDENT_RE.sub("", text)
-    return _TABS_RE.sub(r"\1", _SPACES_RE.sub(" ", text))
+    # Each pattern only where its literal occurs: a substring test is far cheaper than a scan.
+    if text.startswith(" ") or "\n " in text:
+        text = _INDENT_RE.sub("", text)
+    if "  " in text:
+        text = _SPACES_RE.sub(" ", text)
+    if "\t" in text:
+        text = _TABS_RE.sub(r"\1", text)
+    return text
 
 
 # -- resiliparse -----------------------------------------------------------------------------
