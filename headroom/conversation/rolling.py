@@ -24,7 +24,7 @@ from headroom.conversation._turns import (
     valid_cuts,
 )
 from headroom.conversation.extractive import Line, extract_lines
-from headroom.errors import InvalidArgumentError
+from headroom.errors import InvalidArgumentError, StoreError
 from headroom.handles import find_markers, format_marker, handle_for
 from headroom.messages import untrusted_json, validate_messages
 from headroom.store import Store, open_store
@@ -149,7 +149,7 @@ class RollingSummarizer:
         self.max_messages = max_messages
         self.keep_recent = keep_recent
         self.summarizer = summarizer
-        self.store: Store = open_store(store)
+        self.store: Store = open_store(store, degrade=True)
         self.count = get_counter(model, counter=token_counter)
 
     def summarize(self, messages: Sequence[Mapping[str, Any]]) -> ConversationResult:
@@ -261,7 +261,10 @@ class RollingSummarizer:
                 f"summary shortened: {chosen.dropped} lines left out to meet the budget; "
                 "the originals are retrievable by the block's handle"
             )
-        handles = self._store(body[: chosen.cut], chosen.lines)
+        try:
+            handles = self._store(body[: chosen.cut], chosen.lines)
+        except StoreError as error:  # no summary without its originals behind it
+            return unchanged(f"the store cannot keep the summarized turns ({error})")
         summary_message = {"role": "user", "content": chosen.text}
         out = [*msgs[:head], summary_message, *body[chosen.cut :]]
         return ConversationResult(

@@ -419,3 +419,15 @@ def test_llm_summarizer_over_budget_warns_without_many_calls() -> None:
     assert any("not met" in w for w in result.warnings)
     assert result.tokens_after <= result.tokens_before
     assert len(calls) <= len(messages)
+
+
+def test_an_unusable_store_leaves_the_conversation_unchanged(tmp_path: Path) -> None:
+    """No summary without its originals: a store that cannot be opened or written costs the
+    savings, never the request."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the store's directory should be")
+    summarizer = RollingSummarizer(budget_tokens=200, store=blocker / "ccr.sqlite3")
+    messages = [{"role": "user", "content": f"question {i} " + "word " * 80} for i in range(8)]
+    result = summarizer.summarize(messages)
+    assert result.messages == messages
+    assert any("cannot keep the summarized turns" in w for w in result.warnings)
