@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
 __all__ = ["KINDS", "CompressConfig", "Kind"]
 
-Kind = Literal["json", "log", "search", "test-output", "diff", "code", "text", "opaque"]
+Kind = Literal[
+    "json", "log", "search", "test-output", "diff", "listing", "code", "html", "text", "opaque"
+]
 KINDS: Final[tuple[str, ...]] = get_args(Kind)
 
 

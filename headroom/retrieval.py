@@ -32,7 +32,7 @@ _ALONE_RE = re.compile(r"[\W_]*(?:headroom\s*:\s*)?([0-9a-f]{12})[\W_]*", re.IGN
 # A handle inside other text (a marker line, a sentence) must carry its prefix.
 _IN_TEXT_RE = re.compile(r"(?<!\w)headroom\s*:\s*([0-9a-f]{12})(?![0-9a-z])", re.IGNORECASE)
 
-_LINE_KINDS = frozenset({"log", "search", "test-output", "diff"})
+_LINE_KINDS = frozenset({"log", "search", "test-output", "diff", "listing"})
 _PARAGRAPH_RE = re.compile(r"\n\s*\n")
 _RELATIVE_FLOOR = 0.5
 

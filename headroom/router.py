@@ -66,6 +66,8 @@ _EXTENSION_KINDS: Final[dict[str, Kind]] = {
     ".md": "text",
     ".txt": "text",
     ".rst": "text",
+    ".html": "html",
+    ".htm": "html",
 }
 _SHEBANGS: Final = {"python": "python", "node": "javascript", "bash": "bash", "sh": "bash"}
 
@@ -117,12 +119,16 @@ def detect(text: str, hints: Hints | None = None) -> Route:
     lines = [line for line in sample.splitlines()[:_SAMPLE_LINES] if line.strip()]
     if extension in EXTENSION_LANGUAGES:
         return Route("code", EXTENSION_LANGUAGES[extension], f"file extension {extension}")
+    if _is_html(sample):
+        return Route("html", reason="HTML document or dense HTML markup")
     if _is_diff(lines):
         return Route("diff", reason="unified diff headers")
     if _is_test_output(lines):
         return Route("test-output", reason="test runner lines")
     if _is_search(lines, hints.tool_name):
         return Route("search", reason="path:line: matches")
+    if _is_listing(lines):
+        return Route("listing", reason="ls -l, tree, du or one path per line")
     if _is_log(lines):
         return Route("log", reason="timestamps/levels on most lines")
     if extension in _EXTENSION_KINDS:
@@ -360,3 +366,130 @@ def _code_language(lines: list[str]) -> str | None:
     if best >= 3 and best >= 0.05 * len(lines):
         return language
     return None
+
+
+# File listings: ls -l lines ("perms links owner group size ..."), tree's branches, du's
+# "size<TAB>path", or one path per line (find, git ls-files, ls -1). Headroom's own folded
+# listing starts with "[listing ". Search, test output and diffs are ruled out before this
+# runs; a log line has spaces in it, so it is never taken for a bare path.
+_LS_LONG_RE = re.compile(r"^[-bcdlpsDCMnP?][-rwxsStTlL]{9}[.+@]? +\d+ +\S+ +\S+ +\d")
+_LS_AUX_RE = re.compile(r"^(?:total \d\S*|(?:ls|find|du|tree): .+|\S[^\t]*:)$")
+_TREE_RE = re.compile(r"^(?:(?:[│|][ \u00a0]{3}| {4})*)(?:[├└]──|\|--|`--) ")
+_TREE_REPORT_RE = re.compile(r"^\d+ director(?:y|ies)(?:, \d+ files?)?$")
+_DU_RE = re.compile(r"^\d+(?:[.,]\d+)?[kKMGTPEZY]?\t\S")
+_NAME_EXTENSION_RE = re.compile(r"\.[A-Za-z][A-Za-z0-9_~-]{0,15}$")
+_LISTING_ERROR_RE = re.compile(r"^(?:ls|find|du|tree|git|fd|rg|fatal): ")
+_BARE_NAME_RE = re.compile(r"^[\w.@+~-]{1,255}$")
+_SENTENCE_PUNCTUATION_RE = re.compile(r"[.,;:!?] |  ")
+
+
+def _is_listing(lines: list[str]) -> bool:
+    if lines and lines[0].startswith("[listing ") and lines[0].endswith("]"):
+        return True
+    if len(lines) < 3:
+        return False
+    total = len(lines)
+    long = sum(1 for line in lines if _LS_LONG_RE.match(line))
+    if long >= 2 and long >= 0.3 * total:
+        aux = sum(1 for line in lines if not _LS_LONG_RE.match(line) and _LS_AUX_RE.match(line))
+        if long + aux >= 0.8 * total:
+            return True
+    drawn = sum(1 for line in lines if _TREE_RE.match(line))
+    report = any(_TREE_REPORT_RE.match(line) for line in lines[-1:])
+    if drawn >= 2 and drawn + 1 + report >= 0.8 * total:  # + 1: the root's line
+        return True
+    errors = sum(1 for line in lines if _LISTING_ERROR_RE.match(line))
+    sized = sum(1 for line in lines if _DU_RE.match(line))
+    if sized and sized + errors >= 0.8 * total:
+        return True
+    # ls -1 prints directories without a "/": bare names count when enough have an extension.
+    paths = [line for line in lines if _path_like(line) or _BARE_NAME_RE.match(line)]
+    if len(paths) + errors < 0.9 * total:
+        return False
+    slashed = sum(1 for line in paths if "/" in line)
+    named = sum(1 for line in paths if _NAME_EXTENSION_RE.search(line))
+    return slashed >= 0.5 * len(paths) or named >= 0.3 * len(paths)
+
+
+def _path_like(line: str) -> bool:
+    """A path or a file name: no URL, no grep "path:12:"; spaces only in a path with a "/"
+    and no punctuation a sentence would have."""
+    if len(line) > 1024 or line != line.strip() or "\t" in line or "://" in line:
+        return False
+    if " " in line:
+        return "/" in line and _SENTENCE_PUNCTUATION_RE.search(line) is None
+    if re.search(r":\d", line):
+        return False
+    return "/" in line or _NAME_EXTENSION_RE.search(line) is not None or line in (".", "..")
+
+
+# Elements of HTML that XML dialects (JUnit, SVG, RSS) and markdown prose rarely write. Tag
+# names are read with one cheap pattern and looked up (an alternation of 40 names tried at
+# every "<" is 100x slower on a run of "<").
+_TAG_NAME_RE = re.compile(r"</?([A-Za-z][A-Za-z0-9]{0,9})(?=[\s/>])")
+_A_HREF_RE = re.compile(r"<a\s[^<>]{0,2000}?href", re.I)
+_HTML_TAG_NAMES: Final = (
+    "div p span table tr td th ul ol li h1 h2 h3 h4 h5 h6 br img section article nav header "
+    "footer body head meta link script style form input button strong em b i code pre "
+    "blockquote dl dt dd main aside label select option tbody thead"
+)
+_HTML_TAGS: Final = frozenset(_HTML_TAG_NAMES.split())
+_MARKDOWN_RE = re.compile(r"^(?:#{1,6} \S|```|~~~)|\]\((?:https?://|\.{0,2}/|#)", re.M)
+_JSX_RE = re.compile(
+    r"\bclassName=|=\{|^[ \t]*+(?:import\s.+\sfrom\s|export\s+(?:default\s+)?(?:const|function|"
+    r"class|interface|type)\b|const\s+\w+\s*=|return[ \t]*\([ \t]*$)",
+    re.M,
+)
+
+
+def _is_html(sample: str) -> bool:
+    """An HTML document (doctype or ``<html>`` first) or markup dense in HTML elements.
+
+    Not HTML: XML dialects (JUnit ``<testsuite>``, SVG), JSX/TSX source and markdown with
+    some inline tags (READMEs with a badge table).
+    """
+    head = _skip_prolog(sample[:4096].lower())
+    if head.startswith("<!doctype html") or re.match(r"<html[\s>]", head):
+        return True
+    if head.startswith(("<svg", "<!doctype svg", "<?xml", "<rss", "<feed")):
+        return False
+    text = _without_blocks(sample, ("script", "style", "pre"))
+    names = _TAG_NAME_RE.findall(text)
+    tags = sum(1 for name in names if name.lower() in _HTML_TAGS) + len(_A_HREF_RE.findall(text))
+    lines = sum(1 for line in text.splitlines() if line.strip())
+    if tags < 20 or tags < 0.25 * lines:
+        return False
+    markdown = len(_MARKDOWN_RE.findall(text))
+    return markdown < max(3, tags / 10) and len(_JSX_RE.findall(text)) < 3
+
+
+def _skip_prolog(head: str) -> str:
+    """``head`` (lowercased) past a BOM, whitespace, an XML declaration and comments."""
+    head = head.lstrip("\ufeff \t\r\n")
+    for _ in range(16):
+        if head.startswith("<?xml") and (end := head.find("?>")) >= 0:
+            rest = head[end + 2 :].lstrip()
+            if rest.startswith(("<!doctype html", "<html")):
+                return rest
+            return head  # an XML document: the caller sees "<?xml"
+        if head.startswith("<!--") and (end := head.find("-->")) >= 0:
+            head = head[end + 3 :].lstrip()
+            continue
+        break
+    return head
+
+
+def _without_blocks(text: str, tags: tuple[str, ...]) -> str:
+    """``text`` without the contents of the given elements (each search goes forward only)."""
+    for tag in tags:
+        opening = re.compile(f"<{tag}", re.I)
+        closing = re.compile(f"</{tag}", re.I)
+        parts: list[str] = []
+        pos = 0
+        while (found := opening.search(text, pos)) is not None:
+            parts.append(text[pos : found.start()])
+            end = closing.search(text, found.end())
+            pos = end.start() if end is not None else len(text)
+        parts.append(text[pos:])
+        text = "".join(parts)
+    return text

@@ -13,7 +13,9 @@ from __future__ import annotations
 from headroom.compressors.base import Compressed, Compressor, Context
 from headroom.compressors.code import CodeCompressor
 from headroom.compressors.diff import DiffCompressor
+from headroom.compressors.html import HtmlCompressor
 from headroom.compressors.json_minify import JsonMinifier
+from headroom.compressors.listing import ListingCompressor
 from headroom.compressors.logs import LogCompressor
 from headroom.compressors.search import SearchCompressor
 from headroom.compressors.smart_crusher import SmartCrusher
@@ -53,6 +55,8 @@ def default_registry() -> Registry:
     registry.register(SearchCompressor())
     registry.register(TestOutputCompressor())
     registry.register(DiffCompressor())
+    registry.register(ListingCompressor())
     registry.register(CodeCompressor())
+    registry.register(HtmlCompressor())
     registry.register(TextCompressor())
     return registry
