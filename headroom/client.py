@@ -81,7 +81,7 @@ class Headroom:
         model: str | None = None,
         query: str | None = None,
     ) -> CompressResult:
-        """Compress the text inside a chat message list (OpenAI or Anthropic shape).
+        """Compress the text inside a chat message list (OpenAI, Anthropic or Gemini shape).
 
         Tool results are compressed wherever they are; the system prompt, user turns and
         the most recent turns are left alone unless the config says otherwise. Messages
@@ -94,7 +94,7 @@ class Headroom:
         """
         _check_optional_str("model", model)
         _check_optional_str("query", query)
-        validate_messages(messages)
+        validate_messages(messages, gemini=True)
         count = get_counter(model or self.model, counter=self.config.token_counter)
         query = query if query is not None else last_user_text(messages)
         slots = find_slots(messages, self.config)
@@ -285,7 +285,7 @@ def count_tokens(
 ) -> int:
     """Tokens ``content`` costs ``model``, counted the way compression results count them.
 
-    A string is counted as text; a message list (OpenAI or Anthropic shape) with the
+    A string is counted as text; a message list (OpenAI, Anthropic or Gemini shape) with the
     per-message framing of OpenAI's counting rules, so ``count_tokens(messages)`` equals the
     ``tokens_before`` of compressing them. Adapters use it to report what a model was sent.
 
@@ -302,7 +302,7 @@ def count_tokens(
     count = get_counter("gpt-4o" if model is None else model, counter=token_counter)
     if isinstance(content, str):
         return count(content)
-    validate_messages(content, name="content")
+    validate_messages(content, name="content", gemini=True)
     slots = find_slots(content, _COUNT_ONLY)
     return count_overhead(content, count) + sum(count(slot.text) for slot in slots)
 

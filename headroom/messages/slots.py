@@ -7,6 +7,9 @@ Both provider shapes are read by one walker:
 * Anthropic: ``content`` is a string or a list of blocks (``text``, ``image``,
   ``tool_use``, ``tool_result`` whose ``content`` is a string or a list of blocks).
 
+A list whose items have ``parts`` is Gemini ``contents``, read by
+:mod:`headroom.messages.gemini` behind the same functions.
+
 A *slot* is one string that Headroom may replace, with its location and what is known
 about it. Nothing outside text slots is ever changed; messages are never added, removed or
 reordered, so a tool call and its result stay paired.
@@ -21,6 +24,12 @@ from typing import Any, Literal
 
 from headroom.config import CompressConfig
 from headroom.errors import InvalidMessageError
+from headroom.messages.gemini import (
+    gemini_last_user_text,
+    gemini_slots,
+    is_gemini,
+    validate_gemini,
+)
 from headroom.router import Hints
 
 __all__ = ["Slot", "Source", "find_slots", "last_user_text", "validate_messages"]
@@ -51,16 +60,34 @@ class Slot:
         return out
 
 
-def validate_messages(messages: object, *, name: str = "messages") -> Sequence[Mapping[str, Any]]:
+def validate_messages(
+    messages: object, *, name: str = "messages", gemini: bool = False
+) -> Sequence[Mapping[str, Any]]:
     """Check the shape of a message list; raise InvalidMessageError naming the spot.
 
     ``name`` is the argument the list was passed as, which errors start with
-    (``messages[3].role: ...``).
+    (``messages[3].role: ...``, ``messages[3].parts[1].functionResponse: ...``).
+    ``gemini`` accepts Gemini ``contents`` too (a list whose items have ``parts``); callers
+    that build or reorder messages themselves (the conversation layer) leave it off, so a
+    Gemini list is refused there by name rather than mixed with chat-shaped messages.
     """
     if isinstance(messages, str | bytes | bytearray) or not isinstance(messages, Sequence):
         raise InvalidMessageError(
             name, f"expected a list of message dicts, got {type(messages).__name__}"
         )
+    if is_gemini(messages):
+        if not gemini:
+            first = next(
+                i
+                for i, item in enumerate(messages)
+                if isinstance(item, Mapping) and "parts" in item
+            )
+            raise InvalidMessageError(
+                f"{name}[{first}].parts",
+                "Gemini contents are not accepted here; give OpenAI or Anthropic messages",
+            )
+        validate_gemini(messages, name)
+        return messages
     for i, message in enumerate(messages):
         where = f"{name}[{i}]"
         if not isinstance(message, Mapping):
@@ -192,6 +219,8 @@ def _has_own_text(message: Mapping[str, Any]) -> bool:
 
 def find_slots(messages: Sequence[Mapping[str, Any]], config: CompressConfig) -> list[Slot]:
     """Every text slot in ``messages`` (validated), marked eligible or not per ``config``."""
+    if is_gemini(messages):
+        return gemini_slots(messages, config)
     tools = _tool_names(messages)
     protected = _protected_indices(messages, config.protect_recent)
     slots: list[Slot] = []
@@ -249,6 +278,8 @@ def _collect(
 
 def last_user_text(messages: Sequence[Mapping[str, Any]]) -> str | None:
     """The text of the last user message that has any (the default query)."""
+    if is_gemini(messages):
+        return gemini_last_user_text(messages)
     for message in reversed(messages):
         if message.get("role") != "user":
             continue
