@@ -17,7 +17,7 @@ import headroom.store._common
 import headroom.store.memory
 import headroom.store.sqlite
 from headroom.errors import HandleNotFoundError, InvalidArgumentError, StoreError
-from headroom.handles import handle_for, is_handle
+from headroom.handles import handle_for, is_handle, original_bytes
 from headroom.store import (
     MemoryStore,
     SQLiteStore,
@@ -88,7 +88,9 @@ def store(make_store: MakeStore) -> Store:
 
 
 def as_bytes(original: str | bytes) -> bytes:
-    return original.encode("utf-8", "surrogatepass") if isinstance(original, str) else original
+    # Escaped bytes (U+DC80..U+DCFF) as the bytes they stand for, other lone surrogates in
+    # their surrogatepass spelling: what the CLI read is what is stored.
+    return original_bytes(original)
 
 
 # --- round trip ----------------------------------------------------------------------------
