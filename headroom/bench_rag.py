@@ -4,8 +4,10 @@ Each answerable question gets its gold paragraph mixed among same-article distra
 paragraphs (seeded, so every run builds the same contexts), as a list of chunks. Every method
 keeps about the same share of tokens; a question counts as *retained* when one of its gold
 answers is still a substring of the output. Methods: the TextPruner with BM25, the
-bi-encoder and hybrid scorers (when the ``neural`` extra is installed), a naive BM25
-top-sentences baseline, head truncation and random sentence drop.
+bi-encoder and hybrid scorers (when the ``neural`` extra is installed), ``compress()`` (the
+public API with the chunks as one tool result after the question, ``target_ratio`` = keep; 0.3
+is its default), a naive BM25 top-sentences baseline, head truncation and random sentence drop.
+``--distractors`` sets how many distractor paragraphs each context has (9).
 
     python -m headroom.bench_rag --data ../shared/bench-data/squad
 """
@@ -20,7 +22,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from headroom.client import compress
+from headroom.config import CompressConfig
 from headroom.relevance.bm25 import okapi_scores
 from headroom.relevance.pruner import TextPruner
 from headroom.relevance.segment import sentences
@@ -87,6 +92,22 @@ def _random_drop(case: Case, ratio: float) -> str:
     return " ".join(s for s in sents if rng.random() < ratio)
 
 
+def _compress(case: Case, ratio: float) -> str:
+    messages: list[dict[str, Any]] = [
+        {"role": "user", "content": case.question},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "search", "arguments": "{}"}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": "\n\n".join(case.chunks)},
+    ]
+    result = compress(messages, config=CompressConfig(target_ratio=ratio, store="memory"))
+    return str(result.messages[-1]["content"])
+
+
 _PRUNERS: dict[str, TextPruner] = {}
 
 
@@ -118,6 +139,7 @@ def _methods(scorers: Sequence[str], *, baselines: bool = True) -> dict[str, Met
         except (ImportError, FileNotFoundError, ValueError) as error:
             print(f"skipping {scorer}: {error}", file=sys.stderr)
             methods.pop(f"pruner-{scorer}", None)
+    methods["compress()"] = _compress
     if not baselines:
         return methods
     methods["naive-bm25"] = _naive_bm25
@@ -136,19 +158,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--scorers", default="bm25,bi-encoder,hybrid", help="TextPruner scorers to run"
     )
-    parser.add_argument("--no-baselines", action="store_true", help="only the TextPruner rows")
+    parser.add_argument(
+        "--distractors", type=int, default=9, help="distractor paragraphs per context"
+    )
+    parser.add_argument(
+        "--no-baselines", action="store_true", help="only the TextPruner and compress() rows"
+    )
     args = parser.parse_args(argv)
     path = args.data / "dev-v2.0.json" if args.data.is_dir() else args.data
     if not path.is_file():
         print(f"no SQuAD file at {path}; skipping", file=sys.stderr)
         return 0
-    cases = load_cases(path, limit=args.limit)[:: max(1, args.every)]
+    cases = load_cases(path, distractors=args.distractors, limit=args.limit)[:: max(1, args.every)]
     count = get_counter()
     before_tokens = [count("\n\n".join(c.chunks)) for c in cases]
     total_before = sum(before_tokens)
     total_bytes = sum(len("\n\n".join(c.chunks).encode()) for c in cases)
     print(
-        f"SQuAD 2.0 dev: {len(cases)} answerable questions, gold paragraph + 9 same-article "
+        f"SQuAD 2.0 dev: {len(cases)} answerable questions, gold paragraph + "
+        f"{args.distractors} same-article "
         f"distractors, {total_before / len(cases):.0f} tokens per context on average"
     )
     print(

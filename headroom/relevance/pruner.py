@@ -16,6 +16,9 @@ adapters' document compressors. Rules, in the order they apply:
    *and* a number or a name come first; each of the few top hits brings its neighbours
    (``context_window`` sentences either side), because the answer is often the sentence after
    the one that names the subject. Chunks whose best score is near zero are dropped whole.
+   The best sentence and its neighbours are kept even when they exceed the budget, and when
+   nothing matches the query the lead (first sentences up to the budget, at least one) is
+   kept: pruning for a query never leaves only the marker.
 4. **Output.** Kept sentences in their original order and spacing; chunk ids, titles and
    metadata kept; JSON-shaped retrieval results (a list of ``{"title", "text", ...}``) are
    pruned inside their text fields, never replaced by pointers. The original goes to the CCR
@@ -33,8 +36,8 @@ Example:
     >>> result = TextPruner(target_ratio=0.5).prune(docs, query="capital of France")
     >>> [c.id for c in result.chunks]
     ['a']
-    >>> result.chunks[0].text
-    'Paris is the capital of France.'
+    >>> result.chunks[0].text  # the best sentence and its neighbour (context_window=1)
+    'Paris is the capital of France. It has 2.1 million people.'
 """
 
 from __future__ import annotations
@@ -121,6 +124,8 @@ class PruneResult:
         tokens_before: tokens of the input as rendered.
         tokens_after: tokens of ``text``.
         handles: CCR handles ``text`` refers to.
+        lead: True when nothing in the input matched the query and the lead (the first
+            sentences up to the budget) was kept instead.
     """
 
     chunks: tuple[PrunedChunk, ...]
@@ -130,6 +135,7 @@ class PruneResult:
     tokens_before: int
     tokens_after: int
     handles: tuple[str, ...]
+    lead: bool = False
 
     @property
     def tokens_saved(self) -> int:
@@ -238,8 +244,9 @@ class TextPruner:
         keep: list[list[bool]] = [
             [d is None] * len(s) for s, d in zip(segments, duplicates, strict=True)
         ]
+        lead = False
         if query is not None and query.strip() and any(segments):
-            self._select(query, chunks, segments, duplicates, keep, before)
+            lead = self._select(query, chunks, segments, duplicates, keep, before)
         texts = [_join(segs, flags) for segs, flags in zip(segments, keep, strict=True)]
         # A chunk with no sentences (blank) is kept as it was.
         alive = [
@@ -279,6 +286,7 @@ class TextPruner:
             before,
             after,
             (handle,),
+            lead,
         )
 
     def score(self, query: str, sentences: Sequence[str]) -> list[float]:
@@ -330,7 +338,8 @@ class TextPruner:
         duplicates: list[int | None],
         keep: list[list[bool]],
         before: int,
-    ) -> None:
+    ) -> bool:
+        """Set ``keep``; True when nothing matched and the lead was kept."""
         flat: list[tuple[int, int]] = [
             (i, j)
             for i, segs in enumerate(segments)
@@ -341,7 +350,7 @@ class TextPruner:
             for j in range(len(flags)):
                 flags[j] = False
         if not flat:
-            return
+            return False
         sentence_texts = [segments[i][j].text for i, j in flat]
         sentence_tokens = [tokenize(t) for t in sentence_texts]
         scores = self._score(query, sentence_texts, sentence_tokens)
@@ -370,8 +379,21 @@ class TextPruner:
         )
         top = max(scores, default=0.0)
         top_passage = max(passage_scores.values(), default=0.0)
+        budget = self.token_budget
+        if budget is None:
+            # The ratio is of the whole output, so the marker is paid for out of it.
+            budget = int(before * self.target_ratio) - self._count(_MARKER_SAMPLE)
         if top <= 0 and top_passage <= 0:
-            return  # nothing in the input is about the query: drop it all (to the store)
+            # Nothing is about the query ("summarise this page"): keep the lead, the first
+            # sentences up to the budget and at least one, never a bare marker.
+            spent = 0
+            for n, (i, j) in enumerate(flat):
+                lead_cost = self._count(segments[i][j].sep + segments[i][j].text)
+                if n > 0 and spent + lead_cost > budget:
+                    break
+                keep[i][j] = True
+                spent += lead_cost
+            return True
         terms = set(query_terms(query))
         needed = max(1, math.ceil(len(terms) / 2)) if len(terms) > 1 else 1
         combined: list[float] = []
@@ -388,10 +410,6 @@ class TextPruner:
             signal.append(s > 0 and len(hits) >= needed and _ENTITY_RE.search(text) is not None)
         # Chunks where neither a sentence nor a passage matches at all are dropped whole.
         near_zero = {i for i, best in chunk_best.items() if best <= 0}
-        budget = self.token_budget
-        if budget is None:
-            # The ratio is of the whole output, so the marker is paid for out of it.
-            budget = int(before * self.target_ratio) - self._count(_MARKER_SAMPLE)
         spent = 0
         order = sorted(range(len(flat)), key=lambda k: (not signal[k], -combined[k], k))
         position = {ij: k for k, ij in enumerate(flat)}
@@ -404,32 +422,39 @@ class TextPruner:
                 costs[k] = self._count(segments[i][j].sep + segments[i][j].text)
             return costs[k]
 
-        def take(k: int) -> bool:
+        def take(k: int, *, force: bool = False) -> bool:
             nonlocal spent
             i, j = flat[k]
             if keep[i][j]:
                 return True
-            if i in near_zero or spent + cost(k) > budget:
+            if not force and (i in near_zero or spent + cost(k) > budget):
                 return False
             keep[i][j] = True
             spent += cost(k)
             return True
 
-        for k in order:
+        for rank, k in enumerate(order):
             if combined[k] <= 0 and not signal[k]:
                 break
-            if not take(k):
+            # The best sentence and its neighbours are kept whatever the budget: a ratio too
+            # small for them must not leave only the marker.
+            best = rank == 0
+            if not take(k, force=best):
                 continue
             if hits_done < 3:
                 hits_done += 1
                 i, j = flat[k]
                 for d in range(1, self.context_window + 1):
                     for jj in (j - d, j + d):
-                        n = position.get((i, jj))
-                        if n is not None and segments[i][jj].paragraph == segments[i][j].paragraph:
-                            take(n)
+                        near = position.get((i, jj))
+                        if (
+                            near is not None
+                            and segments[i][jj].paragraph == segments[i][j].paragraph
+                        ):
+                            take(near, force=best)
             if spent >= budget:
                 break
+        return False
 
     def _unchanged(
         self,

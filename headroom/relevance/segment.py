@@ -7,6 +7,8 @@ back the input byte for byte and a selection of segments renders with its origin
 Rules, in order:
 
 - blank lines separate paragraphs; fenced code blocks (```` ``` ````) are one segment each;
+- a paragraph of 3 or more lines with fewer than one sentence end per 3 lines (a log, a CSV,
+  a table) is cut at its lines instead of its sentences;
 - inside a paragraph, a line that starts a list item (``-``, ``*``, ``•``, ``1.``, ``a)``) or is
   a heading (``#``) starts a new segment, and a heading ends at its line;
 - a sentence ends at ``.``, ``!`` or ``?`` (with closing quotes/brackets) followed by whitespace
@@ -102,6 +104,44 @@ def _pieces(paragraph: str) -> list[tuple[int, int]]:
     return spans
 
 
+_CARRIED_STARTS = frozenset("abcdefghijklmnopqrstuvwxyz(\"'")
+
+
+def _line_oriented(piece: str, sentence_count: int) -> bool:
+    """Whether a paragraph piece is lines (a log, a CSV, a table) rather than prose.
+
+    Hard-wrapped prose ends a sentence every line or two; a log or CSV has lines and next to
+    no sentence ends, so as sentences it would be one piece larger than any budget.
+    """
+    lines = piece.split("\n")
+    if len(lines) < 3 or sentence_count * 3 >= len(lines):
+        return False
+    # Hard-wrapped prose with long sentences: most lines carry on the previous one's sentence
+    # (a lowercase word after a line that did not end a clause). Log lines start with a
+    # timestamp or a level, CSV rows have no spaces to wrap at.
+    carried = sum(
+        1
+        for before, line in pairwise(lines)
+        if line.lstrip(" \t")[:1] in _CARRIED_STARTS
+        and line.count(" ") >= 2
+        and not before.rstrip().rstrip("\"'”’)]").endswith((".", "!", "?", ":", ";"))
+    )
+    return carried * 2 < len(lines) - 1
+
+
+def _line_spans(piece: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    while start <= len(piece):
+        end = piece.find("\n", start)
+        if end < 0:
+            end = len(piece)
+        if piece[start:end].strip():
+            spans.append((start, end))
+        start = end + 1
+    return spans
+
+
 def segment(text: str) -> list[Segment]:
     """Cut ``text`` into segments; ``"".join(s.sep + s.text for s in ...)`` gives it back
     up to trailing whitespace.
@@ -148,7 +188,11 @@ def segment(text: str) -> list[Segment]:
         for blank_start, blank_end in [*bounds, (end, end)]:
             first = True
             for a, b in _pieces(text[para_start:blank_start]):
-                for s, e in _split_sentences(text[para_start + a : para_start + b]):
+                piece = text[para_start + a : para_start + b]
+                spans = _split_sentences(piece)
+                if _line_oriented(piece, len(spans)):
+                    spans = _line_spans(piece)
+                for s, e in spans:
                     if emit(para_start + a + s, para_start + a + e, first):
                         first = False
             para_start = blank_end

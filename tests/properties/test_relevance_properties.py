@@ -92,8 +92,12 @@ def test_token_budget_respected_and_deterministic(
     assert result.tokens_after <= result.tokens_before
     if result.handles:
         # Each kept sentence was charged with its leading whitespace against the budget.
-        kept = sum(pruner._count(s.sep + s.text) for c in result.chunks for s in segment(c.text))
-        assert kept <= budget + len(result.chunks)
+        kept_segments = [s for c in result.chunks for s in segment(c.text)]
+        kept = sum(pruner._count(s.sep + s.text) for s in kept_segments)
+        # Over budget only by the floor: the best sentence and its context_window neighbours
+        # (or the lead's first sentence when nothing matches), never an empty answer.
+        assert kept <= budget + len(result.chunks) or len(kept_segments) <= 3
+        assert result.chunks
     assert pruner.prune(chunks, query=query) == result
 
 

@@ -22,9 +22,12 @@ class HeadroomDocumentCompressor(BaseDocumentCompressor):
     Runs headroom's ``TextPruner``: exact and near-duplicate documents are dropped, every
     sentence is scored against the query (BM25 by default), and the best ones are kept
     within the budget, in their original order. Documents left with no sentence are
-    dropped. Each returned document is a new ``Document`` with the same ``id`` and
-    metadata plus ``metadata["headroom"]`` (sentences kept/total, the batch's token counts
-    and the handle that returns the original batch); input documents are never mutated.
+    dropped, but at least ``min_docs`` (1) come back: when the query matches no document
+    the first ``min_docs`` are returned unpruned, and when fewer are left the next dropped
+    ones are added whole (``min_docs=0`` allows an empty answer). Each returned document is
+    a new ``Document`` with the same ``id`` and metadata plus ``metadata["headroom"]``
+    (sentences kept/total, the batch's token counts and the handle that returns the
+    original batch); input documents are never mutated.
 
     Use it in LCEL after a retriever, e.g.
     ``RunnableLambda(lambda q: compressor.compress_documents(retriever.invoke(q), q))``.
@@ -42,7 +45,7 @@ class HeadroomDocumentCompressor(BaseDocumentCompressor):
         >>> out = HeadroomDocumentCompressor(store="memory", target_ratio=0.5).compress_documents(
         ...     docs, "capital of France")
         >>> [(d.metadata["source"], d.page_content) for d in out]
-        [('a', 'Paris is the capital of France.')]
+        [('a', 'Paris is the capital of France. It has 2.1 million people.')]
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -57,6 +60,12 @@ class HeadroomDocumentCompressor(BaseDocumentCompressor):
     )
     context_window: int = Field(default=1, description="Sentences kept around each top hit.")
     dedup: bool = Field(default=True, description="Drop exact and near-duplicate documents.")
+    min_docs: int = Field(
+        default=1,
+        ge=0,
+        description="Return at least this many documents (unpruned when the query matches "
+        "none); 0 allows an empty list.",
+    )
     headroom: Headroom | None = Field(
         default=None, description="Client whose store keeps the originals (for retrieval)."
     )
@@ -96,18 +105,35 @@ class HeadroomDocumentCompressor(BaseDocumentCompressor):
             "tokens_after": result.tokens_after,
             "handles": list(result.handles),
         }
+        # When nothing matched, the retriever's ranking picks what is sent, not the lead.
+        pruned = {} if result.lead else {c.index: c for c in result.chunks}
+        spare = [
+            c.index
+            for c in sorted(
+                (*result.dropped, *(result.chunks if result.lead else ())), key=lambda c: c.index
+            )
+            if c.duplicate_of is None
+        ]
+        whole = set(spare[: max(0, self.min_docs - len(pruned))])
         out: list[Document] = []
-        for chunk in result.chunks:
-            original = documents[chunk.index]
-            stats = {
-                "compressed": chunk.kept < chunk.total,
-                "sentences_kept": chunk.kept,
-                "sentences_total": chunk.total,
-                **batch,
-            }
+        for index, original in enumerate(documents):
+            chunk = pruned.get(index)
+            if chunk is not None:
+                text = chunk.text
+                stats: dict[str, Any] = {
+                    "compressed": chunk.kept < chunk.total,
+                    "sentences_kept": chunk.kept,
+                    "sentences_total": chunk.total,
+                    **batch,
+                }
+            elif index in whole:
+                text = original.page_content
+                stats = {"compressed": False, "relevant": False, **batch}
+            else:
+                continue
             out.append(
                 Document(
-                    page_content=chunk.text,
+                    page_content=text,
                     metadata={**original.metadata, META_KEY: stats},
                     id=original.id,
                 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+from conftest import DATA
 from headroom import Headroom
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -89,3 +90,30 @@ def test_async_matches_sync_and_lcel_pipeline(squad_article):
 
 def test_empty_input():
     assert HeadroomDocumentCompressor(store="memory").compress_documents([], "q") == []
+
+
+def test_a_log_and_a_csv_come_back_pruned_by_lines(log_text):
+    # One "sentence" each before lines were segments: over budget, so nothing came back.
+    log = "\n".join(log_text.splitlines()[:300]) + "\n"
+    csv_path = DATA / "loghub" / "Zookeeper_2k.log_structured.csv"
+    csv_text = "\n".join(csv_path.read_text().splitlines()[:200]) + "\n"
+    docs = [Document(log, id="log"), Document(csv_text, id="csv")]
+    compressor = HeadroomDocumentCompressor(store="memory")
+    out = compressor.compress_documents(docs, "Which blocks did NameSystem.delete remove?")
+    assert [d.id for d in out] == ["log"]
+    assert "NameSystem.delete" in out[0].page_content
+    assert len(out[0].page_content) < len(log) / 2
+    out = compressor.compress_documents(docs, "When did the notification time out?")
+    assert [d.id for d in out] == ["csv"]
+    assert "Notification time out" in out[0].page_content
+
+
+def test_min_docs_when_the_query_matches_nothing(squad_article):
+    docs = _docs(squad_article)[:3]
+    out = HeadroomDocumentCompressor(store="memory").compress_documents(docs, "zebra xylophone")
+    assert [(d.id, d.page_content) for d in out] == [("p0", docs[0].page_content)]
+    assert out[0].metadata["headroom"]["relevant"] is False
+    two = HeadroomDocumentCompressor(store="memory", min_docs=2)
+    assert [d.id for d in two.compress_documents(docs, "zebra xylophone")] == ["p0", "p1"]
+    none = HeadroomDocumentCompressor(store="memory", min_docs=0)
+    assert none.compress_documents(docs, "zebra xylophone") == []

@@ -51,7 +51,7 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
         >>> pp = HeadroomNodePostprocessor(target_ratio=0.5, store="memory")
         >>> out = pp.postprocess_nodes(nodes, query_str="capital of France")
         >>> [(n.node_id, n.score, n.get_content()) for n in out]
-        [('a', 0.9, 'Paris is the capital of France.')]
+        [('a', 0.9, 'Paris is the capital of France. It has 2.1 million people.')]
     """
 
     scorer: Literal["bm25", "bi-encoder", "cross-encoder", "hybrid"] = Field(
@@ -140,8 +140,14 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
         result = self._get_pruner().prune(texts, query)
         if not result.handles:  # nothing dropped: the nodes as they came
             return list(nodes)
-        kept = {prunable[c.index]: c for c in result.chunks}
-        irrelevant = {prunable[c.index] for c in result.dropped if c.duplicate_of is None}
+        # When nothing matched, the pruner keeps the lead of the first text; here the
+        # retriever's own ranking decides instead (min_nodes kept whole, below).
+        kept = {} if result.lead else {prunable[c.index]: c for c in result.chunks}
+        irrelevant = {
+            prunable[c.index]
+            for c in (*result.dropped, *(result.chunks if result.lead else ()))
+            if c.duplicate_of is None
+        }
         whole = set() if self.drop_irrelevant else irrelevant
         if not kept and self.drop_irrelevant:
             whole = set(sorted(irrelevant)[: self.min_nodes])
