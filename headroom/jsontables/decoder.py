@@ -127,8 +127,9 @@ def _read_tables(lines: list[str], index: int) -> dict[int, _Table]:
                 table.rows.append(cells)
                 above = cells
             index += count
+        known = set(columns)
         for target, _, sources in table.derived:
-            unknown = [source for source in sources if source not in columns]
+            unknown = [source for source in sources if source not in known]
             if unknown:
                 raise FormatError(
                     f"table @{number}: template for {target!r} refers to {unknown[0]!r}, "

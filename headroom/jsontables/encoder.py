@@ -2,10 +2,15 @@
 
 Every list of objects and every object whose values are all objects is a *candidate
 table*. A candidate becomes a table only when its table text is measured to take fewer
-tokens than the same value written inline; otherwise it stays inline JSON. Inside a table:
+tokens than the same value written inline; otherwise it stays inline JSON. Records that
+share too few keys (a table mostly of empty cells) are not written out to be measured:
+they stay inline, which keeps the work linear in the values whatever the number of
+distinct keys. Inside a table:
 
 - nested objects that every record has as a non-empty object (or lacks) are flattened
-  into dotted column paths, so ``user.login`` is a column;
+  into dotted column paths, so ``user.login`` is a column, unless they are maps (more
+  than 256 distinct keys) or their keys would make the table sparse: then the object is
+  one column, and may be a table of its own;
 - a column with the same value in every row is stated once (``same``);
 - a string column that equals another column's value inside a fixed text in every row is
   stated once as a template (``derived url="https://x/issues/{number}"``);
@@ -20,7 +25,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -52,11 +57,37 @@ _PROVISIONAL_RE: Final = re.compile("@\x00([0-9]+)\x00")
 _REF_COST: Final = 2  # tokens of "@n" in place of the inline value
 _CLEAR_WIN: Final = 0.5
 _MIN_DITTO: Final = 6  # shorter repeats cost about as much as the "^" that replaces them
+# A table has a cell for every row and column, so records with differing keys make it
+# sparse: n records with a key or two each out of n make n² cells. A run of empty cells
+# costs a token per four ("||||"); a key costs three or four tokens each time it is written
+# inline, and only a key that two or more records share is written fewer times in a table.
+# So a table with more than 16 cells per value in such a shared column cannot be smaller:
+# it is not built, and the records stay inline (a candidate inside them can still be a
+# table). This also bounds the work on any table by 16 times the values it holds.
+_MAX_CELLS_PER_VALUE: Final = 16
+# A nested object with more distinct keys than this over a table's records is a map
+# (dates, ids or versions as keys), not a record: its keys become one table column each
+# only to be written again in every path, and its values are better a table of their own.
+_MAX_FLATTEN_KEYS: Final = 256
+# Looking for templates compares columns pairwise; in a table with thousands of columns of
+# the same rows that is millions of pairs. The search stops after this much work per cell
+# (one unit per pair tried, one per row compared), which real tables never reach.
+_DERIVE_WORK_PER_CELL: Final = 16
+_DERIVE_MIN_WORK: Final = 1 << 16
 
 
 @dataclass(slots=True)
 class _Column:
     path: tuple[str, ...]
+    values: list[Any]
+
+
+@dataclass(slots=True)
+class _Sparse:
+    """A column as the rows (record indexes, ascending) that have it and their values."""
+
+    path: tuple[str, ...]
+    rows: Sequence[int]
     values: list[Any]
 
 
@@ -115,7 +146,10 @@ class _Encoder:
                 return None
             records, keys = list(value.values()), list(value)
         tables_before = len(self._by_body)
-        body, inline_floor = self._table_body(records, keys)
+        built = self._table_body(records, keys)
+        if built is None:
+            return None
+        body, inline_floor = built
         # A table under half the inline length is smaller in tokens too; measure the rest.
         clear_win = len(body) < _CLEAR_WIN * inline_floor
         if not clear_win and not self._smaller(body, value, len(self._by_body) > tables_before):
@@ -137,26 +171,29 @@ class _Encoder:
             inline = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         return self._count(body) + _REF_COST < self._count(inline)
 
-    def _table_body(self, records: list[Any], keys: list[str] | None) -> tuple[str, int]:
-        """The table text, and a lower bound on the length of the records written inline."""
-        columns = _flatten(records, (), 0)
-        if keys is not None:
-            columns.insert(0, _Column((), list(keys)))
+    def _table_body(self, records: list[Any], keys: list[str] | None) -> tuple[str, int] | None:
+        """The table text, and a lower bound on the length of the records written inline;
+        ``None`` when the table would be too sparse to be smaller."""
         count = len(records)
+        sparse = _flatten(records, range(count), count, (), 0)
+        if sparse is None or _too_sparse(sparse, count, keyed=keys is not None):
+            return None
         meta: list[str] = []
         kept: list[tuple[_Column, list[str]]] = []
+        if keys is not None:
+            kept.append((_Column((), list(keys)), format_cells(keys, self.table_ref)))
         inline_floor = 0
-        for column in columns:
-            cells = format_cells(column.values, self.table_ref)
-            if column.path:  # '"key":' and the cell, quotes included, per present value
-                present = count - column.values.count(MISSING)
-                inline_floor += sum(map(len, cells)) + present * (len(column.path[-1]) + 5)
-            first = cells[0]
-            if column.path and count > 1 and first and cells.count(first) == count:
-                meta.append(f"  same {format_path(column.path)}={first}")
+        for found in sparse:
+            present = format_cells(found.values, self.table_ref)
+            # '"key":' and the cell, quotes included, per present value
+            inline_floor += sum(map(len, present)) + len(present) * (len(found.path[-1]) + 5)
+            first = present[0]
+            if count > 1 and first and present.count(first) == count:
+                meta.append(f"  same {format_path(found.path)}={first}")
             else:
-                kept.append((column, cells))
-        derived = _derive([column for column, _ in kept])
+                values = _spread(found.rows, found.values, count, MISSING)
+                kept.append((_Column(found.path, values), _spread(found.rows, present, count, "")))
+        derived = _derive([column for column, _ in kept], count)
         for target, parts, source in derived:
             template = format_template(parts, [source] * (len(parts) - 1))
             meta.append(f"  derived {format_path(target)}={template}")
@@ -179,6 +216,24 @@ class _Encoder:
         return "\n".join([header, *meta, *rows]), inline_floor
 
 
+def _too_sparse(columns: list[_Sparse], count: int, *, keyed: bool) -> bool:
+    # Only a column that two or more records have saves anything: a key that one record
+    # has is written once either way, and costs the other rows an empty cell each.
+    shared = sum(len(column.rows) for column in columns if len(column.rows) > 1)
+    cells = count * (len(columns) + keyed)
+    return cells > _MAX_CELLS_PER_VALUE * (shared + (count if keyed else 0))
+
+
+def _spread(rows: Sequence[int], values: list[Any], count: int, missing: Any) -> list[Any]:
+    """The dense form of a column: ``missing`` in the rows it does not have."""
+    if len(rows) == count:
+        return values
+    dense = [missing] * count
+    for row, value in zip(rows, values, strict=True):
+        dense[row] = value
+    return dense
+
+
 def _wants_text_mode(values: list[Any], cells: list[str]) -> bool:
     """Strings only, and some would need quotes outside a text column (``"2019"``)."""
     return set(map(type, values)) <= _TARGET_KINDS and any(
@@ -196,27 +251,48 @@ def _ditto(cells: list[str]) -> list[str]:
     ]
 
 
-def _flatten(records: list[Any], prefix: tuple[str, ...], depth: int) -> list[_Column]:
-    """Columns of ``records`` (dicts or MISSING), nested objects flattened where lossless.
+def _flatten(
+    records: list[Any], rows: Sequence[int], count: int, prefix: tuple[str, ...], depth: int
+) -> list[_Sparse] | None:
+    """Columns of ``records`` (dicts, in ``rows`` of a table of ``count`` rows), nested
+    objects flattened where lossless and worthwhile; ``None`` when these records, being
+    nested, are better one column: a map with too many keys, or too sparse a set of keys.
 
     A key is flattened only when every record that has it has a non-empty object there:
-    then "every sub-column missing" can only mean "key absent", so decoding is exact.
+    then "every sub-column missing" can only mean "key absent", so decoding is exact. The
+    records are read once, row by row, so the work is the number of values they hold
+    whatever the number of distinct keys.
     """
-    keys = dict.fromkeys(key for record in records if record is not MISSING for key in record)
-    columns: list[_Column] = []
-    for key in keys:
-        values = [MISSING if record is MISSING else record.get(key, MISSING) for record in records]
+    by_key: Mapping[str, tuple[Sequence[int], list[Any]]]
+    first = records[0].keys()
+    if all(record.keys() == first for record in records):  # every record has every key
+        by_key = {key: (rows, [record[key] for record in records]) for key in first}
+    else:
+        grouped: dict[str, tuple[list[int], list[Any]]] = {}
+        for row, record in zip(rows, records, strict=True):
+            for key, value in record.items():
+                found = grouped.get(key)
+                if found is None:
+                    grouped[key] = ([row], [value])
+                else:
+                    found[0].append(row)
+                    found[1].append(value)
+        by_key = grouped
+    if depth and len(by_key) > _MAX_FLATTEN_KEYS:
+        return None
+    columns: list[_Sparse] = []
+    for key, (key_rows, values) in by_key.items():
         path = (*prefix, key)
-        if depth < _MAX_FLATTEN_DEPTH and _flattenable(values):
-            columns.extend(_flatten(values, path, depth + 1))
+        inner = None
+        if depth < _MAX_FLATTEN_DEPTH and all(type(v) is dict and v for v in values):
+            inner = _flatten(values, key_rows, count, path, depth + 1)
+        if inner is None:
+            columns.append(_Sparse(path, key_rows, values))
         else:
-            columns.append(_Column(path, values))
+            columns.extend(inner)
+    if depth and _too_sparse(columns, count, keyed=False):
+        return None
     return columns
-
-
-def _flattenable(values: list[Any]) -> bool:
-    present = [v for v in values if v is not MISSING]
-    return bool(present) and all(type(v) is dict and v for v in present)
 
 
 _SOURCE_KINDS: Final = frozenset({str, int, type(MISSING)})  # bool is not int here: type()
@@ -227,13 +303,17 @@ def _first(texts: list[str | None]) -> str:
     return next((t for t in texts if t is not None), "")
 
 
-def _derive(columns: list[_Column]) -> list[tuple[tuple[str, ...], list[str], tuple[str, ...]]]:
+def _derive(
+    columns: list[_Column], count: int
+) -> list[tuple[tuple[str, ...], list[str], tuple[str, ...]]]:
     """String columns that are another column's value inside fixed text in every row.
 
     A target is present exactly in the rows where its source is. Returns ``(target,
     literal parts, source)``; sources are never themselves derived, so the decoder can fill
-    templates from the row cells in any order.
+    templates from the row cells in any order. The search is bounded by the size of the
+    table (``_DERIVE_WORK_PER_CELL``): what it has not found by then stays a column.
     """
+    work = _DERIVE_MIN_WORK + _DERIVE_WORK_PER_CELL * count * len(columns)
     # Sources grouped by the rows they are present in: a target can only come from a source
     # present in exactly its rows, so heterogeneous records compare far fewer pairs.
     groups: dict[bytes, list[tuple[tuple[str, ...], list[str | None]]]] = {}
@@ -264,11 +344,15 @@ def _derive(columns: list[_Column]) -> list[tuple[tuple[str, ...], list[str], tu
         if sample < 0:
             continue
         for source, given in groups.get(presence, ()):
+            work -= 1
+            if work < 0:
+                return derived
             if source == target or source in derived_targets:
                 continue
             seed = given[sample]
             if seed is None or seed not in wanted[sample]:
                 continue
+            work -= count
             parts = wanted[sample].split(seed)
             if all(
                 (w is MISSING and g is None) or (g is not None and g.join(parts) == w)

@@ -82,6 +82,7 @@ def _sample(profile: Profile, keep: set[int], budget: int) -> list[int]:
     # common first, each with the first row holding it).
     values_by_row: list[dict[int, Any]] = []
     queues: list[list[tuple[Any, int]]] = []
+    represented_now: list[set[Any]] = []
     for column in profile.categorical:
         by_row = {row: (type(v).__name__, v) for row, v in profile.column_rows(column)}
         counts: dict[Any, int] = {}
@@ -89,11 +90,12 @@ def _sample(profile: Profile, keep: set[int], budget: int) -> list[int]:
         for row, key in by_row.items():
             counts[key] = counts.get(key, 0) + 1
             first_row.setdefault(key, row)
-        represented = {by_row[row] for row in taken if row in by_row}
+        # Over the column, not over the kept rows: signal rows can be most of the array.
+        represented = {key for row, key in by_row.items() if row in taken}
         ordered = sorted(counts, key=lambda key: -counts[key])
         values_by_row.append(by_row)
+        represented_now.append(represented)
         queues.append([(key, first_row[key]) for key in ordered if key not in represented])
-    represented_now = [{by_row[row] for row in taken if row in by_row} for by_row in values_by_row]
     while len(chosen) < budget and any(queues):
         for number, queue in enumerate(queues):
             while queue and queue[0][0] in represented_now[number]:

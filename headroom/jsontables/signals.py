@@ -29,6 +29,7 @@ signal when:
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
@@ -118,9 +119,19 @@ def _failure_word(value: str) -> bool:
     return value.strip().lower().replace("-", "_").replace(" ", "_") in _FAILURE_WORDS
 
 
+# Every word of a key, lower-cased, is a substring of the lower-cased key: a key none of
+# these words is in cannot signal, and that is decided without splitting it into words.
+# (An array of records with differing keys has more distinct keys than the caches hold.)
+_SIGNAL_WORD_RE: Final = re.compile(
+    "|".join(sorted(map(re.escape, _ERROR_KEYS | _STATUS_KEYS | {"stack"})))
+)
+
+
 @lru_cache(maxsize=4096)
 def _may_signal(key: str) -> bool:
     """Whether values under ``key`` can ever report an error (most keys cannot)."""
+    if _SIGNAL_WORD_RE.search(key.lower()) is None:
+        return False
     words = key_words(key)
     return bool(words & _ERROR_KEYS or words & _STATUS_KEYS) or key.lower() == "stack"
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from headroom.handles import find_markers
 from headroom.jsontables.crush import Crushed, CrushOptions, crush
+from headroom.jsontables.signals import _ERROR_KEYS, _STATUS_KEYS, _may_signal, key_words
 from headroom.jsontables.summary import listed_ids
 from headroom.jsontables.text import query_words, shorten
 from headroom.store.memory import MemoryStore
@@ -168,3 +169,40 @@ def test_shortened_text_keeps_its_head_and_every_matching_sentence(
         if words & set(sentence.lower().rstrip(".").split()):
             assert sentence in body
     assert shorten(short, words=words, max_chars=1200, stash=lambda t: 1 / 0) is None  # type: ignore[arg-type,return-value]
+
+
+# Keys that name (or nearly name) a signal word, in the spellings records use.
+SIGNAL_LIKE_KEYS = st.builds(
+    lambda word, prefix, style: style(prefix + word),
+    st.sampled_from(["error", "Errors", "stack", "STATUS", "state", "kind", "warn", "level"]),
+    st.sampled_from(["", "build_", "x-", "http", "last"]),
+    st.sampled_from([str, str.upper, str.title, lambda k: k.replace("_", "")]),
+)
+
+
+@given(st.one_of(st.text(max_size=30), SIGNAL_LIKE_KEYS))
+def test_the_quick_key_test_agrees_with_the_words(key: str) -> None:
+    # _may_signal skips splitting keys into words when no signal word is in the key at all;
+    # it must say exactly what the words say.
+    words = key_words(key)
+    expected = bool(words & (_ERROR_KEYS | _STATUS_KEYS)) or key.lower() == "stack"
+    assert _may_signal(key) == expected
+
+
+@given(
+    st.lists(
+        st.dictionaries(st.from_regex(r"[a-z]{1,3}[0-9]{0,3}", fullmatch=True), st.integers()),
+        min_size=31,
+        max_size=120,
+    ),
+    st.integers(0, 30),
+)
+def test_records_with_differing_keys_keep_failures(
+    rows: list[dict[str, Any]], failing: int
+) -> None:
+    rows = [dict(row) for row in rows]
+    rows[failing]["error"] = "disk full"
+    crushed, store = run(rows)
+    if crushed is not None:
+        assert rows[failing] in crushed.value
+        assert json.loads(store.get(crushed.handles[0]).text) == rows

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from headroom import CompressConfig, Headroom
 from headroom.compressors.json_minify import minify_json
-from headroom.jsontables import decode, encode
+from headroom.jsontables import decode, encode, loads
 from headroom.tokens import count_tokens
 
 # Strings chosen to hit every quoting rule: separators, reserved words, number look-alikes,
@@ -70,6 +70,27 @@ RECORD = st.dictionaries(
 RECORDS = st.lists(RECORD, min_size=2, max_size=12)
 
 
+# Records whose keys differ: keys drawn from a pool larger than the arrays, so most columns
+# are in one record or a few (sparse tables, key-per-record arrays, maps inside records).
+SPARSE_KEY = st.one_of(st.from_regex(r"k[0-9]{1,3}", fullmatch=True), KEYS)
+SPARSE_RECORD = st.dictionaries(
+    SPARSE_KEY,
+    st.one_of(SCALARS, st.dictionaries(SPARSE_KEY, SCALARS, min_size=1, max_size=3)),
+    max_size=4,
+)
+HETEROGENEOUS = st.one_of(
+    st.lists(SPARSE_RECORD, min_size=2, max_size=40),
+    st.lists(st.one_of(RECORD, SPARSE_RECORD), min_size=2, max_size=40),
+    st.lists(st.tuples(SPARSE_KEY, VALUES), min_size=2, max_size=30).map(
+        lambda pairs: [{key: value} for key, value in pairs]  # one key per record
+    ),
+)
+# Date-keyed objects of points or of numbers, beside other keys.
+DATE_KEYED = st.dictionaries(
+    st.dates().map(str), st.one_of(RECORD, SPARSE_RECORD, SCALARS), min_size=2, max_size=30
+)
+
+
 def exact(value: Any) -> str:
     """A spelling that tells 1 from 1.0 and True from 1 (``==`` does not)."""
     return json.dumps(value, sort_keys=True)
@@ -112,3 +133,26 @@ def test_never_worse_than_minified_and_idempotent(
     if result.kind == "json":  # (tiny text is "opaque" and left as it is)
         assert result.tokens_after <= count_tokens(minify_json(text))
     assert HR.compress_text(result.text).text == result.text
+
+
+@given(HETEROGENEOUS)
+def test_records_with_differing_keys_round_trip(records: list[dict[str, Any]]) -> None:
+    for keyed in (False, True):
+        value: Any = {f"k{i}": r for i, r in enumerate(records)} if keyed else records
+        for count in (len, count_tokens):
+            assert exact(decode(encode({"items": value}, count))) == exact({"items": value})
+
+
+@given(DATE_KEYED, DATE_KEYED)
+def test_date_keyed_objects_round_trip(points: dict[str, Any], other: dict[str, Any]) -> None:
+    value = {"meta": {"symbol": "X"}, "series": points, "other": [points, other]}
+    assert exact(decode(encode(value, count_tokens))) == exact(value)
+
+
+@settings(max_examples=60)
+@given(HETEROGENEOUS)
+def test_differing_keys_are_never_worse_than_minified(records: list[dict[str, Any]]) -> None:
+    text = json.dumps(records, indent=2)
+    result = HR.compress_text(text, kind="json")
+    assert result.tokens_after <= count_tokens(minify_json(text))
+    assert exact(loads(result.text)) == exact(records)

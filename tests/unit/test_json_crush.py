@@ -18,6 +18,7 @@ from headroom.jsontables.summary import listed_ids
 from headroom.jsontables.text import query_words, shorten
 from headroom.store.memory import MemoryStore
 from headroom.tokens import count_tokens
+from tests.benchmarks.test_bench_json_shapes import SHAPES
 from tests.conftest import read_bench
 
 # Only the always-kept rows survive, so a row is kept exactly when it is signal.
@@ -513,3 +514,24 @@ def test_real_crushed_output_is_much_smaller(bench_data: Path) -> None:
             + "\n".join(crushed.markers)
         )
         assert after < before / 4, name
+
+
+# --- shapes that made the table encoder quadratic ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["differing keys", "key per record", "wide dense", "small records"]
+)
+def test_records_with_differing_keys_keep_their_signal_rows(name: str) -> None:
+    rows = SHAPES[name][0](300)
+    rows[137]["error"] = "disk full"
+    store = MemoryStore()
+    crushed = crush(rows, query=None, stash=stash_into(store))
+    assert crushed is not None and rows[137] in crushed.value
+    assert crushed.kept_rows + crushed.dropped_rows == len(rows)
+    assert json.loads(store.get(crushed.handles[0]).text) == rows
+
+
+def test_every_row_failing_keeps_every_row() -> None:
+    rows = SHAPES["failing categories"][0](400)
+    assert crush(rows, query=None, stash=stash_into(MemoryStore())) is None

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from headroom import CompressConfig, Headroom
+from headroom.compressors.json_minify import minify_json
 from headroom.compressors.smart_crusher import parse_json
-from headroom.jsontables import FormatError, decode, decode_text, encode, is_table_document
+from headroom.jsontables import FormatError, decode, decode_text, encode, is_table_document, loads
+from headroom.jsontables.syntax import split_cells
 from headroom.tokens import count_tokens
+from tests.benchmarks.test_bench_json_shapes import SHAPES
 from tests.conftest import read_bench
 
 
@@ -222,8 +227,6 @@ def test_every_real_json_file_round_trips(bench_data: Path) -> None:
 
 
 def test_real_arrays_of_records_shrink_by_a_third(bench_data: Path) -> None:
-    from headroom.compressors.json_minify import minify_json
-
     before = after = 0
     for name in (
         "gh_issues_rails_admin.json",
@@ -239,3 +242,122 @@ def test_real_arrays_of_records_shrink_by_a_third(bench_data: Path) -> None:
         before += count_tokens(minify_json(text))
         after += count_tokens(encode(parsed[0], count_tokens, lines=parsed[1]))
     assert after < 0.65 * before, f"{before} -> {after}"
+
+
+# --- shapes that made the encoder quadratic (rows x distinct columns) ---------------------
+
+
+def _tables(document: str) -> list[tuple[int, int, int]]:
+    """``(rows, columns, cells not empty)`` of each table block of a document."""
+    lines = rows(document)
+    found = []
+    for index, line in enumerate(lines):
+        header = re.fullmatch(r"@[0-9]+ = ([0-9]+) rows(?: keyed)?:(?: (.*))?", line)
+        if header is None:
+            continue
+        count, columns = int(header.group(1)), len(split_cells(header.group(2) or ""))
+        body = [text for text in lines[index + 1 :] if not text.startswith("  ")][:count]
+        filled = sum(cell != "" for text in body for cell in split_cells(text)) if columns else 0
+        found.append((count, columns if header.group(2) else 0, filled))
+    return found
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_hostile_shapes_round_trip_and_no_table_is_mostly_empty(name: str) -> None:
+    shape, _ = SHAPES[name]
+    value = shape(300)
+    document = encode(value, count_tokens)
+    assert decode(document) == value
+    assert loads(document) == value
+    for count, columns, filled in _tables(document):
+        assert count * columns <= 16 * max(filled, 1), (name, count, columns, filled)
+
+
+@pytest.mark.parametrize("name", ["differing keys", "key per record"])
+def test_records_sharing_no_keys_stay_inline(name: str) -> None:
+    value = SHAPES[name][0](2_000)
+    document = encode(value, count_tokens)
+    assert rows(document)[1:] == [json.dumps(value, separators=(",", ":"))]
+
+
+def test_records_sharing_most_keys_are_still_a_table() -> None:
+    value = [
+        {"id": i, "kind": "a" if i % 3 else "b", **({f"extra_{i}": i} if i % 10 == 0 else {})}
+        for i in range(40)
+    ]
+    document = encode(value, count_tokens)
+    assert rows(document)[2] == "@1 = 40 rows: id|kind|extra_0|extra_10|extra_20|extra_30"
+    assert decode(document) == value
+
+
+def test_a_date_keyed_object_of_points_is_one_keyed_table() -> None:
+    value = SHAPES["date-keyed points"][0](400)
+    document = encode(value, count_tokens)
+    lines = rows(document)
+    assert lines[1].startswith('{"Meta Data":{"1. Symbol":"X",') and lines[1].endswith(
+        ',"Time Series":@1}'
+    )
+    columns = '"1. open":str|"2. high":str|"3. low":str|"4. close":str|"5. volume":str'
+    assert lines[2] == "@1 = 400 rows keyed: (key)|" + columns
+    assert decode(document) == value
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "header"),
+    [
+        (
+            "a map with more keys than a record has is a column of its own tables",
+            [{"name": s, "points": {f"d{i}": {"v": f"{s}{i}"} for i in range(300)}} for s in "abc"],
+            "@1 = 3 rows: name|points",
+        ),
+        (
+            "nested keys that few records share are not flattened",
+            [{"id": i, "meta": {f"k{i}": i}} for i in range(40)],
+            "@1 = 40 rows: id|meta",
+        ),
+    ],
+)
+def test_nested_objects_flatten_only_into_dense_columns(name: str, value: Any, header: str) -> None:
+    document = encode(value, count_tokens)
+    assert rows(document)[2] == header, name
+    assert decode(document) == value
+
+
+def test_templates_are_still_found_beside_thousands_of_columns() -> None:
+    value = [
+        {"id": i, "url": f"https://x/{i}", **{f"c{c}": f"t{c}-{i}" for c in range(3_000)}}
+        for i in range(3)
+    ]
+    document = encode(value, len)
+    assert '  derived url="https://x/{id}"' in rows(document)
+    assert decode(document) == value
+
+
+@pytest.mark.parametrize("name", ["differing keys", "key per record", "date-keyed points"])
+def test_sparse_tables_are_refused_before_they_are_written(name: str) -> None:
+    # The encoder was quadratic because it wrote out each sparse table (rows x distinct
+    # columns cells) and measured it; the text it measures now stays within the input's.
+    value = SHAPES[name][0](1_000)
+    measured: list[int] = []
+
+    def count(text: str) -> int:
+        measured.append(len(text))
+        return count_tokens(text)
+
+    encode(value, count)
+    assert sum(measured) <= 2 * len(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
+LOSSLESS = Headroom(CompressConfig(lossy=False), store="memory")
+LOSSY = Headroom(CompressConfig(), store="memory")
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_hostile_shapes_are_never_larger_than_minified_json(name: str) -> None:
+    value = SHAPES[name][0](300)
+    text = json.dumps(value, indent=1)
+    minified = count_tokens(minify_json(text))
+    lossless = LOSSLESS.compress_text(text, kind="json")
+    assert lossless.tokens_after <= minified
+    assert loads(lossless.text) == value
+    assert LOSSY.compress_text(text, kind="json").tokens_after <= minified
