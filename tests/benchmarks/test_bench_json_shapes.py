@@ -103,17 +103,17 @@ def small_records(n: int) -> list[dict[str, Any]]:
 
 
 def nested_records(n: int) -> dict[str, Any]:
-    """Arrays of records four levels deep, about n records at the bottom."""
+    """Arrays of records four levels deep, fan-out 4 below the top, about n at the bottom."""
 
     def level(depth: int, count: int, base: int) -> list[dict[str, Any]]:
         if depth == 0:
             return [{"id": base + i, "name": f"n{base + i}", "ok": True} for i in range(count)]
         return [
-            {"id": base + i, "kind": "group", "children": level(depth - 1, 5, (base + i) * 10)}
+            {"id": base + i, "kind": "group", "children": level(depth - 1, 4, (base + i) * 10)}
             for i in range(count)
         ]
 
-    return {"data": level(3, max(n // 125, 1), 0)}
+    return {"data": level(3, max(n // 64, 1), 0)}
 
 
 # name -> (shape, n); 4n is measured too.
@@ -126,7 +126,7 @@ SHAPES: Final[dict[str, tuple[Callable[[int], Any], int]]] = {
     "wide strings": (wide_strings, 1_000),
     "failing categories": (failing_categories, 4_000),
     "small records": (small_records, 50_000),
-    "nested records": (nested_records, 5_000),
+    "nested records": (nested_records, 2_000),
 }
 
 
