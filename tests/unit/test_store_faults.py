@@ -681,7 +681,8 @@ def test_concurrent_writers_never_evict_a_call_in_flight(tmp_path: Path) -> None
         conn = store._conn
         assert conn is not None
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    assert stats.items < WRITERS * CALLS * PUTS_PER_CALL  # eviction did run meanwhile
+    if elapsed > 2 * GRACE_SECONDS:  # a run shorter than the grace period evicts nothing
+        assert stats.items < WRITERS * CALLS * PUTS_PER_CALL  # eviction did run meanwhile
     print(
         f"\n{WRITERS} processes, {len(calls) * PUTS_PER_CALL} puts in {len(calls)} calls,"
         f" {elapsed:.1f} s; slowest call {max(s for _, s in calls):.2f} s;"
