@@ -22,6 +22,17 @@ def _repeat(unit: str) -> Shape:
     return lambda n: (unit * (n // len(unit) + 1))[:n]
 
 
+def _run(unit: str) -> Shape:
+    """``unit`` repeated over three lines of ``n / 3`` characters: line-based detectors and
+    compressors (which need a few lines) see it, and each line is one long run."""
+
+    def build(n: int) -> str:
+        width = max(1, n // 3 - 1)
+        return ((unit * (width // len(unit) + 1))[:width] + "\n") * 3
+
+    return build
+
+
 def _lines(make: Callable[[int], str]) -> Shape:
     """Lines ``make(0)``, ``make(1)``, ... up to ``n`` characters."""
 
@@ -159,24 +170,24 @@ SHAPES: dict[str, tuple[Shape, int]] = {
     "distinct-log-lines": (_lines(_unique_log_line), _LINES_N),
     "nested-brackets": (lambda n: "[" * (n // 2) + "]" * (n // 2), _N),
     "nested-objects": (lambda n: '{"a":' * (n // 6) + "1" + "}" * (n // 6), _N),
-    # Runs that make backtracking patterns rescan (one line each).
-    "run-open-bracket": (_repeat("["), _N),
-    "run-marker-head": (_repeat("[1 "), _N),
-    "run-omitted-summary": (_repeat("[1 x omitted: "), _N),
-    "run-colon": (_repeat(":"), _N),
-    "run-double-colon": (_repeat("a::"), _N),
-    "run-slash": (_repeat("/"), _N),
-    "run-dot": (_repeat("."), _N),
-    "run-digits": (_repeat("1"), _N),
-    "run-space": (_repeat(" "), _N),
-    "run-quote": (_repeat('"'), _N),
-    "run-backslash": (_repeat("\\"), _N),
-    "run-at-at": (_repeat("@@ "), _N),
-    "run-dashes": (_repeat("---"), _N),
-    "run-equals-space": (_repeat("= "), _N),
-    "run-dash-number": (_repeat("-1"), _N),
-    "run-dollar-word": (_repeat("A$"), _N),
-    "run-open-paren": (_repeat("("), _N),
+    # Runs that make backtracking patterns rescan (three long lines).
+    "run-open-bracket": (_run("["), _N),
+    "run-marker-head": (_run("[1 "), _N),
+    "run-omitted-summary": (_run("[1 x omitted: "), _N),
+    "run-colon": (_run(":"), _N),
+    "run-double-colon": (_run("a::"), _N),
+    "run-slash": (_run("/"), _N),
+    "run-dot": (_run("."), _N),
+    "run-digits": (_run("1"), _N),
+    "run-space": (_run(" "), _N),
+    "run-quote": (_run('"'), _N),
+    "run-backslash": (_run("\\"), _N),
+    "run-at-at": (_run("@@ "), _N),
+    "run-dashes": (_run("---"), _N),
+    "run-equals-space": (_run("= "), _N),
+    "run-dash-number": (_run("-1"), _N),
+    "run-dollar-word": (_run("A$"), _N),
+    "run-open-paren": (_run("("), _N),
     # The same runs across many lines, where a parser looks at its neighbours.
     "lines-py-frames": (_repeat('  File "\n'), _LINES_N),
     "lines-at-frames": (_repeat("\tat \n"), _LINES_N),
@@ -197,7 +208,7 @@ SHAPES: dict[str, tuple[Shape, int]] = {
     "test-nested-frames": (_lines(_nested_frame), _LINES_N),
     # Prose: sentence ends next to code spans and abbreviations, paragraphs of one template.
     "text-code-spans": (_repeat("`a`. B "), _LINES_N),
-    "text-abbreviations": (_repeat("e.g. "), _N),
+    "text-abbreviations": (_repeat("e.g. Foo "), _N),
     "text-similar-paragraphs": (_lines(_similar_paragraph), _LINES_N),
     # JSON: what the JSON compressors see (``kind="json"`` on other text is detection).
     "json-records": (_json_array(_record), _N),
