@@ -41,6 +41,7 @@ from tests.benchmarks._adversarial import CODE_PATHS, SHAPES
 _GROWTH = 5.0  # at most this much more time or memory for 4x the input
 _TIME_FLOOR = 0.05  # seconds
 _MEMORY_FLOOR = 1 << 20  # bytes
+_RETRIES = 2
 _QUERY = "why did the request fail"
 
 RUN_KINDS = ["detect", "auto", *sorted(k for k in KINDS if k != "opaque"), "tokens"]
@@ -98,6 +99,13 @@ def test_growth_is_linear(benchmark: Any, shape: str, kind: str) -> None:
         small_time = _seconds(run, small, rounds=2)
         benchmark.pedantic(run, args=(large,), rounds=2, iterations=1)
         large_time = benchmark.stats.stats.min
+        # Another process on a shared machine only ever adds time: a ratio over the limit
+        # is measured again before it counts, keeping the best times.
+        for _ in range(_RETRIES):
+            if large_time <= _GROWTH * max(small_time, _TIME_FLOOR):
+                break
+            small_time = min(small_time, _seconds(run, small, rounds=2))
+            large_time = min(large_time, _seconds(run, large, rounds=2))
         small_peak, large_peak = _peak(run, small), _peak(run, large)
     finally:
         gc.enable()
