@@ -467,6 +467,11 @@ class SQLiteStore:
         Raises:
             StoreError: the file is another application's database, or a newer schema.
         """
+        if not conn.in_transaction:
+            # One snapshot for every read below: another process creating the schema
+            # between two reads would otherwise show tables without their user_version.
+            with _transaction(conn, "BEGIN"):
+                return self._inspect(conn)
         version: int = conn.execute("PRAGMA user_version").fetchone()[0]
         # SQLite's own objects (sqlite_autoindex_*, sqlite_stat1, ...) say nothing of the owner.
         objects = {
