@@ -17,7 +17,7 @@ from typing import Any
 from headroom.conversation._turns import call_ids, result_ids, turn_text
 from headroom.conversation.extractive import FRAGMENT_SEP
 from headroom.conversation.rolling import SUMMARY_HEADER
-from headroom.handles import MARKER_RE
+from headroom.handles import is_marker, strip_markers
 
 __all__ = ["pairing_problems", "untraceable_lines"]
 
@@ -36,7 +36,7 @@ def untraceable_lines(summary: str, originals: Sequence[Mapping[str, Any]]) -> l
     """
     bad: list[str] = []
     for line in summary.splitlines():
-        if line == SUMMARY_HEADER or MARKER_RE.fullmatch(line):
+        if line == SUMMARY_HEADER or is_marker(line):
             continue
         match = _LINE_RE.fullmatch(line)
         if match is None:
@@ -47,7 +47,7 @@ def untraceable_lines(summary: str, originals: Sequence[Mapping[str, Any]]) -> l
             bad.append(line)
             continue
         source = turn_text(originals[turn])
-        pieces = MARKER_RE.sub("", match["fragment"]).strip().split(FRAGMENT_SEP)
+        pieces = strip_markers(match["fragment"]).strip().split(FRAGMENT_SEP)
         if not all(piece.strip() in source for piece in pieces):
             bad.append(line)
     return bad

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from headroom.handles import MARKER_RE, format_marker
+from headroom.handles import format_marker, has_marker
 from headroom.relevance import tokenize
 
 __all__ = ["query_words", "shorten"]
@@ -119,7 +119,7 @@ def shorten(
 
 
 def _is_free_text(text: str) -> bool:
-    if MARKER_RE.search(text):
+    if has_marker(text):
         return False
     if len(text.split(None, _MIN_WORDS)) <= _MIN_WORDS:
         return False

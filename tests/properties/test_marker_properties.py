@@ -18,6 +18,7 @@ from headroom.handles import (
     format_marker,
     has_marker,
     is_marker,
+    strip_markers,
 )
 
 HEX = "0123456789abcdef"
@@ -89,6 +90,7 @@ def test_scanner_agrees_with_the_regex(text: str) -> None:
     assert find_markers(text) == [marker for _, marker in regex_markers(text)]
     assert has_marker(text) == (MARKER_RE.search(text) is not None)
     assert is_marker(text) == (MARKER_RE.fullmatch(text) is not None)
+    assert strip_markers(text) == MARKER_RE.sub("", text)
 
 
 @given(real_markers, st.text(max_size=20), st.text(max_size=20))
@@ -103,3 +105,16 @@ def test_a_real_marker_is_found_in_any_surroundings(marker: str, before: str, af
 def test_every_marker_in_a_sequence_is_found(parts: list[tuple[int, str]]) -> None:
     text = "]".join(format_marker(count, "rows", handle) for count, handle in parts)
     assert [(m.count, m.handle) for m in find_markers(text)] == parts
+
+
+def test_marker_checks_outside_the_pipeline_take_hostile_text() -> None:
+    """The JSON string shortener and the summary audit once ran the quadratic regex
+    (17 s and 11 s on these inputs); they now finish on ten times as much."""
+    from headroom.conversation.audit import untraceable_lines
+    from headroom.jsontables.text import shorten
+
+    hostile = "[1 " * 160_000
+    stash = "headroom:" + "0" * 12
+    short = shorten(hostile, words=frozenset(), max_chars=200, stash=lambda _: stash)
+    assert short is None or stash in short
+    assert untraceable_lines("[turn 0 user] " + hostile, [{"role": "user", "content": "x"}])
