@@ -15,7 +15,14 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from headroom.client import Headroom, compress, compress_text, count_tokens, retrieve
+from headroom.client import (
+    Headroom,
+    compress,
+    compress_text,
+    count_tokens,
+    retrieve,
+    retrieve_answer,
+)
 from headroom.config import KINDS, CompressConfig
 from headroom.conversation import AlignResult, CacheAligner, ConversationResult, RollingSummarizer
 from headroom.errors import (
@@ -63,4 +70,5 @@ __all__ = [
     "count_tokens",
     "normalize_handle",
     "retrieve",
+    "retrieve_answer",
 ]

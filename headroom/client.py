@@ -9,7 +9,7 @@ from typing import Any
 
 from headroom.compressors import Registry, default_registry
 from headroom.config import CompressConfig
-from headroom.errors import InvalidArgumentError, StoreError
+from headroom.errors import HandleNotFoundError, HeadroomError, InvalidArgumentError, StoreError
 from headroom.messages import (
     count_overhead,
     find_slots,
@@ -24,7 +24,7 @@ from headroom.router import Hints
 from headroom.store import Store, open_store
 from headroom.tokens import get_counter
 
-__all__ = ["Headroom", "compress", "compress_text", "count_tokens", "retrieve"]
+__all__ = ["Headroom", "compress", "compress_text", "count_tokens", "retrieve", "retrieve_answer"]
 
 
 class Headroom:
@@ -371,3 +371,29 @@ def _check_client_args(model: object, registry: object) -> None:
         raise InvalidArgumentError(
             f"registry: expected a Registry or None, got {type(registry).__name__}"
         )
+
+
+def retrieve_answer(
+    handle: str, *, query: str | None = None, client: Headroom | None = None
+) -> str:
+    """What a ``headroom_retrieve`` tool says to the model: the original (see
+    :func:`retrieve`), or a message the model can act on; never an exception.
+
+    Every door's retrieve tool (the LangChain and LlamaIndex adapters) answers with this,
+    so a handle the model mistyped, one that expired, or a failing store never aborts an
+    agent run.
+
+    >>> retrieve_answer("3f9a")[:44]
+    "Cannot retrieve: handle: '3f9a' is not a Hea"
+    """
+    try:
+        return retrieve(handle, query=query, client=client)
+    except HandleNotFoundError as error:
+        return (
+            f"No original is stored under {error.handle!r} (it was never stored here, or it "
+            "expired or was evicted); check the handle in the marker."
+        )
+    except InvalidArgumentError as error:
+        return f"Cannot retrieve: {error}"
+    except HeadroomError as error:  # the store failed: say so, the run goes on
+        return f"Cannot retrieve {handle!r}: {error}"

@@ -65,6 +65,7 @@ def test_public_names_are_pinned_and_sorted() -> None:
         "count_tokens",
         "normalize_handle",
         "retrieve",
+        "retrieve_answer",
     }
 
 

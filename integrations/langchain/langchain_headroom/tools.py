@@ -6,13 +6,10 @@ from typing import Any
 
 from headroom import (
     CompressConfig,
-    HandleNotFoundError,
     Headroom,
-    HeadroomError,
-    InvalidArgumentError,
     Store,
+    retrieve_answer,
 )
-from headroom import retrieve as _retrieve_anywhere
 from langchain_core.messages import ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool
@@ -58,31 +55,11 @@ def make_retrieve_tool(headroom: Headroom | None = None) -> BaseTool:
     """
 
     def headroom_retrieve(handle: str, query: str | None = None) -> str:
-        return _retrieve_answer(handle, query, headroom)
+        return retrieve_answer(handle, query=query, client=headroom)
 
     return StructuredTool.from_function(
         headroom_retrieve, name=RETRIEVE_TOOL_NAME, description=_RETRIEVE_DESCRIPTION
     )
-
-
-def _retrieve_answer(handle: str, query: str | None, headroom: Headroom | None) -> str:
-    """The original, or a message the model can act on; never an exception.
-
-    Loosely written handles (upper case, no prefix, quoted, the whole marker line) are
-    normalised by headroom; one that cannot be is answered with what a handle looks like,
-    so a typo by the model never aborts an agent run.
-    """
-    try:
-        return _retrieve_anywhere(handle, query=query, client=headroom)
-    except HandleNotFoundError as error:
-        return (
-            f"No original is stored under {error.handle!r} (it was never stored here, or it "
-            "expired or was evicted); check the handle in the marker."
-        )
-    except InvalidArgumentError as error:
-        return f"Cannot retrieve: {error}"
-    except HeadroomError as error:  # the store failed: say so, the run goes on
-        return f"Cannot retrieve {handle!r}: {error}"
 
 
 class HeadroomTool(BaseTool):
