@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from headroom.config import CompressConfig
 from headroom.errors import InvalidMessageError
+from headroom.messages.hints import path_argument
 from headroom.messages.untrusted import untrusted_json, untrusted_text
 from headroom.router import Hints
 from headroom.tokens import REPLY_PRIMING, TOKENS_PER_MESSAGE, TokenCounter
@@ -69,7 +70,6 @@ _TEXT = ("text",)
 _CALL = ("functionCall", "function_call")
 _RESPONSE = ("functionResponse", "function_response")
 _SIGNATURE = ("thoughtSignature", "thought_signature")
-_PATH_KEYS = ("path", "file_path", "filepath", "file", "filename", "target_file", "url")
 
 
 def is_gemini(messages: Sequence[Any]) -> bool:
@@ -202,15 +202,6 @@ def _response_values(response: object) -> list[tuple[str, object, str | None]]:
     return out
 
 
-def _path_argument(args: object) -> str | None:
-    if isinstance(args, Mapping):
-        for key in _PATH_KEYS:
-            value = args.get(key)
-            if isinstance(value, str):
-                return value
-    return None
-
-
 def _protected(messages: Sequence[Mapping[str, Any]], keep: int) -> set[int]:
     protected: set[int] = set()
     for i in range(len(messages) - 1, -1, -1):
@@ -240,7 +231,7 @@ def gemini_slots(messages: Sequence[Mapping[str, Any]], config: CompressConfig) 
         if calls:
             pending = {}
             for call in calls:
-                hints = Hints(call["name"], _path_argument(call.get("args")))
+                hints = Hints(call["name"], path_argument(call.get("args")))
                 pending.setdefault(call["name"], []).append(hints)
                 if isinstance(call.get("id"), str):
                     by_id[call["id"]] = hints

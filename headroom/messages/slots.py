@@ -17,7 +17,6 @@ reordered, so a tool call and its result stay paired.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -30,6 +29,7 @@ from headroom.messages.gemini import (
     is_gemini,
     validate_gemini,
 )
+from headroom.messages.hints import path_argument
 from headroom.router import Hints
 
 __all__ = ["Slot", "Source", "find_slots", "last_user_text", "validate_messages"]
@@ -38,7 +38,6 @@ Source = Literal["system", "user", "assistant", "tool"]
 Path = tuple[int | str, ...]
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
-_PATH_KEYS = ("path", "file_path", "filepath", "file", "filename", "target_file", "url")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +157,7 @@ def _tool_names(messages: Sequence[Mapping[str, Any]]) -> dict[str, Hints]:
                 function = call.get("function")
                 if isinstance(function, Mapping):
                     found[call["id"]] = Hints(
-                        _str(function.get("name")), _path_argument(function.get("arguments"))
+                        _str(function.get("name")), path_argument(function.get("arguments"))
                     )
         content = message.get("content")
         if isinstance(content, list | tuple):
@@ -169,31 +168,13 @@ def _tool_names(messages: Sequence[Mapping[str, Any]]) -> dict[str, Hints]:
                     and isinstance(block.get("id"), str)
                 ):
                     found[block["id"]] = Hints(
-                        _str(block.get("name")), _path_argument(block.get("input"))
+                        _str(block.get("name")), path_argument(block.get("input"))
                     )
     return found
 
 
 def _str(value: object) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _path_argument(arguments: object) -> str | None:
-    if isinstance(arguments, str):
-        # Arguments are model-written and untrusted: only an object can name a path, and
-        # JSON nested deeper than the recursion limit raises RecursionError, not ValueError.
-        if not arguments.lstrip().startswith("{"):
-            return None
-        try:
-            arguments = json.loads(arguments)
-        except (ValueError, RecursionError):
-            return None
-    if isinstance(arguments, Mapping):
-        for key in _PATH_KEYS:
-            value = arguments.get(key)
-            if isinstance(value, str):
-                return value
-    return None
 
 
 def _protected_indices(messages: Sequence[Mapping[str, Any]], keep: int) -> set[int]:
