@@ -1,19 +1,20 @@
 """Decide what kind of content a piece of text is.
 
-``detect`` looks at a bounded sample (the first 64 KiB, at most 400 lines) except for JSON,
-which must parse whole to count as JSON. Hints (a tool name, a file path) steer the choice
-when the content fits more than one kind; a file extension of a source language is trusted.
+``detect`` looks at a bounded sample (the first 64 KiB, at most 400 lines) except for JSON
+and JSON Lines, which must parse whole to count as JSON. Hints (a tool name, a file path)
+steer the choice when the content fits more than one kind; a file extension of a source
+language is trusted.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Final
 
 from headroom import _core
+from headroom.compressors.json_minify import json_layout
 from headroom.config import Kind
 from headroom.jsontables import is_table_document
 
@@ -111,9 +112,10 @@ def detect(text: str, hints: Hints | None = None) -> Route:
     extension = PurePosixPath(hints.path).suffix.lower() if hints.path else ""
     if is_table_document(stripped):
         return Route("json", reason="Headroom table document (already compressed)")
-    if _is_json(stripped):
+    layout = json_layout(text)  # the minifier asks again for this text: a cache hit
+    if layout == "document":
         return Route("json", reason="parses as JSON")
-    if _is_json_lines(stripped):
+    if layout == "lines":
         return Route("json", reason="parses as JSON Lines")
 
     lines = [line for line in sample.splitlines()[:_SAMPLE_LINES] if line.strip()]
@@ -168,43 +170,6 @@ def _looks_base64_blob(head: str, total: int) -> bool:
         and any(c.isupper() for c in compact)
         and any(c.islower() for c in compact)
     )
-
-
-def _is_json(stripped: str) -> bool:
-    if not stripped or stripped[0] not in "[{":
-        return False
-    try:
-        json.loads(stripped)
-    except (ValueError, RecursionError):
-        return False
-    return True
-
-
-def _is_json_lines(stripped: str) -> bool:
-    lines = [line for line in stripped[:_SAMPLE_CHARS].splitlines() if line.strip()]
-    if len(lines) < 2:
-        return False
-    complete = len(stripped) <= _SAMPLE_CHARS
-    checked = lines if complete else lines[:-1]  # the sample may cut the last line
-    for line in checked:
-        if line.lstrip()[:1] not in ("{", "["):
-            return False
-        try:
-            json.loads(line)
-        except (ValueError, RecursionError):
-            return False
-    # Past the sample only the brackets are checked (a string scan, no parse): a panic trace
-    # or a truncated record after 64 KiB of records makes it something other than JSON.
-    return len(checked) >= 2 and (complete or _bracketed_lines(stripped[_SAMPLE_CHARS:]))
-
-
-def _bracketed_lines(rest: str) -> bool:
-    # ``rest`` starts inside the sample's last line, which the sample check skipped.
-    for line in rest.split("\n")[1:]:
-        line = line.strip()
-        if line and (len(line) < 2 or line[0] not in "{[" or line[-1] not in "}]"):
-            return False
-    return True
 
 
 _DIFF_RE = re.compile(r"^(diff --git |--- \S|\+\+\+ \S|@@ -\d+(,\d+)? \+\d+(,\d+)? @@)")

@@ -8,6 +8,7 @@ byte-for-byte as they were. JSON Lines keep one record per line.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Literal
@@ -35,6 +36,7 @@ def _strip(document: str) -> str:
     return "".join(pieces)
 
 
+@functools.lru_cache(maxsize=2)
 def json_layout(text: str) -> Literal["document", "lines"] | None:
     """Whether ``text`` is one JSON document, JSON Lines (every non-blank line a JSON
     value), or neither (``None``). Parsed, not guessed: only then is removing whitespace
@@ -42,6 +44,9 @@ def json_layout(text: str) -> Literal["document", "lines"] | None:
 
     >>> json_layout('{"a": 1}'), json_layout('{"a": 1}\\n[2]'), json_layout("user 1 logged in")
     ('document', 'lines', None)
+
+    The router and the minifier both ask for the same piece, one after the other; the
+    small cache makes that one parse (a hit costs a hash, which a str computes once).
     """
     stripped = text.strip()
     if stripped[:1] not in ("{", "["):
