@@ -5,8 +5,15 @@ prints tokens pretty-printed (indent 2), minified, after the lossless table enco
 after the default (lossy) compression; whether the table document decodes back to the same
 value; the share of record ids still in the default output; and the share of *anomalous*
 records (defined here independently of the compressor: an error-like field set, an
-error-like status, an HTTP status >= 400) whose id is still there. Speed is the lossless
-encoding of the minified text (parse + encode, token counting excluded), best of 3.
+error-like status, an HTTP status >= 400) whose id is still there; and the share of records
+still *identifiable* (``ident``): a record is identifiable when its row is in the output, or
+when a marker names it by its identifying fields, its id and its name-like field (``name``,
+``login``, ``title``, ... or a URL; the first 20 characters, since markers may cut long
+names) where the record has them. The bench picks those fields itself, per array of records:
+the id among ``id``, ``key``, ``number``, ... (one level of nesting allowed, unique, in at
+least 20% of the records), the name among ``full_name``, ``name``, ``login``, ``title``, ...
+Records with neither are not counted. Speed is the lossless encoding of the minified text
+(parse + encode, token counting excluded), best of 3.
 """
 
 from __future__ import annotations
@@ -24,12 +31,19 @@ from typing import Any
 from headroom import CompressConfig, Headroom
 from headroom.compressors.json_minify import minify_json
 from headroom.compressors.smart_crusher import parse_json
+from headroom.handles import find_markers
 from headroom.jsontables import decode, encode, loads
 from headroom.tokens import count_tokens
 
 __all__ = ["main"]
 
 _ID_KEYS = ("id", "key", "number", "sha", "uuid", "paperId", "DOI", "login", "name", "code")
+_LABEL_KEYS = (
+    "full_name", "name", "login", "username", "title", "article-title", "display_name",
+    "slug", "email", "DOI", "doi", "html_url", "url",
+)  # fmt: skip
+_LABEL_PREFIX = 20
+_MIN_COVERAGE = 0.2
 _ERROR_KEYS = {"error", "errors", "exception", "failure", "fault", "stacktrace", "stack"}
 _ERROR_WORDS = {"error", "failed", "failure", "fatal", "critical", "timeout", "cancelled"}
 
@@ -52,6 +66,71 @@ def _id_key(records: list[dict[str, Any]]) -> str | None:
         if len(scalars) == len(records) and len(set(scalars)) == len(scalars):
             return key
     return None
+
+
+def _field(record: dict[str, Any], path: str) -> Any:
+    head, _, tail = path.partition(".")
+    value = record.get(head)
+    return value.get(tail) if tail and isinstance(value, dict) else value
+
+
+def _paths(records: list[dict[str, Any]], keys: tuple[str, ...]) -> Iterator[str]:
+    """``keys`` at the top level first, then inside each nested object, in ``keys`` order."""
+    nested = list(dict.fromkeys(k for r in records for k, v in r.items() if isinstance(v, dict)))
+    yield from keys
+    for parent in nested:
+        yield from (f"{parent}.{key}" for key in keys)
+
+
+def _identifying(records: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+    """The bench's own id and name fields of an array of records (see the module docs)."""
+    floor = _MIN_COVERAGE * len(records)
+    id_path = None
+    for path in _paths(records, _ID_KEYS):
+        values = [_field(r, path) for r in records]
+        scalars = [v for v in values if isinstance(v, str | int) and not isinstance(v, bool)]
+        if len(scalars) >= floor and len(set(scalars)) == len(scalars):
+            id_path = path
+            break
+    for path in _paths(records, _LABEL_KEYS):
+        strings = [v for r in records if isinstance(v := _field(r, path), str) and v]
+        if path != id_path and len(strings) >= floor and len(set(strings)) > 1:
+            return id_path, path
+    return id_path, None
+
+
+def _named(marker_text: str, value: Any) -> bool:
+    # A marker writes a long name cut, maybe as a JSON string, with "]" and " · " replaced
+    # (they would end the marker): its first characters, in either spelling, are enough.
+    text = str(value).replace("]", ")").replace(" · ", " - ")
+    head = text[:_LABEL_PREFIX]
+    return head in marker_text or _spelled(text)[:_LABEL_PREFIX] in marker_text
+
+
+def _identifiable(value: Any, output: str) -> tuple[int, int]:
+    """(records identifiable, records with an id or a name) over arrays of records."""
+    markers = "\n".join(m.summary or "" for m in find_markers(output))
+    kept = output
+    with contextlib.suppress(ValueError):
+        kept = json.dumps(loads(output), ensure_ascii=False)
+    found = total = 0
+    for records in _arrays(value):
+        id_path, label_path = _identifying(records)
+        for record in records:
+            ident = _field(record, id_path) if id_path else None
+            label = _field(record, label_path) if label_path else None
+            label = label if isinstance(label, str) and label else None
+            if ident is None and label is None:
+                continue
+            total += 1
+            if ident is not None:
+                in_row = _present(kept, _spelled(ident))
+                listed = _present(markers, _spelled(ident))
+            else:
+                in_row = _named(kept, label)
+                listed = True
+            found += in_row or (listed and (label is None or _named(markers, label)))
+    return found, total
 
 
 def _anomalous(record: dict[str, Any]) -> bool:
@@ -141,9 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     default = Headroom(CompressConfig(min_tokens=0), store="memory")
     print(
         f"{'file':42} {'pretty':>8} {'minified':>8} {'lossless':>8} {'saved':>6} "
-        f"{'default':>8} {'saved':>6} {'ids':>5} {'anom':>5} {'MB/s':>5} round-trip"
+        f"{'default':>8} {'saved':>6} {'ids':>5} {'ident':>5} {'anom':>5} {'MB/s':>5} round-trip"
     )
     sums = [0, 0, 0, 0]
+    idents = [0, 0]
     for path in files:
         text = path.read_text(encoding="utf-8")
         parsed = parse_json(text)
@@ -162,17 +242,19 @@ def main(argv: list[str] | None = None) -> int:
         lossless = min(count_tokens(document), count_tokens(minified))
         result = default.compress_text(text, kind="json")
         kept, total, bad_kept, bad = _retention(value, result.text)
+        named, records = _identifiable(value, result.text)
+        idents = [idents[0] + named, idents[1] + records]
         row = [count_tokens(pretty), count_tokens(minified), lossless, result.tokens_after]
         sums = [a + b for a, b in zip(sums, row, strict=True)]
         print(
             f"{path.name[:42]:42} {row[0]:8} {row[1]:8} {row[2]:8} "
             f"{1 - row[2] / row[1]:6.1%} {row[3]:8} {1 - row[3] / row[1]:6.1%} "
-            f"{_share(kept, total):>5} {_share(bad_kept, bad):>5} "
+            f"{_share(kept, total):>5} {_share(named, records):>5} {_share(bad_kept, bad):>5} "
             f"{_speed(minified):5.1f} {round_trip}"
         )
     print(
         f"{'total':42} {sums[0]:8} {sums[1]:8} {sums[2]:8} {1 - sums[2] / sums[1]:6.1%} "
-        f"{sums[3]:8} {1 - sums[3] / sums[1]:6.1%}"
+        f"{sums[3]:8} {1 - sums[3] / sums[1]:6.1%} {'':5} {_share(*idents):>5}"
     )
     print("saved = fewer tokens than the minified JSON")
     return 0
