@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,10 @@ import pytest
 from headroom import CompressConfig, Headroom
 from headroom.compressors import default_registry
 from headroom.compressors.base import Context
-from headroom.compressors.code import CodeCompressor
+from headroom.compressors.code import CodeCompressor, validate
+from headroom.compressors.code.errors import error_spans
 from headroom.compressors.code.languages import new_parser, spec_for
-from headroom.compressors.code.skeleton import outline
+from headroom.compressors.code.skeleton import apply, outline
 from headroom.handles import find_markers, handle_for
 from headroom.router import EXTENSION_LANGUAGES
 from headroom.store.memory import MemoryStore
@@ -24,10 +26,10 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "code"
 STDLIB = Path(json.__file__).resolve().parents[1]
 COMPRESSOR = CodeCompressor()
 COUNT = get_counter()
-# tree-sitter-cpp cannot read this file's macros: it is the real-world "pass through" case.
-UNPARSEABLE = {"greenlet_PyGreenlet.cpp"}
 SOURCES = sorted(p.name for p in FIXTURES.iterdir() if p.suffix in EXTENSION_LANGUAGES)
-PARSEABLE = [name for name in SOURCES if name not in UNPARSEABLE]
+# tree-sitter cannot expand these files' macros: their input has a few parse errors.
+WITH_ERRORS = {"greenlet_PyGreenlet.cpp", "wrapt_wrappers.c"}
+PARSEABLE = SOURCES
 STDLIB_MODULES = ["argparse.py", "dataclasses.py", "json/decoder.py", "shutil.py", "typing.py"]
 
 
@@ -40,16 +42,32 @@ def load(name: str) -> tuple[str, str]:
     return path.read_bytes().decode("utf-8"), EXTENSION_LANGUAGES[path.suffix]
 
 
-def parses(text: str, language: str) -> bool:
+def parses(text: str, language: str, original: str = "") -> bool:
+    """``text`` parses, or has no parse error whose text ``original``'s errors lack."""
     if language == "python":
         try:
             ast.parse(text)
         except SyntaxError:
             return False
         return True
+    return not (error_texts(text, language) - error_texts(original, language))
+
+
+def error_texts(text: str, language: str) -> Counter[str]:
+    """The source text of each ERROR node and the type of each MISSING node."""
     parser = new_parser(language)
     assert parser is not None
-    return not parser.parse(text.encode()).root_node.has_error
+    found: Counter[str] = Counter()
+    stack = [parser.parse(text.encode()).root_node]
+    while stack:
+        node = stack.pop()
+        if node.is_missing:
+            found[f"MISSING {node.type}"] += 1
+        elif node.is_error:
+            found[node.text.decode() if node.text else ""] += 1
+        else:
+            stack.extend(c for c in node.children if c.has_error)
+    return found
 
 
 def symbols_and_bodies(text: str, language: str) -> tuple[tuple[str, ...], dict[str, str]]:
@@ -80,7 +98,7 @@ def test_fixture_skeleton_parses_keeps_symbols_and_saves(name: str) -> None:
     text, language = load(name)
     out = COMPRESSOR.compress(text, context(language))
     assert out is not None
-    assert parses(out.text, language)
+    assert parses(out.text, language, text)
     symbols, _ = symbols_and_bodies(text, language)
     assert symbols
     assert [s for s in symbols if s not in out.text] == []
@@ -109,7 +127,7 @@ def test_body_of_function_named_in_query_is_kept_verbatim(name: str) -> None:
     asked = COMPRESSOR.compress(text, context(language, f"where does {function} fail?"))
     assert plain is not None and body not in plain.text
     assert asked is not None and body in asked.text
-    assert parses(asked.text, language)
+    assert parses(asked.text, language, text)
 
 
 @pytest.mark.parametrize("name", ["tiktoken_lib.rs", "go_strings.go", "TypeManager.java"])
@@ -428,3 +446,69 @@ def test_comments_tools_read_are_left_whole() -> None:
         text = template.format(block=block, pad=padded(language))
         out = COMPRESSOR.compress(text, context(language))
         assert out is not None and block in out.text
+
+
+def test_c_extension_module_with_macro_parse_errors_is_compressed() -> None:
+    # wrapt's C extension: tree-sitter-c cannot expand `PyObject_HEAD` and a few macros, so
+    # this file used to pass through unchanged (0% saved).
+    text, language = load("wrapt_wrappers.c")
+    assert error_texts(text, language)
+    out = COMPRESSOR.compress(text, context(language))
+    assert out is not None
+    assert COUNT(out.text) < 0.5 * COUNT(text)
+    assert parses(out.text, language, text)
+    symbols, _ = symbols_and_bodies(text, language)
+    assert [s for s in symbols if s not in out.text] == []
+
+
+@pytest.mark.parametrize("name", sorted(WITH_ERRORS))
+def test_bodies_around_parse_errors_are_kept_verbatim(name: str) -> None:
+    text, language = load(name)
+    spec, parser = spec_for(language), new_parser(language)
+    assert spec is not None and parser is not None
+    source = text.encode()
+    tree = parser.parse(source)
+    errors = error_spans(tree)
+    assert errors
+    touched = [
+        source[b.start : b.end].decode()
+        for b in outline(tree, source, spec).bodies
+        if any(start < b.end and b.start < end for start, end in errors)
+    ]
+    out = COMPRESSOR.compress(text, context(language))
+    assert out is not None
+    assert all(body in out.text for body in touched)
+    # Every erroneous bit of input is still there, as written.
+    assert all(source[start:end].decode() in out.text for start, end in errors)
+
+
+def test_new_parse_errors_in_kept_text_are_refused() -> None:
+    text, language = load("wrapt_wrappers.c")
+    spec, parser = spec_for(language), new_parser(language)
+    assert spec is not None and parser is not None
+    source = text.encode()
+    tree = parser.parse(source)
+    errors = error_spans(tree)
+    clean = [b for b in outline(tree, source, spec).bodies if b.lines > 20]
+    clean = [b for b in clean if not any(s < b.end and b.start < e for s, e in errors)]
+    body = clean[len(clean) // 2]
+    marker = (body.start, body.end, b"{ /* [elided] */ }")
+    assert validate.parses(
+        apply(source, [marker]), parser, python=False, errors=errors, edits=[marker]
+    )
+    broken = (body.start, body.end, b"{ ) }")
+    assert not validate.parses(
+        apply(source, [broken]), parser, python=False, errors=errors, edits=[broken]
+    )
+    # A body kept as written but made invalid by an edit elsewhere: an error in kept text.
+    after = next(b for b in clean if b.start > body.end)
+    cut = (after.start, after.start + 1, b"")  # its opening brace dropped
+    assert not validate.parses(
+        apply(source, [cut]), parser, python=False, errors=errors, edits=[cut]
+    )
+
+
+def test_input_with_errors_all_over_passes_through() -> None:
+    # Java read as C: errors everywhere, not a few macros.
+    text, _ = load("TypeManager.java")
+    assert COMPRESSOR.compress(text, context("c")) is None

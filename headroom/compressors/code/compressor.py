@@ -23,19 +23,23 @@ Rules:
 * Query-aware: a body whose function's name is a word of the query, and the few bodies
   BM25 ranks best for it (identifier-aware tokens: ``camelCase``, ``snake_case``), stay whole;
   so does documentation holding a word of the query, and the docstring of a class it names.
+* Parse errors in the input (macros a grammar cannot expand) are worked around when they
+  are few and small (see :mod:`.errors`): a body or comment overlapping one is kept, and the
+  output may have no parse error that the input did not have in the same kept text.
 * Passes through (returns ``None``): unsupported language or missing grammar, files under
-  ``min_chars`` characters (about 1,000 tokens), minified code, input that does not parse
-  cleanly (syntax errors, HTML around scripts, non-UTF-8), output that does not parse.
+  ``min_chars`` characters (about 1,000 tokens), minified code, input with parse errors all
+  over (another language, HTML around scripts), non-UTF-8, output with new parse errors.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from headroom.compressors.base import Compressed, Context
+from headroom.compressors.code.errors import error_spans, localized, overlaps
 from headroom.compressors.code.languages import LanguageSpec, new_parser, spec_for
-from headroom.compressors.code.skeleton import Body, Note, Outline, outline, render
+from headroom.compressors.code.skeleton import Body, Note, Outline, apply, outline, plan
 from headroom.compressors.code.validate import parses
 from headroom.handles import handle_for, has_marker
 from headroom.relevance import bm25_scores, tokenize
@@ -44,6 +48,14 @@ if TYPE_CHECKING:
     from tree_sitter import Parser
 
 __all__ = ["CodeCompressor"]
+
+
+class _Parsed(NamedTuple):
+    spec: LanguageSpec
+    parser: Parser
+    outline: Outline
+    errors: list[tuple[int, int]]
+
 
 _MIN_CHARS = 4_000  # ~1,000 tokens: below that a skeleton saves too little to be worth it
 _SHORT_BODY_LINES = 4  # a body this short costs about what its marker would
@@ -135,14 +147,20 @@ class CodeCompressor:
         parsed = _parse(source, spec)
         if parsed is None:
             return None
-        spec, parser, found = parsed
-        elide = self._select(found, source, ctx.query)
-        notes = _notes(found.notes, ctx.query)
+        spec, parser, found, errors = parsed
+        # What tree-sitter could not read stays as written, with what surrounds it.
+        elide = [
+            body
+            for body in self._select(found, source, ctx.query)
+            if _clear(body.doc.start if body.doc else body.start, body.end, errors)
+        ]
+        notes = [n for n in _notes(found.notes, ctx.query) if _clear(n.start, n.end, errors)]
         if not elide and not notes:
             return None
         handle = handle_for(ctx.source(text))
-        output = render(source, elide, spec, handle, notes)
-        if not parses(output, parser, python=spec.python):
+        edits = plan(source, elide, spec, handle, notes)
+        output = apply(source, edits)
+        if not parses(output, parser, python=spec.python, edits=edits, errors=errors):
             return None
         if (
             ctx.keep_original(text) != handle
@@ -158,15 +176,31 @@ class CodeCompressor:
         return [b for i, b in enumerate(long) if i not in keep]
 
 
-def _parse(source: bytes, spec: LanguageSpec) -> tuple[LanguageSpec, Parser, Outline] | None:
+def _parse(source: bytes, spec: LanguageSpec) -> _Parsed | None:
+    # A `c` file with errors is tried as C++ too (a header with classes), and the grammar
+    # with the fewer error bytes wins.
+    best: _Parsed | None = None
     for candidate in (spec, spec_for("cpp")) if spec.name == "c" else (spec,):
         parser = None if candidate is None else new_parser(candidate.name)
         if candidate is None or parser is None:
             continue
         tree = parser.parse(source)
-        if not tree.root_node.has_error:
-            return candidate, parser, outline(tree, source, candidate)
-    return None
+        errors = error_spans(tree)
+        if not localized(errors, len(source), source.count(b"\n") + 1):
+            continue
+        if best is None or _covered(errors) < _covered(best.errors):
+            best = _Parsed(candidate, parser, outline(tree, source, candidate), errors)
+        if not errors:
+            break
+    return best
+
+
+def _covered(errors: list[tuple[int, int]]) -> int:
+    return sum(end - start for start, end in errors)
+
+
+def _clear(start: int, end: int, errors: list[tuple[int, int]]) -> bool:
+    return not overlaps(errors, start, end)
 
 
 def _notes(notes: tuple[Note, ...], query: str | None) -> list[Note]:

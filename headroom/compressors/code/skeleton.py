@@ -25,7 +25,7 @@ from headroom.handles import format_marker
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
 
-__all__ = ["Body", "Doc", "Note", "Outline", "outline", "render"]
+__all__ = ["Body", "Doc", "Edit", "Note", "Outline", "apply", "outline", "plan", "render"]
 
 # C/C++ declarator chains end in one of these; its text is the function's name.
 _NAME_LEAVES = frozenset(
@@ -219,17 +219,21 @@ def outline(tree: Tree, source: bytes, spec: LanguageSpec) -> Outline:
     return Outline(tuple(bodies), tuple(dict.fromkeys(symbols)), tuple(notes))
 
 
-def render(
+Edit = tuple[int, int, bytes]
+"""``source[start:end]`` is replaced by the bytes."""
+
+
+def plan(
     source: bytes,
     elide: Iterable[Body],
     spec: LanguageSpec,
     handle: str,
     notes: Iterable[Note] = (),
-) -> bytes:
-    """``source`` with each body in ``elide`` (sorted, non-overlapping) replaced by a marker,
-    its leading comment cut to one line, and each of ``notes`` cut to its first line and a
-    marker (a note overlapping anything else is left whole)."""
-    edits: list[tuple[int, int, bytes]] = []
+) -> list[Edit]:
+    """The edits, sorted, that replace each body in ``elide`` (sorted, non-overlapping) by a
+    marker and cut its leading comment to one line, and cut each of ``notes`` to its first
+    line and a marker (a note overlapping anything else is left whole)."""
+    edits: list[Edit] = []
     for body in elide:
         if body.doc is not None:
             edits.append((body.doc.start, body.doc.end, body.doc.line))
@@ -242,6 +246,11 @@ def render(
         marker = format_marker(note.lines, "lines", handle, summary=summary).encode()
         edits.append((note.start, note.end, note.head + marker + note.tail))
     edits.sort(key=lambda edit: edit[0])
+    return edits
+
+
+def apply(source: bytes, edits: Iterable[Edit]) -> bytes:
+    """``source`` with ``edits`` (sorted, from :func:`plan`) made."""
     out: list[bytes] = []
     position = 0
     for start, end, replacement in edits:
@@ -250,6 +259,17 @@ def render(
         position = end
     out.append(source[position:])
     return b"".join(out)
+
+
+def render(
+    source: bytes,
+    elide: Iterable[Body],
+    spec: LanguageSpec,
+    handle: str,
+    notes: Iterable[Note] = (),
+) -> bytes:
+    """``source`` with the edits :func:`plan` makes."""
+    return apply(source, plan(source, elide, spec, handle, notes))
 
 
 class _Spans:
