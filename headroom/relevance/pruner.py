@@ -5,7 +5,10 @@ adapters' document compressors. Rules, in the order they apply:
 
 1. **Duplicates first.** Chunks whose text repeats an earlier chunk exactly or nearly
    (SimHash, :mod:`headroom.relevance.dedup`) are dropped. Without a query this is all that
-   happens: nothing else is lossy without a question to be relevant to.
+   happens by default: nothing else is lossy without a question to be relevant to, unless the
+   caller opts in with ``no_query="salience"``, which keeps the most salient sentences up to
+   the budget (position, headings, information density, identifiers and numbers:
+   :mod:`headroom.relevance.salience`), the lead sentence always among them.
 2. **Scoring.** Every sentence (:mod:`headroom.relevance.segment`) is scored against the query
    with BM25 (``rank_bm25.BM25Okapi``'s formula, native kernel), a neural scorer, or their
    reciprocal-rank fusion; each chunk is also scored as a whole, and a sentence's score is its
@@ -51,7 +54,7 @@ from typing import Any, Literal
 
 from headroom import _core
 from headroom.handles import format_marker
-from headroom.relevance import dedup
+from headroom.relevance import dedup, salience
 from headroom.relevance.bm25 import okapi_scores, query_terms, tokenize
 from headroom.relevance.segment import Segment, segment
 from headroom.store.base import Store
@@ -62,6 +65,9 @@ __all__ = ["Chunk", "PruneResult", "PrunedChunk", "Scorer", "TextPruner"]
 
 Scorer = Literal["bm25", "bi-encoder", "cross-encoder", "hybrid"]
 """Which relevance scorer ranks sentences; ``hybrid`` fuses BM25 and the bi-encoder."""
+NoQuery = Literal["keep", "salience"]
+"""What pruning without a query does: ``keep`` every sentence (duplicates still go) or keep
+the most ``salience``-scored ones up to the budget."""
 
 _TEXT_KEYS = ("text", "page_content", "content", "body", "snippet")
 _TITLE_KEYS = ("title", "name")
@@ -163,6 +169,8 @@ class TextPruner:
         cross_encoder_model: for ``"cross-encoder"``, the model directory or package.
         device: torch device for neural scorers (CPU by default).
         batch_size: sentences per neural batch.
+        no_query: without a query, ``"keep"`` (default) removes duplicates only;
+            ``"salience"`` also keeps only the most salient sentences up to the budget.
 
     Raises:
         ValueError: an option is out of range.
@@ -184,6 +192,7 @@ class TextPruner:
         cross_encoder_model: str | None = None,
         device: str = "cpu",
         batch_size: int = 64,
+        no_query: NoQuery = "keep",
     ) -> None:
         if scorer not in ("bm25", "bi-encoder", "cross-encoder", "hybrid"):
             raise ValueError(
@@ -193,6 +202,8 @@ class TextPruner:
             raise ValueError(f"target_ratio: expected 0 < r <= 1, got {target_ratio!r}")
         if token_budget is not None and token_budget < 0:
             raise ValueError(f"token_budget: expected >= 0, got {token_budget!r}")
+        if no_query not in ("keep", "salience"):
+            raise ValueError(f"no_query: expected keep or salience, got {no_query!r}")
         if context_window < 0 or max_distance < 0 or batch_size < 1:
             raise ValueError("context_window and max_distance must be >= 0, batch_size >= 1")
         self.scorer: Scorer = scorer
@@ -209,6 +220,7 @@ class TextPruner:
         self._device = device
         self._batch_size = batch_size
         self._neural: Any = None
+        self.no_query: NoQuery = no_query
 
     # -- public -------------------------------------------------------------------------------
 
@@ -223,7 +235,8 @@ class TextPruner:
             documents: one text (plain, or a JSON list of ``{"title", "text", ...}``), or a
                 list of texts, :class:`Chunk` objects or mappings with a text field
                 (``text``, ``page_content``, ``content``, ``body`` or ``snippet``).
-            query: the question; ``None`` or blank means duplicate removal only.
+            query: the question; ``None`` or blank means duplicate removal only (and, with
+                ``no_query="salience"``, selection by salience).
 
         Returns:
             A :class:`PruneResult`.
@@ -247,6 +260,8 @@ class TextPruner:
         lead = False
         if query is not None and query.strip() and any(segments):
             lead = self._select(query, chunks, segments, duplicates, keep, before)
+        elif self.no_query == "salience" and any(segments):
+            self._select_salient(segments, duplicates, keep, before)
         texts = [_join(segs, flags) for segs, flags in zip(segments, keep, strict=True)]
         # A chunk with no sentences (blank) is kept as it was.
         alive = [
@@ -456,6 +471,37 @@ class TextPruner:
                 break
         return False
 
+    def _select_salient(
+        self,
+        segments: list[list[Segment]],
+        duplicates: list[int | None],
+        keep: list[list[bool]],
+        before: int,
+    ) -> None:
+        flat = [
+            (i, j)
+            for i, segs in enumerate(segments)
+            if duplicates[i] is None
+            for j in range(len(segs))
+        ]
+        if not flat or (self.token_budget is None and self.target_ratio >= 1):
+            return  # a ratio of 1 asks for everything, not for room for a marker
+        budget = self.token_budget
+        if budget is None:
+            budget = int(before * self.target_ratio) - self._count(_MARKER_SAMPLE)
+
+        def cost(k: int) -> int:
+            i, j = flat[k]
+            return self._count(segments[i][j].sep + segments[i][j].text)
+
+        chosen = salience.select(
+            [salience.Sentence(segments[i][j].text, i, segments[i][j].paragraph) for i, j in flat],
+            cost,
+            budget,
+        )
+        for (i, j), kept in zip(flat, chosen, strict=True):
+            keep[i][j] = kept
+
     def _unchanged(
         self,
         shape: str,
@@ -503,12 +549,22 @@ def _join(segments: list[Segment], flags: list[bool]) -> str:
         if not kept:
             continue
         if parts:
-            # Adjacent sentences keep their spacing; a gap takes the later sentence's own
-            # separator, or a space when it started the chunk.
-            parts.append(seg.sep if previous == j - 1 or seg.sep else " ")
+            # Adjacent sentences keep their spacing; a gap takes the widest line break it
+            # spans (a heading must not run into the next kept sentence), else the later
+            # sentence's own separator, or a space when it started the chunk.
+            parts.append(seg.sep if previous == j - 1 else _gap(segments[previous + 1 : j + 1]))
         parts.append(seg.text)
         previous = j
     return "".join(parts)
+
+
+def _gap(skipped: list[Segment]) -> str:
+    seps = [s.sep for s in skipped]
+    if any("\n\n" in sep for sep in seps):
+        return "\n\n"
+    if any("\n" in sep for sep in seps):
+        return "\n"
+    return skipped[-1].sep or " "
 
 
 def _text_of(item: Mapping[str, Any]) -> tuple[str | None, str]:
