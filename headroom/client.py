@@ -9,15 +9,10 @@ from typing import Any
 
 from headroom.compressors import Registry, default_registry
 from headroom.config import CompressConfig
+from headroom.engine import PROTECTED, Engine
 from headroom.errors import HandleNotFoundError, HeadroomError, InvalidArgumentError, StoreError
-from headroom.messages import (
-    count_overhead,
-    find_slots,
-    last_user_text,
-    replace_texts,
-    validate_messages,
-)
-from headroom.pipeline import Piece, compress_piece
+from headroom.messages import count_overhead, find_slots, validate_messages
+from headroom.pipeline import Piece
 from headroom.results import CompressResult, HeadroomStats, TextResult
 from headroom.retrieval import require_handle, retrieve_from
 from headroom.router import Hints
@@ -70,6 +65,7 @@ class Headroom:
         )
         self.model = model
         self.registry = registry or default_registry()
+        self.engine = Engine(self.config, self.store, self.registry)
         self._lock = threading.Lock()
         self._calls = 0
         self._by_kind: dict[str, tuple[int, int]] = {}
@@ -96,45 +92,17 @@ class Headroom:
         _check_optional_str("query", query)
         validate_messages(messages, gemini=True)
         count = get_counter(model or self.model, counter=self.config.token_counter)
-        query = query if query is not None else last_user_text(messages)
-        slots = find_slots(messages, self.config)
-        before = count_overhead(messages, count)
-        after = before
-        replacements: dict[tuple[int | str, ...], str] = {}
-        transforms: list[str] = []
-        handles: list[str] = []
-        warnings: list[str] = []
-        for slot in slots:
-            if not slot.eligible:
-                tokens = count(slot.text)
-                before += tokens
-                after += tokens
-                continue
-            piece = compress_piece(
-                slot.text,
-                config=self.config,
-                registry=self.registry,
-                store=self.store,
-                count=count,
-                query=query,
-                hints=slot.hints,
-                where=slot.where,
-            )
-            self._record(piece)
-            before += piece.tokens_before
-            after += piece.tokens_after
-            warnings.extend(piece.warnings)
-            if piece.text != slot.text:
-                replacements[slot.path] = piece.text
-                transforms.extend(t for t in piece.transforms if t not in transforms)
-                handles.extend(h for h in piece.handles if h not in handles)
+        outcome = self.engine.compress_messages(messages, count=count, query=query)
+        for piece in outcome.pieces:
+            if piece.route.reason != PROTECTED:
+                self._record(piece)
         return CompressResult(
-            messages=replace_texts(messages, replacements),
-            tokens_before=before,
-            tokens_after=after,
-            transforms_applied=transforms,
-            handles=handles,
-            warnings=warnings,
+            messages=outcome.messages,
+            tokens_before=outcome.tokens_before,
+            tokens_after=outcome.tokens_after,
+            transforms_applied=outcome.transforms,
+            handles=outcome.handles,
+            warnings=outcome.warnings,
         )
 
     def compress_text(
@@ -167,15 +135,8 @@ class Headroom:
             _check_optional_str(name, value)
         path = _path_hint(path)
         count = get_counter(model or self.model, counter=self.config.token_counter)
-        piece = compress_piece(
-            text,
-            config=self.config,
-            registry=self.registry,
-            store=self.store,
-            count=count,
-            query=query,
-            kind=kind,
-            hints=Hints(tool_name, path),
+        piece = self.engine.compress_text(
+            text, count=count, query=query, kind=kind, hints=Hints(tool_name, path)
         )
         self._record(piece)
         return TextResult(

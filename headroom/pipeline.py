@@ -19,7 +19,7 @@ from headroom.router import Hints, Route, detect
 from headroom.store.base import Store
 from headroom.tokens import TokenCounter
 
-__all__ = ["Piece", "compress_piece"]
+__all__ = ["Piece", "compress_piece", "missing_handles"]
 
 _FATAL = (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)
 
@@ -81,7 +81,7 @@ def compress_piece(
         piece.lossless = piece.lossless and out.lossless
         piece.transforms.append(out.transform)
         piece.handles.extend(h for h in out.handles if h not in piece.handles)
-    if not piece.lossless and (missing := _unretrievable(piece.handles, store)):
+    if not piece.lossless and (missing := missing_handles(piece.handles, store)):
         # No way back: the best lossless result instead, as if lossy compression were off.
         lossless = compress_piece(
             text,
@@ -109,7 +109,7 @@ def compress_piece(
     return Piece(text, route, before, before, warnings=piece.warnings)
 
 
-def _unretrievable(handles: list[str], store: Store) -> list[str]:
+def missing_handles(handles: list[str], store: Store) -> list[str]:
     """The handles ``store`` cannot give back (each a cheap existence check)."""
     missing = []
     for handle in handles:
