@@ -17,7 +17,7 @@ from headroom.errors import UnknownKindError
 from headroom.handles import has_marker
 from headroom.router import Hints, Route, detect
 from headroom.store.base import Store
-from headroom.tokens import TokenCounter
+from headroom.tokens import TokenCounter, memoized
 
 __all__ = ["Piece", "compress_piece", "missing_handles"]
 
@@ -51,6 +51,7 @@ def compress_piece(
     where: str = "text",
 ) -> Piece:
     """Compress ``text``; never raises for content, only for a bad ``kind``."""
+    count = memoized(count)  # the chain counts the same texts again (the input, each result)
     route, misfit = _route(text, kind, hints)
     before = count(text)
     piece = Piece(text, route, before, before)

@@ -12,7 +12,10 @@ checked: an exception it raises, or a result that is not an int >= 0, becomes an
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -24,6 +27,7 @@ __all__ = [
     "count_tokens",
     "encoding_for_model",
     "get_counter",
+    "memoized",
 ]
 
 # Per OpenAI's published counting rules for chat messages: each message costs 3 tokens of
@@ -116,9 +120,49 @@ def _tiktoken_counter(encoding_name: str) -> TokenCounter:
             return len(encoding.encode_ordinary(fixed))
 
     def count(text: str) -> int:
-        return sum(count_piece(piece) for piece in _chunks(text))
+        chunks = _chunks(text)
+        if len(chunks) < _PARALLEL_CHUNKS or _WORKERS < 2:
+            return sum(count_piece(piece) for piece in chunks)
+        # tiktoken releases the GIL while it encodes: long text is counted on every core.
+        return sum(_pool().map(count_piece, chunks))
 
     return TokenCounter(encoding_name, count)
+
+
+_WORKERS = min(8, os.cpu_count() or 1)
+_PARALLEL_CHUNKS = 4  # under ~256 KiB a thread hand-off costs more than it saves
+_pool_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    with _pool_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(_WORKERS, thread_name_prefix="headroom-count")
+        return _executor
+
+
+def memoized(counter: TokenCounter) -> TokenCounter:
+    """``counter``, remembering each count it makes (for the life of the returned counter).
+
+    A piece's text is counted by the pipeline, and often again by the compressors of its
+    chain (the input's size, the result they compare against it): each distinct text is
+    counted once. Strings cache their hash, so a repeated lookup of a long text is cheap.
+
+    >>> count = memoized(get_counter("gpt-4o"))
+    >>> count("The quick brown fox"), count("The quick brown fox")
+    (4, 4)
+    """
+    known: dict[str, int] = {}
+
+    def count(text: str) -> int:
+        n = known.get(text)
+        if n is None:
+            n = known[text] = counter.count(text)
+        return n
+
+    return TokenCounter(counter.encoding, count)
 
 
 def get_counter(
