@@ -15,7 +15,17 @@ if TYPE_CHECKING:
 __all__ = ["KINDS", "CompressConfig", "Kind"]
 
 Kind = Literal[
-    "json", "log", "search", "test-output", "diff", "listing", "code", "html", "text", "opaque"
+    "json",
+    "log",
+    "search",
+    "test-output",
+    "diff",
+    "listing",
+    "code",
+    "html",
+    "markdown",
+    "text",
+    "opaque",
 ]
 KINDS: Final[tuple[str, ...]] = get_args(Kind)
 
@@ -39,6 +49,10 @@ class CompressConfig:
             file path; ``None`` is the default SQLite file under ``HEADROOM_HOME``.
         token_counter: count tokens with this function instead of tiktoken.
         max_input_chars: content longer than this passes through unchanged.
+        kompress_model: how prose without a query shrinks when ``target_ratio`` is set:
+            ``None`` or ``"default"`` is the offline salience engine (sentences, no model);
+            a local directory holding an LLMLingua-2-style token-classification model keeps
+            words instead (needs ``pip install 'headroom-ctx[neural]'``).
 
     >>> CompressConfig(lossy=False).lossy
     False
@@ -55,6 +69,7 @@ class CompressConfig:
     store: Store | str | os.PathLike[str] | None = None
     token_counter: Callable[[str], int] | None = None
     max_input_chars: int = 50_000_000
+    kompress_model: str | os.PathLike[str] | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -104,6 +119,11 @@ class CompressConfig:
                     "CompressConfig.store: expected a Store, 'memory', 'sqlite' or a file "
                     f"path, got {type(self.store).__name__}"
                 )
+
+        if self.kompress_model is not None and self.kompress_model != "default":
+            from headroom.relevance.kompress import check_model  # only when a model is named
+
+            object.__setattr__(self, "kompress_model", check_model(self.kompress_model))
 
     def kind_enabled(self, kind: str) -> bool:
         """Whether content of ``kind`` may be compressed."""

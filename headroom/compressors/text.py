@@ -2,10 +2,17 @@
 
 Delegates to :class:`headroom.relevance.pruner.TextPruner` with BM25 (no extra needed). With
 a query it keeps the best sentences up to ``config.target_ratio`` (30% of the tokens when
-unset) of texts of at least 8 sentences and 400 tokens; without one it only removes
-duplicate paragraphs, and returns ``None`` when there are none. A query that matches nothing
-keeps the lead (the first sentences up to the ratio), never a bare marker. Dropped text goes
-to the CCR store through ``ctx.keep_original`` before the marker is returned.
+unset) of texts of at least 8 sentences and 400 tokens. A query that matches nothing keeps
+the lead (the first sentences up to the ratio), never a bare marker.
+
+Without a query, prose stays whole by default (only duplicate paragraphs go, and ``None`` is
+returned when there are none): dropping sentences without knowing what will be asked is a
+policy the caller opts into by setting ``config.target_ratio``. Then the text shrinks to that
+share by query-less salience (:mod:`headroom.relevance.salience`: position, headings,
+information density, identifiers and numbers; the lead always kept), or, with
+``config.kompress_model`` a model directory, word by word by an LLMLingua-2-style token
+classifier (:mod:`headroom.relevance.kompress`). Dropped text goes to the CCR store through
+``ctx.keep_original`` before the marker is returned.
 """
 
 from __future__ import annotations
@@ -51,6 +58,9 @@ class TextCompressor:
 
     def compress(self, text: str, ctx: Context) -> Compressed | None:
         query = ctx.query if ctx.query and ctx.query.strip() else None
+        ratio = ctx.config.target_ratio
+        if query is None and ratio is not None:
+            return self._shrink(text, ctx, ratio)
         if query is not None and (
             ctx.count_tokens(text) < _MIN_TOKENS or len(segment(text)) < _MIN_SENTENCES
         ):
@@ -71,6 +81,35 @@ class TextCompressor:
         if not result.handles:
             return None
         return Compressed(result.text, self.name, lossless=False, handles=result.handles)
+
+    def _shrink(self, text: str, ctx: Context, ratio: float) -> Compressed | None:
+        """No query, an explicit ratio: salience by default, the token classifier if set."""
+        model = ctx.config.kompress_model
+        if model is not None and model != "default":
+            from headroom.relevance import kompress  # torch only when a model is configured
+
+            result = kompress.compress(
+                text,
+                model,
+                target_ratio=ratio,
+                store=_KeepOriginal(ctx, text),  # type: ignore[arg-type]
+                count_tokens=ctx.count_tokens,
+            )
+            if result is None:
+                return None
+            return Compressed(result.text, "text.kompress", lossless=False, handles=result.handles)
+        pruner = TextPruner(
+            target_ratio=ratio,
+            store=_KeepOriginal(ctx, text),  # type: ignore[arg-type]
+            count_tokens=ctx.count_tokens,
+            no_query="salience",
+        )
+        # One document (not paragraphs as chunks): the lead is the text's, and salience's
+        # novelty discount already passes over repeated paragraphs.
+        pruned = pruner.prune(text)
+        if not pruned.handles:
+            return None
+        return Compressed(pruned.text, self.name, lossless=False, handles=pruned.handles)
 
 
 def _paragraphs(text: str) -> list[str]:

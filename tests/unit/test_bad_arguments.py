@@ -274,6 +274,13 @@ for i, bad in enumerate(["json", ["bogus"], {"json": 1}, [["json"]], [5, "x"], 5
     )
 for i, bad in enumerate([5, 1.5, ["memory"], {"a": 1}, b"memory"]):
     case("store", lambda bad=bad: CompressConfig(store=bad), f"CompressConfig-store{i}")  # type: ignore[misc]
+# Not a path, a path that is not a directory, a directory that is not a model.
+for i, bad in enumerate([5, 1.5, True, ["default"], b"/tmp", "/no/such/kompress-model", ""]):
+    case(
+        "kompress_model",
+        lambda bad=bad: CompressConfig(kompress_model=bad),  # type: ignore[misc]
+        f"CompressConfig-kompress_model{i}",
+    )
 
 # --- RollingSummarizer -----------------------------------------------------------------------
 
@@ -404,6 +411,9 @@ VALID: list[Any] = [
     pytest.param(lambda: CompressConfig(store=Path("x.sqlite3")), id="CompressConfig-pathlike"),
     pytest.param(lambda: CompressConfig(protect_recent=0, min_tokens=0), id="CompressConfig-zeros"),
     pytest.param(lambda: CompressConfig(target_ratio=1), id="CompressConfig-ratio-one"),
+    pytest.param(
+        lambda: CompressConfig(kompress_model="default"), id="CompressConfig-kompress-default"
+    ),
     pytest.param(lambda: Headroom(store="memory", model=""), id="Headroom-empty-model"),
     pytest.param(lambda: RollingSummarizer(10, store="memory").summarize([]), id="summarize-empty"),
     pytest.param(
