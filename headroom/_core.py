@@ -32,6 +32,7 @@ __all__ = [
     "bm25_okapi",
     "cluster_templates",
     "group_templates",
+    "json_strip",
     "mask_line",
     "mask_lines",
     "mine_templates",
@@ -234,3 +235,19 @@ def simhashes(texts: list[str]) -> list[int]:
         except UnicodeEncodeError:
             pass  # a lone surrogate somewhere: only the reference can take it
     return _reference.simhashes(texts)
+
+
+def json_strip(document: str) -> str:
+    """``document`` without the JSON whitespace outside its string literals (rules in
+    :mod:`headroom._reference`).
+
+    Example:
+        >>> json_strip('{ "a b" : [1, 2] }')
+        '{"a b":[1,2]}'
+    """
+    if NATIVE_AVAILABLE:
+        try:
+            return _native.json_strip(document)
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: only the reference can take it
+    return _reference.json_strip(document)

@@ -11,6 +11,7 @@ __all__ = [
     "bm25_okapi",
     "cluster_templates",
     "group_templates",
+    "json_strip",
     "mask_line",
     "mask_lines",
     "mine_templates",
@@ -108,4 +109,13 @@ def simhashes(texts: list[str]) -> list[int]:
     Raises:
         UnicodeEncodeError: a text contains a lone surrogate.
         TypeError: ``texts`` is a ``str`` or holds something other than ``str``.
+    """
+
+def json_strip(document: str) -> str:
+    """``document`` without the JSON whitespace outside its string literals (rules in
+    ``headroom._reference``).
+
+    Raises:
+        UnicodeEncodeError: ``document`` contains a lone surrogate.
+        TypeError: ``document`` is not a ``str``.
     """

@@ -51,11 +51,13 @@
 pub mod bm25;
 pub mod cluster;
 mod hash;
+pub mod json;
 pub mod simhash;
 pub mod values;
 
 pub use bm25::bm25_okapi;
 pub use cluster::{cluster_templates, mine_templates, ClusterError, Clusters, Mined};
+pub use json::json_strip;
 pub use simhash::{simhash, simhashes};
 pub use values::{variable_values, ValueCounts, ValuesError};
 

@@ -100,6 +100,12 @@ mod _native {
         py.detach(|| crate::bm25_okapi(&corpus, &query, k1, b, epsilon))
     }
 
+    /// The JSON document without the whitespace outside its string literals.
+    #[pyfunction]
+    fn json_strip(py: Python<'_>, document: PyBackedStr) -> String {
+        py.detach(|| crate::json_strip(&document))
+    }
+
     /// SimHash fingerprint of each text (64-bit, as an unsigned int).
     #[pyfunction]
     fn simhashes(py: Python<'_>, texts: Vec<PyBackedStr>) -> Vec<u64> {

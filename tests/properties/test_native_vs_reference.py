@@ -208,3 +208,17 @@ def test_native_extension_is_built() -> None:
         "headroom._native could not be imported: build it with `maturin develop --release`, "
         "or set HEADROOM_ALLOW_PURE_PYTHON=1 to test the pure-Python fallback on purpose"
     )
+
+
+json_chars = st.sampled_from([*'"\\ \t\r\n{}[]:,', "a", "1", "é", "日", "😀", "\u2028", "\x00"])
+
+
+@needs_native
+@given(st.text(alphabet=json_chars, max_size=80) | lines_encodable)
+def test_json_strip(document: str) -> None:
+    assert native().json_strip(document) == _reference.json_strip(document)
+
+
+@given(lines_any)
+def test_json_strip_core_takes_every_str(document: str) -> None:
+    assert _core.json_strip(document) == _reference.json_strip(document)

@@ -1,0 +1,161 @@
+"""``python -m headroom.bench_speed``: end-to-end speed of ``compress()`` against its floor.
+
+Every case is one tool result in a message list, compressed through the public
+``Headroom.compress`` with the default configuration and an in-memory store:
+
+* ``first``: a new client each run (nothing cached), best of ``--repeat``;
+* ``again``: the same request to the same client, as in the next turn of a conversation;
+* ``floor``: counting the input's tokens once with tiktoken on one thread, the cost no
+  compressor can go below (the issue's target: ``first`` within 1.5x of it);
+* ``peak MB``: growth of the process's peak resident memory over the run, measured in a
+  child process per case (``--memory``).
+
+Inputs are real data from ``--data`` (bench-data): the eight loghub logs concatenated and
+repeated to size; GitHub repository events as JSON records, repeated with distinct ids;
+SQuAD contexts as prose, asked one of their questions; and every recorded API response in
+``json/`` as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from headroom import Headroom
+from headroom.tokens import _chunks
+from headroom.tokens.vocabularies import load_encoding
+
+__all__ = ["cases", "main"]
+
+_MB = 1_000_000
+
+
+def _logs(data: Path, size: int) -> str:
+    text = "".join(p.read_text(encoding="utf-8") for p in sorted(data.glob("loghub/*_2k.log")))
+    return (text * (size // len(text) + 1))[:size].rsplit("\n", 1)[0] + "\n"
+
+
+def _records(data: Path, size: int) -> str:
+    events = json.loads((data / "json" / "gh_repo_events_rails_admin.json").read_text())
+    out: list[Any] = []
+    length = 2
+    copy = 0
+    while length < size:
+        for event in events:
+            record = dict(event, id=f"{event['id']}{copy:04d}")
+            out.append(record)
+            length += len(json.dumps(record)) + 2
+        copy += 1
+    return json.dumps(out)
+
+
+def _prose(data: Path, size: int) -> tuple[str, str]:
+    squad = json.loads((data / "squad" / "dev-v2.0.json").read_text())
+    parts: list[str] = []
+    question = ""
+    for article in squad["data"]:
+        for paragraph in article["paragraphs"]:
+            parts.append(paragraph["context"])
+            if not question and paragraph["qas"]:
+                question = paragraph["qas"][0]["question"]
+            if sum(map(len, parts)) >= size:
+                return "\n\n".join(parts), question
+    return "\n\n".join(parts), question
+
+
+def cases(data: Path, *, large: bool = True) -> dict[str, tuple[str, str | None]]:
+    """Name -> (tool output, query) for every case."""
+    out: dict[str, tuple[str, str | None]] = {}
+    for label, size in (("1MB", _MB), ("8MB", 8 * _MB)) if large else (("1MB", _MB),):
+        out[f"logs {label}"] = (_logs(data, size), None)
+        out[f"json records {label}"] = (_records(data, size), None)
+    out["prose 1MB + query"] = _prose(data, _MB)
+    for path in sorted((data / "json").glob("*.json")):
+        if not path.name.endswith(".meta.json"):
+            out[f"api {path.stem[:28]}"] = (path.read_text(encoding="utf-8"), None)
+    return out
+
+
+def _messages(text: str, query: str | None) -> list[dict[str, Any]]:
+    call = {"id": "c1", "type": "function", "function": {"name": "http_get", "arguments": "{}"}}
+    return [
+        {"role": "user", "content": query or "Look at this."},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": text},
+    ]
+
+
+def _best(repeat: int, run: Callable[[], Any]) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _first_call(messages: list[dict[str, Any]]) -> Any:
+    return Headroom(store="memory").compress(messages)
+
+
+def _floor(text: str) -> float:
+    encoding = load_encoding("o200k_base")
+    return _best(1, lambda: [encoding.encode_ordinary(c) for c in _chunks(text)])
+
+
+def _peak(data: Path, name: str) -> float:
+    """Peak resident growth (MB) of compressing case ``name`` in a fresh process."""
+    code = (
+        "import resource, sys; from pathlib import Path;"
+        "from headroom.bench_speed import cases, _messages; from headroom import Headroom;"
+        f"text, query = cases(Path({str(data)!r}))[{name!r}];"
+        "hr = Headroom(store='memory'); hr.compress_text('warm up');"
+        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
+        "hr.compress(_messages(text, query));"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(done.stdout.strip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m headroom.bench_speed", description=__doc__)
+    parser.add_argument("--data", type=Path, required=True, help="the bench-data directory")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per case (best is kept)")
+    parser.add_argument("--small", action="store_true", help="skip the 8 MB cases")
+    parser.add_argument("--memory", action="store_true", help="measure peak memory too")
+    args = parser.parse_args(argv)
+    if not (args.data / "loghub").is_dir():
+        print(f"no benchmark data at {args.data}", file=sys.stderr)
+        return 1
+    Headroom(store="memory").compress_text("warm up the tokenizer")
+    print(
+        f"{'case':34} {'MB':>6} {'tokens':>10} {'saved':>6} {'first ms':>9} {'MB/s':>6} "
+        f"{'floor ms':>9} {'x floor':>7} {'again ms':>8}" + (" peak MB" if args.memory else "")
+    )
+    for name, (text, query) in cases(args.data, large=not args.small).items():
+        messages = _messages(text, query)
+        first = _best(args.repeat, partial(_first_call, messages))
+        warm = Headroom(store="memory")
+        result = warm.compress(messages)
+        again = _best(args.repeat, partial(warm.compress, messages))
+        floor = _floor(text)
+        size = len(text.encode("utf-8")) / _MB
+        peak = f" {_peak(args.data, name):7.0f}" if args.memory else ""
+        print(
+            f"{name:34} {size:6.2f} {result.tokens_before:10,} {result.compression_ratio:6.1%} "
+            f"{first * 1e3:9.1f} {size / first:6.1f} {floor * 1e3:9.1f} {first / floor:7.2f} "
+            f"{again * 1e3:8.2f}{peak}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
