@@ -17,6 +17,7 @@ from headroom.compressors.html import HtmlCompressor
 from headroom.compressors.json_minify import JsonMinifier
 from headroom.compressors.listing import ListingCompressor
 from headroom.compressors.logs import LogCompressor
+from headroom.compressors.markdown import MarkdownCompressor
 from headroom.compressors.search import SearchCompressor
 from headroom.compressors.smart_crusher import SmartCrusher
 from headroom.compressors.test_output import TestOutputCompressor
@@ -58,5 +59,6 @@ def default_registry() -> Registry:
     registry.register(ListingCompressor())
     registry.register(CodeCompressor())
     registry.register(HtmlCompressor())
+    registry.register(MarkdownCompressor())
     registry.register(TextCompressor())
     return registry
