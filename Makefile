@@ -89,6 +89,7 @@ bench: setup $(VENV)/.llamaindex-installed
 	$(PY) -m headroom.bench_listing
 	$(PY) -m headroom.bench_rag --data "$(DATA)/squad" --scorers bm25 --ratios 0.2,0.3,0.4
 	$(PY) -m headroom.bench_rag --data "$(DATA)/squad" --every 5 --ratios 0.3 --no-baselines
+	$(PY) -m headroom.bench_rag --data "$(DATA)/squad" --no-query --ratios 0.5,0.3
 	$(PY) -m pytest -q tests/benchmarks --benchmark-only --benchmark-columns=min,median,mean,ops
 	cd $(LLAMAINDEX) && HEADROOM_BENCH_DATA="$(abspath $(DATA))" $(abspath $(PY)) \
 		benchmarks/query_engine.py --ratios 0.3,0.4,0.5

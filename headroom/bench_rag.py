@@ -10,6 +10,14 @@ is its default), a naive BM25 top-sentences baseline, head truncation and random
 ``--distractors`` sets how many distractor paragraphs each context has (9).
 
     python -m headroom.bench_rag --data ../shared/bench-data/squad
+
+``--no-query`` measures query-less shrinking instead (a ratio and no question, as
+``CompressConfig(target_ratio=...)`` does to prose): each SQuAD paragraph, and each whole
+article, is shrunk with no question; a question counts as retained when its answer survives.
+Methods: the salience engine (``TextPruner(no_query="salience")``), the lead (first sentences
+up to the same budget) and random sentences (seeded) up to the same budget.
+
+    python -m headroom.bench_rag --data ../shared/bench-data/squad --no-query --ratios 0.5,0.3
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from headroom.relevance.pruner import TextPruner
 from headroom.relevance.segment import sentences
 from headroom.tokens import get_counter
 
-__all__ = ["Case", "load_cases", "main"]
+__all__ = ["Case", "Passage", "load_cases", "load_passages", "main"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +68,106 @@ def load_cases(path: Path, *, distractors: int = 9, limit: int | None = None) ->
                 answers = tuple(dict.fromkeys(a["text"] for a in qa["answers"]))
                 cases.append(Case(qa["question"], answers, tuple(paragraphs[i] for i in chosen)))
     return cases[:limit] if limit is not None else cases
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A text with the answers of the questions asked about it (one tuple per question)."""
+
+    text: str
+    answers: tuple[tuple[str, ...], ...]
+
+
+def load_passages(path: Path, *, unit: str = "paragraph") -> list[Passage]:
+    """Each paragraph (``unit="paragraph"``) or article (``"article"``) of a SQuAD 2.0 file
+    with the gold answers of its answerable questions."""
+    data = json.loads(path.read_bytes().decode("utf-8"))["data"]
+    passages: list[Passage] = []
+    for article in data:
+        parts = [
+            Passage(
+                p["context"],
+                tuple(
+                    tuple(dict.fromkeys(a["text"] for a in qa["answers"]))
+                    for qa in p["qas"]
+                    if not qa.get("is_impossible") and qa["answers"]
+                ),
+            )
+            for p in article["paragraphs"]
+        ]
+        if unit == "article":
+            parts = [
+                Passage(
+                    "\n\n".join(p.text for p in parts), tuple(a for p in parts for a in p.answers)
+                )
+            ]
+        passages.extend(p for p in parts if p.answers)
+    return passages
+
+
+# Baselines drop text too, so they pay for a marker as the engine does: same budget, same cost.
+_MARKER = "[9 sentences omitted · retrieve: headroom:0123456789ab]"
+
+
+def _budgeted(text: str, ratio: float, order: Callable[[int], list[int]]) -> str:
+    """The sentences of ``text`` taken in ``order`` up to ``ratio`` of its tokens, in place,
+    and a marker."""
+    count = get_counter()
+    sents = sentences(text)
+    budget = int(count(text) * ratio) - count("\n\n" + _MARKER)
+    kept: set[int] = set()
+    spent = 0
+    for k in order(len(sents)):
+        cost = count(sents[k]) + 1
+        if spent + cost > budget and kept:
+            continue
+        kept.add(k)
+        spent += cost
+    return " ".join(sents[k] for k in sorted(kept)) + "\n\n" + _MARKER
+
+
+def _no_query_methods() -> dict[str, Callable[[str, float], str]]:
+    def salience(text: str, ratio: float) -> str:
+        return TextPruner(target_ratio=ratio, no_query="salience").prune(text).text
+
+    def lead(text: str, ratio: float) -> str:
+        return _budgeted(text, ratio, lambda n: list(range(n)))
+
+    def random_sentences(text: str, ratio: float) -> str:
+        rng = random.Random(text)  # seeded by the passage: every run draws the same
+        return _budgeted(text, ratio, lambda n: rng.sample(range(n), n))
+
+    return {"salience": salience, "lead": lead, "random-sentences": random_sentences}
+
+
+def _run_no_query(path: Path, ratios: list[float], every: int) -> None:
+    count = get_counter()
+    paragraphs = load_passages(path)[:: max(1, every)]
+    print(
+        f"SQuAD 2.0 dev, no query: {len(paragraphs)} paragraphs, "
+        f"{sum(len(p.answers) for p in paragraphs)} answerable questions; a question is "
+        "retained when one of its answers is still in the output"
+    )
+    print(
+        f"{'unit':<11}{'method':<18}{'keep':>6}{'passages':>10}{'tokens before':>15}"
+        f"{'tokens after':>14}{'saved':>8}{'answer kept':>13}"
+    )
+    for unit in ("paragraph", "article"):
+        passages = load_passages(path, unit=unit)[:: max(1, every)]
+        before = sum(count(p.text) for p in passages)
+        questions = sum(len(p.answers) for p in passages)
+        for ratio in ratios:
+            for name, method in _no_query_methods().items():
+                after = kept = 0
+                for passage in passages:
+                    out = method(passage.text, ratio)
+                    after += count(out)
+                    kept += sum(any(a in out for a in answers) for answers in passage.answers)
+                print(
+                    f"{unit:<11}{name:<18}{ratio:>6.2f}{len(passages):>10}{before:>15,}"
+                    f"{after:>14,}{100 * (1 - after / before):>7.1f}%"
+                    f"{100 * kept / questions:>12.1f}%"
+                )
 
 
 Method = Callable[[Case, float], str]
@@ -164,10 +272,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-baselines", action="store_true", help="only the TextPruner and compress() rows"
     )
+    parser.add_argument(
+        "--no-query", action="store_true", help="query-less shrinking of paragraphs and articles"
+    )
     args = parser.parse_args(argv)
     path = args.data / "dev-v2.0.json" if args.data.is_dir() else args.data
     if not path.is_file():
         print(f"no SQuAD file at {path}; skipping", file=sys.stderr)
+        return 0
+    if args.no_query:
+        _run_no_query(path, [float(r) for r in args.ratios.split(",")], args.every)
         return 0
     cases = load_cases(path, distractors=args.distractors, limit=args.limit)[:: max(1, args.every)]
     count = get_counter()
