@@ -25,6 +25,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar, cast
+
 from headroom import _reference
 
 __all__ = [
@@ -54,6 +57,21 @@ else:
 """Whether the compiled extension ``headroom._native`` was imported."""
 
 
+_R = TypeVar("_R")
+
+
+def _dispatch(reference: Callable[..., _R], *args: object) -> _R:
+    """``reference(*args)``, computed by the native kernel of the same name when it is built
+    and can take the arguments (a lone surrogate in a string raises UnicodeEncodeError in
+    the binding, and only the reference can take it)."""
+    if NATIVE_AVAILABLE:
+        try:
+            return cast("_R", getattr(_native, reference.__name__)(*args))
+        except UnicodeEncodeError:
+            pass
+    return reference(*args)
+
+
 def native_version() -> str | None:
     """Return the version of the native crate, or ``None`` when the extension is not built.
 
@@ -76,12 +94,7 @@ def mask_line(line: str) -> tuple[str, list[str]]:
         >>> mask_line("uid=0 euid=0 tty=NODEVssh ruser=")
         ('uid=<*> euid=<*> tty=NODEVssh ruser=', ['0', '0'])
     """
-    if NATIVE_AVAILABLE:
-        try:
-            return _native.mask_line(line)
-        except UnicodeEncodeError:
-            pass  # a lone surrogate: only the reference can take it
-    return _reference.mask_line(line)
+    return _dispatch(_reference.mask_line, line)
 
 
 def mask_lines(lines: list[str]) -> list[str]:
@@ -91,12 +104,7 @@ def mask_lines(lines: list[str]) -> list[str]:
         >>> mask_lines(["Received block blk_42 of size 67108864"])
         ['Received block <*> of size <*>']
     """
-    if NATIVE_AVAILABLE:
-        try:
-            return _native.mask_lines(lines)
-        except UnicodeEncodeError:
-            pass  # a lone surrogate somewhere: only the reference can take it
-    return _reference.mask_lines(lines)
+    return _dispatch(_reference.mask_lines, lines)
 
 
 def group_templates(lines: list[str]) -> tuple[list[int], list[str]]:
@@ -110,12 +118,7 @@ def group_templates(lines: list[str]) -> tuple[list[int], list[str]]:
         >>> group_templates(["a 1", "b", "a 2"])
         ([0, 1, 0], ['a <*>', 'b'])
     """
-    if NATIVE_AVAILABLE:
-        try:
-            return _native.group_templates(lines)
-        except UnicodeEncodeError:
-            pass  # a lone surrogate somewhere: only the reference can take it
-    return _reference.group_templates(lines)
+    return _dispatch(_reference.group_templates, lines)
 
 
 def mine_templates(lines: list[str]) -> tuple[list[int], list[str], list[int], list[int]]:
@@ -129,12 +132,7 @@ def mine_templates(lines: list[str]) -> tuple[list[int], list[str], list[int], l
         >>> mine_templates(["a 1", "b", "a 2", "b"])
         ([0, 1, 0, 1], ['a <*>', 'b'], [0, 1], [2, 2])
     """
-    if NATIVE_AVAILABLE:
-        try:
-            return _native.mine_templates(lines)
-        except UnicodeEncodeError:
-            pass  # a lone surrogate somewhere: only the reference can take it
-    return _reference.mine_templates(lines)
+    return _dispatch(_reference.mine_templates, lines)
 
 
 def cluster_templates(
@@ -160,16 +158,11 @@ def cluster_templates(
         >>> cluster_templates(["GET a", "GET b", "PUT c"], ["", "", ""], [0, 0, 0], 2)
         ([0, 0, 1], ['GET <*>', 'PUT c'])
     """
-    if NATIVE_AVAILABLE:
-        # Negative numbers would surface as OverflowError from the binding; validate here so
-        # both paths raise the same error.
-        if min_values < 0 or any(start < 0 for start in starts):
-            raise ValueError("starts and min_values must be non-negative")
-        try:
-            return _native.cluster_templates(templates, keys, starts, min_values)
-        except UnicodeEncodeError:
-            pass  # a lone surrogate somewhere: only the reference can take it
-    return _reference.cluster_templates(templates, keys, starts, min_values)
+    # Negative numbers would surface as OverflowError from the binding; validate here so
+    # both paths raise the same error.
+    if min_values < 0 or any(start < 0 for start in starts):
+        raise ValueError("starts and min_values must be non-negative")
+    return _dispatch(_reference.cluster_templates, templates, keys, starts, min_values)
 
 
 def variable_values(
@@ -189,14 +182,9 @@ def variable_values(
         >>> variable_values(["v 1", "w", "v 2", "v 1"], [0, 1, 0, 0], [0], 5)
         [[(1, [('1', 2), ('2', 1)])]]
     """
-    if NATIVE_AVAILABLE:
-        if max_values < 0 or min(line_templates, default=0) < 0 or min(wanted, default=0) < 0:
-            raise ValueError("template ids and max_values must be non-negative")
-        try:
-            return _native.variable_values(lines, line_templates, wanted, max_values)
-        except UnicodeEncodeError:
-            pass  # a lone surrogate somewhere: only the reference can take it
-    return _reference.variable_values(lines, line_templates, wanted, max_values)
+    if max_values < 0 or min(line_templates, default=0) < 0 or min(wanted, default=0) < 0:
+        raise ValueError("template ids and max_values must be non-negative")
+    return _dispatch(_reference.variable_values, lines, line_templates, wanted, max_values)
 
 
 def bm25_okapi(
@@ -213,12 +201,7 @@ def bm25_okapi(
         >>> [round(s, 3) for s in bm25_okapi([["a", "b"], ["b"], ["c"]], ["a"])]
         [0.417, 0.0, 0.0]
     """
-    if NATIVE_AVAILABLE:
-        try:
-            return _native.bm25_okapi(corpus, query, k1, b, epsilon)
-        except UnicodeEncodeError:
-            pass  # a lone surrogate somewhere: only the reference can take it
-    return _reference.bm25_okapi(corpus, query, k1, b, epsilon)
+    return _dispatch(_reference.bm25_okapi, corpus, query, k1, b, epsilon)
 
 
 def simhashes(texts: list[str]) -> list[int]:
@@ -229,12 +212,7 @@ def simhashes(texts: list[str]) -> list[int]:
         >>> a == b
         True
     """
-    if NATIVE_AVAILABLE:
-        try:
-            return _native.simhashes(texts)
-        except UnicodeEncodeError:
-            pass  # a lone surrogate somewhere: only the reference can take it
-    return _reference.simhashes(texts)
+    return _dispatch(_reference.simhashes, texts)
 
 
 def json_strip(document: str) -> str:
@@ -245,9 +223,4 @@ def json_strip(document: str) -> str:
         >>> json_strip('{ "a b" : [1, 2] }')
         '{"a b":[1,2]}'
     """
-    if NATIVE_AVAILABLE:
-        try:
-            return _native.json_strip(document)
-        except UnicodeEncodeError:
-            pass  # a lone surrogate: only the reference can take it
-    return _reference.json_strip(document)
+    return _dispatch(_reference.json_strip, document)

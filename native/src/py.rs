@@ -11,7 +11,9 @@
 use pyo3::prelude::*;
 
 /// Native hot loops of Headroom. Import `headroom._core`, never this module directly.
-#[pymodule]
+// The kernels share no mutable state and take only owned or borrowed-immutable data, so the
+// module is declared safe to run without the GIL on free-threaded Python builds.
+#[pymodule(gil_used = false)]
 mod _native {
     use pyo3::exceptions::PyValueError;
     use pyo3::prelude::*;
@@ -25,8 +27,8 @@ mod _native {
 
     /// Mask one line: return its template and the variable tokens it replaced, in order.
     #[pyfunction]
-    fn mask_line(py: Python<'_>, line: String) -> (String, Vec<String>) {
-        py.detach(move || {
+    fn mask_line(py: Python<'_>, line: PyBackedStr) -> (String, Vec<String>) {
+        py.detach(|| {
             let (template, values) = crate::mask_line(&line);
             let values = values.into_iter().map(str::to_owned).collect();
             (template, values)
