@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -192,15 +193,24 @@ class Headroom:
 
 
 _clients_lock = threading.Lock()
-_clients: dict[CompressConfig, Headroom] = {}
+_clients: OrderedDict[CompressConfig, Headroom] = OrderedDict()
+_MAX_CLIENTS = 16
+"""Module-level calls keep one client per config, the most recently used this many: each
+holds a store and a result cache, and a program building a config per call would otherwise
+grow without bound. A client that falls out is not closed (another thread may be using it);
+its store closes when it is collected."""
 
 
 def _client(config: CompressConfig | None) -> Headroom:
     key = config or CompressConfig()
     with _clients_lock:
-        if key not in _clients:
-            _clients[key] = Headroom(key)
-        return _clients[key]
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = Headroom(key)
+            while len(_clients) > _MAX_CLIENTS:
+                _clients.popitem(last=False)
+        _clients.move_to_end(key)
+        return client
 
 
 def compress(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from headroom import CompressConfig, Headroom, retrieve
+from headroom import CompressConfig, Headroom, compress_text, retrieve
 from headroom.compressors import default_registry
 from headroom.engine import Engine, ResultCache
 from headroom.store.memory import MemoryStore
@@ -185,3 +186,16 @@ def test_pieces_computed_at_once_by_many_threads_get_one_outcome(bench_data: Pat
     for thread in threads:
         thread.join()
     assert len(set(results)) == 1
+
+
+def test_module_level_calls_keep_a_bounded_number_of_clients(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import headroom.client
+
+    monkeypatch.setattr(headroom.client, "_clients", OrderedDict())
+    for ratio in range(1, 41):  # a config built per call, as some programs do
+        compress_text("x " * 300, config=CompressConfig(target_ratio=ratio / 40, store="memory"))
+    assert len(headroom.client._clients) == headroom.client._MAX_CLIENTS
+    newest = CompressConfig(target_ratio=1.0, store="memory")
+    assert next(reversed(headroom.client._clients)) == newest

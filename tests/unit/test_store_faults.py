@@ -28,6 +28,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,7 @@ def listing(directory: Path) -> list[str]:
 @pytest.fixture
 def fresh_clients(monkeypatch: pytest.MonkeyPatch) -> None:
     """Module-level calls cache one client per config; give this test its own cache."""
-    monkeypatch.setattr(headroom.client, "_clients", {})
+    monkeypatch.setattr(headroom.client, "_clients", OrderedDict())
 
 
 def run_child(
