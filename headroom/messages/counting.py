@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from headroom.messages.gemini import gemini_overhead, is_gemini
+from headroom.messages.responses import is_responses, responses_overhead
 from headroom.messages.untrusted import untrusted_json, untrusted_text
 from headroom.tokens import REPLY_PRIMING, TOKENS_PER_MESSAGE, TOKENS_PER_NAME, TokenCounter
 
@@ -25,6 +26,8 @@ def count_overhead(messages: Sequence[Mapping[str, Any]], count: TokenCounter) -
     """Tokens of everything in ``messages`` except the text slots."""
     if is_gemini(messages):
         return gemini_overhead(messages, count)
+    if is_responses(messages):
+        return responses_overhead(messages, count)
     total = REPLY_PRIMING
     for message in messages:
         total += TOKENS_PER_MESSAGE + count(str(message.get("role", "")))

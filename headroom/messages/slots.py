@@ -8,7 +8,8 @@ Both provider shapes are read by one walker:
   ``tool_use``, ``tool_result`` whose ``content`` is a string or a list of blocks).
 
 A list whose items have ``parts`` is Gemini ``contents``, read by
-:mod:`headroom.messages.gemini` behind the same functions.
+:mod:`headroom.messages.gemini` behind the same functions; a list of OpenAI Responses
+``input`` items (``function_call_output`` ...) by :mod:`headroom.messages.responses`.
 
 A *slot* is one string that Headroom may replace, with its location and what is known
 about it. Nothing outside text slots is ever changed; messages are never added, removed or
@@ -30,6 +31,12 @@ from headroom.messages.gemini import (
     validate_gemini,
 )
 from headroom.messages.hints import path_argument
+from headroom.messages.responses import (
+    is_responses,
+    responses_last_user_text,
+    responses_slots,
+    validate_responses,
+)
 from headroom.router import Hints
 
 __all__ = ["Slot", "Source", "find_slots", "last_user_text", "validate_messages"]
@@ -66,7 +73,8 @@ def validate_messages(
 
     ``name`` is the argument the list was passed as, which errors start with
     (``messages[3].role: ...``, ``messages[3].parts[1].functionResponse: ...``).
-    ``gemini`` accepts Gemini ``contents`` too (a list whose items have ``parts``); callers
+    ``gemini`` accepts Gemini ``contents`` and OpenAI Responses ``input`` items too (a list
+    whose items have ``parts``, or a top-level ``type``); callers
     that build or reorder messages themselves (the conversation layer) leave it off, so a
     Gemini list is refused there by name rather than mixed with chat-shaped messages.
     """
@@ -86,6 +94,13 @@ def validate_messages(
                 "Gemini contents are not accepted here; give OpenAI or Anthropic messages",
             )
         validate_gemini(messages, name)
+        return messages
+    if is_responses(messages):
+        if not gemini:
+            raise InvalidMessageError(
+                name, "OpenAI Responses input items are not accepted here; give chat messages"
+            )
+        validate_responses(messages, name)
         return messages
     for i, message in enumerate(messages):
         where = f"{name}[{i}]"
@@ -202,6 +217,8 @@ def find_slots(messages: Sequence[Mapping[str, Any]], config: CompressConfig) ->
     """Every text slot in ``messages`` (validated), marked eligible or not per ``config``."""
     if is_gemini(messages):
         return gemini_slots(messages, config)
+    if is_responses(messages):
+        return responses_slots(messages, config)
     tools = _tool_names(messages)
     protected = _protected_indices(messages, config.protect_recent)
     slots: list[Slot] = []
@@ -261,6 +278,8 @@ def last_user_text(messages: Sequence[Mapping[str, Any]]) -> str | None:
     """The text of the last user message that has any (the default query)."""
     if is_gemini(messages):
         return gemini_last_user_text(messages)
+    if is_responses(messages):
+        return responses_last_user_text(messages)
     for message in reversed(messages):
         if message.get("role") != "user":
             continue
