@@ -58,6 +58,11 @@ class TextCompressor:
 
     def compress(self, text: str, ctx: Context) -> Compressed | None:
         query = ctx.query if ctx.query and ctx.query.strip() else None
+        if query is not None and query.strip() == ctx.source(text).strip():
+            # The piece is the latest user turn, which the engine takes as the query: a text
+            # is not a question about itself, and pruning it by itself keeps its longest
+            # sentences.
+            query = None
         ratio = ctx.config.target_ratio
         if query is None and ratio is not None:
             return self._shrink(text, ctx, ratio)

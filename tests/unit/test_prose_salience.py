@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from headroom import CompressConfig, Headroom, TextPruner
+from headroom import CompressConfig, Headroom, TextPruner, compress
 from headroom.handles import find_markers
 from headroom.relevance.salience import Sentence, salience_scores, select
 from headroom.relevance.segment import segment
@@ -130,3 +130,17 @@ def test_same_output_under_any_hash_seed(bench_data: Path) -> None:
 def test_bad_no_query_option() -> None:
     with pytest.raises(ValueError, match="no_query"):
         TextPruner(no_query="drop")  # type: ignore[arg-type]
+
+
+def test_a_user_turn_is_not_its_own_query(bench_data: Path) -> None:
+    # compress() takes the latest user turn as the query; when that turn is the document
+    # itself it is prose with no question: whole by default, salience with a ratio.
+    text = "\n\n".join(_documents(bench_data)[1].split("\n\n")[:10])
+    messages = [{"role": "system", "content": "Summarise."}, {"role": "user", "content": text}]
+    base = {"compress_user_messages": True, "protect_recent": 0, "store": "memory"}
+    whole = compress(messages, config=CompressConfig(**base))  # type: ignore[arg-type]
+    assert whole.messages[-1]["content"] == text
+    shrunk = compress(messages, config=CompressConfig(**base, target_ratio=0.5))  # type: ignore[arg-type]
+    out = str(shrunk.messages[-1]["content"])
+    assert out.startswith(segment(text)[0].text)
+    assert shrunk.tokens_after <= 0.55 * shrunk.tokens_before
