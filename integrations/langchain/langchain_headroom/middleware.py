@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
@@ -131,8 +132,11 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         request: ToolCallRequest,
         handler: Callable[[ToolCallRequest], Awaitable[ToolResult]],
     ) -> ToolResult:
-        """Async twin of :meth:`wrap_tool_call`."""
-        return self._compress_result(request, await handler(request))
+        """Async twin of :meth:`wrap_tool_call`; compression runs in a worker thread."""
+        result = await handler(request)
+        # Compression and store writes are CPU and disk work: off the event loop, so one big
+        # tool output never stalls the other coroutines.
+        return await asyncio.to_thread(self._compress_result, request, result)
 
     def _compress_result(self, request: ToolCallRequest, result: ToolResult) -> ToolResult:
         name = request.tool_call.get("name")
@@ -178,8 +182,8 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         request: ModelRequest[Any],
         handler: Callable[[ModelRequest[Any]], Awaitable[ModelResponse[Any]]],
     ) -> ModelResponse[Any]:
-        """Async twin of :meth:`wrap_model_call`."""
-        return await handler(self._compress_request(request))
+        """Async twin of :meth:`wrap_model_call`; compression runs in a worker thread."""
+        return await handler(await asyncio.to_thread(self._compress_request, request))
 
     def _compress_request(self, request: ModelRequest[Any]) -> ModelRequest[Any]:
         if not self.compress_requests or not request.messages:
@@ -200,8 +204,8 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
     async def abefore_model(
         self, state: AgentState[Any], runtime: Runtime[Any]
     ) -> dict[str, Any] | None:
-        """Async twin of :meth:`before_model`."""
-        return self._compact(state)
+        """Async twin of :meth:`before_model`; compaction runs in a worker thread."""
+        return await asyncio.to_thread(self._compact, state)
 
     def _compact(self, state: AgentState[Any]) -> dict[str, Any] | None:
         if self.summarizer is None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from typing import Any
 
 import pytest
-from headroom import Headroom
+from headroom import CompressConfig, Headroom
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
@@ -85,6 +86,29 @@ def test_async_run_compresses_the_same_way(data_tools, log_text):
     assert len(seen.content) < len(log_text) / 3
     assert seen.response_metadata["headroom"]["compressed"] is True
     assert _tool_messages(out["messages"])[0].content == seen.content
+
+
+def test_async_hooks_compress_off_the_event_loop(data_tools, log_text):
+    # Compression is CPU work and writes the store: an async agent must not run it on the
+    # loop's thread, where it would stall every other coroutine.
+    threads: set[int] = set()
+
+    def counting(text: str) -> int:
+        threads.add(threading.get_ident())
+        return len(text) // 4
+
+    hr = Headroom(CompressConfig(token_counter=counting), store="memory")
+    model = ScriptedChatModel(script=_script(call("read_log", {"path": "hdfs.log"}, "c1")))
+    mw = HeadroomMiddleware(headroom=hr, compress_requests=True)
+
+    async def run() -> tuple[Any, int]:
+        agent = _agent(model, data_tools, mw)
+        out = await agent.ainvoke({"messages": [HumanMessage("Which blocks?")]})
+        return out, threading.get_ident()
+
+    out, loop_thread = asyncio.run(run())
+    assert len(_tool_messages(out["messages"])[0].content) < len(log_text) / 3
+    assert threads and loop_thread not in threads
 
 
 @pytest.mark.parametrize("mode", ["updates", "messages"])
