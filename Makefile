@@ -86,6 +86,7 @@ bench: setup $(VENV)/.llamaindex-installed
 	$(PY) -m headroom.bench_conversation --data "$(DATA)/transcripts"
 	$(PY) -m headroom.bench_code
 	$(PY) -m headroom.bench_html
+	$(PY) -m headroom.bench_markdown
 	$(PY) -m headroom.bench_listing
 	$(PY) -m headroom.bench_rag --data "$(DATA)/squad" --scorers bm25 --ratios 0.2,0.3,0.4
 	$(PY) -m headroom.bench_rag --data "$(DATA)/squad" --every 5 --ratios 0.3 --no-baselines
