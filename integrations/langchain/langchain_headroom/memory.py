@@ -10,6 +10,7 @@ Agents built with ``create_agent`` get history compaction from
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 
 from headroom import CompressConfig, Headroom, RollingSummarizer, Store
@@ -91,8 +92,9 @@ def compress_messages(
         return compress_message_list(hr, messages, query=query)
 
     async def arun(value: MessagesInput) -> list[BaseMessage]:
-        # CPU-bound and fast next to a model call; a thread hop would cost more than it saves.
-        return run(value)
+        # Compression is CPU work and writes the store: off the event loop, like every
+        # async entry point of the adapters.
+        return await asyncio.to_thread(run, value)
 
     return RunnableLambda(run, afunc=arun, name="headroom_compress_messages")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from headroom import (
@@ -124,7 +125,8 @@ class HeadroomTool(BaseTool):
         return self._compress(self.tool.invoke(input, config, **kwargs), input)
 
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return self._compress(await self.tool.ainvoke(input, config, **kwargs), input)
+        output = await self.tool.ainvoke(input, config, **kwargs)
+        return await asyncio.to_thread(self._compress, output, input)  # off the event loop
 
     def _run(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.pop("run_manager", None)
@@ -132,7 +134,8 @@ class HeadroomTool(BaseTool):
 
     async def _arun(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.pop("run_manager", None)
-        return self._compress(await self.tool.ainvoke(args[0] if args else kwargs), kwargs)
+        output = await self.tool.ainvoke(args[0] if args else kwargs)
+        return await asyncio.to_thread(self._compress, output, kwargs)
 
     def _compress(self, output: Any, tool_input: Any) -> Any:
         args = tool_input.get("args", tool_input) if isinstance(tool_input, dict) else None

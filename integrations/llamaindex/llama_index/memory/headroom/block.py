@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from headroom import Headroom, HeadroomError, RollingSummarizer, Store, count_tokens
@@ -88,7 +89,8 @@ class HeadroomMemoryBlock(BaseMemoryBlock[str]):
         if not self._messages:
             return ""
         if self._summary is None:
-            self._summary = self._summarize()
+            # Summarising is CPU work and writes the store: off the event loop.
+            self._summary = await asyncio.to_thread(self._summarize)
         return self._summary
 
     async def atruncate(self, content: str, tokens_to_truncate: int) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -164,7 +165,10 @@ class HeadroomMemory(BaseChatStoreMemory):
     ) -> list[ChatMessage]:
         """Async twin of :meth:`get`."""
         history = await self.chat_store.aget_messages(self.chat_store_key)
-        return self.compressed(history, initial_token_count=initial_token_count)
+        # Compaction and compression are CPU work and write the store: off the event loop.
+        return await asyncio.to_thread(
+            self.compressed, history, initial_token_count=initial_token_count
+        )
 
     def compressed(
         self, history: Sequence[ChatMessage], *, initial_token_count: int = 0
