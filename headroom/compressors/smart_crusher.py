@@ -6,12 +6,14 @@ It is used only when it takes fewer tokens than its input (already minified by
 ``json.minify``), so the result is never worse than minified JSON.
 
 Stage 2 runs only when lossy compression is allowed and the lossless result is still
-above ``CRUSH_ABOVE_TOKENS`` (or above ``target_ratio`` of the input): long arrays of
-records keep their signal rows (errors, rare values, outliers, query hits, first and last,
-a diverse sample) and list the ids of the rest; long free text keeps its lead and the
-sentences that match the query (:mod:`headroom.jsontables.crush`). Originals go to the CCR
-store first (the document exactly as given, under one handle); one marker per crushed
-array follows the document.
+above ``CrushOptions.lossless_up_to`` (10,000 tokens; or above ``target_ratio`` of the
+input): long arrays of records keep their signal rows (errors, rare values, outliers,
+query hits, first and last, a diverse sample) and name each of the rest by its id and its
+name, login, title or URL; long free text keeps its lead and the sentences that match the
+query (:mod:`headroom.jsontables.crush`). Originals go to the CCR store first (the
+document exactly as given, under one handle); one marker per crushed array follows the
+document. When the caller's ``target_ratio`` is not met that way, the markers give id
+ranges instead of the names.
 
 JSON that cannot be represented exactly is left to the minifier: text that does not parse,
 objects with duplicate keys (a parsed value keeps only the last), ``NaN``/``Infinity``,
@@ -20,19 +22,21 @@ numbers too large for a float, and nesting deeper than Python can recurse.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from typing import Any
 
 from headroom.compressors.base import Compressed, Context
 from headroom.jsontables import encode, is_table_document
-from headroom.jsontables.crush import CrushOptions, crush
+from headroom.jsontables.crush import LOSSLESS_UP_TO, CrushOptions, crush
 from headroom.jsontables.syntax import RawFloat
 
 __all__ = ["CRUSH_ABOVE_TOKENS", "SmartCrusher", "parse_json"]
 
-CRUSH_ABOVE_TOKENS = 2_000
-"""Lossless results up to this size are kept whole even when lossy compression is allowed."""
+CRUSH_ABOVE_TOKENS = LOSSLESS_UP_TO
+"""The default of ``CrushOptions.lossless_up_to``: lossless results up to this size are kept
+whole even when lossy compression is allowed."""
 
 
 class _NotExact(ValueError):
@@ -117,22 +121,37 @@ class SmartCrusher:
         best = Compressed(document, self.name, lossless=True) if lossless < before else None
         size = min(lossless, before)
         target = ctx.config.target_ratio
-        if ctx.config.lossy and (
-            size > CRUSH_ABOVE_TOKENS or (target is not None and size > target * before)
+        goal = None if target is None else target * before
+        if not ctx.config.lossy or (
+            size <= self.options.lossless_up_to and (goal is None or size <= goal)
         ):
-            crushed = self._crush(value, lines, ctx, text)
-            if crushed is not None and ctx.count_tokens(crushed.text) < size:
-                return crushed
+            return best
+        tries = [self.options]
+        if goal is not None and self.options.keep_ids:
+            # Names cost tokens; a ratio the caller asked for comes first.
+            tries.append(dataclasses.replace(self.options, keep_ids=False))
+        for options in tries:
+            crushed = self._crush(value, lines, ctx, text, options)
+            if crushed is None:
+                break
+            tokens = ctx.count_tokens(crushed.text)
+            if tokens < size:
+                best, size = crushed, tokens
+            if goal is None or tokens <= goal:
+                break
         return best
 
-    def _crush(self, value: Any, lines: bool, ctx: Context, text: str) -> Compressed | None:
+    def _crush(
+        self, value: Any, lines: bool, ctx: Context, text: str, options: CrushOptions
+    ) -> Compressed | None:
         # Every marker names the document as the caller gave it: a re-serialised part would
         # come back with other escapes, number spellings or line structure.
         crushed = crush(
             value,
             query=ctx.query,
             stash=lambda _part: ctx.keep_original(text),
-            options=self.options,
+            options=options,
+            whole=text,
         )
         if crushed is None:
             return None

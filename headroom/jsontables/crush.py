@@ -19,9 +19,14 @@ Rules, as implemented:
   column not yet represented (round-robin over the columns, most common values first),
   then rows evenly spaced over the array. Kept rows stay in their original order.
 - **Marker.** The dropped rows are summarised in one marker
-  (``[N rows omitted: <path>; <categories>; <ranges>; ids by <col> (n): … · retrieve: h]``,
-  see :mod:`headroom.jsontables.summary`); its handle stores the whole original array.
+  (``[N rows omitted: <path>; <categories>; <ranges>; ids by <col> with <label> (n): 1
+  octocat, … · retrieve: h]``, see :mod:`headroom.jsontables.summary`): every dropped row
+  is named by its id and, where the array has one, its name, login, title or URL. Its
+  handle stores the whole original array (or ``whole``, the document it came from).
   Markers are returned, not put into the value: the caller writes them after the document.
+- **Never worse.** When the marker's summary would take more than 80% of the characters of
+  the values of the rows it replaces (records that are little more than an id and a name),
+  the array is kept whole: listing the rows would cost about as much as keeping them.
 - **Strings.** Free-text strings longer than ``max_string_chars`` keep their leading
   sentences and the sentences matching the query, then an inline ``[N chars omitted ·
   retrieve: h]`` (see :mod:`headroom.jsontables.text`).
@@ -40,16 +45,25 @@ from typing import Any, Final
 
 from headroom.handles import format_marker
 from headroom.jsontables.profile import Profile
-from headroom.jsontables.select import select_rows
+from headroom.jsontables.select import record_text, select_rows
 from headroom.jsontables.summary import summarize
 from headroom.jsontables.syntax import dumps_exact
 from headroom.jsontables.text import query_words, shorten
 
-__all__ = ["CrushOptions", "Crushed", "crush"]
+__all__ = ["LOSSLESS_UP_TO", "CrushOptions", "Crushed", "crush"]
 
 # Far deeper than any real response; keeps the walk clear of Python's recursion limit.
 _MAX_DEPTH: Final = 200
 _PLAIN_KEY_RE: Final = re.compile(r"[A-Za-z_$][A-Za-z0-9_$-]*")
+# Dropping rows is worth a marker only if the marker is clearly smaller than the rows: the
+# model loses the rows' other fields and gains only tokens. Both sides in characters (of
+# the summary, of the rows' values, as a table writes them): a cheap proxy, which counts
+# columns the table factors out as if they were written per row, hence 0.8 and not 1.
+_MAX_LISTING_SHARE: Final = 0.8
+
+LOSSLESS_UP_TO: Final = 10_000
+"""Lossless table documents up to this many tokens are kept whole even when lossy
+compression is allowed (see :attr:`CrushOptions.lossless_up_to`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +75,20 @@ class CrushOptions:
             first and last).
         min_rows: arrays with at most this many records are never crushed.
         max_string_chars: longer free-text strings are shortened.
-        keep_ids: list the identifiers of dropped records in the marker.
+        keep_ids: list the identifiers (and names) of dropped records in the marker.
+        lossless_up_to: SmartCrusher crushes only a document whose lossless table takes
+            more tokens than this (unless ``target_ratio`` asks for less). 10,000 tokens is
+            5-8% of a 128k-200k context window: a page of 100 GitHub repositories or 5 pull
+            requests stays whole, a week of earthquakes (200k) or a search with 1,200
+            references (100k) does not. The engine does not know the size of the request
+            or the model's window; when it does, this should be a share of what is left.
     """
 
     max_rows: int = 20
     min_rows: int = 30
     max_string_chars: int = 1200
     keep_ids: bool = True
+    lossless_up_to: int = LOSSLESS_UP_TO
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +116,7 @@ def crush(
     query: str | None,
     stash: Callable[[str], str],
     options: CrushOptions = CrushOptions(),
+    whole: str | None = None,
 ) -> Crushed | None:
     """Crush ``value`` (see the module docs for the rules), or ``None`` if nothing changes.
 
@@ -103,6 +125,8 @@ def crush(
         query: the user's question, if known; matching records and sentences are kept.
         stash: stores an original text and returns its handle.
         options: limits.
+        whole: the text ``value`` was parsed from; when given, a crushed array's handle
+            stores it instead of the array (no array is written out again as JSON).
 
     >>> from headroom.store.memory import MemoryStore
     >>> store = MemoryStore()
@@ -117,7 +141,7 @@ def crush(
     >>> json.loads(store.get(crushed.handles[0]).text) == jobs
     True
     """
-    crusher = _Crusher(query, stash, options)
+    crusher = _Crusher(query, stash, options, whole)
     result = crusher.visit(value, "$", 0)
     if not crusher.handles:
         return None
@@ -135,6 +159,7 @@ class _Crusher:
     query: str | None
     stash: Callable[[str], str]
     options: CrushOptions
+    whole: str | None
     markers: list[str] = field(default_factory=list)
     handles: list[str] = field(default_factory=list)
     kept_rows: int = 0
@@ -189,9 +214,12 @@ class _Crusher:
             return [self.visit(item, f"{path}.{i}", depth + 1) for i, item in enumerate(items)]
         kept_set = set(kept)
         dropped = [i for i in range(len(items)) if i not in kept_set]
-        handle = self.stash(_minify(items))
-        self.handles.append(handle)
         summary = summarize(path, profile, dropped, keep_ids=self.options.keep_ids)
+        replaced = sum(len(record_text(items[row])) + 1 for row in dropped)
+        if len(summary) > _MAX_LISTING_SHARE * replaced:
+            return [self.visit(item, f"{path}.{i}", depth + 1) for i, item in enumerate(items)]
+        handle = self.stash(_minify(items) if self.whole is None else self.whole)
+        self.handles.append(handle)
         self.markers.append(format_marker(len(dropped), "rows", handle, summary=summary))
         self.kept_rows += len(kept)
         self.dropped_rows += len(dropped)

@@ -7,6 +7,8 @@ paths, as the table encoder does) and answers:
   :mod:`headroom.jsontables.signals`);
 - :attr:`Profile.id_column`: the single column that best identifies records (unique,
   short, named like an id), whose values a marker lists for dropped rows;
+- :attr:`Profile.label_column`: the column that names records for a reader (``name``,
+  ``login``, ``title``, a URL, ...), listed beside each dropped row's id;
 - :attr:`Profile.categorical` and :attr:`Profile.numeric`: the columns the diverse sample
   and the marker summary are drawn from.
 """
@@ -53,6 +55,17 @@ _ID_NAMES: Final = (
 # list back: the list's separators, and what format_marker would rewrite ("]", " · ").
 _ID_FORBIDDEN: Final = ("\n", ", ", ";", "]", " · ")
 _MAX_ID_CHARS: Final = 64
+# What names a record for a reader, best first: a name, then a title, then what is less
+# readable (slug, email, DOI), then a URL. Compared without "_" and "-", lower-cased.
+_LABEL_NAMES: Final = (
+    "fullname", "name", "login", "username", "title", "articletitle", "displayname",
+    "slug", "email", "doi", "htmlurl", "url",
+)  # fmt: skip
+# A nested label (user.login) is one object deep at most: deeper ones name something else.
+_MAX_LABEL_DEPTH: Final = 2
+# A label that is one template filled in with the row's id in most rows (an issue's
+# html_url ends in its number) says nothing the id does not.
+_DERIVED_SHARE: Final = 0.9
 _MIN_ID_COVERAGE: Final = 0.2
 
 
@@ -204,6 +217,35 @@ class Profile:
                 best = (key, column)
         return None if best is None else best[1]
 
+    @cached_property
+    def label_column(self) -> Column | None:
+        """The column that names records for a reader, listed beside their ids, or ``None``.
+
+        A candidate is named like a name (``full_name``, ``name``, ``login``, ``title``,
+        ``slug``, ``email``, ``doi``, ``html_url``, ``url``, ... in that order), at most one
+        object deep (``user.login``), holds non-empty strings in at least 20% of the
+        records, more than one distinct value, is not the id column and is not one template
+        filled in with each row's id (a URL ending in it). Then the most records covered, the
+        shallowest path.
+        """
+        id_column = self.id_column
+        ids = dict(zip(id_column.rows, id_column.values, strict=True)) if id_column else {}
+        best: tuple[tuple[int, int, int, int], Column] | None = None
+        for order, column in enumerate(self.columns):
+            name = column.path[-1].lower().replace("_", "").replace("-", "")
+            if name not in _LABEL_NAMES or len(column.path) > _MAX_LABEL_DEPTH:
+                continue
+            if column is id_column or len(column.values) < _MIN_ID_COVERAGE * len(self.items):
+                continue
+            if not all(type(v) is str and v for v in column.values):
+                continue
+            if len(set(column.values)) < 2 or _derived(column, ids):
+                continue
+            key = (_LABEL_NAMES.index(name), -len(column.values), len(column.path), order)
+            if best is None or key < best[0]:
+                best = (key, column)
+        return None if best is None else best[1]
+
     def column_rows(self, column: Column) -> Iterator[tuple[int, Any]]:
         """``(row, value)`` pairs of ``column``."""
         return zip(column.rows, column.values, strict=True)
@@ -229,6 +271,20 @@ def _id_rank(key: str) -> int | None:
     if name in _ID_NAMES:
         return 2 + _ID_NAMES.index(name)
     return None
+
+
+def _derived(column: Column, ids: dict[int, Any]) -> bool:
+    """Whether the column is one template filled in with each row's id, as an issue's
+    ``html_url`` is (``https://github.com/o/r/issues/{number}``)."""
+    if not ids:
+        return False
+    templates = Counter(
+        value.replace(str(ids[row]), "\0", 1)
+        for row, value in zip(column.rows, column.values, strict=True)
+        if row in ids
+    )
+    template, count = templates.most_common(1)[0] if templates else ("", 0)
+    return "\0" in template and count >= _DERIVED_SHARE * len(column.values)
 
 
 def _id_values(values: list[Any]) -> bool:

