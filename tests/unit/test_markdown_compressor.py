@@ -273,6 +273,26 @@ def test_no_query_removes_repeated_paragraphs_only() -> None:
     assert find_markers(out.text)[-1].handle == handle_for(repeated)
 
 
+@pytest.mark.parametrize("name", [p.name for p in READMES])
+def test_no_query_with_a_ratio_shrinks_by_salience(name: str) -> None:
+    """As for the text kind: a ratio without a query is a request to shrink."""
+    text = _read(FIXTURES / "markdown" / name)
+    hr = Headroom(CompressConfig(min_tokens=0, target_ratio=0.3), store="memory")
+    result = hr.compress_text(text, kind="markdown")
+    assert result.tokens_after < 0.75 * result.tokens_before
+    assert _headings(result.text) == _headings(text)
+    for fence in _fences(text):
+        assert fence.text in result.text
+    assert hr.retrieve(result.handles[0]) == text
+
+
+def test_the_document_as_its_own_query_is_no_query() -> None:
+    """The engine takes the latest user turn as the query; a pasted README is that turn."""
+    text = _read(FIXTURES / "markdown" / "typer_README.md")
+    ctx = context("markdown", query=text)
+    assert MarkdownCompressor().compress(text, ctx) is None
+
+
 def _paragraph(text: str) -> str:
     return next(b.text.strip() for b in parse(text) if b.kind == "paragraph" and len(b.text) > 200)
 

@@ -14,7 +14,9 @@ Rules, per block (:mod:`.parse`):
   headings as its title; sentences naming an identifier the query names (``inline code``,
   ``dotted.names``, ``--flags``, ``snake_case``, paths) are kept however they score, and so is
   the first sentence of a section naming an identifier its heading names. Without a query,
-  repeated paragraphs are removed and nothing else, as for the ``text`` kind.
+  as for the ``text`` kind: with ``config.target_ratio`` set the prose shrinks to that share by
+  query-less salience (the pruner's ``no_query="salience"``), else only repeated paragraphs
+  go. A query equal to the document (the latest user turn, taken as the query) is no query.
 * When sentences were dropped the output ends with one marker, e.g. ``[38 sentences omitted:
   from 12 of 14 sections · retrieve: headroom:…]``, naming the handle of the document as
   received, stored (``ctx.keep_original``) before the output is returned. One marker, not one
@@ -77,6 +79,8 @@ class MarkdownCompressor:
         for p in prose:
             p.kept = [True] * len(p.segments)
         query = ctx.query if ctx.query and ctx.query.strip() else None
+        if query is not None and query.strip() == ctx.source(text).strip():
+            query = None  # the latest user turn taken as the query: not a question on itself
         sentences = sum(len(p.segments) for p in prose)
         if query is not None and (
             ctx.count_tokens(text) < _MIN_TOKENS or sentences < _MIN_SENTENCES
@@ -84,8 +88,13 @@ class MarkdownCompressor:
             query = None  # too short to prune: at most remove repeated paragraphs
         headings = _heading_paths(blocks, sections)
         if query is not None:
-            _prune(prose, headings, query, ctx, text)
-            _keep_identifiers(prose, blocks, sections, query)
+            _prune(prose, headings, ctx, text, query=query)
+            _keep_query_identifiers(prose, query)
+            _keep_heading_identifiers(prose, blocks, sections)
+        elif ctx.config.target_ratio is not None:
+            # No query but a ratio asked for: shrink by salience, as the text kind does.
+            _prune(prose, headings, ctx, text, query=None)
+            _keep_heading_identifiers(prose, blocks, sections)
         else:
             _dedup(prose, ctx, text)
         skeletons = _skeletons(blocks, ctx, text)
@@ -130,17 +139,21 @@ def _heading_paths(blocks: list[Block], sections: list[int]) -> dict[int, str]:
 
 
 def _pruner(ctx: Context, text: str, *, dedup: bool) -> TextPruner:
+    # Dedup is the whole of the no-query, no-ratio case; otherwise a missing query means a
+    # ratio was asked for, and salience chooses.
     return TextPruner(
         target_ratio=ctx.config.target_ratio or _DEFAULT_RATIO,
         dedup=dedup,
         store=_KeepOriginal(ctx, text),  # type: ignore[arg-type]
         count_tokens=ctx.count_tokens,
+        no_query="keep" if dedup else "salience",
     )
 
 
 def _prune(
-    prose: list[_Prose], headings: dict[int, str], query: str, ctx: Context, text: str
+    prose: list[_Prose], headings: dict[int, str], ctx: Context, text: str, *, query: str | None
 ) -> None:
+    """Relevance to ``query``, or salience without one; headings are each block's title."""
     # Near-duplicate detection is for repeated passages; short list blocks of one README
     # (install commands for two platforms) look alike without being repeats.
     chunks = [Chunk(_block_text(p), title=headings.get(p.section) or None) for p in prose]
@@ -180,10 +193,8 @@ def _identifiers(text: str) -> set[str]:
     return {f.lower() for f in found if len(f) >= _MIN_IDENTIFIER}
 
 
-def _keep_identifiers(
-    prose: list[_Prose], blocks: list[Block], sections: list[int], query: str
-) -> None:
-    """Keep sentences naming what the query names, and what each section's heading names."""
+def _keep_query_identifiers(prose: list[_Prose], query: str) -> None:
+    """Keep sentences naming what the query names (a few per identifier)."""
     for identifier in sorted(_identifiers(query)):
         extra = 0
         for p in prose:
@@ -191,12 +202,16 @@ def _keep_identifiers(
                 if extra < _MAX_PER_IDENTIFIER and not p.kept[j] and identifier in seg.text.lower():
                     p.kept[j] = True
                     extra += 1
-    by_section: dict[int, set[str]] = {}
+
+
+def _keep_heading_identifiers(
+    prose: list[_Prose], blocks: list[Block], sections: list[int]
+) -> None:
+    """Keep, in each section, the first sentence naming an identifier its heading names."""
     for block, section in zip(blocks, sections, strict=True):
-        if block.kind == "heading":
-            by_section[section] = _identifiers(_heading_text(block))
-    for section, names in by_section.items():
-        for identifier in sorted(names):
+        if block.kind != "heading":
+            continue
+        for identifier in sorted(_identifiers(_heading_text(block))):
             hit = next(
                 (
                     (p, j)
