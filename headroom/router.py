@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from typing import Final
 
 from headroom import _core
+from headroom.compressors.code.detect import code_language
 from headroom.compressors.json_minify import json_layout
 from headroom.config import Kind
 from headroom.jsontables import is_table_document
@@ -135,7 +136,7 @@ def detect(text: str, hints: Hints | None = None) -> Route:
         return Route("log", reason="timestamps/levels on most lines")
     if extension in _EXTENSION_KINDS:
         return Route(_EXTENSION_KINDS[extension], reason=f"file extension {extension}")
-    language = _code_language(lines)
+    language = _code_language(sample, lines)
     if language:
         return Route("code", language, "source code structure")
     return Route("text", reason="prose or unrecognised text")
@@ -287,50 +288,12 @@ def _is_log(lines: list[str]) -> bool:
     )
 
 
-_LANGUAGE_PATTERNS: Final[dict[str, re.Pattern[str]]] = {
-    "python": re.compile(
-        r"^(?:def \w+\(|class \w+[(:]|import \w+|from [\w.]+ import |async def |@\w+|"
-        r"if __name__ == )"
-    ),
-    "javascript": re.compile(
-        r"^(?:import .+ from ['\"]|export (?:default |const |function |class )|const \w+ = |"
-        r"let \w+ = |function \w+\(|module\.exports)"
-    ),
-    "typescript": re.compile(
-        r"^(?:export )?(?:interface \w+|type \w+ = |enum \w+ \{)|^\s*\w+\??: (?:string|number|"
-        r"boolean)\b"
-    ),
-    "go": re.compile(r"^(?:package \w+$|func |import \(|type \w+ struct \{)"),
-    "rust": re.compile(r"^(?:pub(?:\(crate\))? )?(?:fn|struct|enum|impl|trait|mod|use) |^#\["),
-    "java": re.compile(
-        r"^(?:package [\w.]+;|import [\w.]+(?:\.\*)?;|(?:public |private |protected )"
-        r"(?:static )?(?:final )?(?:class|interface|enum) )"
-    ),
-    "c": re.compile(r"^(?:#include [<\"]|#define |#ifn?def |typedef |static \w+ \w+\()"),
-    "cpp": re.compile(r"^(?:namespace \w+|template ?<|class \w+ (?:final )?[:{]|using namespace )"),
-}
-
-
-def _code_language(lines: list[str]) -> str | None:
-    if not lines:
-        return None
-    first = lines[0]
-    if first.startswith("#!"):
+def _code_language(sample: str, lines: list[str]) -> str | None:
+    if lines and lines[0].startswith("#!"):
         for name, language in _SHEBANGS.items():
-            if name in first:
+            if name in lines[0]:
                 return language
-    scores = {
-        language: sum(1 for line in lines if pattern.match(line))
-        for language, pattern in _LANGUAGE_PATTERNS.items()
-    }
-    if scores["cpp"] and scores["c"]:
-        scores["cpp"] += scores["c"]
-    if scores["typescript"] and scores["javascript"]:
-        scores["typescript"] += scores["javascript"]
-    language, best = max(scores.items(), key=lambda item: item[1])
-    if best >= 3 and best >= 0.05 * len(lines):
-        return language
-    return None
+    return code_language(sample, lines)
 
 
 # File listings: ls -l lines ("perms links owner group size ..."), tree's branches, du's

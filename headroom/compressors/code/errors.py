@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
 
-__all__ = ["error_spans", "localized", "overlaps"]
+__all__ = ["error_spans", "localized", "loose_bytes", "overlaps"]
 
 # Errors count as localized while they cover at most this share of the bytes …
 _MAX_ERROR_SHARE = 0.02
@@ -39,6 +39,29 @@ def error_spans(tree: Tree) -> list[tuple[int, int]]:
         stack.extend(child for child in node.children if child.has_error)
     spans.sort()
     return spans
+
+
+def loose_bytes(tree: Tree) -> int:
+    """Bytes of the tokens no rule could take: the leaves directly under ``ERROR`` nodes (not
+    comments, which may stand anywhere), plus one per ``MISSING`` node.
+
+    Unlike :func:`error_spans` this does not count what an ``ERROR`` node wraps but parsed
+    fine: a sample cut before an include guard's ``#endif`` or the end of a wrapping function
+    is one ``ERROR`` over the whole text, around well-formed definitions.
+    """
+    total = 0
+    stack: list[Node] = [tree.root_node] if tree.root_node.has_error else []
+    while stack:
+        node = stack.pop()
+        if node.is_missing:
+            total += 1
+            continue
+        for child in node.children:
+            if child.is_missing or child.is_error or child.has_error:
+                stack.append(child)
+            elif node.is_error and child.child_count == 0 and "comment" not in child.type:
+                total += child.end_byte - child.start_byte
+    return total
 
 
 def localized(spans: Sequence[tuple[int, int]], size: int, lines: int) -> bool:
