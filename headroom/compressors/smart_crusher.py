@@ -12,8 +12,8 @@ query hits, first and last, a diverse sample) and name each of the rest by its i
 name, login, title or URL; long free text keeps its lead and the sentences that match the
 query (:mod:`headroom.jsontables.crush`). Originals go to the CCR store first (the
 document exactly as given, under one handle); one marker per crushed array follows the
-document. When the caller's ``target_ratio`` is not met that way, the markers give id
-ranges instead of the names.
+document. When the caller's ``target_ratio`` is not met that way, the markers list the
+ids without the names, and then only id ranges.
 
 JSON that cannot be represented exactly is left to the minifier: text that does not parse,
 objects with duplicate keys (a parsed value keeps only the last), ``NaN``/``Infinity``,
@@ -127,9 +127,12 @@ class SmartCrusher:
         ):
             return best
         tries = [self.options]
-        if goal is not None and self.options.keep_ids:
-            # Names cost tokens; a ratio the caller asked for comes first.
-            tries.append(dataclasses.replace(self.options, keep_ids=False))
+        if goal is not None:
+            # Names, then ids, cost tokens; a ratio the caller asked for comes first.
+            tries += [
+                dataclasses.replace(self.options, keep_names=False),
+                dataclasses.replace(self.options, keep_ids=False),
+            ]
         for options in tries:
             crushed = self._crush(value, lines, ctx, text, options)
             if crushed is None:

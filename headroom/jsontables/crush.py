@@ -75,7 +75,9 @@ class CrushOptions:
             first and last).
         min_rows: arrays with at most this many records are never crushed.
         max_string_chars: longer free-text strings are shortened.
-        keep_ids: list the identifiers (and names) of dropped records in the marker.
+        keep_ids: list the identifiers of dropped records in the marker (else their range).
+        keep_names: list each dropped record's name beside its id (see
+            :attr:`~headroom.jsontables.profile.Profile.label_column`).
         lossless_up_to: SmartCrusher crushes only a document whose lossless table takes
             more tokens than this (unless ``target_ratio`` asks for less). 10,000 tokens is
             5-8% of a 128k-200k context window: a page of 100 GitHub repositories or 5 pull
@@ -88,6 +90,7 @@ class CrushOptions:
     min_rows: int = 30
     max_string_chars: int = 1200
     keep_ids: bool = True
+    keep_names: bool = True
     lossless_up_to: int = LOSSLESS_UP_TO
 
 
@@ -214,7 +217,13 @@ class _Crusher:
             return [self.visit(item, f"{path}.{i}", depth + 1) for i, item in enumerate(items)]
         kept_set = set(kept)
         dropped = [i for i in range(len(items)) if i not in kept_set]
-        summary = summarize(path, profile, dropped, keep_ids=self.options.keep_ids)
+        summary = summarize(
+            path,
+            profile,
+            dropped,
+            keep_ids=self.options.keep_ids,
+            keep_names=self.options.keep_names,
+        )
         replaced = sum(len(record_text(items[row])) + 1 for row in dropped)
         if len(summary) > _MAX_LISTING_SHARE * replaced:
             return [self.visit(item, f"{path}.{i}", depth + 1) for i, item in enumerate(items)]

@@ -58,14 +58,16 @@ _MAX_NUMERIC_COLUMNS: Final = 4
 _MAX_VALUE_CHARS: Final = 40
 
 
-def summarize(path: str, profile: Profile, dropped: Sequence[int], *, keep_ids: bool) -> str:
+def summarize(
+    path: str, profile: Profile, dropped: Sequence[int], *, keep_ids: bool, keep_names: bool = True
+) -> str:
     """The summary of the rows ``dropped`` (indexes into ``profile.items``) of the array at
-    ``path``."""
+    ``path``; ``keep_names=False`` lists the ids without the rows' names."""
     rows = set(dropped)
     sections = [path]
     sections.extend(_categories(profile, rows))
     sections.extend(_ranges(profile, rows))
-    ids = _ids(profile, dropped, keep_ids=keep_ids)
+    ids = _ids(profile, dropped, keep_ids=keep_ids, keep_names=keep_names)
     if ids:
         sections.append(ids)
     return "; ".join(sections)
@@ -109,7 +111,9 @@ def _ranges(profile: Profile, rows: set[int]) -> list[str]:
     return [text for *_, text in sorted(ranked)[:_MAX_NUMERIC_COLUMNS]]
 
 
-def _ids(profile: Profile, dropped: Sequence[int], *, keep_ids: bool) -> str | None:
+def _ids(
+    profile: Profile, dropped: Sequence[int], *, keep_ids: bool, keep_names: bool
+) -> str | None:
     column = profile.id_column
     if column is None:
         return None
@@ -122,7 +126,7 @@ def _ids(profile: Profile, dropped: Sequence[int], *, keep_ids: bool) -> str | N
     span = f"{min(values)}–{max(values)}" if numeric else f"from {values[0]} to {values[-1]}"
     if not keep_ids:
         return f"id range by {column.name}: {len(values)} ids, {span}"
-    label = profile.label_column
+    label = profile.label_column if keep_names else None
     names = {} if label is None else dict(zip(label.rows, label.values, strict=True))
     header = _IDS_LABEL + _column_name(column.name)
     if label is not None:

@@ -219,3 +219,24 @@ def test_every_record_of_a_crushed_real_array_is_identifiable(bench_data: Path, 
             assert str(ident) in listed, (name, ident)
             if label is not None:
                 assert label.startswith(listed[str(ident)].removesuffix("…")), (name, ident)
+
+
+def test_a_ratio_the_names_miss_drops_the_names_then_the_ids(bench_data: Path) -> None:
+    original = read_bench(bench_data / "json" / "usgs_earthquakes_week.geojson.json")
+    ids = {feature["id"] for feature in json.loads(original)["features"]}
+    summaries, sizes, kept = {}, {}, {}
+    for ratio in (None, 0.1, 0.02):
+        result = Headroom(CompressConfig(target_ratio=ratio), store="memory").compress_text(
+            original
+        )
+        [marker] = find_markers(result.text)
+        assert marker.summary is not None
+        summaries[ratio], sizes[ratio] = marker.summary, result.tokens_after / result.tokens_before
+        kept[ratio] = {feature["id"] for feature in loads(result.text)["features"]}
+    # Named by default (13% of the input); ids alone meet 10%; 2% is out of reach (the kept
+    # rows alone take 4%), so the smallest form is given: id ranges.
+    assert "; ids by id with properties.title (1542): " in summaries[None]
+    assert "; ids by id (1542): " in summaries[0.1] and sizes[0.1] <= 0.1 < sizes[None]
+    assert ids == kept[0.1] | set(listed_ids(summaries[0.1]))
+    assert "; ids by " not in summaries[0.02] and "id range by id: 1542 ids" in summaries[0.02]
+    assert sizes[0.02] < sizes[0.1]
