@@ -1,4 +1,4 @@
-"""The ``headroom`` command: compress, retrieve, decode, stats.
+"""The ``headroom`` command: compress, retrieve, decode, stats, proxy.
 
 Compressed text goes to stdout and one line of stats to stderr, so the command composes
 in pipes: ``kubectl logs pod | headroom compress - --query "timeout" > context.txt``.
@@ -17,6 +17,7 @@ from headroom.client import Headroom
 from headroom.config import KINDS, CompressConfig
 from headroom.errors import HeadroomError
 from headroom.jsontables import FormatError, decode_text
+from headroom.proxy.cli import add_parser as proxy_parser
 
 __all__ = ["main"]
 
@@ -80,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
         help="what the store holds and the tokens saved so far",
         description="Show the CCR store's size and cumulative tokens saved.",
     )
+    proxy_parser(verbs)  # options and logic live in headroom/proxy/ (the server is an extra)
     return parser
 
 
@@ -95,11 +97,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             # output to a file gives back exactly what was compressed.
             _write(to_bytes(client.retrieve(args.handle, query=args.query)))
             return 0
+        if args.verb == "proxy":
+            from headroom.proxy.cli import run
+
+            return run(args)
         if args.verb == "decode":
             sys.stdout.write(decode_text(_read_input(args.file).strip()) + "\n")
             return 0
         return _stats(args)
-    except (HeadroomError, OSError, FormatError) as error:
+    except (HeadroomError, OSError, FormatError, ImportError) as error:
         print(f"headroom: error: {error}", file=sys.stderr)
         return 1
 

@@ -1,0 +1,317 @@
+"""The proxy's ASGI app: own endpoints, the three compressed wire formats, passthrough.
+
+One :class:`~headroom.Headroom` client (one conversation engine, one CCR store) and one
+``httpx.AsyncClient`` per app, the latter opened and closed by the lifespan. Compression
+runs in a worker thread (``anyio.to_thread``), so a big request never stalls the others.
+Request bodies and headers are never logged.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+# isort: off
+from headroom.proxy import _deps  # noqa: F401  (first: names the extra when it is missing)
+
+# isort: on
+import anyio
+import httpx
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+import headroom
+from headroom._rawbytes import to_bytes
+from headroom.client import Headroom
+from headroom.config import CompressConfig
+from headroom.errors import HandleNotFoundError, HeadroomError
+from headroom.proxy.forward import forward, request_headers, upstream_url
+from headroom.proxy.settings import ProxySettings
+from headroom.proxy.stats import ProxyStats, StatsCollector
+from headroom.proxy.wire import FORMATS, Rewrite, compress_body
+
+__all__ = ["app_from_env", "create_app"]
+
+log = logging.getLogger("headroom.proxy")
+
+_METHODS: Final = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
+# What a /v1/compress caller may set per request; a store path, a tokenizer callable or a
+# model directory are the operator's choice, not a remote caller's.
+_REQUEST_CONFIG: Final = frozenset(
+    {
+        "compress_tool_results",
+        "compress_user_messages",
+        "compress_assistant_messages",
+        "protect_recent",
+        "min_tokens",
+        "target_ratio",
+        "lossy",
+        "disabled_kinds",
+    }
+)
+_MAX_CONFIGS: Final = 16
+
+
+@dataclass
+class _State:
+    settings: ProxySettings
+    client: Headroom
+    stats: ProxyStats = field(default_factory=ProxyStats)
+    http: httpx.AsyncClient | None = None
+    configs: dict[CompressConfig, Headroom] = field(default_factory=dict)
+
+    def clients(self) -> list[Headroom]:
+        return [self.client, *self.configs.values()]
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.stats.snapshot(self.clients())
+
+
+def create_app(
+    settings: ProxySettings | None = None,
+    *,
+    client: Headroom | None = None,
+    config: CompressConfig | None = None,
+) -> Starlette:
+    """The proxy as an ASGI app.
+
+    Args:
+        settings: upstreams, limits, key; from the environment when not given.
+        client: the Headroom client to compress with (its store answers
+            ``/v1/retrieve``); one is made from ``config`` and ``settings.store`` otherwise.
+        config: the compression config of the client made here.
+
+    >>> app = create_app(ProxySettings(), client=Headroom(store="memory"))
+    >>> sorted(r.path for r in app.routes)[:3]
+    ['/health', '/metrics', '/stats']
+    """
+    settings = settings or ProxySettings.from_env()
+    state = _State(settings, client or Headroom(config, store=settings.store or "sqlite"))
+    registry = CollectorRegistry(auto_describe=True)
+    registry.register(StatsCollector(state.snapshot))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        timeout = httpx.Timeout(settings.timeout, connect=min(settings.timeout, 10.0))
+        limits = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+        async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
+            state.http = http
+            yield
+        state.http = None
+
+    async def health(request: Request) -> Response:
+        return JSONResponse(
+            {
+                "status": "ok",
+                "version": headroom.__version__,
+                "upstreams": {
+                    "openai": settings.openai_upstream,
+                    "anthropic": settings.anthropic_upstream,
+                },
+            }
+        )
+
+    async def stats(request: Request) -> Response:
+        return JSONResponse(await anyio.to_thread.run_sync(state.snapshot))
+
+    async def metrics(request: Request) -> Response:
+        text = await anyio.to_thread.run_sync(generate_latest, registry)
+        return Response(text, media_type=CONTENT_TYPE_LATEST)
+
+    async def compress(request: Request) -> Response:
+        state.stats.request("compress")
+        return await _compress_endpoint(state, await request.body())
+
+    async def retrieve(request: Request) -> Response:
+        state.stats.request("retrieve")
+        handle = request.path_params["handle"]
+        query = request.query_params.get("query")
+        try:
+            original = await anyio.to_thread.run_sync(
+                lambda: state.client.retrieve(handle, query=query)
+            )
+        except HandleNotFoundError as error:
+            return _error(404, "not_found", str(error), handle=handle)
+        except HeadroomError as error:
+            return _error(400, "invalid_request", str(error), handle=handle)
+        return Response(to_bytes(original), media_type="text/plain; charset=utf-8")
+
+    async def proxy(request: Request) -> Response:
+        return await _proxy(state, request)
+
+    routes = [
+        Route("/health", health, methods=["GET"]),
+        Route("/stats", stats, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/v1/compress", compress, methods=["POST"]),
+        Route("/v1/retrieve/{handle:path}", retrieve, methods=["GET"]),
+        Route("/{path:path}", proxy, methods=_METHODS),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.headroom = state
+    if settings.api_key:
+        app.add_middleware(_RequireKey, key=settings.api_key)
+    return app
+
+
+def app_from_env() -> Starlette:
+    """The app uvicorn's workers build (``headroom proxy`` passes its options by env)."""
+    return create_app(ProxySettings.from_env())
+
+
+class _RequireKey:
+    """401 unless the request carries the proxy's key in ``x-headroom-key`` (``/health``
+    stays open for liveness probes)."""
+
+    def __init__(self, app: ASGIApp, key: str) -> None:
+        self.app = app
+        self.key = key.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] != "/health":
+            given = dict(scope["headers"]).get(b"x-headroom-key", b"")
+            if not hmac.compare_digest(given, self.key):
+                response = _error(
+                    401, "unauthorized", "this proxy needs its key in the x-headroom-key header"
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _proxy(state: _State, request: Request) -> Response:
+    settings = state.settings
+    path = request.url.path
+    fmt = FORMATS.get(path) if request.method == "POST" else None
+    headers = request.headers
+    anthropic = (
+        path.startswith("/v1/messages") or "anthropic-version" in headers or "x-api-key" in headers
+    )
+    base = settings.anthropic_upstream if anthropic else settings.openai_upstream
+    url = upstream_url(
+        base, request.scope.get("raw_path") or path.encode(), request.url.query.encode()
+    )
+    route = "passthrough" if fmt is None else path.removeprefix("/v1/").replace("/", "_")
+    state.stats.request(route)
+    bypass = headers.get("x-headroom-bypass", "").lower() in ("1", "true", "yes")
+    declared = _declared_length(headers.get("content-length"))
+    if fmt is None or bypass or (declared is not None and declared > settings.max_body_bytes):
+        if fmt is not None:
+            state.stats.outcome("bypassed" if bypass else "too_large")
+        # Relayed as it streams in: nothing here needs to read it.
+        return await _send(state, request, url, base, request.stream(), keep_length=True)
+    raw = await request.body()
+    if len(raw) > settings.max_body_bytes:
+        state.stats.outcome("too_large")
+        return await _send(state, request, url, base, raw, keep_length=True)
+    rewrite: Rewrite = await anyio.to_thread.run_sync(compress_body, state.client, raw, fmt)
+    state.stats.outcome(rewrite.status)
+    if rewrite.status == "failed":
+        state.stats.warn()
+        log.warning("compression failed, forwarding the original request: %s", rewrite.error)
+    elif rewrite.status != "skipped" and not path.endswith("/count_tokens"):
+        state.stats.tokens(rewrite.model, rewrite.tokens_before, rewrite.tokens_after)
+    if rewrite.warnings:
+        state.stats.warn(len(rewrite.warnings))
+    return await _send(state, request, url, base, rewrite.body, keep_length=rewrite.body is raw)
+
+
+async def _send(
+    state: _State,
+    request: Request,
+    url: str,
+    base: str,
+    body: bytes | AsyncIterator[bytes],
+    *,
+    keep_length: bool,
+) -> Response:
+    assert state.http is not None, "the lifespan opens the upstream client"
+    headers = request_headers(request.headers.raw, keep_length=keep_length)
+    response = await forward(state.http, request.method, url, headers, body, upstream=base)
+    if response.status_code in (502, 504) and response.media_type == "application/json":
+        state.stats.upstream_error("timeout" if response.status_code == 504 else "unreachable")
+    return response
+
+
+def _declared_length(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+async def _compress_endpoint(state: _State, raw: bytes) -> Response:
+    import json
+
+    try:
+        body = json.loads(raw)
+    except ValueError as error:
+        return _error(400, "invalid_json", f"the body is not JSON: {error}")
+    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+        return _error(400, "invalid_request", 'expected {"messages": [...], "model": "..."}')
+    model = body.get("model")
+    if model is not None and not isinstance(model, str):
+        return _error(400, "invalid_request", f"model: expected str, got {type(model).__name__}")
+    try:
+        client = _client_for(state, body.get("config"))
+    except (TypeError, ValueError) as error:
+        return _error(400, "invalid_config", str(error))
+
+    def run() -> dict[str, Any]:
+        result = client.compress(body["messages"], model=model)
+        state.stats.tokens(model, result.tokens_before, result.tokens_after)
+        if result.warnings:
+            state.stats.warn(len(result.warnings))
+        return {
+            "messages": result.messages,
+            "tokens_before": result.tokens_before,
+            "tokens_after": result.tokens_after,
+            "tokens_saved": result.tokens_saved,
+            "compression_ratio": result.compression_ratio,
+            "transforms_applied": result.transforms_applied,
+            "handles": result.handles,
+            "warnings": result.warnings,
+        }
+
+    try:
+        return JSONResponse(await anyio.to_thread.run_sync(run))
+    except HeadroomError as error:  # names the message index and field
+        return _error(400, "invalid_request", str(error))
+
+
+def _client_for(state: _State, options: object) -> Headroom:
+    """The app's client, or one for a per-request config sharing the app's store."""
+    if options is None:
+        return state.client
+    if not isinstance(options, dict):
+        raise TypeError(f"config: expected an object, got {type(options).__name__}")
+    unknown = sorted(set(options) - _REQUEST_CONFIG)
+    if unknown:
+        raise ValueError(f"config: not settable per request: {', '.join(unknown)}")
+    values = dict(options)
+    if "disabled_kinds" in values:
+        kinds = values["disabled_kinds"]
+        if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+            raise TypeError("config.disabled_kinds: expected a list of kinds")
+        values["disabled_kinds"] = frozenset(kinds)
+    config = CompressConfig(**values)
+    client = state.configs.get(config)
+    if client is None:
+        if len(state.configs) >= _MAX_CONFIGS:
+            state.configs.pop(next(iter(state.configs)))
+        client = Headroom(config, store=state.client.store)
+        state.configs[config] = client
+    return client
+
+
+def _error(status: int, kind: str, message: str, **extra: str) -> JSONResponse:
+    return JSONResponse({"error": {"type": kind, "message": message, **extra}}, status_code=status)

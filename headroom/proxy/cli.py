@@ -1,0 +1,130 @@
+"""``headroom proxy``: its options and the glue that starts uvicorn.
+
+Options are handed to uvicorn's worker processes through the environment (see
+:mod:`headroom.proxy.settings`), so one worker or many build the same app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from typing import Any
+
+from headroom.proxy.settings import ENV, ProxySettings
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(verbs: Any) -> None:
+    """Add the ``proxy`` verb to the ``headroom`` command's subparsers."""
+    env = ProxySettings()  # defaults shown in --help; the environment is read by run()
+    p: argparse.ArgumentParser = verbs.add_parser(
+        "proxy",
+        help="run the HTTP proxy (OpenAI and Anthropic APIs, compressed)",
+        description="Serve an OpenAI- and Anthropic-compatible proxy that compresses "
+        "requests before forwarding them. Point clients at it with "
+        "OPENAI_BASE_URL=http://127.0.0.1:8787/v1 or ANTHROPIC_BASE_URL=http://127.0.0.1:8787. "
+        "Every option also reads an environment variable (docs/proxy.md).",
+    )
+    p.add_argument(
+        "--host", default=None, help=f"address to bind ({ENV['host']}; default {env.host})"
+    )
+    p.add_argument(
+        "--port", type=int, default=None, help=f"port ({ENV['port']}; default {env.port})"
+    )
+    p.add_argument("--workers", type=int, default=None, help=f"worker processes ({ENV['workers']})")
+    p.add_argument(
+        "--openai-upstream",
+        default=None,
+        help=f"where OpenAI requests go ({ENV['openai_upstream']}; default {env.openai_upstream})",
+    )
+    p.add_argument(
+        "--anthropic-upstream",
+        default=None,
+        help=f"where Anthropic requests go ({ENV['anthropic_upstream']}; "
+        f"default {env.anthropic_upstream})",
+    )
+    p.add_argument(
+        "--api-key",
+        default=None,
+        help=f"clients must send this in x-headroom-key ({ENV['api_key']})",
+    )
+    p.add_argument(
+        "--insecure",
+        action="store_true",
+        default=None,
+        help="allow a non-loopback host without --api-key",
+    )
+    p.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=None,
+        help=f"larger bodies pass through uncompressed ({ENV['max_body_bytes']}; "
+        f"default {env.max_body_bytes})",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help=f"seconds to wait for the upstream ({ENV['timeout']}; default {env.timeout:g})",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until interrupted; 2 when the options are refused.
+
+    A flag given wins over its environment variable, which wins over the default.
+    """
+    try:
+        settings = ProxySettings.from_env()
+    except ValueError as error:
+        print(f"headroom proxy: error: {error}", file=sys.stderr)
+        return 2
+    given = {
+        name: getattr(args, name)
+        for name in (
+            "host",
+            "port",
+            "workers",
+            "openai_upstream",
+            "anthropic_upstream",
+            "api_key",
+            "insecure",
+            "max_body_bytes",
+            "timeout",
+            "store",
+        )
+        if getattr(args, name, None) is not None
+    }
+    settings = dataclasses.replace(settings, **given)
+    problem = settings.problem()
+    if problem is not None:
+        print(f"headroom proxy: error: {problem}", file=sys.stderr)
+        return 2
+    # isort: off
+    from headroom.proxy import _deps  # noqa: F401  (names the extra when it is missing)
+
+    # isort: on
+    import uvicorn
+
+    os.environ.update(settings.to_env())
+    print(
+        f"headroom proxy on http://{settings.host}:{settings.port} -> "
+        f"OpenAI {settings.openai_upstream}, Anthropic {settings.anthropic_upstream}",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        "headroom.proxy.app:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        # The upstream's own Date and Server headers are relayed; uvicorn adding its
+        # own would send them twice.
+        server_header=False,
+        date_header=False,
+        log_level="info",
+    )
+    return 0

@@ -1,0 +1,98 @@
+"""Which requests are compressed, and how their JSON body is rewritten.
+
+Three wire formats carry a conversation:
+
+====================================  ===========  ==================================
+path (POST)                           format       message list
+====================================  ===========  ==================================
+``/v1/chat/completions``              chat         ``messages``
+``/v1/responses``                     responses    ``input`` (when it is a list)
+``/v1/messages``                      anthropic    ``messages`` (``system`` untouched)
+``/v1/messages/count_tokens``         anthropic    ``messages``
+====================================  ===========  ==================================
+
+Only the message list changes, and only its text (the messages layer guarantees the rest:
+same items, same order, every other field the same object). Every other field of the body
+(``model``, ``tools``, ``temperature``, ``metadata``, ``cache_control`` blocks, fields this
+code has never heard of) is kept in place. The body is serialized again only when a message
+changed; otherwise the client's own bytes go upstream.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from headroom.client import Headroom
+
+__all__ = ["FORMATS", "Rewrite", "compress_body", "messages_key"]
+
+Format = Literal["chat", "responses", "anthropic"]
+
+FORMATS: Final[Mapping[str, Format]] = {
+    "/v1/chat/completions": "chat",
+    "/v1/responses": "responses",
+    "/v1/messages": "anthropic",
+    "/v1/messages/count_tokens": "anthropic",
+}
+"""Path -> wire format of the requests whose messages are compressed."""
+
+
+def messages_key(fmt: Format) -> str:
+    return "input" if fmt == "responses" else "messages"
+
+
+@dataclass(frozen=True, slots=True)
+class Rewrite:
+    """What compression made of a body; ``body`` is what goes upstream.
+
+    ``status`` is ``compressed`` (a message changed), ``unchanged`` (nothing to gain),
+    ``skipped`` (not JSON, not an object, no message list: forwarded as it came) or
+    ``failed`` (compression raised: forwarded as it came, ``error`` says why).
+    """
+
+    body: bytes
+    status: Literal["compressed", "unchanged", "skipped", "failed"]
+    model: str | None = None
+    tokens_before: int = 0
+    tokens_after: int = 0
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def compress_body(client: Headroom, raw: bytes, fmt: Format) -> Rewrite:
+    """Compress the message list inside a request body (blocking: run it in a thread)."""
+    try:
+        body = json.loads(raw)
+    except ValueError:  # also UnicodeDecodeError: the provider answers a malformed body
+        return Rewrite(raw, "skipped")
+    if not isinstance(body, dict):
+        return Rewrite(raw, "skipped")
+    key = messages_key(fmt)
+    messages = body.get(key)
+    if not isinstance(messages, list) or not messages:
+        return Rewrite(raw, "skipped")  # a Responses ``input`` string has no tool results
+    model = body.get("model") if isinstance(body.get("model"), str) else None
+    try:
+        result = client.compress(messages, model=model)
+    except Exception as error:  # fails safe: the original request goes out
+        return Rewrite(raw, "failed", model, error=f"{type(error).__name__}: {error}")
+    changed = any(new is not old for new, old in zip(result.messages, messages, strict=True))
+    if not changed:
+        return Rewrite(
+            raw, "unchanged", model, result.tokens_before, result.tokens_after, result.warnings
+        )
+    rewritten: dict[str, Any] = dict(body)  # same key order: only the list is swapped
+    rewritten[key] = result.messages
+    # Compact and deterministic: the same messages always give the same bytes, which is
+    # what keeps a provider's cached prefix valid from one request to the next.
+    text = json.dumps(rewritten, ensure_ascii=False, separators=(",", ":"))
+    try:
+        out = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (a "\ud800" escape): keep it escaped
+        out = json.dumps(rewritten, separators=(",", ":")).encode("ascii")
+    return Rewrite(
+        out, "compressed", model, result.tokens_before, result.tokens_after, result.warnings
+    )
