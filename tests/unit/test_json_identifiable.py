@@ -178,6 +178,10 @@ def test_crushed_repositories_are_each_named_and_come_back_exactly(bench_data: P
         assert repo in kept or listed[str(repo["id"])] == repo["name"]
     assert marker.count == len(repos) - len(kept) == len(listed)
     assert hr.retrieve(marker.handle) == original
+    # The name the marker gives is enough to ask the store for that record.
+    dropped = next(repo for repo in repos if repo not in kept)
+    found = hr.retrieve(marker.handle, query=dropped["name"]).split("\n\n")
+    assert json.loads(found[0]) == dropped
     again = Headroom(config, store="memory").compress_text(original)
     assert again.text == result.text
 
