@@ -322,6 +322,15 @@ def test_large_fenced_code_becomes_a_skeleton_with_document_lines() -> None:
     assert _headings(result.text) == _headings(text)
 
 
+def test_fenced_code_inside_a_list_item_is_kept() -> None:
+    readme = _read(FIXTURES / "markdown" / "httpx_README.md")
+    nested = "1. Install the client:\n\n   ```shell\n   $ pip install httpx\n   ```\n"
+    text = readme.replace("## Documentation", nested + "\n## Documentation")
+    out = MarkdownCompressor().compress(text, context("markdown", query="SOCKS proxy support"))
+    assert out is not None
+    assert "   ```shell\n   $ pip install httpx\n   ```" in out.text
+
+
 def test_deterministic_and_idempotent() -> None:
     text = _read(FIXTURES / "markdown" / "rich_README.md")
     query = "How do I print a table?"

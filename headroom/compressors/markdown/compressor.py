@@ -32,7 +32,7 @@ from typing import Final
 
 from headroom.compressors.base import Compressed, Context
 from headroom.compressors.markdown.code import fence_language, skeleton
-from headroom.compressors.markdown.parse import Block, parse
+from headroom.compressors.markdown.parse import Block, fence_spans, parse
 from headroom.compressors.text import _DEFAULT_RATIO, _MIN_SENTENCES, _MIN_TOKENS, _KeepOriginal
 from headroom.handles import format_marker
 from headroom.relevance.pruner import Chunk, PruneResult, TextPruner
@@ -49,6 +49,7 @@ _IDENTIFIER_RE: Final = re.compile(
     r"[A-Za-z]*_\w+|[a-z]+[A-Z]\w*|\w+\(\))"
 )
 _MAX_PER_IDENTIFIER: Final = 4  # sentences kept for one query identifier beyond the pruner's
+_MAX_QUERY_IDENTIFIERS: Final = 32
 _MIN_IDENTIFIER: Final = 3
 
 
@@ -97,6 +98,7 @@ class MarkdownCompressor:
             _keep_heading_identifiers(prose, blocks, sections)
         else:
             _dedup(prose, ctx, text)
+        _keep_code(prose, blocks)
         skeletons = _skeletons(blocks, ctx, text)
         if not skeletons and all(all(p.kept) for p in prose):
             return None
@@ -195,28 +197,33 @@ def _identifiers(text: str) -> set[str]:
 
 def _keep_query_identifiers(prose: list[_Prose], query: str) -> None:
     """Keep sentences naming what the query names (a few per identifier)."""
-    for identifier in sorted(_identifiers(query)):
+    # A long query (a pasted message taken as the query) names many: the first few count.
+    for identifier in sorted(_identifiers(query))[:_MAX_QUERY_IDENTIFIERS]:
         extra = 0
         for p in prose:
             for j, seg in enumerate(p.segments):
                 if extra < _MAX_PER_IDENTIFIER and not p.kept[j] and identifier in seg.text.lower():
                     p.kept[j] = True
                     extra += 1
+            if extra >= _MAX_PER_IDENTIFIER:
+                break
 
 
 def _keep_heading_identifiers(
     prose: list[_Prose], blocks: list[Block], sections: list[int]
 ) -> None:
     """Keep, in each section, the first sentence naming an identifier its heading names."""
+    by_section: dict[int, list[_Prose]] = {}
+    for p in prose:
+        by_section.setdefault(p.section, []).append(p)
     for block, section in zip(blocks, sections, strict=True):
-        if block.kind != "heading":
+        if block.kind != "heading" or section not in by_section:
             continue
         for identifier in sorted(_identifiers(_heading_text(block))):
             hit = next(
                 (
                     (p, j)
-                    for p in prose
-                    if p.section == section
+                    for p in by_section[section]
                     for j, seg in enumerate(p.segments)
                     if identifier in seg.text.lower()
                 ),
@@ -224,6 +231,21 @@ def _keep_heading_identifiers(
             )
             if hit is not None:
                 hit[0].kept[hit[1]] = True
+
+
+def _keep_code(prose: list[_Prose], blocks: list[Block]) -> None:
+    """A fenced block inside a list item is code, kept whole as a top-level one is (half a
+    fence would turn the rest of the output into code)."""
+    for p in prose:
+        spans = fence_spans(blocks[p.block].text)
+        if not spans:
+            continue
+        end = 0
+        for j, seg in enumerate(p.segments):
+            start = end + len(seg.sep)
+            end = start + len(seg.text)
+            if any(a < end and start < b for a, b in spans):
+                p.kept[j] = True
 
 
 def _dedup(prose: list[_Prose], ctx: Context, text: str) -> None:

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
-__all__ = ["Block", "BlockKind", "parse"]
+__all__ = ["Block", "BlockKind", "fence_spans", "parse"]
 
 BlockKind = Literal[
     "heading",
@@ -131,6 +131,31 @@ def _fence_end(lines: list[str], start: int, fence: str) -> int:
         if closer.match(_bare(lines[i])):
             return i + 1
     return len(lines)
+
+
+def fence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the fenced blocks inside ``text`` at any indentation (a list
+    item's), each from its opening line to the end of its closing line (or of ``text``).
+
+    >>> fence_spans("- item\\n\\n  ```sh\\n  ls\\n  ```\\n- next\\n")
+    [(8, 27)]
+    """
+    lines = _lines(text)
+    stripped = [line.lstrip(" \t") for line in lines]
+    spans: list[tuple[int, int]] = []
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    i = 0
+    while i < len(lines):
+        opened = _fence_open(_bare(stripped[i]))
+        if opened is None:
+            i += 1
+            continue
+        end = _fence_end(stripped, i, opened[0])
+        spans.append((offsets[i], offsets[end]))
+        i = end
+    return spans
 
 
 def _front_matter_end(lines: list[str]) -> int:
