@@ -7,7 +7,8 @@ as a user would ask them and naming identifiers (``inline code``, flags, setting
 
 - ``detected``: :func:`~headroom.compressors.markdown.looks_like_markdown` on the document;
 - ``tokens``: o200k_base tokens of the document; ``no query`` / ``query``: tokens after;
-  ``saved``: the share saved;
+  ``saved``: the share saved; ``r=0.3``: share saved with no query and ``target_ratio=0.3``
+  (query-less salience);
 - ``heads``: headings of the input found verbatim in the output with the query;
   ``fences``: fenced blocks kept byte for byte (or as a skeleton, counted apart as ``s``);
 - ``answer``: the sentence that answers the task survives; ``ids``: identifiers the task
@@ -128,14 +129,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m headroom.bench_markdown", description=__doc__)
     parser.parse_args(argv)
     config = CompressConfig(store="memory")
+    shrink = CompressConfig(store="memory", target_ratio=0.3)
     documents = _documents()
     print(
         f"{'document':22} {'detected':>8} {'tokens':>7} {'no query':>9} {'saved':>6} "
-        f"{'query':>6} {'saved':>6} {'heads':>7} {'fences':>9} {'answer':>6} {'ids':>5}  task"
+        f"{'r=0.3':>6} {'query':>6} {'saved':>6} {'heads':>7} {'fences':>9} {'answer':>6} "
+        f"{'ids':>5}  task"
     )
     before_all = plain_all = asked_all = answered = ids_found = ids_total = rows = 0
     for name, text in documents.items():
         plain = compress_text(text, kind="markdown", config=config)
+        shrunk = compress_text(text, kind="markdown", config=shrink)
         tasks = [t for t in TASKS if t.document == name] or [
             Task(name, "How do I configure the timeout?", "", ())
         ]
@@ -159,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{name:22} {'yes' if looks_like_markdown(text[:65_536]) else 'NO':>8} "
                 f"{asked.tokens_before:>7} {plain.tokens_after:>9} "
-                f"{1 - plain.tokens_after / asked.tokens_before:>6.0%} {asked.tokens_after:>6} "
+                f"{1 - plain.tokens_after / asked.tokens_before:>6.0%} "
+                f"{1 - shrunk.tokens_after / asked.tokens_before:>6.0%} {asked.tokens_after:>6} "
                 f"{1 - asked.tokens_after / asked.tokens_before:>6.0%} "
                 f"{heads:>3}/{n_heads:<3} {fences:>9} "
                 f"{'-' if kept is None else 'yes' if kept else 'NO':>6} "
