@@ -183,10 +183,11 @@ def responses_slots(messages: Sequence[Mapping[str, Any]], config: CompressConfi
     """Every text slot of validated Responses items, eligible or not per ``config``."""
     from headroom.messages.slots import Slot  # slots.py imports this module: not at the top
 
-    calls = _calls(messages)
+    calls: dict[str, Hints] = {}  # from the calls before each output, as in slots.py
     protected = _protected(messages, config.protect_recent)
     slots: list[Slot] = []
     for i, item in enumerate(messages):
+        calls.update(_calls((item,)))
         kind = _kind(item)
         if kind == _OUTPUT:
             call_id = item.get("call_id")

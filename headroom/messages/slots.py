@@ -219,10 +219,14 @@ def find_slots(messages: Sequence[Mapping[str, Any]], config: CompressConfig) ->
         return gemini_slots(messages, config)
     if is_responses(messages):
         return responses_slots(messages, config)
-    tools = _tool_names(messages)
+    # A result's hints come from the calls made before it (the latest with its id): a
+    # later turn reusing a call id (some agents do) must not change what an earlier
+    # result was keyed and compressed by, or its bytes would change on the next request.
+    tools: dict[str, Hints] = {}
     protected = _protected_indices(messages, config.protect_recent)
     slots: list[Slot] = []
     for i, message in enumerate(messages):
+        tools.update(_tool_names((message,)))
         role = message["role"]
         if role in ("tool", "function"):
             hints = tools.get(
