@@ -21,6 +21,7 @@ from headroom.compressors.markdown import MarkdownCompressor, looks_like_markdow
 from headroom.compressors.markdown.code import fence_language
 from headroom.compressors.markdown.parse import Block, parse
 from headroom.handles import find_markers, handle_for
+from headroom.relevance.segment import segment
 from headroom.router import detect
 from tests.command_outputs import PATHOLOGICAL, context
 from tests.conftest import BENCH_DATA, REPO_ROOT
@@ -194,7 +195,8 @@ def test_small_lookalikes_are_not_markdown(text: str) -> None:
 def test_router_detects_markdown(path: Path) -> None:
     text = _read(path)
     assert detect(text).kind == "markdown"
-    assert detect("Short note.\n", headroom.router.Hints(path="NOTES.md")).kind == "markdown"
+    note = "Remember to rotate the staging keys before Friday.\n"  # no markdown in sight
+    assert detect(note, headroom.router.Hints(path="NOTES.md")).kind == "markdown"
 
 
 # -- compression ----------------------------------------------------------------------------------
@@ -280,6 +282,8 @@ def test_no_query_with_a_ratio_shrinks_by_salience(name: str) -> None:
     hr = Headroom(CompressConfig(min_tokens=0, target_ratio=0.3), store="memory")
     result = hr.compress_text(text, kind="markdown")
     assert result.tokens_after < 0.75 * result.tokens_before
+    first = next(b for b in parse(text) if b.kind in ("paragraph", "list"))
+    assert segment(first.text)[0].text in result.text  # the lead stays, as for prose
     assert _headings(result.text) == _headings(text)
     for fence in _fences(text):
         assert fence.text in result.text
