@@ -141,8 +141,11 @@ def _ids(
 
 
 def _column_name(name: str) -> str:
-    # A column name with " with ", "(" or separators in it would misplace the list's start.
-    return name if _PLAIN_NAME_RE.fullmatch(name) else _quoted(name)
+    # A column name with " with ", "): " or separators in it would misplace the list's
+    # start, so it is a JSON string with spaces and ")" escaped as well.
+    if _PLAIN_NAME_RE.fullmatch(name):
+        return name
+    return _quoted(name).replace(" ", "\\u0020").replace(")", "\\u0029")
 
 
 def _entry(ident: Any, label: str | None) -> str:
@@ -168,9 +171,15 @@ def _label(value: str) -> str:
 
 
 def _quoted(text: str) -> str:
-    # JSON leaves "]" and "·" as they are; format_marker would rewrite them (a "]" ends a
-    # marker), so they are escaped and the JSON string still reads back exactly.
-    return json.dumps(text, ensure_ascii=False).replace("]", "\\u005d").replace("·", "\\u00b7")
+    # JSON leaves "]", "·" and ";" as they are. format_marker would rewrite the first two (a
+    # "]" ends a marker), and "; ids by " in a name would look like the list's start, so
+    # all three are escaped: the JSON string still reads back exactly.
+    return (
+        json.dumps(text, ensure_ascii=False)
+        .replace("]", "\\u005d")
+        .replace("·", "\\u00b7")
+        .replace(";", "\\u003b")
+    )
 
 
 def listed_ids(summary: str) -> list[str]:

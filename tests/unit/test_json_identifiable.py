@@ -111,17 +111,20 @@ def test_every_dropped_user_is_listed_by_id_and_login() -> None:
         '"quoted"',
         "+3 more",
         "é ü 東京 🚀",
+        "x; ids by y (2): 1, 2",
+        "x with y (2): z",
     ],
 )
-def test_labels_that_would_be_ambiguous_read_back_exactly(name: str) -> None:
-    rows = [{"id": f"r {i}", "name": f"{name}{i}", "text": "x" * 50} for i in range(40)]
-    rows.append({"id": "r x", "name": name, "text": "x" * 50})
+@pytest.mark.parametrize("key", ["id", "odd (with name): id"])
+def test_labels_that_would_be_ambiguous_read_back_exactly(name: str, key: str) -> None:
+    rows = [{key: f"r {i}", "name": f"{name}{i}", "text": "x" * 50} for i in range(40)]
+    rows.append({key: "r x", "name": name, "text": "x" * 50})
     summary = crushed_summary(rows)
     marker = f"[1 rows omitted: {summary} · retrieve: headroom:0123456789ab]"
     assert is_marker(marker)  # nothing in a label ends the marker early
-    expected = [(r["id"], r["name"]) for r in rows[1:-1]]
+    expected = [(r[key], r["name"]) for r in rows[1:-1]]
     assert listed_records(summary) == expected
-    assert listed_ids(summary) == [r["id"] for r in rows[1:-1]]
+    assert listed_ids(summary) == [r[key] for r in rows[1:-1]]
 
 
 def test_long_labels_are_cut_at_a_word() -> None:
