@@ -40,6 +40,7 @@ _PROBES: Final[dict[str, tuple[int, float]]] = {
 _PROBE_OTHERS: Final = (3_072, 0.2)
 _MAX_PARSES: Final = 3
 _MIN_HITS: Final = 3
+_HEAD_CHARS: Final = 200
 _MIN_STRUCTURE: Final = 2
 _MAX_LOOSE: Final = 0.03  # share of the sample's bytes
 
@@ -71,7 +72,7 @@ _PATTERNS: Final[dict[str, re.Pattern[str]]] = {
     ),
     "java": re.compile(
         r"^(?:package [\w.]+;|import (?:static )?[\w.]+(?:\.\*)?;)|"
-        r"^\s*(?:(?:public|private|protected|static|final|abstract|synchronized) )+"
+        r"^\s*(?:(?:public|private|protected|static|final|abstract|synchronized) )++"
         r"(?:class |interface |enum |record |@interface |[\w<>\[\], ?]+ \w+\()|^\s*@Override$"
     ),
     "c": re.compile(
@@ -111,7 +112,9 @@ _STRUCTURE["typescript"] = _STRUCTURE["tsx"] = (
 _STRUCTURE["cpp"] = (
     _STRUCTURE["c"] + " class_specifier namespace_definition template_declaration using_declaration"
 )
-_TOP_LEVEL_RE: Final = re.compile(r"\n\s*\n(?=[^\s#@)}\]])")
+# A blank line, then a line starting at column 0 (`[ \t]`, not `\s`: a run of newlines must
+# not be rescanned from every one of them).
+_TOP_LEVEL_RE: Final = re.compile(r"\n[ \t]*\n(?=[^\s#@)}\]])")
 
 
 def code_language(sample: str, lines: list[str]) -> str | None:
@@ -160,8 +163,10 @@ def _fit(language: str, source: bytes) -> tuple[int, int] | None:
 
 
 def _candidates(sample: str, lines: list[str]) -> list[str]:
+    # What a line starts with decides; a bounded prefix keeps any backtracking bounded too.
+    heads = [line[:_HEAD_CHARS] for line in lines]
     scores = {
-        language: sum(1 for line in lines if pattern.match(line))
+        language: sum(1 for head in heads if pattern.match(head))
         for language, pattern in _PATTERNS.items()
     }
     if scores["typescript"] and scores["javascript"]:
