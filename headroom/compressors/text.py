@@ -51,7 +51,8 @@ class _KeepOriginal:
 
 
 class TextCompressor:
-    """Query-aware sentence pruning of plain text (kind ``text``)."""
+    """Sentence pruning of plain text (kind ``text``): by the query, or by salience when there
+    is none and a ratio was asked for."""
 
     name = "text.prune"
     kinds = frozenset({"text"})
