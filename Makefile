@@ -24,9 +24,10 @@ $(VENV)/.neural-installed: $(VENV)/.dev-installed
 	touch $@
 
 # Builds the Rust extension into the source tree and installs the package (editable), with
-# the `html` extra (resiliparse) so that tests run both HTML extraction backends.
+# the `html` extra (resiliparse) so that tests run both HTML extraction backends, and the
+# `proxy` extra (Starlette, uvicorn, httpx, prometheus-client) for tests/proxy.
 $(VENV)/.built: $(VENV)/.dev-installed pyproject.toml $(NATIVE_SRC)
-	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --release --quiet --extras html
+	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --release --quiet --extras html,proxy
 	touch $@
 
 # The LangChain integration, editable, with the framework versions it pins, and its `test`

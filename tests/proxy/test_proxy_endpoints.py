@@ -1,0 +1,147 @@
+"""The proxy's own endpoints: /v1/compress, /v1/retrieve, /health, and /stats equal to
+/metrics (parsed with Prometheus' own parser)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+from prometheus_client.parser import text_string_to_metric_families
+
+import headroom
+from tests.conftest import read_bench
+from tests.proxy.upstream import Served
+
+
+def _messages(log: str) -> list[dict[str, Any]]:
+    return [
+        {"role": "user", "content": "Which blocks failed to replicate?"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "c1",
+                    "type": "function",
+                    "function": {"name": "read_file", "arguments": '{"path": "HDFS_2k.log"}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": log},
+    ]
+
+
+def test_compress_then_retrieve(proxy: Served, bench_data: Path) -> None:
+    log = read_bench(bench_data / "loghub" / "HDFS_2k.log")
+    response = httpx.post(
+        f"{proxy.url}/v1/compress", json={"messages": _messages(log), "model": "gpt-4o"}
+    )
+    assert response.status_code == 200
+    out = response.json()
+    assert out["tokens_after"] < out["tokens_before"] / 3
+    assert out["messages"][:2] == _messages(log)[:2]
+    assert out["handles"]
+    assert out["handles"][0] in out["messages"][2]["content"]
+    handle = out["handles"][0]
+    original = httpx.get(f"{proxy.url}/v1/retrieve/{handle}")
+    assert original.status_code == 200
+    assert original.text in log  # a dropped part, byte for byte
+    queried = httpx.get(f"{proxy.url}/v1/retrieve/{handle}", params={"query": "exception"})
+    assert queried.status_code == 200 and len(queried.text) <= len(original.text)
+    missing = httpx.get(f"{proxy.url}/v1/retrieve/headroom:0123456789ab")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["handle"] == "headroom:0123456789ab"
+    # A per-request config (lossless only) is honoured; nothing was forwarded upstream.
+    lossless = httpx.post(
+        f"{proxy.url}/v1/compress",
+        json={"messages": _messages(log), "config": {"lossy": False, "protect_recent": 0}},
+    ).json()
+    assert lossless["handles"] == []
+
+
+def test_compress_refuses_bad_requests(proxy: Served) -> None:
+    cases: list[tuple[Any, str]] = [
+        (b"{not json", "invalid_json"),
+        ({"messages": "hi"}, "invalid_request"),
+        ({"messages": [{"role": "robot", "content": "x"}]}, "invalid_request"),
+        ({"messages": [], "config": {"store": "/tmp/x.db"}}, "invalid_config"),
+        ({"messages": [], "config": {"protect_recent": "many"}}, "invalid_config"),
+    ]
+    for body, kind in cases:
+        if isinstance(body, bytes):
+            response = httpx.post(f"{proxy.url}/v1/compress", content=body)
+        else:
+            response = httpx.post(f"{proxy.url}/v1/compress", json=body)
+        assert response.status_code == 400, body
+        assert response.json()["error"]["type"] == kind, response.json()
+    bad_role = httpx.post(
+        f"{proxy.url}/v1/compress", json={"messages": [{"role": "robot", "content": "x"}]}
+    )
+    assert "messages[0].role" in bad_role.json()["error"]["message"]
+    assert httpx.get(f"{proxy.url}/health").json()["status"] == "ok"  # still serving
+
+
+def test_health(proxy: Served, upstream: Any) -> None:
+    health = httpx.get(f"{proxy.url}/health").json()
+    assert health["version"] == headroom.__version__
+    assert health["upstreams"] == {"openai": upstream.url, "anthropic": upstream.url}
+
+
+def _from_metrics(text: str) -> dict[str, Any]:
+    """The /stats document rebuilt from the Prometheus exposition."""
+    samples: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name.endswith("_created"):
+                continue
+            samples.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
+
+    def labelled(name: str, label: str) -> dict[str, int]:
+        return {dict(k)[label]: int(v) for k, v in samples.get(name, {}).items()}
+
+    def single(name: str) -> int:
+        return int(samples[name][()])
+
+    before = single("headroom_proxy_tokens_before_total")
+    after = single("headroom_proxy_tokens_after_total")
+    by_route = labelled("headroom_proxy_requests_total", "route")
+    models = labelled("headroom_proxy_model_tokens_before_total", "model")
+    kinds = labelled("headroom_proxy_kind_tokens_before_total", "kind")
+    after_models = labelled("headroom_proxy_model_tokens_after_total", "model")
+    after_kinds = labelled("headroom_proxy_kind_tokens_after_total", "kind")
+    return {
+        "requests": {"total": sum(by_route.values()), "by_route": by_route},
+        "outcomes": labelled("headroom_proxy_outcomes_total", "outcome"),
+        "tokens": {"before": before, "after": after, "saved": before - after},
+        "by_model": {m: {"before": b, "after": after_models[m]} for m, b in models.items()},
+        "by_kind": {k: {"before": b, "after": after_kinds[k]} for k, b in kinds.items()},
+        "cache": {
+            "hits": single("headroom_proxy_cache_hits_total"),
+            "misses": single("headroom_proxy_cache_misses_total"),
+            "entries": single("headroom_proxy_cache_entries"),
+        },
+        "warnings": single("headroom_proxy_warnings_total"),
+        "upstream_errors": labelled("headroom_proxy_upstream_errors_total", "kind"),
+    }
+
+
+def test_stats_and_metrics_agree(start_proxy: Callable[..., Served], bench_data: Path) -> None:
+    proxy = start_proxy()
+    log = read_bench(bench_data / "loghub" / "HDFS_2k.log")
+    client = openai.OpenAI(base_url=f"{proxy.url}/v1", api_key="sk-x", max_retries=0)
+    for _ in range(2):  # the second time every piece is a cache hit
+        client.chat.completions.create(model="gpt-4o", messages=_messages(log))  # type: ignore[arg-type]
+    httpx.get(f"{proxy.url}/v1/models")
+    httpx.post(f"{proxy.url}/v1/chat/completions", content=b"{oops")
+    stats = httpx.get(f"{proxy.url}/stats").json()
+    assert stats["requests"]["by_route"] == {"chat_completions": 3, "passthrough": 1}
+    assert stats["outcomes"] == {"compressed": 2, "skipped": 1}
+    assert stats["by_model"]["gpt-4o"]["after"] < stats["by_model"]["gpt-4o"]["before"] / 3
+    assert stats["cache"]["hits"] >= 2
+    assert "log" in stats["by_kind"]
+    metrics = httpx.get(f"{proxy.url}/metrics")
+    assert metrics.headers["content-type"].startswith("text/plain")
+    assert _from_metrics(metrics.text) == stats
