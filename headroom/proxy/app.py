@@ -25,7 +25,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -207,8 +207,11 @@ async def _proxy(state: _State, request: Request) -> Response:
     if fmt is None or bypass or (declared is not None and declared > settings.max_body_bytes):
         if fmt is not None:
             state.stats.outcome("bypassed" if bypass else "too_large")
-        # Relayed as it streams in: nothing here needs to read it.
-        return await _send(state, request, url, base, request.stream(), keep_length=True)
+        # Relayed as it streams in: nothing here needs to read it. A request that declares
+        # no body (a GET) gets none, rather than an empty chunked one.
+        has_body = declared is not None or "transfer-encoding" in headers
+        body = request.stream() if has_body else b""
+        return await _send(state, request, url, base, body, keep_length=True)
     raw = await request.body()
     if len(raw) > settings.max_body_bytes:
         state.stats.outcome("too_large")
@@ -237,7 +240,7 @@ async def _send(
     assert state.http is not None, "the lifespan opens the upstream client"
     headers = request_headers(request.headers.raw, keep_length=keep_length)
     response = await forward(state.http, request.method, url, headers, body, upstream=base)
-    if response.status_code in (502, 504) and response.media_type == "application/json":
+    if not isinstance(response, StreamingResponse):  # the proxy's own 502/504, not a relay
         state.stats.upstream_error("timeout" if response.status_code == 504 else "unreachable")
     return response
 

@@ -23,6 +23,12 @@ def test_passthrough_is_byte_exact(proxy: Served, upstream: Upstream) -> None:
     )
     seen = upstream.last("/v1/models")
     assert seen.query == b"limit=2&after=a%2Fb"
+    sent = dict(response.request.headers.multi_items())
+    # Every header as the client sent it (host and connection are per hop), and no body
+    # framing added to a GET.
+    assert {k: v for k, v in seen.headers if k not in ("host", "connection")} == {
+        k: v for k, v in sent.items() if k not in ("host", "connection")
+    }
     assert seen.header("authorization") == "Bearer sk-x"
     assert seen.header("openai-organization") == "org-1"
     assert response.status_code == 200
