@@ -16,6 +16,7 @@ from typing import Final
 from headroom import _core
 from headroom.compressors.code.detect import code_language
 from headroom.compressors.json_minify import json_layout
+from headroom.compressors.markdown import looks_like_markdown
 from headroom.config import Kind
 from headroom.jsontables import is_table_document
 
@@ -65,7 +66,9 @@ _EXTENSION_KINDS: Final[dict[str, Kind]] = {
     ".log": "log",
     ".diff": "diff",
     ".patch": "diff",
-    ".md": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".mdx": "markdown",
     ".txt": "text",
     ".rst": "text",
     ".html": "html",
@@ -124,6 +127,8 @@ def detect(text: str, hints: Hints | None = None) -> Route:
         return Route("code", EXTENSION_LANGUAGES[extension], f"file extension {extension}")
     if _is_html(sample):
         return Route("html", reason="HTML document or dense HTML markup")
+    if looks_like_markdown(sample):
+        return Route("markdown", reason="markdown: headings, fences, links or tables around prose")
     if _is_diff(lines):
         return Route("diff", reason="unified diff headers")
     if _is_test_output(lines):

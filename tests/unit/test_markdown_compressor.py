@@ -190,7 +190,6 @@ def test_small_lookalikes_are_not_markdown(text: str) -> None:
     assert not looks_like_markdown(text)
 
 
-@pytest.mark.xfail(strict=True, reason="router wiring pending")
 @pytest.mark.parametrize("path", [*READMES, REPO_ROOT / "README.md"], ids=lambda p: p.name)
 def test_router_detects_markdown(path: Path) -> None:
     text = _read(path)
