@@ -85,13 +85,14 @@ _PATTERNS: Final[dict[str, re.Pattern[str]]] = {
     ),
 }
 # C is read as C++ too and JavaScript as TypeScript: each superset's grammar takes the other.
+# TypeScript comes before TSX: a file that parses either way is TypeScript (JSX-like text in
+# comments is common), and real JSX leaves loose bytes under the TypeScript grammar.
 _FAMILIES: Final[dict[str, tuple[str, ...]]] = {
     "c": ("c", "cpp"),
     "cpp": ("cpp", "c"),
     "javascript": ("javascript", "typescript", "tsx"),
     "typescript": ("typescript", "tsx", "javascript"),
 }
-_JSX_RE: Final = re.compile(r"</[A-Za-z][\w.]*>|/>\s*$|^\s*<[A-Z]\w*[\s>/]", re.M)
 # Definitions and imports: what code has and text that merely parses (YAML, `a = b`) lacks.
 _STRUCTURE: Final[dict[str, str]] = {
     "python": "function_definition class_definition import_statement import_from_statement",
@@ -178,19 +179,11 @@ def _candidates(sample: str, lines: list[str]) -> list[str]:
         key=lambda language: -scores[language],
     )
     # The two best-ranked languages first, then their supersets and subsets.
-    families = [_family(language, sample) for language in ranked[:2]]
+    families = [_FAMILIES.get(language, (language,)) for language in ranked[:2]]
     order = [family[0] for family in families]
     for family in families:
         order.extend(f for f in family[1:] if f not in order)
     return order[:_MAX_PARSES]
-
-
-def _family(language: str, sample: str) -> tuple[str, ...]:
-    family = _FAMILIES.get(language, (language,))
-    # tree-sitter-javascript reads JSX itself; TypeScript with JSX needs the TSX grammar.
-    if language == "typescript" and _JSX_RE.search(sample):
-        return ("tsx", *(f for f in family if f != "tsx"))
-    return family
 
 
 def _bounded(sample: str, limit: int) -> str:
