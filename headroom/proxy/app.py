@@ -120,12 +120,13 @@ def create_app(
             }
         )
 
+    # Both read counters only (no I/O), so they run on the event loop: the only thread
+    # that adds per-request config clients, which the snapshot walks.
     async def stats(request: Request) -> Response:
-        return JSONResponse(await anyio.to_thread.run_sync(state.snapshot))
+        return JSONResponse(state.snapshot())
 
     async def metrics(request: Request) -> Response:
-        text = await anyio.to_thread.run_sync(generate_latest, registry)
-        return Response(text, media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     async def compress(request: Request) -> Response:
         state.stats.request("compress")
@@ -310,7 +311,7 @@ def _client_for(state: _State, options: object) -> Headroom:
     client = state.configs.get(config)
     if client is None:
         if len(state.configs) >= _MAX_CONFIGS:
-            state.configs.pop(next(iter(state.configs)))
+            state.stats.retire(state.configs.pop(next(iter(state.configs))))
         client = Headroom(config, store=state.client.store)
         state.configs[config] = client
     return client

@@ -28,6 +28,10 @@ class ProxyStats:
         self.by_model: dict[str, tuple[int, int]] = {}
         self.warnings = 0
         self.upstream_errors: dict[str, int] = {}
+        # Counts of clients no longer held (evicted per-request configs): counters must
+        # never go down.
+        self._retired_kinds: dict[str, list[int]] = {}
+        self._retired_cache = [0, 0]
 
     def request(self, route: str) -> None:
         with self._lock:
@@ -51,10 +55,22 @@ class ProxyStats:
         with self._lock:
             self.upstream_errors[kind] = self.upstream_errors.get(kind, 0) + 1
 
+    def retire(self, client: Headroom) -> None:
+        """Keep the counts of a client that is being dropped."""
+        with self._lock:
+            for kind, (b, a) in client.stats.by_kind.items():
+                pair = self._retired_kinds.setdefault(kind, [0, 0])
+                pair[0] += b
+                pair[1] += a
+            self._retired_cache[0] += client.engine.cache.hits
+            self._retired_cache[1] += client.engine.cache.misses
+
     def snapshot(self, clients: Iterable[Headroom]) -> dict[str, Any]:
         """Everything ``/stats`` shows; ``clients`` give tokens by kind and cache hits."""
-        by_kind: dict[str, list[int]] = {}
-        hits = misses = entries = 0
+        with self._lock:
+            by_kind = {kind: list(pair) for kind, pair in self._retired_kinds.items()}
+            hits, misses = self._retired_cache
+        entries = 0
         for client in clients:
             for kind, (b, a) in client.stats.by_kind.items():
                 pair = by_kind.setdefault(kind, [0, 0])

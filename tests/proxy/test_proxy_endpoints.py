@@ -145,3 +145,18 @@ def test_stats_and_metrics_agree(start_proxy: Callable[..., Served], bench_data:
     metrics = httpx.get(f"{proxy.url}/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")
     assert _from_metrics(metrics.text) == stats
+
+
+def test_counters_never_go_down_when_configs_are_dropped(
+    start_proxy: Callable[..., Served], bench_data: Path
+) -> None:
+    proxy = start_proxy()
+    log = "".join(read_bench(bench_data / "loghub" / "HDFS_2k.log").splitlines(True)[:300])
+    seen: list[tuple[int, int]] = []
+    for n in range(20):  # more distinct configs than the proxy keeps clients for
+        body = {"messages": _messages(log), "config": {"protect_recent": n}}
+        assert httpx.post(f"{proxy.url}/v1/compress", json=body).status_code == 200
+        stats = httpx.get(f"{proxy.url}/stats").json()
+        seen.append((stats["by_kind"]["log"]["before"], stats["cache"]["misses"]))
+    assert seen == sorted(seen)
+    assert len(set(seen)) == len(seen)  # each call counted, none forgotten

@@ -161,6 +161,34 @@ def test_openai_responses_function_call_output_compressed(
     assert response.output_text == "".join(CHAT_TEXT)
 
 
+def test_openai_responses_stream(proxy: Served, upstream: Upstream, hdfs: str) -> None:
+    upstream.gate.clear()
+    items = [
+        {"role": "user", "content": "Which HDFS blocks failed?"},
+        {"type": "function_call", "call_id": "c", "name": "read_file", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "c", "output": hdfs},
+    ]
+    stream = _openai(proxy).responses.create(
+        model="gpt-4.1",
+        input=items,  # type: ignore[arg-type]
+        stream=True,
+        extra_headers={"x-test-gate": "1"},
+    )
+    events = []
+    for event in stream:
+        upstream.gate.set()  # as in the chat stream test: the first event came on its own
+        events.append(event)
+    assert upstream.gate_opened[-1] is True
+    assert [e.type for e in events] == [
+        "response.created",
+        *["response.output_text.delta"] * len(CHAT_TEXT),
+        "response.completed",
+    ]
+    assert [e.delta for e in events[1:-1]] == CHAT_TEXT  # type: ignore[union-attr]
+    assert events[-1].response.output_text == "".join(CHAT_TEXT)  # type: ignore[union-attr]
+    assert len(upstream.last("/v1/responses").json()["input"][2]["output"]) < len(hdfs) / 3
+
+
 def _claude(issues: str, hdfs: str) -> list[dict[str, Any]]:
     return [
         {"role": "user", "content": "Which HDFS blocks failed, and is there an open issue?"},

@@ -103,7 +103,15 @@ class Upstream:
 
         async def responses(request: Request) -> Response:
             seen = await self._record(request)
-            return Response(_responses_body(seen.json()["model"]), media_type="application/json")
+            body = seen.json()
+            if body.get("stream"):
+                return StreamingResponse(
+                    self._events(
+                        _responses_events(body["model"]), seen.header("x-test-gate") == "1"
+                    ),
+                    media_type="text/event-stream",
+                )
+            return Response(_responses_body(body["model"]), media_type="application/json")
 
         async def messages(request: Request) -> Response:
             seen = await self._record(request)
@@ -258,6 +266,28 @@ def _responses_body(model: str) -> bytes:
             },
         }
     ).encode()
+
+
+def _responses_events(model: str) -> list[bytes]:
+    done = json.loads(_responses_body(model))
+    started = {**done, "status": "in_progress", "output": [], "usage": None}
+    events: list[dict[str, Any]] = [{"type": "response.created", "response": started}]
+    events += [
+        {
+            "type": "response.output_text.delta",
+            "item_id": "msg_9",
+            "output_index": 0,
+            "content_index": 0,
+            "delta": text,
+            "logprobs": [],
+        }
+        for text in CHAT_TEXT
+    ]
+    events.append({"type": "response.completed", "response": done})
+    return [
+        f"event: {e['type']}\ndata: {json.dumps({**e, 'sequence_number': i})}\n\n".encode()
+        for i, e in enumerate(events)
+    ]
 
 
 def _claude_body(model: str) -> bytes:
