@@ -143,7 +143,8 @@ def code_language(sample: str, lines: list[str]) -> str | None:
         if whole is None:
             continue
         loose, structure = whole
-        if loose > _MAX_LOOSE * len(source) or structure < _MIN_STRUCTURE:
+        # A parse without a single loose byte needs less evidence: one definition or import.
+        if loose > _MAX_LOOSE * len(source) or structure < (_MIN_STRUCTURE if loose else 1):
             continue
         if best is None or loose < best[0]:
             best = (loose, language)
