@@ -50,7 +50,8 @@ class Rewrite:
 
     ``status`` is ``compressed`` (a message changed), ``unchanged`` (nothing to gain),
     ``skipped`` (not JSON, not an object, no message list: forwarded as it came) or
-    ``failed`` (compression raised: forwarded as it came, ``error`` says why).
+    ``failed`` (compression raised: forwarded as it came, ``error`` names the exception
+    and, for a bad message, the field).
     """
 
     body: bytes
@@ -78,7 +79,11 @@ def compress_body(client: Headroom, raw: bytes, fmt: Format) -> Rewrite:
     try:
         result = client.compress(messages, model=model)
     except Exception as error:  # fails safe: the original request goes out
-        return Rewrite(raw, "failed", model, error=f"{type(error).__name__}: {error}")
+        # Named by type and place only: an error's message may quote the request's content,
+        # and request contents are never logged.
+        where = getattr(error, "path", None)
+        name = type(error).__name__
+        return Rewrite(raw, "failed", model, error=f"{name} at {where}" if where else name)
     changed = any(new is not old for new, old in zip(result.messages, messages, strict=True))
     if not changed:
         return Rewrite(

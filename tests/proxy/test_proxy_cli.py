@@ -3,6 +3,7 @@ flags and from the environment, refusals, and the message when the extra is miss
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -24,12 +25,21 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_headroom_proxy_serves(upstream: Upstream, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_headroom_proxy_serves(upstream: Upstream, tmp_path: Path, workers: int) -> None:
     port = _free_port()
     env = {**os.environ, "HEADROOM_OPENAI_UPSTREAM": upstream.url}
     cmd = [sys.executable, "-m", "headroom", "--store", str(tmp_path / "ccr.db"), "proxy"]
     process = subprocess.Popen(
-        [*cmd, "--port", str(port), "--anthropic-upstream", upstream.url],
+        [
+            *cmd,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--anthropic-upstream",
+            upstream.url,
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -48,6 +58,13 @@ def test_headroom_proxy_serves(upstream: Upstream, tmp_path: Path) -> None:
         # The flag and the environment variable both took effect.
         assert health["upstreams"] == {"openai": upstream.url, "anthropic": upstream.url}
         assert httpx.get(f"{url}/v1/models").content == MODELS_BODY
+        # Workers build the app from the environment the command set: compression works
+        # in each (the engine, the SQLite store shared between processes).
+        rows = [{"id": i, "state": "ok", "node": f"n{i % 3}"} for i in range(200)]
+        tool = {"role": "tool", "tool_call_id": "c", "content": json.dumps(rows, indent=2)}
+        for _ in range(workers * 2):
+            out = httpx.post(f"{url}/v1/compress", json={"messages": [tool]}).json()
+            assert out["tokens_after"] < out["tokens_before"] / 2
     finally:
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=30)

@@ -6,13 +6,16 @@ from __future__ import annotations
 import gzip
 import json
 import socket
+import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import openai
 import pytest
 
+from tests.conftest import read_bench
 from tests.proxy.upstream import MODELS_BODY, Served, Upstream
 
 
@@ -170,3 +173,37 @@ def test_api_key_required_when_set(start_proxy: Callable[..., Served], upstream:
     ok = httpx.get(f"{proxy.url}/v1/models", headers={"x-headroom-key": "hr-secret"})
     assert ok.content == MODELS_BODY
     assert upstream.last("/v1/models").header("x-headroom-key") is None
+
+
+def test_a_big_compression_does_not_stall_other_requests(
+    proxy: Served, upstream: Upstream, bench_data: Path
+) -> None:
+    quakes = read_bench(bench_data / "json" / "usgs_earthquakes_week.geojson.json")  # 1.2 MB
+    big = {
+        "model": "gpt-4o",
+        "messages": [
+            {"role": "user", "content": "Which quakes were above magnitude 4?"},
+            {"role": "tool", "tool_call_id": "c", "content": quakes},
+        ],
+    }
+    finished: list[float] = []
+
+    def send_big() -> None:
+        httpx.post(f"{proxy.url}/v1/chat/completions", json=big, timeout=60)
+        finished.append(time.monotonic())
+
+    worker = threading.Thread(target=send_big)
+    worker.start()
+    time.sleep(0.1)  # the big request is being compressed (about a second on one core)
+    small = httpx.post(
+        f"{proxy.url}/v1/chat/completions",
+        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]},
+    )
+    answered = time.monotonic()
+    worker.join(60)
+    assert small.status_code == 200
+    # The small request went there and back while the big one was still being compressed
+    # (before the big body reached the upstream).
+    arrived = upstream.last("/v1/chat/completions")
+    assert len(arrived.body) < len(quakes) / 3
+    assert finished and answered < arrived.at < finished[0]

@@ -36,6 +36,7 @@ class Recorded:
     query: bytes
     headers: list[tuple[str, str]]
     body: bytes
+    at: float = field(default_factory=time.monotonic)  # when the whole body had arrived
 
     def header(self, name: str) -> str | None:
         return next((v for k, v in self.headers if k == name), None)
