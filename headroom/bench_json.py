@@ -14,6 +14,10 @@ the id among ``id``, ``key``, ``number``, ... (one level of nesting allowed, uni
 least 20% of the records), the name among ``full_name``, ``name``, ``login``, ``title``, ...
 Records with neither are not counted. Speed is the lossless encoding of the minified text
 (parse + encode, token counting excluded), best of 3.
+
+``--sweep 2000,10000,20000`` then prints, for each value of ``CrushOptions.lossless_up_to``,
+the total tokens and share of records identifiable over all files had SmartCrusher used it
+(each file is either its lossless table or its crushed form; no target ratio, no query).
 """
 
 from __future__ import annotations
@@ -29,11 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from headroom import CompressConfig, Headroom
+from headroom.compressors.base import Context
 from headroom.compressors.json_minify import minify_json
-from headroom.compressors.smart_crusher import parse_json
+from headroom.compressors.smart_crusher import SmartCrusher, parse_json
 from headroom.handles import find_markers
 from headroom.jsontables import decode, encode, loads
-from headroom.tokens import count_tokens
+from headroom.jsontables.crush import CrushOptions
+from headroom.store.memory import MemoryStore
+from headroom.tokens import count_tokens, get_counter
 
 __all__ = ["main"]
 
@@ -205,9 +212,51 @@ def _speed(minified: str) -> float:
     return len(minified.encode()) / best / 1e6
 
 
+def _forms(text: str, value: Any) -> tuple[int, int, int, int, int]:
+    """(minified, lossless, crushed tokens, records identifiable when crushed, records) of
+    one file, through SmartCrusher with the default options but no lossless budget."""
+    minified = minify_json(text)
+    counter = get_counter()
+    forced = SmartCrusher(CrushOptions(lossless_up_to=0))
+    ctx = Context("json", None, None, CompressConfig(), MemoryStore(), counter, text)
+    result = forced.compress(minified, ctx)
+    crushed = result.text if result is not None else minified
+    lossless = SmartCrusher().compress(
+        minified, Context("json", None, None, CompressConfig(lossy=False), MemoryStore(), counter)
+    )
+    named, records = _identifiable(value, crushed)
+    size = count_tokens(minified)
+    return (
+        size,
+        count_tokens(lossless.text) if lossless is not None else size,
+        count_tokens(crushed),
+        named,
+        records,
+    )
+
+
+def _sweep(forms: list[tuple[int, int, int, int, int]], budgets: list[int]) -> None:
+    minified = sum(form[0] for form in forms)
+    print(f"\n{'lossless_up_to':>14} {'tokens':>8} {'saved':>6} {'ident':>6}")
+    for budget in budgets:
+        after = named = records = 0
+        for _, lossless, crushed, found, total in forms:
+            whole = lossless <= budget or crushed >= lossless
+            after += lossless if whole else crushed
+            named += total if whole else found
+            records += total
+        print(f"{budget:14} {after:8} {1 - after / minified:6.1%} {_share(named, records):>6}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m headroom.bench_json", description=__doc__)
     parser.add_argument("--data", type=Path, required=True, help="directory with JSON files")
+    parser.add_argument(
+        "--sweep",
+        type=lambda text: [int(part) for part in text.split(",")],
+        default=[],
+        help="lossless budgets (tokens) to compare, e.g. 2000,10000,20000",
+    )
     args = parser.parse_args(argv)
     files = [
         p
@@ -224,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     sums = [0, 0, 0, 0]
     idents = [0, 0]
+    forms = []
     for path in files:
         text = path.read_text(encoding="utf-8")
         parsed = parse_json(text)
@@ -244,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         kept, total, bad_kept, bad = _retention(value, result.text)
         named, records = _identifiable(value, result.text)
         idents = [idents[0] + named, idents[1] + records]
+        if args.sweep:
+            forms.append(_forms(text, value))
         row = [count_tokens(pretty), count_tokens(minified), lossless, result.tokens_after]
         sums = [a + b for a, b in zip(sums, row, strict=True)]
         print(
@@ -257,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{sums[3]:8} {1 - sums[3] / sums[1]:6.1%} {'':5} {_share(*idents):>5}"
     )
     print("saved = fewer tokens than the minified JSON")
+    if args.sweep:
+        _sweep(forms, args.sweep)
     return 0
 
 
