@@ -65,12 +65,20 @@ def test_headroom_proxy_serves(upstream: Upstream, tmp_path: Path, workers: int)
         for _ in range(workers * 2):
             out = httpx.post(f"{url}/v1/compress", json={"messages": [tool]}).json()
             assert out["tokens_after"] < out["tokens_before"] / 2
+        # Keys and contents go through (and a failure to compress is logged) without
+        # either appearing in the log.
+        secret = {"authorization": "Bearer sk-SECRET-KEY", "x-api-key": "sk-ant-SECRET"}
+        for role in ("user", "robot"):
+            body = {"model": "gpt-4o", "messages": [{"role": role, "content": "BODY-SECRET"}]}
+            httpx.post(f"{url}/v1/chat/completions", json=body, headers=secret)
     finally:
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=30)
+        stdout, err = process.communicate(timeout=30)
     assert process.returncode == 0, err.decode()
     assert (tmp_path / "ccr.db").exists()  # the top-level --store is the proxy's store
-    assert b"Authorization" not in err and b"sk-" not in err  # nothing secret was logged
+    log = err + stdout
+    assert b"SECRET" not in log, log.decode()
+    assert b"compression failed" in log  # the failure was logged, by type and place only
 
 
 @pytest.mark.parametrize(
