@@ -9,6 +9,7 @@ Request bodies and headers are never logged.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -198,9 +199,9 @@ async def _proxy(state: _State, request: Request) -> Response:
         path.startswith("/v1/messages") or "anthropic-version" in headers or "x-api-key" in headers
     )
     base = settings.anthropic_upstream if anthropic else settings.openai_upstream
-    url = upstream_url(
-        base, request.scope.get("raw_path") or path.encode(), request.url.query.encode()
-    )
+    # The path and query as the client wrote them (raw bytes, not decoded and re-encoded).
+    raw_path = request.scope.get("raw_path") or path.encode()
+    url = upstream_url(base, raw_path, request.scope.get("query_string", b""))
     route = "passthrough" if fmt is None else path.removeprefix("/v1/").replace("/", "_")
     state.stats.request(route)
     bypass = headers.get("x-headroom-bypass", "").lower() in ("1", "true", "yes")
@@ -254,8 +255,6 @@ def _declared_length(value: str | None) -> int | None:
 
 
 async def _compress_endpoint(state: _State, raw: bytes) -> Response:
-    import json
-
     try:
         body = json.loads(raw)
     except ValueError as error:

@@ -1,0 +1,101 @@
+"""The proxy's small pure parts: upstream URLs, header filtering, settings and env vars."""
+
+from __future__ import annotations
+
+import pytest
+
+from headroom.proxy.forward import request_headers, upstream_url
+from headroom.proxy.settings import ProxySettings, is_loopback
+
+
+@pytest.mark.parametrize(
+    ("base", "path", "query", "url"),
+    [
+        (
+            "https://api.openai.com",
+            b"/v1/chat/completions",
+            b"",
+            "https://api.openai.com/v1/chat/completions",
+        ),
+        (
+            "https://api.openai.com/v1",
+            b"/v1/models",
+            b"limit=2",
+            "https://api.openai.com/v1/models?limit=2",
+        ),
+        ("https://api.openai.com/v1/", b"/v1/models", b"", "https://api.openai.com/v1/models"),
+        (
+            "https://gw.example/openai",
+            b"/v1/responses",
+            b"",
+            "https://gw.example/openai/v1/responses",
+        ),
+        ("http://127.0.0.1:9", b"/a%2Fb", b"q=%20x&q=2", "http://127.0.0.1:9/a%2Fb?q=%20x&q=2"),
+    ],
+)
+def test_upstream_url(base: str, path: bytes, query: bytes, url: str) -> None:
+    assert upstream_url(base, path, query) == url
+
+
+def test_request_headers_drop_hop_by_hop_and_own() -> None:
+    raw = [
+        (b"Host", b"127.0.0.1:8787"),
+        (b"Connection", b"keep-alive"),
+        (b"Authorization", b"Bearer sk-1"),
+        (b"x-api-key", b"sk-ant"),
+        (b"anthropic-beta", b"a,b"),
+        (b"Transfer-Encoding", b"chunked"),
+        (b"x-headroom-key", b"k"),
+        (b"X-Headroom-Bypass", b"1"),
+        (b"content-length", b"12"),
+        (b"openai-organization", b"org"),
+    ]
+    kept = [
+        (b"Authorization", b"Bearer sk-1"),
+        (b"x-api-key", b"sk-ant"),
+        (b"anthropic-beta", b"a,b"),
+        (b"openai-organization", b"org"),
+    ]
+    assert request_headers(raw) == kept
+    assert request_headers(raw, keep_length=True) == [
+        *kept[:3],
+        (b"content-length", b"12"),
+        kept[3],
+    ]
+
+
+def test_settings_round_trip_through_the_environment() -> None:
+    settings = ProxySettings(
+        host="0.0.0.0",
+        port=9000,
+        workers=3,
+        openai_upstream="http://a:1",
+        anthropic_upstream="http://b:2",
+        api_key="k",
+        insecure=True,
+        max_body_bytes=10,
+        timeout=2.5,
+        store="/tmp/s.db",
+    )
+    assert ProxySettings.from_env(settings.to_env()) == settings
+    assert ProxySettings.from_env({}) == ProxySettings()
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.9.9.9", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("example.com", False),
+    ],
+)
+def test_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+    assert (ProxySettings(host=host).problem() is None) is loopback
+    assert ProxySettings(host=host, api_key="k").problem() is None
+    assert ProxySettings(host=host, insecure=True).problem() is None
