@@ -21,6 +21,8 @@ The summary is one line, sections joined by ``"; "``:
    A label is cut after about 40 characters (at a word, with ``…``); an id or label that
    would make the list ambiguous (``, `` or ``;`` in a label, a space in an id, a
    leading quote) is written as a JSON string with ``]`` and ``·`` escaped.
+   Records of an array with no id column but a label (search results: title, url,
+   snippet) are listed by that alone: ``names by title (48): Intro, "Setup, part 2", …``.
    :func:`listed_records` and :func:`listed_ids` read the list back. With
    ``keep_ids=False`` only the count and range: ``id range by number: 58 ids, 101–158``
    (strings: ``from A to B``).
@@ -46,6 +48,7 @@ MAX_IDS: Final = 10_000
 """Ids listed per marker at most. The crusher keeps an array whole when its listing would
 cost about as much as its rows, so this only bounds a marker line on huge arrays."""
 _IDS_LABEL: Final = "ids by "
+_NAMES_LABEL: Final = "names by "
 _WITH: Final = " with "
 _MORE_RE: Final = re.compile(r"\+[0-9]+ more")
 _PLAIN_NAME_RE: Final = re.compile(r"[\w.$@/-]+")
@@ -116,7 +119,7 @@ def _ids(
 ) -> str | None:
     column = profile.id_column
     if column is None:
-        return None
+        return _names(profile, dropped) if keep_ids and keep_names else None
     by_row = dict(zip(column.rows, column.values, strict=True))
     rows = [row for row in dropped if row in by_row]
     if not rows:
@@ -137,6 +140,21 @@ def _ids(
     else:
         listed = ", ".join(_entry(by_row[row], names.get(row)) for row in rows[:MAX_IDS])
     more = len(values) - MAX_IDS
+    return header + listed + (f", +{more} more" if more > 0 else "")
+
+
+def _names(profile: Profile, dropped: Sequence[int]) -> str | None:
+    """Records with no id column (search results: title, url, snippet) are listed by name."""
+    label = profile.label_column
+    if label is None:
+        return None
+    by_row = dict(zip(label.rows, label.values, strict=True))
+    rows = [row for row in dropped if row in by_row]
+    if not rows:
+        return None
+    header = f"{_NAMES_LABEL}{_column_name(label.name)} ({len(rows)}): "
+    listed = ", ".join(_label(by_row[row]) for row in rows[:MAX_IDS])
+    more = len(rows) - MAX_IDS
     return header + listed + (f", +{more} more" if more > 0 else "")
 
 
@@ -193,24 +211,32 @@ def listed_ids(summary: str) -> list[str]:
 
 def listed_records(summary: str) -> list[tuple[str, str | None]]:
     """The ``(id, label)`` pairs a marker summary lists (labels ``None`` when the list has
-    none), as :func:`summarize` wrote them: labels as cut, quoted ones decoded.
+    none), as :func:`summarize` wrote them: labels as cut, quoted ones decoded. Records
+    listed by name alone (no id column) give ``(name, None)``.
 
     >>> listed_records('$; ids by id with login (2, 1–7): 1 octocat, 7 "hu, bot"')
     [('1', 'octocat'), ('7', 'hu, bot')]
+    >>> listed_records('$; names by title (2): Intro, "Setup, part 2"')
+    [('Intro', None), ('Setup, part 2', None)]
     """
     start = summary.rfind("; " + _IDS_LABEL)
-    if start < 0:
+    by_name = summary.rfind("; " + _NAMES_LABEL)
+    if max(start, by_name) < 0:
         return []
+    start = max(start, by_name)
     header_end = summary.find("): ", start)
     if header_end < 0:
         return []
-    labelled = _WITH in summary[start:header_end]
+    named = start == by_name
+    labelled = not named and _WITH in summary[start:header_end]
     text, at, out = summary, header_end + 3, []
     while at < len(text):
         if _MORE_RE.fullmatch(text, at):
             break
         # Without labels ids are verbatim (a leading quote is part of the id).
-        ident, at = _read(text, at, stops=(" ", ", ") if labelled else (", ",), quoted=labelled)
+        ident, at = _read(
+            text, at, stops=(" ", ", ") if labelled else (", ",), quoted=labelled or named
+        )
         label = None
         if labelled and text.startswith(" ", at):
             label, at = _read(text, at + 1, stops=(", ",), quoted=True)

@@ -127,6 +127,21 @@ def test_labels_that_would_be_ambiguous_read_back_exactly(name: str, key: str) -
     assert listed_ids(summary) == [r[key] for r in rows[1:-1]]
 
 
+def test_records_without_an_id_are_listed_by_name() -> None:
+    # Search results: no id column (URLs are not ids), titles that repeat.
+    rows = [
+        {
+            "title": f"{login(i % 30)} guide, part {i % 3}",
+            "url": f"https://example.org/{login(i)}/{i * 7919 % 1000}",
+            "snippet": f"How {login(i)} set it up. " * 4,
+        }
+        for i in range(60)
+    ]
+    summary = crushed_summary(rows)
+    assert '; names by title (58): "hubot-0 guide, part 1", ' in summary
+    assert listed_records(summary) == [(r["title"], None) for r in rows[1:-1]]
+
+
 def test_long_labels_are_cut_at_a_word() -> None:
     title = "including Mongoid::Autoinc would not display a model in Rails_admin"
     rows = [{"number": i, "title": f"{login(i)} {title}", "body": "b" * 80} for i in range(40)]
