@@ -74,6 +74,10 @@ def _check_prefix_stable(bodies: list[bytes], key: str) -> list[int]:
         prefixes.append(_common_prefix(b"".join(before), b"".join(after)))
     assert prefixes == sorted(prefixes)  # only grows
     assert prefixes[-1] == len(b"".join(lists[-2]))  # all of the previous request
+    # The whole bodies too, as the upstream got them: their common prefix only grows
+    # (it ends where the previous message list ends, or where a field after it starts).
+    raw = [_common_prefix(a, b) for a, b in itertools.pairwise(bodies)]
+    assert raw == sorted(raw)
     return prefixes
 
 
