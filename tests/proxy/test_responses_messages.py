@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from headroom import CompressConfig, Headroom, InvalidMessageError, count_tokens
 from headroom.messages import find_slots, last_user_text, validate_messages
@@ -134,3 +136,58 @@ def test_bad_items_are_named(item: dict[str, Any], spot: str) -> None:
     if is_responses([item]):  # (a message item with no content is read as chat: no type proof)
         with pytest.raises(InvalidMessageError, match="Responses input items are not accepted"):
             validate_messages([item], name="input")  # the conversation layer reorders: refused
+
+
+def _outputs() -> st.SearchStrategy[Any]:
+    rows = st.lists(
+        st.fixed_dictionaries(
+            {"id": st.integers(0, 10**6), "state": st.sampled_from(["ok", "failed"])}
+        ),
+        min_size=0,
+        max_size=120,
+    ).map(lambda r: json.dumps(r, indent=2))
+    text = st.text(max_size=300)
+    one = st.one_of(rows, text)
+    return st.one_of(
+        one, st.lists(one.map(lambda t: {"type": "input_text", "text": t}), max_size=2)
+    )
+
+
+@st.composite
+def _item_lists(draw: st.DrawFn) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = [
+        {"type": "message", "role": "user", "content": draw(st.text(max_size=40))}
+    ]
+    for n in range(draw(st.integers(0, 5))):
+        call = f"call_{draw(st.integers(0, 3))}"  # ids may repeat, as some agents' do
+        items.append({"type": "function_call", "call_id": call, "name": "f", "arguments": "{}"})
+        items.append({"type": "function_call_output", "call_id": call, "output": draw(_outputs())})
+        if draw(st.booleans()):
+            items.append({"type": "reasoning", "id": f"rs_{n}", "summary": []})
+        if draw(st.booleans()):
+            items.append(
+                {
+                    "role": "assistant",
+                    "content": [{"type": "output_text", "text": draw(st.text(max_size=60))}],
+                }
+            )
+    return items
+
+
+@given(_item_lists())
+@settings(suppress_health_check=[HealthCheck.too_slow])
+def test_responses_items_keep_their_shape(items: list[dict[str, Any]]) -> None:
+    given_items = copy.deepcopy(items)
+    hr = Headroom(store="memory")
+    out = hr.compress(items).messages
+    assert items == given_items  # never mutated
+    assert len(out) == len(items)
+    for old, new in zip(items, out, strict=True):
+        assert old.keys() == new.keys()
+        if old.get("type") != "function_call_output":
+            assert new == old  # only tool outputs may change
+        elif isinstance(old["output"], list):
+            assert [p["type"] for p in new["output"]] == [p["type"] for p in old["output"]]
+    # Sent again (the same conversation), every item comes back with the same bytes.
+    assert json.dumps(hr.compress(items).messages) == json.dumps(out)
+    assert count_tokens(items) == hr.compress(items).tokens_before
