@@ -1,4 +1,5 @@
-"""Provider message shapes in and out (OpenAI chat, Anthropic blocks, Gemini parts, plain dicts)."""
+"""Provider message shapes in and out (OpenAI chat and Responses items, Anthropic blocks,
+Gemini parts, plain dicts)."""
 
 from headroom.messages.counting import count_overhead
 from headroom.messages.rewrite import replace_texts

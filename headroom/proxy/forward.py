@@ -47,10 +47,24 @@ def request_headers(
 ) -> list[tuple[bytes, bytes]]:
     """The client's headers to send upstream: hop-by-hop, ``host`` and ``x-headroom-*``
     dropped; ``content-length`` too unless the body is relayed as it came."""
+    raw = list(raw)
+    # Headers the Connection header names are hop-by-hop too (RFC 9110 7.6.1); Expect was
+    # answered by this server (100 Continue), not to be asked of the upstream again.
+    listed = {
+        token.strip().lower()
+        for name, value in raw
+        if name.lower() == b"connection"
+        for token in value.split(b",")
+    }
     out = []
     for name, value in raw:
         low = name.lower()
-        if low in HOP_BY_HOP or low == b"host" or low.startswith(b"x-headroom-"):
+        if (
+            low in HOP_BY_HOP
+            or low in listed
+            or low in (b"host", b"expect")
+            or low.startswith(b"x-headroom-")
+        ):
             continue
         if low == b"content-length" and not keep_length:
             continue  # the body changed, or httpx sets it from the bytes it sends
@@ -61,7 +75,12 @@ def request_headers(
 def relay_headers(headers: httpx.Headers) -> list[tuple[bytes, bytes]]:
     """The upstream's response headers to give the client (raw bytes are relayed, so
     ``content-encoding`` and ``content-length`` still describe them)."""
-    return [(name, value) for name, value in headers.raw if name.lower() not in HOP_BY_HOP]
+    listed = {token.strip().lower() for token in headers.get("connection", "").encode().split(b",")}
+    return [
+        (name, value)
+        for name, value in headers.raw
+        if name.lower() not in HOP_BY_HOP and name.lower() not in listed
+    ]
 
 
 def upstream_url(base: str, raw_path: bytes, query: bytes) -> str:

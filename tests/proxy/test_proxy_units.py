@@ -40,7 +40,9 @@ def test_upstream_url(base: str, path: bytes, query: bytes, url: str) -> None:
 def test_request_headers_drop_hop_by_hop_and_own() -> None:
     raw = [
         (b"Host", b"127.0.0.1:8787"),
-        (b"Connection", b"keep-alive"),
+        (b"Connection", b"keep-alive, X-Hop"),
+        (b"x-hop", b"1"),
+        (b"Expect", b"100-continue"),
         (b"Authorization", b"Bearer sk-1"),
         (b"x-api-key", b"sk-ant"),
         (b"anthropic-beta", b"a,b"),
