@@ -314,6 +314,7 @@ def _render(
     by_block = {p.block: p for p in prose}
     out: list[str] = []
     gap = True  # the output so far ends in a blank line (or is empty)
+    open_fence: tuple[int, bool] | None = None
     for i, block in enumerate(blocks):
         piece: str | None = block.text
         if (p := by_block.get(i)) is not None:
@@ -324,6 +325,8 @@ def _render(
             continue
         if out and not out[-1].endswith("\n"):
             out.append("\n")
+        if _unclosed_fence(block):
+            open_fence = (len(out), gap)  # it runs to the end: a marker after it is code
         out.append(piece)
         gap = block.kind == "blank"
     omitted = sum(p.kept.count(False) for p in prose)
@@ -332,8 +335,25 @@ def _render(
         total = len({p.section for p in prose})
         unit = "sentences" if omitted != 1 else "sentence"
         summary = f"from {sections} of {total} sections" if total > 1 else None
+        marker = format_marker(omitted, unit, handle, summary=summary)
+        if open_fence is not None:
+            at, gap_before = open_fence
+            out.insert(at, ("" if gap_before else "\n") + marker + "\n\n")
+            return "".join(out)
         if out and not out[-1].endswith("\n"):
             out.append("\n")
-        out.append(("" if gap else "\n") + format_marker(omitted, unit, handle, summary=summary))
+        out.append(("" if gap else "\n") + marker)
         out.append("\n")
     return "".join(out)
+
+
+def _unclosed_fence(block: Block) -> bool:
+    """Whether ``block`` is a fence never closed (it then runs to the end of the text)."""
+    if block.kind != "fence":
+        return False
+    lines = block.text.rstrip("\r\n").split("\n")
+    opening = lines[0].lstrip(" ")
+    char = opening[:1]
+    width = len(opening) - len(opening.lstrip(char))
+    last = lines[-1].strip() if len(lines) > 1 else ""
+    return not (len(last) >= width and set(last) == {char})
