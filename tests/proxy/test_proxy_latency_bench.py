@@ -3,8 +3,9 @@
     .venv/bin/pytest tests/proxy/test_proxy_latency_bench.py --benchmark-only \\
         --benchmark-columns=min,median,mean,ops
 
-Each case posts the same body straight to the recording upstream and through the proxy,
-over one kept-alive connection; the difference of the medians is the added latency. The
+Each case posts the same body straight to the recording upstream and through the proxy
+(with an in-memory store, and with a SQLite file, the default of ``headroom proxy``), over
+one kept-alive connection; the difference of the medians is the added latency. The
 bodies are the last request of the 30-turn replay (every piece seen before: the engine's
 cache-hit path) and a one-line chat request.
 """
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from headroom import Headroom
 from tests.conftest import read_bench
 from tests.proxy.test_proxy_prompt_cache import BIG, TRANSCRIPT
 from tests.proxy.upstream import Served, Upstream
@@ -43,14 +45,20 @@ SMALL = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": 
 
 @pytest.fixture
 def clients(
-    start_proxy: Callable[..., Served], upstream: Upstream
+    start_proxy: Callable[..., Served], upstream: Upstream, tmp_path: Path
 ) -> Iterator[dict[str, httpx.Client]]:
-    proxy = start_proxy()
-    with httpx.Client(base_url=upstream.url) as direct, httpx.Client(base_url=proxy.url) as via:
-        yield {"direct": direct, "proxy": via}
+    memory = start_proxy()
+    # The default store of `headroom proxy`: the client records usage in it per piece.
+    sqlite = start_proxy(client=Headroom(store=str(tmp_path / "ccr.db")))
+    with (
+        httpx.Client(base_url=upstream.url) as direct,
+        httpx.Client(base_url=memory.url) as via_memory,
+        httpx.Client(base_url=sqlite.url) as via_sqlite,
+    ):
+        yield {"direct": direct, "proxy-memory": via_memory, "proxy-sqlite": via_sqlite}
 
 
-@pytest.mark.parametrize("route", ["direct", "proxy"])
+@pytest.mark.parametrize("route", ["direct", "proxy-memory", "proxy-sqlite"])
 @pytest.mark.parametrize("size", ["small", "replay"])
 def test_added_latency(
     benchmark: Any, clients: dict[str, httpx.Client], route: str, size: str, replay_body: bytes
