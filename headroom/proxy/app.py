@@ -96,6 +96,7 @@ def create_app(
     ['/health', '/metrics', '/stats']
     """
     settings = settings or ProxySettings.from_env()
+    owned = client is None  # a client made here is closed with the app
     state = _State(settings, client or Headroom(config, store=settings.store or "sqlite"))
     registry = CollectorRegistry(auto_describe=True)
     registry.register(StatsCollector(state.snapshot))
@@ -108,6 +109,8 @@ def create_app(
             state.http = http
             yield
         state.http = None
+        if owned:
+            state.client.close()
 
     async def health(request: Request) -> Response:
         return JSONResponse(
