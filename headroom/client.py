@@ -94,16 +94,14 @@ class Headroom:
         validate_messages(messages, gemini=True)
         count = get_counter(model or self.model, counter=self.config.token_counter)
         outcome = self.engine.compress_messages(messages, count=count, query=query)
-        for piece in outcome.pieces:
-            if piece.route.reason != PROTECTED:
-                self._record(piece)
+        recorded = self._record([p for p in outcome.pieces if p.route.reason != PROTECTED])
         return CompressResult(
             messages=outcome.messages,
             tokens_before=outcome.tokens_before,
             tokens_after=outcome.tokens_after,
             transforms_applied=outcome.transforms,
             handles=outcome.handles,
-            warnings=outcome.warnings,
+            warnings=[*outcome.warnings, *recorded],
         )
 
     def compress_text(
@@ -139,7 +137,7 @@ class Headroom:
         piece = self.engine.compress_text(
             text, count=count, query=query, kind=kind, hints=Hints(tool_name, path)
         )
-        self._record(piece)
+        piece.warnings.extend(self._record([piece]))
         return TextResult(
             text=piece.text,
             kind=piece.route.kind,
@@ -179,17 +177,27 @@ class Headroom:
     def close(self) -> None:
         self.store.close()
 
-    def _record(self, piece: Piece) -> None:
-        kind = piece.route.kind
+    def _record(self, pieces: list[Piece]) -> list[str]:
+        """Add ``pieces`` to the stats, and to the store's usage totals with one write per
+        kind (a write per piece cost ~0.4 ms each on SQLite, on every request); returns the
+        warnings of a store that could not take them."""
+        changed: dict[str, tuple[int, int]] = {}
         with self._lock:
-            self._calls += 1
-            b, a = self._by_kind.get(kind, (0, 0))
-            self._by_kind[kind] = (b + piece.tokens_before, a + piece.tokens_after)
-        if piece.transforms:
+            for piece in pieces:
+                kind = piece.route.kind
+                self._calls += 1
+                b, a = self._by_kind.get(kind, (0, 0))
+                self._by_kind[kind] = (b + piece.tokens_before, a + piece.tokens_after)
+                if piece.transforms:
+                    b, a = changed.get(kind, (0, 0))
+                    changed[kind] = (b + piece.tokens_before, a + piece.tokens_after)
+        warnings = []
+        for name, (before, after) in changed.items():
             try:
-                self.store.record_usage(kind, piece.tokens_before, piece.tokens_after)
+                self.store.record_usage(name, before, after)
             except StoreError as error:  # bookkeeping must not fail the compression
-                piece.warnings.append(f"usage not recorded: {error}")
+                warnings.append(f"usage not recorded: {error}")
+        return warnings
 
 
 _clients_lock = threading.Lock()
