@@ -82,6 +82,7 @@ lint: setup
 
 bench: setup $(VENV)/.llamaindex-installed
 	$(PY) -m headroom.bench --data "$(DATA)"
+	$(PY) -m headroom.bench_speed --data "$(DATA)" --memory
 	$(PY) -m headroom.bench_logs --data "$(DATA)/loghub"
 	$(PY) -m headroom.bench_json --data "$(DATA)/json"
 	$(PY) -m headroom.bench_conversation --data "$(DATA)/transcripts"
