@@ -8,6 +8,7 @@ the TextPruner uses.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -42,14 +43,20 @@ def tokenize(text: str) -> list[str]:
     """
     out: list[str] = []
     for word in _WORD_RE.findall(text):
-        if word.isdigit() or (word.isalpha() and (word.islower() or word[1:].islower())):
-            out.append(word.lower())  # cannot split further: skip the regex (hot path)
-            continue
-        parts = _CAMEL_RE.findall(word)
-        out.append(word.lower())
-        if len(parts) > 1:
-            out.extend(p.lower() for p in parts)
+        out.extend(_word_tokens(word))
     return out
+
+
+@functools.lru_cache(maxsize=65_536)
+def _word_tokens(word: str) -> tuple[str, ...]:
+    """The tokens of one word (cached: text repeats its words, and every document of a
+    corpus is tokenized, so most lookups are hits)."""
+    if word.isdigit() or (word.isalpha() and (word.islower() or word[1:].islower())):
+        return (word.lower(),)  # cannot split further
+    parts = _CAMEL_RE.findall(word)
+    if len(parts) > 1:
+        return (word.lower(), *(p.lower() for p in parts))
+    return (word.lower(),)
 
 
 def bm25_scores(
@@ -63,20 +70,33 @@ def bm25_scores(
     terms = set(tokenize(query))
     if not terms or not documents:
         return [0.0] * len(documents)
-    tokenized = [tokenize(d) for d in documents]
-    average = sum(len(t) for t in tokenized) / len(tokenized) or 1.0
+    # Per document only its length and the counts of the query's terms matter: both come
+    # from the counts of its distinct words, each tokenized once (and cached).
+    lengths: list[int] = []
+    counts: list[dict[str, int]] = []
+    for document in documents:
+        length = 0
+        found: dict[str, int] = {}
+        for word, n in Counter(_WORD_RE.findall(document)).items():
+            tokens = _word_tokens(word)
+            length += n * len(tokens)
+            for token in tokens:
+                if token in terms:
+                    found[token] = found.get(token, 0) + n
+        lengths.append(length)
+        counts.append(found)
+    average = sum(lengths) / len(lengths) or 1.0
     frequency: Counter[str] = Counter()
-    for tokens in tokenized:
-        frequency.update(terms.intersection(tokens))
+    for found in counts:
+        frequency.update(found.keys())
     n = len(documents)
     idf = {t: math.log((n - frequency[t] + 0.5) / (frequency[t] + 0.5) + 1) for t in terms}
     scores = []
-    for tokens in tokenized:
-        counts = Counter(tokens)
-        norm = k1 * (1 - b + b * len(tokens) / average)
+    for length, found in zip(lengths, counts, strict=True):
+        norm = k1 * (1 - b + b * length / average)
         scores.append(
             float(
-                sum(idf[t] * counts[t] * (k1 + 1) / (counts[t] + norm) for t in terms if counts[t])
+                sum(idf[t] * found[t] * (k1 + 1) / (found[t] + norm) for t in terms if found.get(t))
             )
         )
     return scores

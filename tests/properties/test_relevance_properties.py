@@ -106,3 +106,47 @@ def test_no_query_never_prunes_sentences(chunks: list[str]) -> None:
     result = TextPruner().prune(chunks, query=None)
     assert all(c.kept == c.total for c in result.chunks)
     assert all(c.duplicate_of is not None for c in result.dropped)
+
+
+def _bm25_scores_per_token(query: str, documents: list[str]) -> list[float]:
+    """bm25_scores as first written (every document tokenized whole): the specification the
+    word-count version must equal bit for bit."""
+    import math
+    from collections import Counter
+
+    from headroom.relevance.bm25 import tokenize
+
+    k1, b = 1.5, 0.75
+    terms = set(tokenize(query))
+    if not terms or not documents:
+        return [0.0] * len(documents)
+    tokenized = [tokenize(d) for d in documents]
+    average = sum(len(t) for t in tokenized) / len(tokenized) or 1.0
+    frequency: Counter[str] = Counter()
+    for tokens in tokenized:
+        frequency.update(terms.intersection(tokens))
+    n = len(documents)
+    idf = {t: math.log((n - frequency[t] + 0.5) / (frequency[t] + 0.5) + 1) for t in terms}
+    scores = []
+    for tokens in tokenized:
+        counts = Counter(tokens)
+        norm = k1 * (1 - b + b * len(tokens) / average)
+        scores.append(
+            float(
+                sum(idf[t] * counts[t] * (k1 + 1) / (counts[t] + norm) for t in terms if counts[t])
+            )
+        )
+    return scores
+
+
+_WORDS = st.sampled_from(
+    ["disk", "Disk", "error", "getUserById", "user_id", "HTTPServer", "42", "x1y2", "é", "Éa"]
+)
+_DOCS = st.lists(st.lists(_WORDS, max_size=12).map(" ".join) | st.text(max_size=60), max_size=8)
+
+
+@given(st.lists(_WORDS, min_size=1, max_size=4).map(" ".join) | st.text(max_size=20), _DOCS)
+def test_bm25_scores_equal_the_per_token_specification(query: str, documents: list[str]) -> None:
+    from headroom.relevance import bm25_scores
+
+    assert bm25_scores(query, documents) == _bm25_scores_per_token(query, documents)
