@@ -10,9 +10,11 @@ How a piece is recognised again:
 * In a message list, a slot is known by its **place in the conversation**: a digest of every
   slot up to and including it (location, role, text), plus its hints and the encoding. The
   next request of the same conversation carries the same prefix, so each earlier slot is
-  found again and gets the bytes it got the first time: compressed with the query of *that*
-  time (the latest user turn when the tool result was first seen), or left as it was if it
-  was protected then (a recent turn that later leaves ``protect_recent`` stays as sent).
+  found again and gets the bytes it got the first time: compressed for the latest user turn
+  at or before it (the question of the time the tool result was first seen, and a function
+  of the prefix alone, so a process that never saw the conversation computes the same), or
+  left as it was if it was protected then (a recent turn that later leaves
+  ``protect_recent`` stays as sent).
   An explicit ``query=`` argument is part of the key: the caller asked for another view.
 * A single text (``compress_text``) is known by its content, kind, hints, query and encoding.
 
@@ -32,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -236,7 +238,7 @@ class Engine:
     ) -> MessagesOutcome:
         """A message list (already validated), each slot known again by its place in the
         conversation; ``query`` overrides the latest user turn and is part of the key."""
-        relevance = query if query is not None else last_user_text(messages)
+        asked = _ask_before(messages) if query is None else None
         given = None if query is None else query
         before = after = count_overhead(messages, count)
         prefix = hashlib.sha256()
@@ -253,7 +255,7 @@ class Engine:
                 key,
                 slot.text,
                 count=count,
-                query=relevance,
+                query=query if asked is None else asked(_index(slot.path)),
                 hints=slot.hints,
                 where=slot.where,
                 eligible=slot.eligible,
@@ -336,6 +338,26 @@ class Engine:
         except Exception:  # the store is down: compute again, lossless with a warning
             return False
         return set(missing) == {restored} and not missing_handles(missing, self.store)
+
+
+def _ask_before(messages: Sequence[Mapping[str, Any]]) -> Callable[[int], str | None]:
+    """The latest user turn at or before each message: the question a slot is compressed
+    for. It depends on the conversation up to the slot only, so any process that has not
+    seen the conversation yet (another proxy worker, a restart) computes the same bytes as
+    the one that first compressed the slot, when the tool result was the newest content."""
+    latest: list[str | None] = []
+
+    def at(index: int) -> str | None:
+        while len(latest) <= index and len(latest) < len(messages):
+            text = last_user_text([messages[len(latest)]])
+            latest.append(text if text is not None else (latest[-1] if latest else None))
+        return latest[min(index, len(latest) - 1)] if latest else None
+
+    return at
+
+
+def _index(path: tuple[int | str, ...]) -> int:
+    return path[0] if isinstance(path[0], int) else 0
 
 
 def _key(

@@ -75,11 +75,24 @@ def test_a_growing_conversation_keeps_every_earlier_byte(
     assert saved.tokens_after < 0.5 * saved.tokens_before  # the pieces were compressed
 
 
-def test_without_the_engine_a_new_question_rewrites_what_was_sent(
+def test_a_process_that_never_saw_the_conversation_sends_the_same_tool_results(
     conversation: list[dict[str, Any]],
 ) -> None:
-    # The same requests through a fresh client each (no memory of earlier requests): the
-    # tool results are recompressed for each new question, so the sent prefix changes.
+    # Another proxy worker, or a restart: the query of a tool result is the latest user turn
+    # before it, a function of the prefix, so recomputing gives the bytes first sent.
+    hr = Headroom(store="memory")
+    for k in range(2, len(conversation) + 1):
+        seen = hr.compress(conversation[:k]).messages
+        fresh = Headroom(store="memory").compress(conversation[:k]).messages
+        tools = [i for i, m in enumerate(conversation[:k]) if m["role"] == "tool"]
+        assert [fresh[i] for i in tools] == [seen[i] for i in tools]
+
+
+def test_without_the_engine_a_turn_leaving_the_protected_window_is_rewritten(
+    conversation: list[dict[str, Any]],
+) -> None:
+    # What only the engine's memory keeps stable: a fresh client per request compresses the
+    # long assistant turn once it is no longer among the recent ones.
     assert _replay(lambda: Headroom(store="memory"), conversation) != []
 
 
