@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from headroom.conversation import RollingSummarizer
-from headroom.conversation._turns import count_messages, is_output, turn_text
+from headroom.conversation._turns import count_messages, is_output, turn_text, valid_cuts
 from headroom.conversation.audit import pairing_problems, untraceable_lines
-from headroom.conversation.facts import CONSTRAINT_RE, extract_facts, split_sentences
+from headroom.conversation.facts import CONSTRAINT_RE, ERROR_RE, extract_facts, split_sentences
 from headroom.store.memory import MemoryStore
 from headroom.tokens import get_counter
 
@@ -127,6 +128,217 @@ def _pct(kept: int, total: int) -> str:
     return f"{100 * kept / total:.1f}%" if total else "n/a"
 
 
+# ---- Compaction targets (issue 23): the task, the ids, the errors, against two baselines.
+
+_WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9_'-]{2,}")
+_STOPWORDS = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "you",
+        "your",
+        "with",
+        "that",
+        "this",
+        "have",
+        "has",
+        "had",
+        "are",
+        "was",
+        "were",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "not",
+        "but",
+        "from",
+        "into",
+        "about",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "how",
+        "its",
+        "it's",
+        "i'm",
+        "i'd",
+        "i'll",
+        "there",
+        "their",
+        "them",
+        "they",
+        "then",
+        "than",
+        "also",
+        "just",
+        "like",
+        "need",
+        "want",
+        "please",
+        "some",
+        "any",
+        "all",
+        "our",
+        "out",
+        "get",
+        "got",
+        "use",
+        "using",
+        "one",
+        "yes",
+        "hi",
+        "hello",
+        "thanks",
+        "thank",
+    ]
+)
+_TEMPLATE_RE = re.compile(r"0x[0-9a-f]+|\d+|'[^']*'|\"[^\"]*\"|/[\w./-]+", re.I)
+
+
+def task_index(messages: Sequence[Mapping[str, Any]]) -> int | None:
+    """Index of the first real user request: a user turn that is not a tool's output."""
+    for i, message in enumerate(messages):
+        if message.get("role") == "user" and not is_output(message, messages[i - 1] if i else None):
+            return i
+    return None
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words of 3+ characters, minus function words: what a request says."""
+    return {w.lower() for w in _WORD_RE.findall(text)} - _STOPWORDS
+
+
+def user_identifiers(messages: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Facts (ids, paths, amounts ...) the user typed: non-output user turns."""
+    found: set[str] = set()
+    for i, message in enumerate(messages):
+        if message.get("role") == "user" and not is_output(message, messages[i - 1] if i else None):
+            found.update(extract_facts(turn_text(message)))
+    return found
+
+
+def first_error_lines(messages: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The first line of each distinct error template (numbers, quotes and paths masked)."""
+    seen: dict[str, str] = {}
+    for message in messages:
+        for line in turn_text(message).splitlines():
+            line = line.strip()
+            if line and ERROR_RE.search(line) and len(line) <= 400:
+                seen.setdefault(_TEMPLATE_RE.sub("#", line), line)
+    return list(seen.values())
+
+
+def _suffix_that_fits(
+    messages: list[dict[str, Any]], keep: list[dict[str, Any]], start: int, budget: int, count: Any
+) -> list[dict[str, Any]]:
+    # The local equivalent of langchain_core's trim_messages(strategy="last",
+    # include_system=True): the longest tail that fits and does not orphan a tool result.
+    cuts = valid_cuts(messages)
+    for j in range(start, len(messages)):
+        if cuts[j] and count_messages([*keep, *messages[j:]], count) <= budget:
+            return [*keep, *messages[j:]]
+    return keep
+
+
+def keep_recent(messages: list[dict[str, Any]], budget: int, count: Any) -> list[dict[str, Any]]:
+    """Baseline: leading system messages plus the most recent messages that fit."""
+    head = next((i for i, m in enumerate(messages) if m.get("role") != "system"), len(messages))
+    return _suffix_that_fits(messages, messages[:head], head, budget, count)
+
+
+def first_plus_recent(
+    messages: list[dict[str, Any]], budget: int, count: Any
+) -> list[dict[str, Any]]:
+    """Baseline: system messages, the first user request, then the most recent that fit."""
+    task = task_index(messages)
+    if task is None:
+        return keep_recent(messages, budget, count)
+    return _suffix_that_fits(messages, messages[: task + 1], task + 1, budget, count)
+
+
+@dataclass(slots=True)
+class CompactionScore:
+    """Sums over transcripts for one method at one budget ratio."""
+
+    tokens_before: int = 0
+    tokens_after: int = 0
+    task_total: int = 0
+    task_kept: int = 0
+    ids_total: int = 0
+    ids_kept: int = 0
+    errors_total: int = 0
+    errors_kept: int = 0
+    latest_kept: int = 0
+    never_larger: int = 0
+    pairing_ok: int = 0
+    runs: int = 0
+    protected_warned: int = 0
+
+    def add(
+        self, messages: list[dict[str, Any]], out: list[Any], count: Any, warned: bool = False
+    ) -> None:
+        text = "\n".join(turn_text(m) for m in out)
+        words = {w.lower() for w in _WORD_RE.findall(text)}
+        task = task_index(messages)
+        wanted = content_words(turn_text(messages[task])) if task is not None else set()
+        ids = user_identifiers(messages)
+        errors = first_error_lines(messages)
+        before = count_messages(messages, count)
+        after = count_messages(out, count)
+        self.runs += 1
+        self.tokens_before += before
+        self.tokens_after += after
+        self.task_total += len(wanted)
+        self.task_kept += len(wanted & words)
+        self.ids_total += len(ids)
+        self.ids_kept += sum(i in text for i in ids)
+        self.errors_total += len(errors)
+        self.errors_kept += sum(e in text for e in errors)
+        self.latest_kept += bool(out) and out[-1] == messages[-1]
+        self.never_larger += after <= before
+        self.pairing_ok += set(pairing_problems(out)) <= set(pairing_problems(messages))
+        self.protected_warned += warned
+
+
+def compaction_scores(
+    transcripts: Sequence[list[dict[str, Any]]], ratio: float
+) -> dict[str, CompactionScore]:
+    """Headroom and the two baselines on every transcript at ``ratio`` of its tokens."""
+    count = get_counter("gpt-4o")
+    scores = {name: CompactionScore() for name in ("headroom", "keep-recent", "first+recent")}
+    for messages in transcripts:
+        budget = max(1, int(count_messages(messages, count) * ratio))
+        result = RollingSummarizer(budget, keep_recent=4, store=MemoryStore()).summarize(messages)
+        warned = any("must stay verbatim" in w for w in result.warnings)
+        scores["headroom"].add(messages, result.messages, count, warned)
+        scores["keep-recent"].add(messages, keep_recent(messages, budget, count), count)
+        scores["first+recent"].add(messages, first_plus_recent(messages, budget, count), count)
+    return scores
+
+
+def print_compaction(transcripts: Sequence[list[dict[str, Any]]]) -> None:
+    """The issue-23 table: one row per method and budget, sums over all transcripts."""
+    print()
+    print(
+        f"{'method':<14} {'budget':>6} {'tokens':>7} {'task words':>10} {'user ids':>8} "
+        f"{'1st errors':>10} {'latest':>6} {'<=before':>8} {'pairing':>7} {'warned':>6}"
+    )
+    for ratio in (0.25, 0.5):
+        for name, s in compaction_scores(transcripts, ratio).items():
+            print(
+                f"{name:<14} {ratio:>6.0%} {s.tokens_after:>7} "
+                f"{_pct(s.task_kept, s.task_total):>10} {_pct(s.ids_kept, s.ids_total):>8} "
+                f"{_pct(s.errors_kept, s.errors_total):>10} {s.latest_kept:>3}/{s.runs:<2} "
+                f"{s.never_larger:>5}/{s.runs:<2} {s.pairing_ok:>4}/{s.runs:<2} "
+                f"{s.protected_warned:>6}"
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print one row per transcript and the totals; exit 1 if a hard target fails."""
     parser = argparse.ArgumentParser(prog="python -m headroom.bench_conversation")
@@ -145,7 +357,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{'facts':>7} {'tool facts':>10} {'fabricated':>10} {'pairing':>7}"
     )
     print(header)
-    scores = [score_transcript(p.name, load_transcript(p), args.ratio) for p in paths]
+    transcripts = [load_transcript(p) for p in paths]
+    scores = [
+        score_transcript(p.name, t, args.ratio) for p, t in zip(paths, transcripts, strict=True)
+    ]
     for s in scores:
         print(
             f"{s.name:<46} {s.messages:>4} {s.tokens_before:>7} {s.budget:>7} "
@@ -166,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{_pct(tool_kept, tool_total):>10} {sum(s.fabricated for s in scores):>10} "
         f"{sum(s.pairing_ok for s in scores):>4}/{len(scores)}"
     )
+    print_compaction(transcripts)
     failed = any(s.fabricated or not s.pairing_ok for s in scores)
     return 1 if failed else 0
 
