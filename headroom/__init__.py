@@ -34,7 +34,7 @@ from headroom.errors import (
     UnknownKindError,
 )
 from headroom.relevance.pruner import TextPruner
-from headroom.results import CompressResult, HeadroomStats, TextResult
+from headroom.results import CompressResult, HeadroomStats, PieceDiagnostic, TextResult
 from headroom.retrieval import normalize_handle
 from headroom.store import MemoryStore, SQLiteStore, Store
 
@@ -57,6 +57,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidMessageError",
     "MemoryStore",
+    "PieceDiagnostic",
     "RollingSummarizer",
     "SQLiteStore",
     "Store",

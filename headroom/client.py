@@ -14,7 +14,7 @@ from headroom.engine import PROTECTED, Engine
 from headroom.errors import HandleNotFoundError, HeadroomError, InvalidArgumentError, StoreError
 from headroom.messages import count_overhead, find_slots, validate_messages
 from headroom.pipeline import Piece
-from headroom.results import CompressResult, HeadroomStats, TextResult
+from headroom.results import CompressResult, HeadroomStats, PieceDiagnostic, TextResult
 from headroom.retrieval import require_handle, retrieve_from
 from headroom.router import Hints
 from headroom.store import Store, open_store
@@ -94,7 +94,8 @@ class Headroom:
         validate_messages(messages, gemini=True)
         count = get_counter(model or self.model, counter=self.config.token_counter)
         outcome = self.engine.compress_messages(messages, count=count, query=query)
-        recorded = self._record([p for p in outcome.pieces if p.route.reason != PROTECTED])
+        considered = [(w, p) for w, p in outcome.pieces if p.route.reason != PROTECTED]
+        recorded = self._record([p for _, p in considered])
         return CompressResult(
             messages=outcome.messages,
             tokens_before=outcome.tokens_before,
@@ -102,6 +103,20 @@ class Headroom:
             transforms_applied=outcome.transforms,
             handles=outcome.handles,
             warnings=[*outcome.warnings, *recorded],
+            lossless=all(p.lossless for _, p in considered),
+            diagnostics=[
+                PieceDiagnostic(
+                    where,
+                    p.route.kind,
+                    list(p.transforms),
+                    p.tokens_before,
+                    p.tokens_after,
+                    p.lossless,
+                    list(p.handles),
+                    list(p.warnings),
+                )
+                for where, p in considered
+            ],
         )
 
     def compress_text(

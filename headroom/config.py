@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
+import functools
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Final, Literal, get_args
 
 from headroom.errors import InvalidArgumentError
@@ -28,6 +30,7 @@ Kind = Literal[
     "opaque",
 ]
 KINDS: Final[tuple[str, ...]] = get_args(Kind)
+_MIN_TOKENS: Final = 200
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,8 +42,14 @@ class CompressConfig:
             (they are what Headroom exists for).
         compress_user_messages: also compress the text of user turns.
         compress_assistant_messages: compress long assistant text outside the recent turns.
+        compress_system_messages: also compress system and developer prompts (off: they are
+            usually the cached prefix every request shares).
         protect_recent: the last N user/assistant messages keep their text unchanged.
+        frozen_message_count: the first N messages are never touched (a prefix the provider
+            has cached stays byte-identical whatever else is enabled).
         min_tokens: content below this many tokens is left alone.
+        min_tokens_to_compress: the same as ``min_tokens`` (the name headroom-ai uses);
+            giving both with different values is an error.
         target_ratio: for lossy engines, the share of tokens to aim to keep (0 < r <= 1);
             ``None`` lets each engine decide.
         lossy: ``False`` allows lossless transforms only (minify, tables, factoring).
@@ -61,8 +70,11 @@ class CompressConfig:
     compress_tool_results: bool = True
     compress_user_messages: bool = False
     compress_assistant_messages: bool = True
+    compress_system_messages: bool = False
     protect_recent: int = 4
-    min_tokens: int = 200
+    frozen_message_count: int = 0
+    min_tokens: int = _MIN_TOKENS
+    min_tokens_to_compress: int | None = None
     target_ratio: float | None = None
     lossy: bool = True
     disabled_kinds: frozenset[str] = field(default_factory=frozenset)
@@ -76,13 +88,26 @@ class CompressConfig:
             "compress_tool_results",
             "compress_user_messages",
             "compress_assistant_messages",
+            "compress_system_messages",
             "lossy",
         ):
             if not isinstance(getattr(self, name), bool):
                 raise InvalidArgumentError(
                     f"CompressConfig.{name}: expected bool, got {getattr(self, name)!r}"
                 )
-        for name in ("protect_recent", "min_tokens", "max_input_chars"):
+        alias = self.min_tokens_to_compress
+        if alias is not None:
+            if not isinstance(alias, int) or isinstance(alias, bool) or alias < 0:
+                raise InvalidArgumentError(
+                    f"CompressConfig.min_tokens_to_compress: expected an int >= 0, got {alias!r}"
+                )
+            if self.min_tokens not in (alias, _MIN_TOKENS):
+                raise InvalidArgumentError(
+                    "CompressConfig: min_tokens_to_compress is another name for min_tokens; "
+                    f"got both, {alias!r} and {self.min_tokens!r}"
+                )
+            object.__setattr__(self, "min_tokens", alias)
+        for name in ("protect_recent", "frozen_message_count", "min_tokens", "max_input_chars"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise InvalidArgumentError(
@@ -125,6 +150,35 @@ class CompressConfig:
 
             object.__setattr__(self, "kompress_model", check_model(self.kompress_model))
 
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """Every option ``CompressConfig`` takes.
+
+        >>> "target_ratio" in CompressConfig.field_names()
+        True
+        """
+        return tuple(f.name for f in fields(cls))
+
     def kind_enabled(self, kind: str) -> bool:
         """Whether content of ``kind`` may be compressed."""
         return kind != "opaque" and kind not in self.disabled_kinds
+
+
+def _named_options(init: Callable[..., None]) -> Callable[..., None]:
+    """``CompressConfig.__init__`` refusing an unknown option with the nearest valid name
+    (the generated one raises a bare TypeError that names no alternative)."""
+
+    @functools.wraps(init)
+    def checked(self: CompressConfig, *args: object, **options: object) -> None:
+        known = CompressConfig.field_names()
+        for name in options:
+            if name not in known:
+                near = difflib.get_close_matches(name, known, n=1)
+                hint = f"; did you mean {near[0]!r}?" if near else f"; known: {list(known)}"
+                raise InvalidArgumentError(f"CompressConfig: unknown option {name!r}{hint}")
+        init(self, *args, **options)
+
+    return checked
+
+
+CompressConfig.__init__ = _named_options(CompressConfig.__init__)  # type: ignore[method-assign]

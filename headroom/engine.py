@@ -184,7 +184,7 @@ class MessagesOutcome:
     messages: list[Any]
     tokens_before: int
     tokens_after: int
-    pieces: list[Piece]
+    pieces: list[tuple[str, Piece]]  # (where, outcome) per slot, in order
     transforms: list[str]
     handles: list[str]
     warnings: list[str]
@@ -243,7 +243,7 @@ class Engine:
         before = after = count_overhead(messages, count)
         prefix = hashlib.sha256()
         replacements: dict[tuple[int | str, ...], str] = {}
-        pieces: list[Piece] = []
+        pieces: list[tuple[str, Piece]] = []
         transforms: list[str] = []
         handles: list[str] = []
         warnings: list[str] = []
@@ -260,7 +260,7 @@ class Engine:
                 where=slot.where,
                 eligible=slot.eligible,
             )
-            pieces.append(piece)
+            pieces.append((slot.where, piece))
             before += piece.tokens_before
             after += piece.tokens_after
             warnings.extend(piece.warnings)

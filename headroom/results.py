@@ -5,11 +5,35 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CompressResult", "HeadroomStats", "TextResult"]
+__all__ = ["CompressResult", "HeadroomStats", "PieceDiagnostic", "TextResult"]
 
 
 def _ratio(before: int, after: int) -> float:
     return round((before - after) / before, 4) if before > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PieceDiagnostic:
+    """What happened to one piece of a message list.
+
+    Attributes:
+        where: its place, e.g. ``messages[3].content``.
+        kind: the detected kind (``json``, ``log``, ``code``, ...).
+        transforms: the transforms that changed it, in order (empty: left as it was).
+        tokens_before / tokens_after: its tokens.
+        lossless: whether the change can be undone without the store.
+        handles: handles its text refers to.
+        warnings: why it was left unchanged or fell back, if it was.
+    """
+
+    where: str
+    kind: str
+    transforms: list[str]
+    tokens_before: int
+    tokens_after: int
+    lossless: bool
+    handles: list[str]
+    warnings: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +47,8 @@ class CompressResult:
         transforms_applied: names of the transforms that changed something, in order.
         handles: CCR handles created; ``retrieve(handle)`` returns the original.
         warnings: content left unchanged because a compressor failed, and why.
+        lossless: whether every change can be undone without the store.
+        diagnostics: per compressed-or-considered piece, what happened to it.
     """
 
     messages: list[Any]
@@ -31,6 +57,8 @@ class CompressResult:
     transforms_applied: list[str] = field(default_factory=list)
     handles: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    lossless: bool = True
+    diagnostics: list[PieceDiagnostic] = field(default_factory=list)
 
     @property
     def tokens_saved(self) -> int:

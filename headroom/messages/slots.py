@@ -19,7 +19,7 @@ reordered, so a tool call and its result stay paired.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from headroom.config import CompressConfig
@@ -216,9 +216,26 @@ def _has_own_text(message: Mapping[str, Any]) -> bool:
 def find_slots(messages: Sequence[Mapping[str, Any]], config: CompressConfig) -> list[Slot]:
     """Every text slot in ``messages`` (validated), marked eligible or not per ``config``."""
     if is_gemini(messages):
-        return gemini_slots(messages, config)
-    if is_responses(messages):
-        return responses_slots(messages, config)
+        slots = gemini_slots(messages, config)
+    elif is_responses(messages):
+        slots = responses_slots(messages, config)
+    else:
+        slots = _chat_slots(messages, config)
+    if not (config.compress_system_messages or config.frozen_message_count):
+        return slots
+    # The same two rules for every provider shape: system prompts when asked for, and
+    # never the frozen head.
+    return [replace(slot, eligible=_eligible(slot, config)) for slot in slots]
+
+
+def _eligible(slot: Slot, config: CompressConfig) -> bool:
+    index = slot.path[0]
+    if isinstance(index, int) and index < config.frozen_message_count:
+        return False
+    return slot.eligible or (slot.source == "system" and config.compress_system_messages)
+
+
+def _chat_slots(messages: Sequence[Mapping[str, Any]], config: CompressConfig) -> list[Slot]:
     # A result's hints come from the calls made before it (the latest with its id): a
     # later turn reusing a call id (some agents do) must not change what an earlier
     # result was keyed and compressed by, or its bytes would change on the next request.

@@ -52,6 +52,7 @@ def test_public_names_are_pinned_and_sorted() -> None:
         "InvalidArgumentError",
         "InvalidMessageError",
         "MemoryStore",
+        "PieceDiagnostic",
         "RollingSummarizer",
         "SQLiteStore",
         "Store",
