@@ -35,10 +35,12 @@ from headroom._rawbytes import to_bytes
 from headroom.client import Headroom
 from headroom.config import CompressConfig
 from headroom.errors import HandleNotFoundError, HeadroomError
+from headroom.proxy import retrieve_loop
 from headroom.proxy.forward import forward, request_headers, upstream_url
+from headroom.proxy.retrieve import offer
 from headroom.proxy.settings import ProxySettings
 from headroom.proxy.stats import ProxyStats, StatsCollector
-from headroom.proxy.wire import FORMATS, Rewrite, compress_body
+from headroom.proxy.wire import FORMATS, Format, Rewrite, compress_body, dump
 
 __all__ = ["app_from_env", "create_app"]
 
@@ -221,7 +223,7 @@ async def _proxy(state: _State, request: Request) -> Response:
     if len(raw) > settings.max_body_bytes:
         state.stats.outcome("too_large")
         return await _send(state, request, url, base, raw, keep_length=True)
-    rewrite: Rewrite = await anyio.to_thread.run_sync(compress_body, state.client, raw, fmt)
+    rewrite, offered = await anyio.to_thread.run_sync(_prepare, state.client, raw, fmt)
     state.stats.outcome(rewrite.status)
     if rewrite.status == "failed":
         state.stats.warn()
@@ -230,7 +232,28 @@ async def _proxy(state: _State, request: Request) -> Response:
         state.stats.tokens(rewrite.model, rewrite.tokens_before, rewrite.tokens_after)
     if rewrite.warnings:
         state.stats.warn(len(rewrite.warnings))
-    return await _send(state, request, url, base, rewrite.body, keep_length=rewrite.body is raw)
+    if offered is None:
+        return await _send(state, request, url, base, rewrite.body, keep_length=rewrite.body is raw)
+    if path.endswith("/count_tokens"):  # counted with the tool the model will be offered
+        return await _send(state, request, url, base, dump(offered), keep_length=False)
+    assert state.http is not None, "the lifespan opens the upstream client"
+    return await retrieve_loop.run(
+        state.http,
+        state.client,
+        url,
+        request_headers(request.headers.raw),
+        offered,
+        fmt,
+        upstream=base,
+        on_error=state.stats.upstream_error,
+    )
+
+
+def _prepare(client: Headroom, raw: bytes, fmt: Format) -> tuple[Rewrite, dict[str, Any] | None]:
+    """The compressed body, and that body with ``headroom_retrieve`` added when it gets the
+    tool (one worker thread for both: each reads the JSON)."""
+    rewrite = compress_body(client, raw, fmt)
+    return rewrite, offer(rewrite.body, fmt)
 
 
 async def _send(

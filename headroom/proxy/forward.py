@@ -20,7 +20,14 @@ import httpx
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-__all__ = ["forward", "relay_headers", "request_headers", "upstream_url"]
+__all__ = [
+    "build_request",
+    "failure",
+    "forward",
+    "relay_headers",
+    "request_headers",
+    "upstream_url",
+]
 
 log = logging.getLogger("headroom.proxy")
 
@@ -127,18 +134,36 @@ async def forward(
     upstream: str,
 ) -> Response:
     """Send the request upstream and relay the answer; 502/504 JSON when it fails."""
+    request = build_request(http, method, url, headers, body)
+    try:
+        response = await http.send(request, stream=True)
+    except httpx.HTTPError as error:
+        return failure(error, upstream)
+    return _Relay(response)
+
+
+def build_request(
+    http: httpx.AsyncClient,
+    method: str,
+    url: str,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes | AsyncIterable[bytes],
+) -> httpx.Request:
+    """The upstream request, with none of the headers httpx adds that the client did not
+    send."""
     request = http.build_request(method, url, headers=headers, content=body)
     sent = {name.lower() for name, _ in headers}
     for name in _DEFAULTS:
         if name.encode() not in sent:
             request.headers.pop(name, None)
-    try:
-        response = await http.send(request, stream=True)
-    except httpx.TimeoutException as error:
+    return request
+
+
+def failure(error: httpx.HTTPError, upstream: str) -> JSONResponse:
+    """The 504 (timeout) or 502 (refused, reset, DNS, TLS) JSON error naming ``upstream``."""
+    if isinstance(error, httpx.TimeoutException):
         return _failure(504, "upstream_timeout", f"{upstream} did not answer in time", error)
-    except httpx.HTTPError as error:  # refused, reset, DNS, TLS
-        return _failure(502, "upstream_unreachable", f"{upstream} could not be reached", error)
-    return _Relay(response)
+    return _failure(502, "upstream_unreachable", f"{upstream} could not be reached", error)
 
 
 def _failure(status: int, kind: str, message: str, error: Exception) -> JSONResponse:

@@ -27,7 +27,7 @@ from typing import Any, Final, Literal
 
 from headroom.client import Headroom
 
-__all__ = ["FORMATS", "Rewrite", "compress_body", "messages_key"]
+__all__ = ["FORMATS", "Rewrite", "compress_body", "dump", "messages_key"]
 
 Format = Literal["chat", "responses", "anthropic"]
 
@@ -91,13 +91,24 @@ def compress_body(client: Headroom, raw: bytes, fmt: Format) -> Rewrite:
         )
     rewritten: dict[str, Any] = dict(body)  # same key order: only the list is swapped
     rewritten[key] = result.messages
-    # Compact and deterministic: the same messages always give the same bytes, which is
-    # what keeps a provider's cached prefix valid from one request to the next.
-    text = json.dumps(rewritten, ensure_ascii=False, separators=(",", ":"))
-    try:
-        out = text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate (a "\ud800" escape): keep it escaped
-        out = json.dumps(rewritten, separators=(",", ":")).encode("ascii")
     return Rewrite(
-        out, "compressed", model, result.tokens_before, result.tokens_after, result.warnings
+        dump(rewritten),
+        "compressed",
+        model,
+        result.tokens_before,
+        result.tokens_after,
+        result.warnings,
     )
+
+
+def dump(body: object) -> bytes:
+    """A body as the proxy writes one.
+
+    Compact and deterministic: the same messages always give the same bytes, which is
+    what keeps a provider's cached prefix valid from one request to the next.
+    """
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (a "\ud800" escape): keep it escaped
+        return json.dumps(body, separators=(",", ":")).encode("ascii")

@@ -12,6 +12,7 @@ import anthropic
 import openai
 import pytest
 
+from headroom.proxy.retrieve import tool_definition
 from tests.conftest import read_bench
 from tests.proxy.upstream import CHAT_TEXT, CLAUDE_TEXT, Served, Upstream
 
@@ -91,7 +92,9 @@ def test_openai_chat_tool_results_compressed(
     assert len(sent["messages"][3]["content"]) < len(hdfs) / 3
     assert len(sent["messages"][4]["content"]) < len(issues) / 3
     assert sent["messages"][:3] == messages[:3]
-    assert sent["tools"] == TOOLS
+    # The client's tools, then headroom_retrieve: the results now carry markers
+    # (tests/proxy/test_retrieve_loop.py).
+    assert sent["tools"] == [*TOOLS, tool_definition("chat")]
     assert sent["temperature"] == 0.2
     assert sent["some_future_field"] == {"kept": [1, 2.5, None]}
     assert seen.header("authorization") == f"Bearer {OPENAI_KEY}"

@@ -1,0 +1,208 @@
+"""The ``headroom_retrieve`` tool the proxy offers, and the turns that answer its calls.
+
+Pure functions on parsed JSON bodies (no I/O); :mod:`headroom.proxy.retrieve_loop` runs
+the upstream round trips. Two wire formats carry the loop: OpenAI Chat Completions
+(``chat``) and Anthropic Messages (``anthropic``).
+
+* :func:`offer` decides whether a request gets the tool: its message list holds at least
+  one Headroom marker, the client's own ``tools`` do not already define
+  ``headroom_retrieve``, and the response is not streamed (a stream is relayed as it
+  arrives, so the proxy could not take a call out of it; see ``docs/proxy.md``). The tool
+  is appended at the end of ``tools``, always the same JSON, so a provider's cached
+  prefix survives from one request to the next.
+* :func:`retrieve_calls` reads an upstream response: the calls when the model called
+  only ``headroom_retrieve``, ``None`` otherwise (a response that also calls the client's
+  tools goes to the client as it came: the client can run its own tools but not ours).
+* :func:`continuation` is the assistant turn and the tool results that go upstream next.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Final
+
+from headroom.handles import has_marker
+from headroom.proxy.wire import Format, messages_key
+
+__all__ = [
+    "LOOP_FORMATS",
+    "TOOL_NAME",
+    "Call",
+    "continuation",
+    "offer",
+    "retrieve_calls",
+    "tool_definition",
+]
+
+TOOL_NAME: Final = "headroom_retrieve"
+LOOP_FORMATS: Final = frozenset({"chat", "anthropic"})
+
+_DESCRIPTION: Final = (
+    "Get back content that was shortened. Compressed tool output contains markers such as "
+    "'[187 rows omitted: ... · retrieve: headroom:3f9a1c2e4b7d]'. Call this tool with the "
+    "handle from a marker (e.g. 'headroom:3f9a1c2e4b7d') to get the original content behind "
+    "it; pass 'query' to get only the parts that match it."
+)
+_SCHEMA: Final[dict[str, Any]] = {
+    "type": "object",
+    "properties": {
+        "handle": {
+            "type": "string",
+            "description": "The handle after 'retrieve:' in a marker, e.g. headroom:3f9a1c2e4b7d",
+        },
+        "query": {
+            "type": "string",
+            "description": "Optional: words to look for; only the matching parts come back",
+        },
+    },
+    "required": ["handle"],
+}
+# A cheap test on the raw bytes before any JSON is read: every marker holds this text
+# (compressed bodies are written with ensure_ascii=False, so "·" needs no escape form here).
+_MARKER_BYTES: Final = b" retrieve: headroom:"
+
+
+def tool_definition(fmt: Format) -> dict[str, Any]:
+    """The tool as the wire format declares one (a fresh copy: callers may not share it)."""
+    schema = json.loads(json.dumps(_SCHEMA))
+    if fmt == "anthropic":
+        return {"name": TOOL_NAME, "description": _DESCRIPTION, "input_schema": schema}
+    return {
+        "type": "function",
+        "function": {"name": TOOL_NAME, "description": _DESCRIPTION, "parameters": schema},
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One ``headroom_retrieve`` call the model made."""
+
+    id: str
+    handle: str
+    query: str | None
+
+
+def offer(raw: bytes, fmt: Format) -> dict[str, Any] | None:
+    """The body with the tool appended, or ``None`` when this request gets no tool."""
+    if fmt not in LOOP_FORMATS or _MARKER_BYTES not in raw:
+        return None
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or body.get("stream") is True:
+        return None
+    messages = body.get(messages_key(fmt))
+    if not isinstance(messages, list) or not _any_marker(messages):
+        return None
+    tools = body.get("tools")
+    if tools is None:
+        tools = []
+    if not isinstance(tools, list) or any(_tool_name(tool) == TOOL_NAME for tool in tools):
+        return None  # the client's own tool (it answers its calls), or a shape we don't know
+    body["tools"] = [*tools, tool_definition(fmt)]
+    return body
+
+
+def retrieve_calls(response: object, fmt: Format) -> list[Call] | None:
+    """The calls when the response's assistant turn calls ``headroom_retrieve`` and nothing
+    else; ``None`` for any other response (text, the client's tools, several choices)."""
+    if not isinstance(response, dict):
+        return None
+    if fmt == "anthropic":
+        content = response.get("content")
+        if not isinstance(content, list):
+            return None
+        uses = [b for b in content if isinstance(b, dict) and b.get("type") == "tool_use"]
+        if not uses or any(use.get("name") != TOOL_NAME for use in uses):
+            return None
+        return [_call(use.get("id"), use.get("input")) for use in uses]
+    choices = response.get("choices")
+    if not isinstance(choices, list) or len(choices) != 1 or not isinstance(choices[0], dict):
+        return None
+    message = choices[0].get("message")
+    calls = message.get("tool_calls") if isinstance(message, dict) else None
+    if not isinstance(calls, list) or not calls:
+        return None
+    functions = [c.get("function") if isinstance(c, dict) else None for c in calls]
+    if any(not isinstance(f, dict) or f.get("name") != TOOL_NAME for f in functions):
+        return None
+    out = []
+    for call, function in zip(calls, functions, strict=True):
+        assert isinstance(function, dict)
+        try:
+            arguments = json.loads(function.get("arguments") or "{}")
+        except ValueError:
+            arguments = {}  # answered with the message for a missing handle
+        out.append(_call(call.get("id"), arguments))
+    return out
+
+
+def continuation(
+    response: dict[str, Any], calls: list[Call], answers: list[str], fmt: Format
+) -> list[dict[str, Any]]:
+    """The messages to append: the model's turn as it made it, then one answer per call."""
+    if fmt == "anthropic":
+        # The whole content goes back (text, thinking blocks and all): Anthropic wants a
+        # thinking block returned with the tool use that followed it.
+        return [
+            {"role": "assistant", "content": response["content"]},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": call.id, "content": answer}
+                    for call, answer in zip(calls, answers, strict=True)
+                ],
+            },
+        ]
+    message = response["choices"][0]["message"]
+    # Only the fields a request message has (a response adds refusal, annotations...).
+    turn = {
+        "role": "assistant",
+        "content": message.get("content"),
+        "tool_calls": message["tool_calls"],
+    }
+    return [
+        turn,
+        *(
+            {"role": "tool", "tool_call_id": call.id, "content": answer}
+            for call, answer in zip(calls, answers, strict=True)
+        ),
+    ]
+
+
+def _call(call_id: object, arguments: object) -> Call:
+    args = arguments if isinstance(arguments, dict) else {}
+    handle = args.get("handle")
+    query = args.get("query")
+    return Call(
+        id=call_id if isinstance(call_id, str) else "",
+        # A handle that is not a string is answered as one that cannot be read.
+        handle=handle if isinstance(handle, str) else "",
+        query=query if isinstance(query, str) and query.strip() else None,
+    )
+
+
+def _tool_name(tool: object) -> object:
+    if not isinstance(tool, dict):
+        return None
+    function = tool.get("function")
+    if isinstance(function, dict):  # chat: {"type": "function", "function": {"name": ...}}
+        return function.get("name")
+    return tool.get("name")  # anthropic, and chat's custom tools
+
+
+def _any_marker(value: object) -> bool:
+    """Whether any string inside ``value`` (messages, blocks, parts) holds a marker."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if has_marker(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False

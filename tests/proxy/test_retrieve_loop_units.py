@@ -1,0 +1,109 @@
+"""When the proxy offers ``headroom_retrieve`` and which responses it answers itself."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from headroom.handles import format_marker
+from headroom.proxy.retrieve import TOOL_NAME, offer, retrieve_calls, tool_definition
+from headroom.proxy.retrieve_loop import _summed
+from headroom.proxy.wire import dump
+
+MARKER = format_marker(40, "lines", "headroom:2cf24dba5fb0", summary="INFO ×40")
+
+
+def _body(content: Any, **fields: Any) -> bytes:
+    return dump({"model": "m", "messages": [{"role": "tool", "content": content}], **fields})
+
+
+def test_offered_when_a_message_holds_a_marker() -> None:
+    for content in (f"head\n{MARKER}\ntail", [{"type": "text", "text": MARKER}]):
+        body = offer(_body(content, tools=[{"name": "read_file"}]), "anthropic")
+        assert body is not None
+        assert body["tools"] == [{"name": "read_file"}, tool_definition("anthropic")]
+    body = offer(_body(MARKER), "chat")
+    assert body is not None and body["tools"] == [tool_definition("chat")]
+
+
+def test_not_offered() -> None:
+    assert offer(_body("no marker, but retrieve: headroom: is mentioned"), "chat") is None
+    assert offer(_body(MARKER, stream=True), "chat") is None  # streams are relayed as is
+    assert offer(_body(MARKER), "responses") is None
+    assert (
+        offer(
+            dump({"system": MARKER, "messages": [{"role": "user", "content": "hi"}]}), "anthropic"
+        )
+        is None
+    )
+    own = {"type": "function", "function": {"name": TOOL_NAME}}
+    assert offer(_body(MARKER, tools=[own]), "chat") is None
+    assert offer(_body(MARKER, tools="not a list"), "chat") is None
+    assert offer(b'{"messages": [' + MARKER.encode(), "chat") is None  # not JSON
+
+
+def test_the_tool_is_the_same_bytes_every_time() -> None:
+    first = dump(offer(_body(MARKER), "chat"))
+    assert first == dump(offer(_body(MARKER), "chat"))
+    assert first.endswith(dump([tool_definition("chat")]) + b"}")
+    schema = tool_definition("anthropic")["input_schema"]
+    assert schema["required"] == ["handle"] and set(schema["properties"]) == {"handle", "query"}
+
+
+def _chat_response(*names: str, arguments: str = '{"handle": "headroom:2cf24dba5fb0"}') -> Any:
+    calls = [
+        {"id": f"c{i}", "type": "function", "function": {"name": n, "arguments": arguments}}
+        for i, n in enumerate(names)
+    ]
+    return {"choices": [{"message": {"role": "assistant", "content": None, "tool_calls": calls}}]}
+
+
+def test_retrieve_calls_only_when_every_call_is_ours() -> None:
+    calls = retrieve_calls(_chat_response(TOOL_NAME, TOOL_NAME), "chat")
+    assert calls is not None and [c.id for c in calls] == ["c0", "c1"]
+    assert calls[0].handle == "headroom:2cf24dba5fb0" and calls[0].query is None
+    assert retrieve_calls(_chat_response(TOOL_NAME, "read_file"), "chat") is None
+    assert retrieve_calls(_chat_response(), "chat") is None
+    two = _chat_response(TOOL_NAME)
+    two["choices"].append(two["choices"][0])  # n=2: not one turn to continue
+    assert retrieve_calls(two, "chat") is None
+    # Arguments a model got wrong still make a call, answered with a message.
+    bad = retrieve_calls(_chat_response(TOOL_NAME, arguments="{not json"), "chat")
+    assert bad is not None and bad[0].handle == ""
+    query = json.dumps({"handle": 7, "query": "WARN"})
+    odd = retrieve_calls(_chat_response(TOOL_NAME, arguments=query), "chat")
+    assert odd is not None and (odd[0].handle, odd[0].query) == ("", "WARN")
+
+
+def test_anthropic_retrieve_calls() -> None:
+    use = {"type": "tool_use", "id": "t1", "name": TOOL_NAME, "input": {"handle": "h", "query": ""}}
+    text = {"type": "text", "text": "Looking."}
+    calls = retrieve_calls({"content": [text, use]}, "anthropic")
+    assert calls is not None and (calls[0].id, calls[0].handle, calls[0].query) == ("t1", "h", None)
+    other = {**use, "name": "read_file"}
+    assert retrieve_calls({"content": [use, other]}, "anthropic") is None
+    assert retrieve_calls({"content": [text]}, "anthropic") is None
+    assert retrieve_calls({"type": "error"}, "anthropic") is None
+
+
+def test_usage_summed_over_rounds() -> None:
+    rounds = [
+        {"input_tokens": 10, "output_tokens": 2, "service_tier": "standard"},
+        {
+            "input_tokens": 12,
+            "output_tokens": 3,
+            "cache_read_input_tokens": 8,
+            "service_tier": "standard",
+        },
+    ]
+    assert _summed(rounds) == {
+        "input_tokens": 22,
+        "output_tokens": 5,
+        "cache_read_input_tokens": 8,
+        "service_tier": "standard",
+    }
+    nested = [
+        {"prompt_tokens_details": {"cached_tokens": 3}},
+        {"prompt_tokens_details": {"cached_tokens": 4}},
+    ]
+    assert _summed(nested) == {"prompt_tokens_details": {"cached_tokens": 7}}
