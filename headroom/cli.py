@@ -1,4 +1,4 @@
-"""The ``headroom`` command: compress, retrieve, decode, stats, proxy.
+"""The ``headroom`` command: compress, retrieve, decode, stats, proxy, wrap, unwrap.
 
 Compressed text goes to stdout and one line of stats to stderr, so the command composes
 in pipes: ``kubectl logs pod | headroom compress - --query "timeout" > context.txt``.
@@ -18,6 +18,7 @@ from headroom.config import KINDS, CompressConfig
 from headroom.errors import HeadroomError
 from headroom.jsontables import FormatError, decode_text
 from headroom.proxy.cli import add_parser as proxy_parser
+from headroom.proxy.wrap_cli import add_parsers as wrap_parsers
 
 __all__ = ["main"]
 
@@ -82,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Show the CCR store's size and cumulative tokens saved.",
     )
     proxy_parser(verbs)  # options and logic live in headroom/proxy/ (the server is an extra)
+    wrap_parsers(verbs)  # wrap, unwrap: headroom/proxy/launch.py and agent_config.py
     return parser
 
 
@@ -101,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from headroom.proxy.cli import run
 
             return run(args)
+        if args.verb in ("wrap", "unwrap"):
+            from headroom.proxy.wrap_cli import run_unwrap, run_wrap
+
+            return run_wrap(args) if args.verb == "wrap" else run_unwrap(args)
         if args.verb == "decode":
             sys.stdout.write(decode_text(_read_input(args.file).strip()) + "\n")
             return 0

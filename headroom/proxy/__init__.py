@@ -8,7 +8,9 @@ prometheus-client) is the ``proxy`` extra, imported only by :func:`create_app` a
 Modules: ``settings`` (options and their environment variables), ``wire`` (which request
 shapes are compressed and how their JSON is rewritten), ``forward`` (upstream calls and the
 streaming relay), ``stats`` (counters for ``/stats`` and ``/metrics``), ``app`` (the ASGI
-app), ``cli`` (the ``headroom proxy`` command).
+app), ``cli`` (the ``headroom proxy`` command), ``launch`` (``headroom wrap``: starting,
+sharing and stopping a proxy process, running an agent through it), ``agent_config``
+(``wrap --persist`` / ``unwrap``: an agent's config file), ``wrap_cli`` (their options).
 """
 
 from __future__ import annotations
