@@ -34,6 +34,7 @@ from typing import Any
 from headroom.conversation import RollingSummarizer
 from headroom.conversation._turns import count_messages, is_output, turn_text, valid_cuts
 from headroom.conversation.audit import pairing_problems, untraceable_lines
+from headroom.conversation.extractive import task_turn
 from headroom.conversation.facts import CONSTRAINT_RE, ERROR_RE, extract_facts, split_sentences
 from headroom.store.memory import MemoryStore
 from headroom.tokens import get_counter
@@ -201,11 +202,8 @@ _TEMPLATE_RE = re.compile(r"0x[0-9a-f]+|\d+|'[^']*'|\"[^\"]*\"|/[\w./-]+", re.I)
 
 
 def task_index(messages: Sequence[Mapping[str, Any]]) -> int | None:
-    """Index of the first real user request: a user turn that is not a tool's output."""
-    for i, message in enumerate(messages):
-        if message.get("role") == "user" and not is_output(message, messages[i - 1] if i else None):
-            return i
-    return None
+    """Index of the task statement: the last real user turn before the first assistant turn."""
+    return task_turn(messages)
 
 
 def content_words(text: str) -> set[str]:
@@ -269,6 +267,10 @@ class CompactionScore:
     tokens_after: int = 0
     task_total: int = 0
     task_kept: int = 0
+    # The same, over sessions whose system prompt, task and latest message fit the budget:
+    # elsewhere keeping the task whole is impossible within the budget.
+    feasible_total: int = 0
+    feasible_kept: int = 0
     ids_total: int = 0
     ids_kept: int = 0
     errors_total: int = 0
@@ -280,7 +282,12 @@ class CompactionScore:
     protected_warned: int = 0
 
     def add(
-        self, messages: list[dict[str, Any]], out: list[Any], count: Any, warned: bool = False
+        self,
+        messages: list[dict[str, Any]],
+        out: list[Any],
+        count: Any,
+        budget: int,
+        warned: bool = False,
     ) -> None:
         text = "\n".join(turn_text(m) for m in out)
         words = {w.lower() for w in _WORD_RE.findall(text)}
@@ -295,6 +302,11 @@ class CompactionScore:
         self.tokens_after += after
         self.task_total += len(wanted)
         self.task_kept += len(wanted & words)
+        if task is not None:
+            protected = [*messages[: task + 1], messages[-1]] if task < len(messages) - 1 else []
+            if protected and count_messages(protected, count) <= budget:
+                self.feasible_total += len(wanted)
+                self.feasible_kept += len(wanted & words)
         self.ids_total += len(ids)
         self.ids_kept += sum(i in text for i in ids)
         self.errors_total += len(errors)
@@ -315,9 +327,11 @@ def compaction_scores(
         budget = max(1, int(count_messages(messages, count) * ratio))
         result = RollingSummarizer(budget, keep_recent=4, store=MemoryStore()).summarize(messages)
         warned = any("must stay verbatim" in w for w in result.warnings)
-        scores["headroom"].add(messages, result.messages, count, warned)
-        scores["keep-recent"].add(messages, keep_recent(messages, budget, count), count)
-        scores["first+recent"].add(messages, first_plus_recent(messages, budget, count), count)
+        scores["headroom"].add(messages, result.messages, count, budget, warned)
+        scores["keep-recent"].add(messages, keep_recent(messages, budget, count), count, budget)
+        scores["first+recent"].add(
+            messages, first_plus_recent(messages, budget, count), count, budget
+        )
     return scores
 
 
@@ -325,14 +339,16 @@ def print_compaction(transcripts: Sequence[list[dict[str, Any]]]) -> None:
     """The issue-23 table: one row per method and budget, sums over all transcripts."""
     print()
     print(
-        f"{'method':<14} {'budget':>6} {'tokens':>7} {'task words':>10} {'user ids':>8} "
+        f"{'method':<14} {'budget':>6} {'tokens':>7} {'task words':>10} {'(if fits)':>9} "
+        f"{'user ids':>8} "
         f"{'1st errors':>10} {'latest':>6} {'<=before':>8} {'pairing':>7} {'warned':>6}"
     )
     for ratio in (0.25, 0.5):
         for name, s in compaction_scores(transcripts, ratio).items():
             print(
                 f"{name:<14} {ratio:>6.0%} {s.tokens_after:>7} "
-                f"{_pct(s.task_kept, s.task_total):>10} {_pct(s.ids_kept, s.ids_total):>8} "
+                f"{_pct(s.task_kept, s.task_total):>10} "
+                f"{_pct(s.feasible_kept, s.feasible_total):>9} {_pct(s.ids_kept, s.ids_total):>8} "
                 f"{_pct(s.errors_kept, s.errors_total):>10} {s.latest_kept:>3}/{s.runs:<2} "
                 f"{s.never_larger:>5}/{s.runs:<2} {s.pairing_ok:>4}/{s.runs:<2} "
                 f"{s.protected_warned:>6}"

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from headroom.conversation._turns import call_ids, result_ids, turn_text
-from headroom.conversation.extractive import FRAGMENT_SEP
+from headroom.conversation.extractive import CONTINUATION, FRAGMENT_SEP
 from headroom.conversation.rolling import SUMMARY_HEADER
 from headroom.handles import is_marker, strip_markers
 
@@ -35,10 +35,19 @@ def untraceable_lines(summary: str, originals: Sequence[Mapping[str, Any]]) -> l
         The offending lines; empty when every line is traceable.
     """
     bad: list[str] = []
+    source: str | None = None  # the turn the last labelled line quoted
     for line in summary.splitlines():
         if line == SUMMARY_HEADER or is_marker(line):
+            source = None
+            continue
+        if line.startswith(CONTINUATION):
+            # A further line of the quote above: it must come from the same turn.
+            pieces = line[len(CONTINUATION) :].split(FRAGMENT_SEP)
+            if source is None or not all(piece.strip() in source for piece in pieces):
+                bad.append(line)
             continue
         match = _LINE_RE.fullmatch(line)
+        source = None
         if match is None:
             bad.append(line)
             continue

@@ -5,12 +5,18 @@ verbatim substring of :func:`turn_text` of message N (N counts from the start of
 original conversation, system prompt included). What is kept, by priority:
 
 0. constraint sentences (must, never, don't, always, only, required ...);
-1. the first sentence of each user turn (the goal or instruction);
+1. the first sentence of each user turn (the goal or instruction), and every user sentence
+   carrying a fact (see 5): what the user typed is kept by salience, not age;
 2. error sentences;
 3. every tool call, as ``called NAME(ARGUMENTS)``;
 4. decision sentences (will, let's, decided, confirm ...);
 5. sentences carrying a fact (ids, numbers with units, paths, URLs, versions, e-mails);
 6. each tool result's first line and a marker with the handle of the full output.
+
+The *task* turn (the first real user request, which states the goal) is different: it is
+quoted whole, paragraph by paragraph, at priority :data:`TASK_PRIORITY`, so a shrinking
+summary gives up every other line before any of it. A paragraph's later lines start with
+:data:`CONTINUATION` instead of repeating the turn label.
 
 Nothing is reworded, so nothing can be invented; a line longer than ``MAX_FRAGMENT``
 characters is cut, never rewritten. When a budget is tight a line may be *compacted* to
@@ -20,12 +26,14 @@ result to its marker alone.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from headroom.conversation._turns import (
     is_command_output,
+    is_output,
     label,
     result_ids,
     tool_name_map,
@@ -41,13 +49,27 @@ from headroom.conversation.facts import (
 )
 from headroom.handles import format_marker, handle_for
 
-__all__ = ["FRAGMENT_SEP", "MAX_FRAGMENT", "Line", "extract_lines", "extractive_summary"]
+__all__ = [
+    "CONTINUATION",
+    "FRAGMENT_SEP",
+    "MAX_FRAGMENT",
+    "TASK_PRIORITY",
+    "Line",
+    "extract_lines",
+    "extractive_summary",
+    "task_turn",
+]
 
 MAX_FRAGMENT = 400
 # Joins verbatim fragments of one sentence in a compacted line (its facts only); each
 # piece between separators is itself a quote.
 FRAGMENT_SEP = " … "
 _MAX_ERROR_LINES = 3
+# Below every other priority: the task statement is the last thing a summary gives up.
+TASK_PRIORITY = -1
+# Starts a further line of the quote above it (same turn): cheaper than a repeated label.
+CONTINUATION = "| "
+_PARAGRAPH_RE = re.compile(r"\n[ \t\r]*\n")
 _TOOL_FIRST_LINE = 160
 
 
@@ -67,10 +89,14 @@ def _cut(fragment: str, limit: int = MAX_FRAGMENT) -> str:
     return fragment if len(fragment) <= limit else fragment[:limit].rstrip()
 
 
-def _sentence_priority(sentence: str, *, first_user: bool) -> int | None:
+def _sentence_priority(sentence: str, *, first_user: bool, user: bool) -> int | None:
     if CONSTRAINT_RE.search(sentence):
         return 0
     if first_user:
+        return 1
+    if user and has_fact(sentence):
+        # What the user typed (an id, a file, an amount) outranks what the agent said or
+        # a tool printed, however old: the user will not type it again.
         return 1
     if ERROR_RE.search(sentence):
         return 2
@@ -86,6 +112,7 @@ def extract_lines(
     *,
     first_turn: int = 0,
     names: Mapping[str, str] | None = None,
+    task: int | None = None,
 ) -> list[Line]:
     """The summary lines for ``messages``, whose first is turn ``first_turn``.
 
@@ -93,6 +120,7 @@ def extract_lines(
         messages: the turns to condense (any shape the messages layer reads).
         first_turn: the turn number of ``messages[0]`` in the whole conversation.
         names: tool-call id -> tool name, for results whose call is not in ``messages``.
+        task: the turn number of the task statement (see :func:`task_turn`), quoted whole.
 
     >>> lines = extract_lines([{"role": "user", "content": "Book HAT123. Thanks!"}], first_turn=1)
     >>> [line.text for line in lines]
@@ -112,13 +140,17 @@ def extract_lines(
         if is_command_output(message, messages[offset - 1] if offset else None):
             out.extend(_tool_result_lines(f"[turn {turn} user, command output] ", turn, text))
             continue
+        if turn == task:
+            out.extend(_task_lines(prefix, turn, text))
+            continue
         seen: set[str] = set()
-        first_user = message.get("role") == "user"
+        user = message.get("role") == "user"
+        first_user = user
         for sentence in split_sentences(text):
             if sentence.startswith("called ") and sentence.endswith(")") and sentence in text:
                 priority: int | None = 3
             else:
-                priority = _sentence_priority(sentence, first_user=first_user)
+                priority = _sentence_priority(sentence, first_user=first_user, user=user)
                 first_user = False
             fragment = _cut(sentence)
             if priority is None or fragment in seen:
@@ -127,6 +159,63 @@ def extract_lines(
             facts = extract_facts(fragment)
             compact = prefix + FRAGMENT_SEP.join(facts) if facts and priority >= 2 else None
             out.append(Line(priority, turn, prefix + fragment, compact=compact, facts=tuple(facts)))
+    return out
+
+
+def task_turn(messages: Sequence[Mapping[str, Any]], first_turn: int = 0) -> int | None:
+    """The turn number of the task statement in ``messages``, if any.
+
+    The last real user turn before the first assistant turn: the request the assistant
+    first answered. Earlier user turns in that opening run are context (SWE-agent sends a
+    demonstration first, then the issue). A user turn that is a tool's output sent back as
+    text does not count; nor does an empty one.
+
+    >>> task_turn([{"role": "user", "content": "Demo."}, {"role": "user", "content": "Fix x."},
+    ...            {"role": "assistant", "content": "On it."}], first_turn=1)
+    2
+    """
+    found: int | None = None
+    for offset, message in enumerate(messages):
+        if message.get("role") == "assistant":
+            break
+        if (
+            message.get("role") == "user"
+            and not is_output(message, messages[offset - 1] if offset else None)
+            and turn_text(message).strip()
+        ):
+            found = first_turn + offset
+    return found
+
+
+def _task_lines(prefix: str, turn: int, text: str) -> list[Line]:
+    # One Line per paragraph so a tight budget can give up the task's tail before its
+    # opening; each row within is quoted whole (no MAX_FRAGMENT cut: the task is the one
+    # text a summary must not truncate while anything else is left to drop). Only the
+    # first paragraph carries the turn label, the rest continue it: the first paragraph is
+    # the last to go, so a continuation never loses the label it hangs from.
+    out: list[Line] = []
+    for paragraph in _PARAGRAPH_RE.split(text):
+        rows = [row.strip() for row in paragraph.splitlines() if row.strip()]
+        if not rows:
+            continue
+        lead = prefix if not out else CONTINUATION
+        body = ("\n" + CONTINUATION).join(rows)
+        facts = tuple(extract_facts(paragraph))
+        # Compacted, a paragraph keeps its constraint rows whole and the facts of the rest.
+        short = [
+            row if CONSTRAINT_RE.search(row) else FRAGMENT_SEP.join(extract_facts(row))
+            for row in rows
+        ]
+        compact = ("\n" + CONTINUATION).join(row for row in short if row)
+        out.append(
+            Line(
+                TASK_PRIORITY,
+                turn,
+                lead + body,
+                compact=lead + compact if compact and compact != body else None,
+                facts=facts,
+            )
+        )
     return out
 
 

@@ -23,7 +23,7 @@ from headroom.conversation._turns import (
     turn_text,
     valid_cuts,
 )
-from headroom.conversation.extractive import Line, extract_lines
+from headroom.conversation.extractive import Line, extract_lines, task_turn
 from headroom.errors import InvalidArgumentError, StoreError
 from headroom.handles import find_markers, format_marker, handle_for
 from headroom.messages import untrusted_json, validate_messages
@@ -119,8 +119,8 @@ class RollingSummarizer:
         ... ])
         >>> [m["role"] for m in out.messages]
         ['system', 'user', 'user']
-        >>> out.summary.splitlines()[1]
-        '[turn 1 user] My id is omar_3817.'
+        >>> out.summary.splitlines()[1]  # the task statement, kept whole
+        '[turn 1 user] My id is omar_3817. Never book red-eyes.'
     """
 
     def __init__(
@@ -200,8 +200,11 @@ class RollingSummarizer:
         preferred = [j for j in candidates if len(body) - j >= self.keep_recent]
         rest = [j for j in candidates if j not in preferred]
         names = tool_name_map(msgs)
+        # The task statement is the first real user request of the whole conversation:
+        # once a summary exists, it already holds it (or it was never in the body).
+        task = task_turn(body, first_turn) if prior is None else None
         lines: list[Line] = (
-            extract_lines(body, first_turn=first_turn, names=names)
+            extract_lines(body, first_turn=first_turn, names=names, task=task)
             if self.summarizer is None
             else []
         )
@@ -325,8 +328,13 @@ class RollingSummarizer:
         texts = [ln.text for ln in lines]
         sizes = [count(t) + 1 for t in texts]  # +1: the newline; a close upper bound
         # Least important first, the oldest first among equals: the recent past matters
-        # more to the next turn. Compact every such line before dropping any.
-        order = sorted(range(len(lines)), key=lambda i: (-lines[i].priority, i))
+        # more to the next turn. Compact every such line before dropping any. The task
+        # statement's paragraphs come last of all, its tail before its opening.
+        order = sorted(
+            (i for i in range(len(lines)) if lines[i].priority >= 0),
+            key=lambda i: (-lines[i].priority, i),
+        )
+        task = [i for i in reversed(range(len(lines))) if lines[i].priority < 0]
         # First go the fact lines whose every fact the kept messages still show verbatim.
         elsewhere = kept_text()
         redundant = [
@@ -340,6 +348,8 @@ class RollingSummarizer:
         steps += [(i, "compact") for i in order if lines[i].compact is not None]
         gone = set(redundant)
         steps += [(i, "drop") for i in order if i not in gone]
+        steps += [(i, "compact") for i in task if lines[i].compact is not None]
+        steps += [(i, "drop") for i in task]
         dropped: set[int] = set()
         step = 0
         while True:
