@@ -6,8 +6,9 @@ PY := $(BIN)/python
 DATA ?= $(abspath ../shared/bench-data)
 NATIVE_SRC := $(wildcard native/src/*.rs) native/Cargo.toml
 export HEADROOM_HOME ?= $(abspath .headroom-home)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup neural demo test test-python test-native lint bench clean test-integrations
+.PHONY: setup neural demo test test-python test-native lint bench clean test-integrations redis-server
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -50,10 +51,16 @@ neural: $(VENV)/.neural-installed
 demo: setup
 	$(PY) -m headroom.demo --data "$(DATA)"
 
-test: setup neural test-native lint test-python test-integrations
+test: setup neural redis-server test-native lint test-python test-integrations
 
-test-python: setup neural
-	$(PY) -m pytest -q --doctest-modules headroom tests
+test-python: setup neural redis-server
+	HEADROOM_REQUIRE_REDIS=1 $(PY) -m pytest -q --doctest-modules headroom tests
+
+# The RedisStore's tests start a real server (the Debian package) on a free loopback port.
+redis-server:
+	@command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+		redis-server >/dev/null; }
 
 test-native:
 	cd native && cargo test --quiet

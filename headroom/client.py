@@ -324,14 +324,30 @@ def retrieve(handle: str, *, query: str | None = None, client: Headroom | None =
         )
     handle = require_handle(handle)
     _check_optional_str("query", query)
-    if client is not None and handle in client.store:
+    failures: list[StoreError] = []
+    if client is not None and _holds(client.store, handle, failures):
         return client.retrieve(handle, query=query)
     with _clients_lock:
         clients = list(_clients.values())
     for known in clients:
-        if handle in known.store:
+        if _holds(known.store, handle, failures):
             return known.retrieve(handle, query=query)
-    return _client(None).retrieve(handle, query=query)
+    try:
+        return _client(None).retrieve(handle, query=query)
+    except HandleNotFoundError:
+        if failures:  # not found where we could look; a store that could not answer may have it
+            raise failures[0] from None
+        raise
+
+
+def _holds(store: Store, handle: str, failures: list[StoreError]) -> bool:
+    """Whether ``store`` has ``handle``; a store that cannot answer (a Redis server down)
+    is noted in ``failures`` and does not stop the search of the others."""
+    try:
+        return handle in store
+    except StoreError as error:
+        failures.append(error)
+        return False
 
 
 def _check_optional_str(name: str, value: object) -> None:

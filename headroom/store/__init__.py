@@ -24,6 +24,7 @@ from pathlib import Path
 from headroom.errors import InvalidArgumentError, StoreError
 from headroom.store.base import Store, StoredOriginal, StoreStats, UsageTotals
 from headroom.store.memory import MemoryStore
+from headroom.store.redis import RedisStore, is_redis_url
 from headroom.store.sqlite import SQLiteStore
 from headroom.store.unavailable import UnavailableStore
 
@@ -85,9 +86,12 @@ def open_store(
     """Open the store ``spec`` names.
 
     Args:
-        spec: ``None`` or ``"sqlite"`` for the SQLite file at :func:`default_store_path`;
-            ``"memory"`` for a new :class:`MemoryStore`; any other string or path-like for
-            a :class:`SQLiteStore` at that path; a store object is returned as is.
+        spec: ``None`` for the store ``HEADROOM_STORE`` names, else the SQLite file at
+            :func:`default_store_path` (as ``"sqlite"``); ``"memory"`` for a new
+            :class:`MemoryStore`; ``redis://``, ``rediss://`` or ``unix://`` for a
+            :class:`~headroom.store.redis.RedisStore` (the ``redis`` extra); any other
+            string or path-like for a :class:`SQLiteStore` at that path; a store object is
+            returned as is.
         degrade: when the SQLite file cannot be opened for writing (an unwritable
             directory, a corrupt or foreign file, a full disk), open it read-only if that
             works, so its originals can still be retrieved, else return an
@@ -103,6 +107,11 @@ def open_store(
         >>> open_store(store) is store
         True
     """
+    if spec is None and os.environ.get("HEADROOM_STORE"):
+        spec = os.environ["HEADROOM_STORE"]
+    if is_redis_url(spec):
+        assert isinstance(spec, str)
+        return RedisStore(spec)  # connects on first use: an outage is a StoreError then
     path = _sqlite_path(spec)
     if path is None:
         if spec == "memory":

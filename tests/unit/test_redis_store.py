@@ -1,0 +1,141 @@
+"""RedisStore against a real redis-server: shared by processes, byte-exact, failing safe."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from headroom import Headroom, retrieve
+from headroom.errors import HandleNotFoundError, InvalidArgumentError, StoreError
+from headroom.store import MemoryStore, open_store
+from headroom.store.redis import RedisStore
+from tests.conftest import REPO_ROOT, read_bench
+
+
+@pytest.fixture
+def store(redis_url: str) -> RedisStore:
+    # A prefix per test: the server is shared by the session.
+    return RedisStore(redis_url, prefix=f"t{uuid4().hex[:8]}:")
+
+
+@pytest.mark.parametrize(
+    "original", ["a long tool output", "é\u2028😀\r\n", b"\x00\xff raw bytes", "", "x" * 300_000]
+)
+def test_originals_come_back_byte_exact_under_the_handle_every_store_gives(
+    store: RedisStore, original: str | bytes
+) -> None:
+    handle = store.put(original, kind="text")
+    assert handle == MemoryStore().put(original, kind="text")
+    assert store.put(original, kind="text") == handle  # idempotent
+    expected = original.encode("utf-8") if isinstance(original, str) else original
+    got = store.get(handle)
+    assert got.data == expected and got.size == len(expected) and got.kind == "text"
+    assert handle in store and "headroom:000000000000" not in store
+    with pytest.raises(HandleNotFoundError):
+        store.get("headroom:000000000000")
+
+
+def test_another_process_retrieves_what_this_one_compressed(
+    redis_url: str, bench_data: Path
+) -> None:
+    log = read_bench(bench_data / "loghub" / "OpenSSH_2k.log")
+    result = Headroom(store=redis_url).compress_text(log)
+    assert result.handles and not result.lossless
+    code = (
+        "import sys; from headroom import Headroom;"
+        f"sys.stdout.buffer.write(Headroom(store={redis_url!r}).retrieve({result.handles[0]!r})"
+        ".encode())"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, check=True, cwd=REPO_ROOT, timeout=60
+    )
+    assert child.stdout.decode() == log
+
+
+def test_the_store_is_chosen_by_url_and_by_headroom_store(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert isinstance(open_store(redis_url), RedisStore)
+    monkeypatch.setenv("HEADROOM_STORE", redis_url)
+    chosen = open_store(None)
+    assert isinstance(chosen, RedisStore) and chosen.url == redis_url
+    handle = Headroom().compress_text("x").handles  # the default client reads it too
+    assert handle == []
+
+
+def test_originals_expire_after_the_ttl(redis_url: str) -> None:
+    store = RedisStore(redis_url, ttl_seconds=1, prefix=f"t{uuid4().hex[:8]}:")
+    handle = store.put("short-lived", kind="text")
+    assert handle in store
+    deadline = time.monotonic() + 5
+    while handle in store and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert handle not in store
+    with pytest.raises(HandleNotFoundError):
+        store.get(handle)
+
+
+def test_a_different_original_under_a_taken_handle_is_refused(store: RedisStore) -> None:
+    handle = store.put("first", kind="text")
+    store._client.hset(store._key(handle), "sha256", "0" * 64)  # as a truncated-hash twin
+    with pytest.raises(StoreError, match="collision"):
+        store.put("first", kind="text")
+
+
+def test_usage_totals_add_up_across_threads(store: RedisStore) -> None:
+    def work() -> None:
+        for _ in range(50):
+            store.record_usage("log", 100, 10)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    store.put("one", kind="log")
+    stats = store.stats()
+    assert stats.backend == "redis" and stats.items == 1 and stats.bytes == 3
+    totals = stats.usage["log"]
+    assert (totals.calls, totals.tokens_before, totals.tokens_after) == (200, 20_000, 2_000)
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_an_unreachable_server_fails_fast_and_names_the_url_without_its_password() -> None:
+    url = f"redis://:s3cret@127.0.0.1:{_closed_port()}/0"
+    store = RedisStore(url, timeout_seconds=0.5)
+    assert "s3cret" not in repr(store) and "***" in store.url
+    started = time.monotonic()
+    with pytest.raises(StoreError) as caught:
+        store.put("x", kind="text")
+    assert time.monotonic() - started < 5
+    assert store.url in str(caught.value) and "s3cret" not in str(caught.value)
+    assert store.stats().writable is False
+
+
+def test_compression_with_the_server_down_loses_nothing(bench_data: Path) -> None:
+    url = f"redis://127.0.0.1:{_closed_port()}/0"
+    hr = Headroom(store=RedisStore(url, timeout_seconds=0.5))
+    log = read_bench(bench_data / "loghub" / "OpenSSH_2k.log")
+    result = hr.compress_text(log)
+    assert result.lossless and not result.handles
+    assert any(url in warning for warning in result.warnings)
+    with pytest.raises(StoreError, match=r"127\.0\.0\.1"):
+        retrieve("headroom:0123456789ab", client=hr)
+
+
+def test_a_url_that_is_not_redis_is_refused() -> None:
+    with pytest.raises(InvalidArgumentError, match="redis://"):
+        RedisStore("http://127.0.0.1:6379")
