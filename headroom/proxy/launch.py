@@ -178,7 +178,7 @@ def start_proxy(
         cmd += ["--store", store]
     cmd += ["proxy", "--host", "127.0.0.1", "--port", str(port)]
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log:
+    with open(log_path, "ab") as log, _deferred_interrupt() as interrupted:
         # Its own session: Ctrl-C in the agent's terminal reaches the agent, not the proxy,
         # which must keep serving until the agent has exited.
         process = subprocess.Popen(
@@ -189,6 +189,37 @@ def start_proxy(
             stderr=log,
             start_new_session=True,
         )
+    try:
+        if interrupted:
+            raise KeyboardInterrupt
+        _await_health(process, port, log_path, timeout)
+    except BaseException:  # Ctrl-C while waiting too: the proxy's session does not get it
+        _stop_process(process)
+        raise
+    return process
+
+
+@contextlib.contextmanager
+def _deferred_interrupt() -> Iterator[list[int]]:
+    """Hold a Ctrl-C back until the block is done (the list says whether one came).
+
+    A KeyboardInterrupt raised inside ``Popen`` would lose the process it had started.
+    """
+    came: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: came.append(signum))
+    except ValueError:  # not the main thread: signals are not ours to handle
+        yield came
+        return
+    try:
+        yield came
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _await_health(
+    process: subprocess.Popen[bytes], port: int, log_path: Path, timeout: float
+) -> None:
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
@@ -197,9 +228,8 @@ def start_proxy(
                 f"127.0.0.1:{port}{_tail(log_path)}"
             )
         if health(port, timeout=1.0) is not None:
-            return process
+            return
         if time.monotonic() > deadline:
-            _stop_process(process)
             raise ProxyStartError(
                 f"headroom proxy did not answer GET http://127.0.0.1:{port}/health within "
                 f"{timeout:g} s{_tail(log_path)}"

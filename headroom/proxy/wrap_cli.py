@@ -87,6 +87,9 @@ def run_wrap(args: argparse.Namespace) -> int:
     except ProxyStartError as error:
         print(f"headroom wrap: error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # before the agent ran (while the proxy started)
+        print("headroom wrap: interrupted", file=sys.stderr)
+        return 130
 
 
 def _persist(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ makes real SDK calls through it to the recording upstream on loopback."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -274,6 +275,28 @@ def test_ctrl_c_in_a_terminal_reaches_the_agent_once(
     assert report(env)["signals"] == [signal.SIGINT]
     assert received(upstream, "/v1/messages", tag)
     assert_stopped(state["proxy"]["port"], state["proxy"]["pid"])
+
+
+def test_interrupted_while_the_proxy_starts(
+    env: dict[str, str], spawned: list[subprocess.Popen[bytes]]
+) -> None:
+    # The proxy runs in its own session, so a Ctrl-C then reaches wrap alone: wrap must
+    # stop the proxy it was waiting for, not leave it running with no one to stop it.
+    process = start_wrap("claude", env=env, spawned=spawned)
+    home = Path(env["HEADROOM_HOME"])
+    deadline = time.monotonic() + TIMEOUT
+    while not list(home.glob("proxy-*.log")):  # made just before the proxy is started
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)  # the proxy is still importing: no /health yet
+    assert process.wait(TIMEOUT) == 130
+    assert "interrupted" in process.communicate()[1].decode()
+    port = int(next(home.glob("proxy-*.log")).stem.removeprefix("proxy-"))
+    assert not port_open(port)
+    assert not Path(env["WRAP_TEST_REPORT"]).exists()  # the agent never ran
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):  # and no proxy process is left
+        with contextlib.suppress(OSError):
+            assert f"\0--port\0{port}\0" not in cmdline.read_text(), cmdline
 
 
 def test_agent_not_found(env: dict[str, str]) -> None:
