@@ -25,7 +25,7 @@ from headroom.conversation._turns import (
 )
 from headroom.conversation.extractive import Line, extract_lines, task_turn
 from headroom.errors import InvalidArgumentError, StoreError
-from headroom.handles import find_markers, format_marker, handle_for
+from headroom.handles import find_markers, format_marker, handle_for, is_marker
 from headroom.messages import untrusted_json, validate_messages
 from headroom.store import Store, open_store
 from headroom.tokens import get_counter
@@ -33,8 +33,13 @@ from headroom.tokens import get_counter
 __all__ = ["SUMMARY_HEADER", "ConversationResult", "RollingSummarizer", "is_summary"]
 
 SUMMARY_HEADER = (
+    "[headroom summary] Earlier turns, quoted; the handle ending each block retrieves them."
+)
+# What summaries written before the header was shortened start with: still recognised, so
+# a conversation summarized by an older version is extended, not summarized again.
+_LEGACY_HEADERS = (
     "[headroom summary] Earlier turns, condensed; each line quotes the turn it cites, and "
-    "the originals are retrievable by the handle that ends each block."
+    "the originals are retrievable by the handle that ends each block.",
 )
 # An allowance no summary meets: _text then returns the shortest it can make.
 _SHORTEST = -1
@@ -71,9 +76,23 @@ class ConversationResult:
 
 
 def is_summary(message: Mapping[str, Any]) -> bool:
-    """Whether ``message`` is a summary this module wrote (its content starts with the header)."""
+    """Whether ``message`` is a summary this module wrote.
+
+    Its content starts with the header, or, when the summary had no line to say, with the
+    block marker itself (``[N messages omitted: turns A-B · retrieve: headroom:…]``).
+    """
     content = message.get("content")
-    return isinstance(content, str) and content.startswith(SUMMARY_HEADER)
+    if not isinstance(content, str):
+        return False
+    if content.startswith((SUMMARY_HEADER, *_LEGACY_HEADERS)):
+        return True
+    first = content.split("\n", 1)[0]
+    marker = find_markers(first)
+    return (
+        is_marker(first)
+        and marker[0].unit == "messages"
+        and (marker[0].summary or "").startswith("turns ")
+    )
 
 
 def _covers(summary: str) -> int:
@@ -246,9 +265,17 @@ class RollingSummarizer:
             pool = candidates if self.summarizer is None else [max(candidates)]
             tries = [p for j in pool if (p := plan(j, _SHORTEST)) is not None]
             best = min(tries, key=lambda p: (p.tokens, p.cut), default=None)
+            # What no cut can shed: leading system messages and the shortest tail any
+            # valid cut leaves (the last message and any tool call still open).
+            protected = fixed + suffix[max(candidates)]
             why = (
                 "the messages that must stay verbatim (system prompt, last message, open "
-                "tool calls) are larger than the budget"
+                f"tool calls) need {protected} tokens"
+                + (
+                    f", more than the budget of {self.budget_tokens}"
+                    if self.budget_tokens is not None and protected > self.budget_tokens
+                    else ""
+                )
             )
             if best is None or best.tokens >= before:
                 return unchanged(why)
@@ -303,8 +330,11 @@ class RollingSummarizer:
         allowance: int | None,
         kept_text: Callable[[], str],
     ) -> tuple[str | None, list[Line], int]:
-        """The summary text extending ``prior`` with ``chunk``; None if over ``allowance``."""
-        base = prior if prior is not None else SUMMARY_HEADER
+        """The summary text extending ``prior`` with ``chunk``; None if over ``allowance``.
+
+        A new summary with no line to say is its block marker alone: a header over
+        nothing would cost ~18 tokens of a budget that is already short.
+        """
         last = first_turn + len(chunk) - 1
         marker = format_marker(
             len(chunk),
@@ -312,6 +342,12 @@ class RollingSummarizer:
             handle_for(_chunk_json(chunk)),
             summary=f"turns {first_turn}-{last}",
         )
+
+        def compose(parts: Sequence[str]) -> str:
+            said = [p for p in parts if p]
+            base = prior if prior is not None else (SUMMARY_HEADER if said else None)
+            return "\n".join(p for p in (base, *said, marker) if p)
+
         if self.summarizer is not None:
             body = self.summarizer(list(chunk))
             if not isinstance(body, str):
@@ -319,11 +355,11 @@ class RollingSummarizer:
                     f"summarizer: {_name(self.summarizer)} returned {_short(body)} "
                     f"({type(body).__name__}); it must return the summary as a str"
                 )
-            body = body.strip()
-            return "\n".join(p for p in (base, body, marker) if p), [], 0
+            return compose([body.strip()]), [], 0
         if allowance is None:
-            return "\n".join([base, *(ln.text for ln in lines), marker]), list(lines), 0
+            return compose([ln.text for ln in lines]), list(lines), 0
         count = self.count
+        base = prior if prior is not None else SUMMARY_HEADER
         fixed = message_cost({"role": "user", "content": base + "\n" + marker}, count)
         texts = [ln.text for ln in lines]
         sizes = [count(t) + 1 for t in texts]  # +1: the newline; a close upper bound
@@ -353,14 +389,13 @@ class RollingSummarizer:
         dropped: set[int] = set()
         step = 0
         while True:
-            if fixed + sum(sizes) <= allowance:
-                text = "\n".join([base, *(t for t in texts if t), marker])
-                if message_cost({"role": "user", "content": text}, count) <= allowance:
+            if fixed + sum(sizes) <= allowance or step == len(steps):
+                text = compose(texts)
+                cost = message_cost({"role": "user", "content": text}, count)
+                if cost <= allowance or (step == len(steps) and allowance == _SHORTEST):
                     kept = [ln for i, ln in enumerate(lines) if i not in dropped]
                     return text, kept, len(dropped)
             if step == len(steps):
-                if allowance == _SHORTEST:
-                    return "\n".join([base, marker]), [], len(dropped)
                 return None, [], 0
             i, action = steps[step]
             step += 1

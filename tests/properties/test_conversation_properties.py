@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from headroom.conversation import SUMMARY_HEADER, CacheAligner, RollingSummarizer
+from headroom.conversation import CacheAligner, RollingSummarizer
 from headroom.conversation._turns import count_messages, message_cost, valid_cuts
 from headroom.conversation.audit import pairing_problems, untraceable_lines
 from headroom.handles import format_marker, handle_for
@@ -83,7 +83,7 @@ def conversations(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 
 def _least_achievable(messages: list[dict[str, Any]], keep_recent: int) -> int | None:
-    """Tokens of the smallest result any cut allows: header-and-marker summary."""
+    """Tokens of the smallest result any cut allows: a summary that is its marker alone."""
     head = 0
     while head < len(messages) and messages[head]["role"] == "system":
         head += 1
@@ -97,7 +97,7 @@ def _least_achievable(messages: list[dict[str, Any]], keep_recent: int) -> int |
         marker = format_marker(
             j, "messages", handle_for(chunk), summary=f"turns {head}-{head + j - 1}"
         )
-        summary = {"role": "user", "content": f"{SUMMARY_HEADER}\n{marker}"}
+        summary = {"role": "user", "content": marker}
         tokens = count_messages([*messages[:head], summary, *body[j:]], COUNT)
         best = tokens if best is None else min(best, tokens)
     return best
