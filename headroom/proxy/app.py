@@ -35,7 +35,7 @@ from headroom._rawbytes import to_bytes
 from headroom.client import Headroom
 from headroom.config import CompressConfig
 from headroom.errors import HandleNotFoundError, HeadroomError
-from headroom.proxy import retrieve_loop
+from headroom.proxy import retrieve_loop, retrieve_stream
 from headroom.proxy.forward import forward, request_headers, upstream_url
 from headroom.proxy.retrieve import offer
 from headroom.proxy.settings import ProxySettings
@@ -237,7 +237,9 @@ async def _proxy(state: _State, request: Request) -> Response:
     if path.endswith("/count_tokens"):  # counted with the tool the model will be offered
         return await _send(state, request, url, base, dump(offered), keep_length=False)
     assert state.http is not None, "the lifespan opens the upstream client"
-    return await retrieve_loop.run(
+    streamed = offered.get("stream") is True
+    run = retrieve_stream.run if streamed else retrieve_loop.run
+    return await run(
         state.http,
         state.client,
         url,

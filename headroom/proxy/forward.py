@@ -24,6 +24,7 @@ __all__ = [
     "build_request",
     "failure",
     "forward",
+    "relay",
     "relay_headers",
     "request_headers",
     "upstream_url",
@@ -139,6 +140,11 @@ async def forward(
         response = await http.send(request, stream=True)
     except httpx.HTTPError as error:
         return failure(error, upstream)
+    return _Relay(response)
+
+
+def relay(response: httpx.Response) -> StreamingResponse:
+    """The upstream's answer relayed as it arrives (its status, headers and raw bytes)."""
     return _Relay(response)
 
 

@@ -5,11 +5,9 @@ the upstream round trips. Two wire formats carry the loop: OpenAI Chat Completio
 (``chat``) and Anthropic Messages (``anthropic``).
 
 * :func:`offer` decides whether a request gets the tool: its message list holds at least
-  one Headroom marker, the client's own ``tools`` do not already define
-  ``headroom_retrieve``, and the response is not streamed (a stream is relayed as it
-  arrives, so the proxy could not take a call out of it; see ``docs/proxy.md``). The tool
-  is appended at the end of ``tools``, always the same JSON, so a provider's cached
-  prefix survives from one request to the next.
+  one Headroom marker and the client's own ``tools`` do not already define
+  ``headroom_retrieve``. The tool is appended at the end of ``tools``, always the same
+  JSON, so a provider's cached prefix survives from one request to the next.
 * :func:`retrieve_calls` reads an upstream response: the calls when the model called
   only ``headroom_retrieve``, ``None`` otherwise (a response that also calls the client's
   tools goes to the client as it came: the client can run its own tools but not ours).
@@ -91,7 +89,7 @@ def offer(raw: bytes, fmt: Format) -> dict[str, Any] | None:
         body = json.loads(raw)
     except ValueError:
         return None
-    if not isinstance(body, dict) or body.get("stream") is True:
+    if not isinstance(body, dict):
         return None
     messages = body.get(messages_key(fmt))
     if not isinstance(messages, list) or not _any_marker(messages):

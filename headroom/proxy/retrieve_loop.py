@@ -34,7 +34,7 @@ from headroom.proxy.forward import build_request, failure, relay_headers
 from headroom.proxy.retrieve import Call, continuation, retrieve_calls
 from headroom.proxy.wire import Format, dump, messages_key
 
-__all__ = ["MAX_ROUNDS", "run"]
+__all__ = ["MAX_ROUNDS", "answer", "run", "summed"]
 
 log = logging.getLogger("headroom.proxy")
 
@@ -86,14 +86,15 @@ async def run(
             if not isinstance(data, dict):
                 return _relay(response, response.content)
             if isinstance(data.get("usage"), dict):
-                data["usage"] = _summed(usages)
+                data["usage"] = summed(usages)
             return _relay(response, dump(data))
-        answers = await anyio.to_thread.run_sync(_answer, client, calls)
+        answers = await anyio.to_thread.run_sync(answer, client, calls)
         messages = [*messages, *continuation(data, calls, answers, fmt)]
     raise AssertionError("unreachable: the last round returns")  # pragma: no cover
 
 
-def _answer(client: Headroom, calls: list[Call]) -> list[str]:
+def answer(client: Headroom, calls: list[Call]) -> list[str]:
+    """What the model is told for each call (blocking: the store is read)."""
     return [retrieve_answer(call.handle, query=call.query, client=client) for call in calls]
 
 
@@ -105,7 +106,7 @@ def _relay(response: httpx.Response, content: bytes) -> Response:
     return out
 
 
-def _summed(usages: list[Any]) -> dict[str, Any]:
+def summed(usages: list[Any]) -> dict[str, Any]:
     """The last round's usage with every integer field summed over the rounds."""
     last = usages[-1]
     assert isinstance(last, dict)
@@ -117,7 +118,7 @@ def _summed(usages: list[Any]) -> dict[str, Any]:
         elif isinstance(value, int):
             total[name] = sum(v for v in values if isinstance(v, int) and not isinstance(v, bool))
         elif isinstance(value, dict):
-            total[name] = _summed([v for v in values if isinstance(v, dict)])
+            total[name] = summed([v for v in values if isinstance(v, dict)])
         else:
             total[name] = value
     return total

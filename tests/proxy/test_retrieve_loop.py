@@ -8,9 +8,11 @@ the tests see both sides: what the upstream received on each round and what the 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ import openai
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from headroom import Headroom, retrieve_answer
@@ -55,6 +57,10 @@ class Scripted:
                 self.requests.append(seen)
                 respond = self.script.pop(0) if self.script else _text
             status, data = respond(seen.json() | {"_path": seen.path})
+            if status == 200 and seen.json().get("stream"):
+                as_events = _claude_events if seen.path == MESSAGES else _chat_chunks
+                events = as_events(data, seen.json())
+                return StreamingResponse(_paced(events), media_type="text/event-stream")
             return JSONResponse(data, status_code=status)
 
         return Starlette(
@@ -176,6 +182,98 @@ def _claude(body: dict[str, Any], content: list[dict[str, Any]], stop: str) -> d
         "stop_sequence": None,
         "usage": {"input_tokens": 1000, "output_tokens": 20, "cache_read_input_tokens": 512},
     }
+
+
+# -- the same responses as the providers stream them -----------------------------------------
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\S+\s*", text)
+
+
+async def _paced(events: list[bytes]) -> AsyncIterator[bytes]:
+    for event in events:  # one write per event, as a real upstream sends them
+        yield event
+        await asyncio.sleep(0)
+
+
+def _sse(name: str | None, data: Any) -> bytes:
+    head = f"event: {name}\n" if name else ""
+    return f"{head}data: {json.dumps(data)}\n\n".encode()
+
+
+def _chat_chunks(done: dict[str, Any], request: dict[str, Any]) -> list[bytes]:
+    """A chat completion as OpenAI streams it: role, content words, tool call deltas (id
+    and name first, arguments in two parts), the finish chunk, the usage chunk when asked."""
+    message = done["choices"][0]["message"]
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        base = {key: done[key] for key in ("id", "created", "model")}
+        return _sse(None, {**base, "object": "chat.completion.chunk", "choices": [choice]})
+
+    out = [chunk({"role": "assistant", "content": ""})]
+    out += [chunk({"content": word}) for word in _words(message.get("content") or "")]
+    for i, call in enumerate(message.get("tool_calls") or []):
+        args = call["function"]["arguments"]
+        start = {
+            "id": call["id"],
+            "type": "function",
+            "function": {"name": call["function"]["name"], "arguments": ""},
+        }
+        out.append(chunk({"tool_calls": [{"index": i, **start}]}))
+        for part in (args[: len(args) // 2], args[len(args) // 2 :]):
+            out.append(chunk({"tool_calls": [{"index": i, "function": {"arguments": part}}]}))
+    out.append(chunk({}, done["choices"][0]["finish_reason"]))
+    if (request.get("stream_options") or {}).get("include_usage"):
+        base = {key: done[key] for key in ("id", "created", "model")}
+        usage = {**base, "object": "chat.completion.chunk", "choices": [], "usage": done["usage"]}
+        out.append(_sse(None, usage))
+    return [*out, b"data: [DONE]\n\n"]
+
+
+def _claude_events(done: dict[str, Any], request: dict[str, Any]) -> list[bytes]:
+    """A message as Anthropic streams it: message_start, each block's start, deltas and
+    stop (tool input as two input_json_delta parts), message_delta, message_stop."""
+    usage = done["usage"]
+    start = {**done, "content": [], "stop_reason": None, "usage": {**usage, "output_tokens": 1}}
+    out = [_sse("message_start", {"type": "message_start", "message": start})]
+    for i, block in enumerate(done["content"]):
+        if block["type"] == "text":
+            first, deltas = (
+                {"type": "text", "text": ""},
+                [{"type": "text_delta", "text": w} for w in _words(block["text"])],
+            )
+        else:
+            args = json.dumps(block["input"])
+            first = {**block, "input": {}}
+            deltas = [
+                {"type": "input_json_delta", "partial_json": p}
+                for p in (args[: len(args) // 2], args[len(args) // 2 :])
+            ]
+        out.append(
+            _sse(
+                "content_block_start",
+                {"type": "content_block_start", "index": i, "content_block": first},
+            )
+        )
+        out += [
+            _sse("content_block_delta", {"type": "content_block_delta", "index": i, "delta": d})
+            for d in deltas
+        ]
+        out.append(_sse("content_block_stop", {"type": "content_block_stop", "index": i}))
+    delta = {"stop_reason": done["stop_reason"], "stop_sequence": None}
+    out.append(
+        _sse(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": delta,
+                "usage": {"output_tokens": usage["output_tokens"]},
+            },
+        )
+    )
+    return [*out, _sse("message_stop", {"type": "message_stop"})]
 
 
 # -- the client side -------------------------------------------------------------------------
@@ -384,24 +482,102 @@ def test_no_marker_no_tool(proxy: Served, scripted: Scripted) -> None:
     assert "tools" not in second
 
 
-def test_stream_with_markers_gets_no_tool(
+def test_chat_stream_retrieve_call_answered_in_one_stream(
+    proxy: Served, scripted: Scripted, hdfs: str
+) -> None:
+    scripted.script[:] = [_calls(None), _text]
+    chunks = list(
+        _create_chat(
+            proxy, _chat_messages(hdfs), stream=True, stream_options={"include_usage": True}
+        )
+    )
+    # One stream: no tool call, no finish before the end, one usage chunk summed over both
+    # rounds; the text is the second round's, word by word.
+    deltas = [c.choices[0].delta for c in chunks if c.choices]
+    assert all(d.tool_calls is None for d in deltas)
+    assert [d.content for d in deltas if d.content] == _words(FINAL)
+    finishes = [c.choices[0].finish_reason for c in chunks if c.choices]
+    assert [f for f in finishes if f] == ["stop"] and finishes[-1] == "stop"
+    usages = [c.usage for c in chunks if c.usage]
+    assert len(usages) == 1 and usages[0].prompt_tokens == 2000
+    assert usages[0].prompt_tokens_details.cached_tokens == 1024
+    first, second = scripted.bodies()
+    assert first["stream"] is second["stream"] is True
+    assert first["tools"][-1] == tool_definition("chat")
+    assert second["messages"][4]["tool_calls"][0]["function"]["name"] == TOOL_NAME
+    assert second["messages"][5] == {"role": "tool", "tool_call_id": "call_0", "content": hdfs}
+
+
+def test_chat_stream_helper_reads_one_completion(
+    proxy: Served, scripted: Scripted, hdfs: str
+) -> None:
+    # The SDK's own accumulator (the ``.stream()`` helper) makes one completion of it.
+    scripted.script[:] = [_calls(None), _calls(None), _text]
+    with _openai(proxy).chat.completions.stream(
+        model="gpt-4o",
+        messages=_chat_messages(hdfs),  # type: ignore[arg-type]
+        tools=[READ_FILE],  # type: ignore[list-item]
+    ) as stream:
+        completion = stream.get_final_completion()
+    assert completion.choices[0].message.content == FINAL
+    assert completion.choices[0].message.tool_calls is None
+    assert completion.choices[0].finish_reason == "stop"
+    assert len(scripted.requests) == 3
+
+
+def test_chat_stream_mixed_calls_and_bound(proxy: Served, scripted: Scripted, hdfs: str) -> None:
+    scripted.script[:] = [_calls(None, also="read_file")]
+    chunks = list(_create_chat(proxy, _chat_messages(hdfs), stream=True))
+    names = [
+        call.function.name
+        for c in chunks
+        if c.choices
+        for call in c.choices[0].delta.tool_calls or []
+        if call.function and call.function.name
+    ]
+    assert names == [TOOL_NAME, "read_file"] and len(scripted.requests) == 1
+    scripted.requests.clear()
+    scripted.script[:] = [_calls(None)] * (MAX_ROUNDS + 5)
+    chunks = list(_create_chat(proxy, _chat_messages(hdfs), stream=True))
+    assert len(scripted.requests) == 1 + MAX_ROUNDS
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"
+
+
+def test_chat_stream_upstream_error_mid_loop(proxy: Served, scripted: Scripted, hdfs: str) -> None:
+    scripted.script[:] = [_calls(None), _rate_limited]
+    with pytest.raises(openai.APIError) as raised:
+        list(_create_chat(proxy, _chat_messages(hdfs), stream=True))
+    assert "slow down" in str(raised.value)
+
+
+def test_stream_without_a_call_relayed_as_it_came(
     start_proxy: Callable[..., Served], upstream: Upstream, hdfs: str
 ) -> None:
-    # A stream is relayed as it arrives, so the proxy could not take a call out of it: a
-    # streamed request is not offered the tool (docs/proxy.md). The session's recording
-    # upstream streams a text answer, relayed as ever.
+    # The session's recording upstream streams a text answer: offered the tool, the model
+    # does not call it, and the client gets the upstream's stream, event by event.
+    # The upstream holds its stream after the first event until the client has that event:
+    # the proxy reads events as they come, it does not wait for the whole stream.
     proxy = start_proxy()
-    stream = _create_chat(proxy, _chat_messages(hdfs), stream=True)
-    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == "".join(
-        CHAT_TEXT
+    upstream.gate.clear()
+    stream = _create_chat(
+        proxy, _chat_messages(hdfs), stream=True, extra_headers={"x-test-gate": "1"}
     )
+    texts = []
+    for chunk in stream:
+        upstream.gate.set()
+        if chunk.choices and chunk.choices[0].delta.content:
+            texts.append(chunk.choices[0].delta.content)
+    assert upstream.gate_opened[-1] is True
+    assert texts == CHAT_TEXT
     sent = upstream.last(CHAT).json()
-    assert sent["tools"] == [READ_FILE]
-    assert find_markers(sent["messages"][3]["content"])
+    assert sent["tools"] == [READ_FILE, tool_definition("chat")]
     with _create_claude(proxy, _claude_messages(hdfs), stream=True) as events:
-        texts = [e.delta.text for e in events if e.type == "content_block_delta"]
-    assert texts == CLAUDE_TEXT
-    assert upstream.last(MESSAGES).json()["tools"] == [CLAUDE_READ_FILE]
+        got = [e.delta.text for e in events if e.type == "content_block_delta"]
+    assert got == CLAUDE_TEXT
+    assert upstream.last(MESSAGES).json()["tools"] == [
+        CLAUDE_READ_FILE,
+        tool_definition("anthropic"),
+    ]
 
 
 # -- Anthropic Messages ----------------------------------------------------------------------
@@ -463,3 +639,46 @@ def test_anthropic_client_tool_of_the_same_name_is_the_clients(
     assert [r.json()["tools"] for r in scripted.requests] == [[own]]
     assert message.stop_reason == "tool_use"
     assert message.content[1].name == TOOL_NAME
+
+
+def test_anthropic_stream_is_one_message(proxy: Served, scripted: Scripted, hdfs: str) -> None:
+    scripted.script[:] = [_calls(None), _calls(None), _text]
+    events = []
+    with _anthropic(proxy).messages.stream(
+        model="claude-sonnet-4-5",
+        max_tokens=512,
+        messages=_claude_messages(hdfs),  # type: ignore[arg-type]
+        tools=[CLAUDE_READ_FILE],  # type: ignore[list-item]
+    ) as stream:
+        events = [e.type for e in stream]
+        message = stream.get_final_message()
+    # One message_start ... message_stop; the client's blocks: each round's text, numbered
+    # on from the last block it got, and no tool use.
+    assert events.count("message_start") == events.count("message_stop") == 1
+    assert events[0] == "message_start" and events[-1] == "message_stop"
+    assert [b.type for b in message.content] == ["text", "text", "text"]
+    texts = [b.text for b in message.content]  # type: ignore[union-attr]
+    assert texts == ["Let me look at the whole log."] * 2 + [FINAL]
+    assert message.stop_reason == "end_turn"
+    assert message.usage.output_tokens == 60  # 20 a round, three rounds
+    bodies = scripted.bodies()
+    assert len(bodies) == 3
+    assert bodies[2]["messages"][:5] == bodies[1]["messages"]
+    assert bodies[1]["messages"][3]["content"][1]["input"] == {"handle": _handle(bodies[0])}
+    assert bodies[1]["messages"][4]["content"][0]["content"] == hdfs
+
+
+def test_anthropic_stream_mixed_calls_go_to_the_client(
+    proxy: Served, scripted: Scripted, hdfs: str
+) -> None:
+    scripted.script[:] = [_calls(None, also="read_file")]
+    with _anthropic(proxy).messages.stream(
+        model="claude-sonnet-4-5",
+        max_tokens=512,
+        messages=_claude_messages(hdfs),  # type: ignore[arg-type]
+        tools=[CLAUDE_READ_FILE],  # type: ignore[list-item]
+    ) as stream:
+        message = stream.get_final_message()
+    assert [getattr(b, "name", None) for b in message.content] == [None, TOOL_NAME, "read_file"]
+    assert message.content[1].input == {"handle": _handle(scripted.bodies()[0])}  # type: ignore[union-attr]
+    assert message.stop_reason == "tool_use" and len(scripted.requests) == 1

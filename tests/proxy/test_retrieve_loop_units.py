@@ -7,7 +7,7 @@ from typing import Any
 
 from headroom.handles import format_marker
 from headroom.proxy.retrieve import TOOL_NAME, offer, retrieve_calls, tool_definition
-from headroom.proxy.retrieve_loop import _summed
+from headroom.proxy.retrieve_loop import summed
 from headroom.proxy.wire import dump
 
 MARKER = format_marker(40, "lines", "headroom:2cf24dba5fb0", summary="INFO ×40")
@@ -22,13 +22,13 @@ def test_offered_when_a_message_holds_a_marker() -> None:
         body = offer(_body(content, tools=[{"name": "read_file"}]), "anthropic")
         assert body is not None
         assert body["tools"] == [{"name": "read_file"}, tool_definition("anthropic")]
-    body = offer(_body(MARKER), "chat")
-    assert body is not None and body["tools"] == [tool_definition("chat")]
+    for streamed in (False, True):
+        body = offer(_body(MARKER, stream=streamed), "chat")
+        assert body is not None and body["tools"] == [tool_definition("chat")]
 
 
 def test_not_offered() -> None:
     assert offer(_body("no marker, but retrieve: headroom: is mentioned"), "chat") is None
-    assert offer(_body(MARKER, stream=True), "chat") is None  # streams are relayed as is
     assert offer(_body(MARKER), "responses") is None
     assert (
         offer(
@@ -96,7 +96,7 @@ def test_usage_summed_over_rounds() -> None:
             "service_tier": "standard",
         },
     ]
-    assert _summed(rounds) == {
+    assert summed(rounds) == {
         "input_tokens": 22,
         "output_tokens": 5,
         "cache_read_input_tokens": 8,
@@ -106,4 +106,4 @@ def test_usage_summed_over_rounds() -> None:
         {"prompt_tokens_details": {"cached_tokens": 3}},
         {"prompt_tokens_details": {"cached_tokens": 4}},
     ]
-    assert _summed(nested) == {"prompt_tokens_details": {"cached_tokens": 7}}
+    assert summed(nested) == {"prompt_tokens_details": {"cached_tokens": 7}}
