@@ -61,6 +61,8 @@ AGENT_PROVIDERS: Final[dict[str, Provider]] = {
 """Which API an agent speaks, by command name; any other agent is taken as OpenAI-style."""
 
 STATE_FILE: Final = "wrap-proxy.json"
+LOG_FILE: Final = "wrap-proxy.log"  # one file, appended: not one more per free port used
+LOG_KEEP_BYTES: Final = 4 * 1024 * 1024  # a longer log is moved to wrap-proxy.log.1 first
 EXIT_NOT_FOUND: Final = 127  # the shell's code for "command not found"
 EXIT_NOT_EXECUTABLE: Final = 126
 
@@ -178,7 +180,11 @@ def start_proxy(
         cmd += ["--store", store]
     cmd += ["proxy", "--host", "127.0.0.1", "--port", str(port)]
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        if log_path.stat().st_size > LOG_KEEP_BYTES:
+            os.replace(log_path, log_path.with_name(log_path.name + ".1"))
     with open(log_path, "ab") as log, _deferred_interrupt() as interrupted:
+        start = log.tell()  # an error quotes this run's lines only
         # Its own session: Ctrl-C in the agent's terminal reaches the agent, not the proxy,
         # which must keep serving until the agent has exited.
         process = subprocess.Popen(
@@ -192,7 +198,7 @@ def start_proxy(
     try:
         if interrupted:
             raise KeyboardInterrupt
-        _await_health(process, port, log_path, timeout)
+        _await_health(process, port, log_path, start, timeout)
     except BaseException:  # Ctrl-C while waiting too: the proxy's session does not get it
         _stop_process(process)
         raise
@@ -218,28 +224,30 @@ def _deferred_interrupt() -> Iterator[list[int]]:
 
 
 def _await_health(
-    process: subprocess.Popen[bytes], port: int, log_path: Path, timeout: float
+    process: subprocess.Popen[bytes], port: int, log_path: Path, start: int, timeout: float
 ) -> None:
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
             raise ProxyStartError(
                 f"headroom proxy exited with code {process.returncode} before serving on "
-                f"127.0.0.1:{port}{_tail(log_path)}"
+                f"127.0.0.1:{port}{_tail(log_path, start)}"
             )
         if health(port, timeout=1.0) is not None:
             return
         if time.monotonic() > deadline:
             raise ProxyStartError(
                 f"headroom proxy did not answer GET http://127.0.0.1:{port}/health within "
-                f"{timeout:g} s{_tail(log_path)}"
+                f"{timeout:g} s{_tail(log_path, start)}"
             )
         time.sleep(0.1)
 
 
-def _tail(log_path: Path, lines: int = 15) -> str:
+def _tail(log_path: Path, start: int, lines: int = 15) -> str:
     try:
-        text = log_path.read_text(errors="replace").strip().splitlines()[-lines:]
+        with open(log_path, "rb") as log:
+            log.seek(start)
+            text = log.read().decode(errors="replace").strip().splitlines()[-lines:]
     except OSError:
         return ""
     return f"; its log ({log_path}) ends:\n" + "\n".join(text) if text else ""
@@ -300,7 +308,7 @@ def acquire_proxy(
                 return ProxyHandle(port, None, False, found["upstreams"])
         chosen = free_port() if port is None else port
         process = start_proxy(
-            chosen, env=env, log_path=home / f"proxy-{chosen}.log", store=store, timeout=timeout
+            chosen, env=env, log_path=home / LOG_FILE, store=store, timeout=timeout
         )
         state["proxy"] = {"pid": process.pid, "port": chosen}
         state["users"] = [me]
