@@ -35,7 +35,13 @@ from headroom.conversation import RollingSummarizer
 from headroom.conversation._turns import count_messages, is_output, turn_text, valid_cuts
 from headroom.conversation.audit import pairing_problems, untraceable_lines
 from headroom.conversation.extractive import task_turn
-from headroom.conversation.facts import CONSTRAINT_RE, ERROR_RE, extract_facts, split_sentences
+from headroom.conversation.facts import (
+    CONSTRAINT_RE,
+    ERROR_RE,
+    error_template,
+    extract_facts,
+    split_sentences,
+)
 from headroom.store.memory import MemoryStore
 from headroom.tokens import get_counter
 
@@ -198,7 +204,6 @@ _STOPWORDS = frozenset(
         "thank",
     ]
 )
-_TEMPLATE_RE = re.compile(r"0x[0-9a-f]+|\d+|'[^']*'|\"[^\"]*\"|/[\w./-]+", re.I)
 
 
 def task_index(messages: Sequence[Mapping[str, Any]]) -> int | None:
@@ -212,22 +217,31 @@ def content_words(text: str) -> set[str]:
 
 
 def user_identifiers(messages: Sequence[Mapping[str, Any]]) -> set[str]:
-    """Facts (ids, paths, amounts ...) the user typed: non-output user turns."""
+    """Facts (ids, paths, amounts ...) the user typed: non-output user turns from the task
+    on (a demonstration or pasted context before the task is not what the user typed)."""
     found: set[str] = set()
+    start = task_index(messages) or 0
     for i, message in enumerate(messages):
-        if message.get("role") == "user" and not is_output(message, messages[i - 1] if i else None):
+        if (
+            i >= start
+            and message.get("role") == "user"
+            and not is_output(message, messages[i - 1] if i else None)
+        ):
             found.update(extract_facts(turn_text(message)))
     return found
 
 
 def first_error_lines(messages: Sequence[Mapping[str, Any]]) -> list[str]:
-    """The first line of each distinct error template (numbers, quotes and paths masked)."""
+    """In tool outputs, the first line of each distinct error template (see
+    :func:`~headroom.conversation.facts.error_template`): the report that explains it."""
     seen: dict[str, str] = {}
-    for message in messages:
+    for i, message in enumerate(messages):
+        if not is_output(message, messages[i - 1] if i else None):
+            continue
         for line in turn_text(message).splitlines():
             line = line.strip()
             if line and ERROR_RE.search(line) and len(line) <= 400:
-                seen.setdefault(_TEMPLATE_RE.sub("#", line), line)
+                seen.setdefault(error_template(line), line)
     return list(seen.values())
 
 

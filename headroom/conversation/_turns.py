@@ -5,6 +5,7 @@ Works on OpenAI chat and Anthropic block shapes alike (see :mod:`headroom.messag
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ __all__ = [
     "result_ids",
     "tool_name_map",
     "turn_text",
+    "unwrap_event",
     "valid_cuts",
 ]
 
@@ -109,6 +111,26 @@ def turn_text(message: Mapping[str, Any]) -> str:
     parts = _content_text(message.get("content"))
     parts.extend(f"called {name}({arguments})" for _, name, arguments in _calls(message))
     return "\n".join(parts)
+
+
+def unwrap_event(text: str) -> str | None:
+    """The ``message`` inside a user turn sent as a JSON envelope, else None.
+
+    Some agent frameworks send each user event as ``{"type": ..., "message": "...", ...}``;
+    its ``message`` is what the user said, and what a summary should quote.
+
+    >>> unwrap_event('{"event": "user_message", "message": "Book HAT123."}')
+    'Book HAT123.'
+    """
+    stripped = text.strip()
+    if not (stripped.startswith("{") and stripped.endswith("}")):
+        return None
+    try:
+        data = json.loads(stripped)
+    except ValueError:
+        return None
+    inner = data.get("message") if isinstance(data, dict) else None
+    return inner if isinstance(inner, str) and inner.strip() else None
 
 
 _FENCE = "```"

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from headroom.conversation._turns import call_ids, result_ids, turn_text
+from headroom.conversation._turns import call_ids, result_ids, turn_text, unwrap_event
 from headroom.conversation.extractive import CONTINUATION, FRAGMENT_SEP
 from headroom.conversation.rolling import SUMMARY_HEADER
 from headroom.handles import is_marker, strip_markers
@@ -56,6 +56,8 @@ def untraceable_lines(summary: str, originals: Sequence[Mapping[str, Any]]) -> l
             bad.append(line)
             continue
         source = turn_text(originals[turn])
+        # A user event sent as a JSON envelope is quoted from its decoded ``message``.
+        source = f"{source}\n{unwrap_event(source) or ''}"
         pieces = strip_markers(match["fragment"]).strip().split(FRAGMENT_SEP)
         if not all(piece.strip() in source for piece in pieces):
             bad.append(line)

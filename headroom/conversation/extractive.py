@@ -38,11 +38,13 @@ from headroom.conversation._turns import (
     result_ids,
     tool_name_map,
     turn_text,
+    unwrap_event,
 )
 from headroom.conversation.facts import (
     CONSTRAINT_RE,
     DECISION_RE,
     ERROR_RE,
+    error_template,
     extract_facts,
     has_fact,
     split_sentences,
@@ -129,23 +131,34 @@ def extract_lines(
     known = dict(names or {})
     known.update(tool_name_map(messages))
     out: list[Line] = []
+    # Templates of the errors already quoted: the first report of an error is the one
+    # that explains it; a later repeat is kept only if there is room.
+    errors: set[str] = set()
     for offset, message in enumerate(messages):
         turn = first_turn + offset
         who = label(message, known)
         prefix = f"[turn {turn} {who}] "
         text = turn_text(message)
         if result_ids(message):
-            out.extend(_tool_result_lines(prefix, turn, text))
+            out.extend(_tool_result_lines(prefix, turn, text, errors))
             continue
         if is_command_output(message, messages[offset - 1] if offset else None):
-            out.extend(_tool_result_lines(f"[turn {turn} user, command output] ", turn, text))
+            out.extend(
+                _tool_result_lines(f"[turn {turn} user, command output] ", turn, text, errors)
+            )
             continue
+        if message.get("role") == "user":
+            # A JSON envelope is quoted from the inside: its keys say nothing.
+            text = unwrap_event(text) or text
         if turn == task:
             out.extend(_task_lines(prefix, turn, text))
             continue
         seen: set[str] = set()
         user = message.get("role") == "user"
         first_user = user
+        # User turns before the task (a demonstration, pasted context) are not what the
+        # user typed for this session: their facts get no salience boost.
+        user = user and (task is None or turn >= task)
         for sentence in split_sentences(text):
             if sentence.startswith("called ") and sentence.endswith(")") and sentence in text:
                 priority: int | None = 3
@@ -155,6 +168,10 @@ def extract_lines(
             fragment = _cut(sentence)
             if priority is None or fragment in seen:
                 continue
+            if priority == 2:
+                template = error_template(fragment)
+                priority = 6 if template in errors else 2
+                errors.add(template)
             seen.add(fragment)
             facts = extract_facts(fragment)
             compact = prefix + FRAGMENT_SEP.join(facts) if facts and priority >= 2 else None
@@ -219,15 +236,30 @@ def _task_lines(prefix: str, turn: int, text: str) -> list[Line]:
     return out
 
 
-def _tool_result_lines(prefix: str, turn: int, text: str) -> list[Line]:
+def _tool_result_lines(prefix: str, turn: int, text: str, errors: set[str]) -> list[Line]:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
         return [Line(6, turn, prefix.rstrip())]
-    first = _cut(lines[0], _TOOL_FIRST_LINE)
     marker = format_marker(len(text.splitlines()), "lines", handle_for(text))
-    out = [Line(6, turn, f"{prefix}{first} {marker}", original=text, compact=prefix + marker)]
-    errors = [line for line in lines[1:] if ERROR_RE.search(line)]
-    out.extend(Line(2, turn, prefix + _cut(line)) for line in errors[:_MAX_ERROR_LINES])
+    first_is_error = bool(ERROR_RE.search(lines[0]))
+    if first_is_error and error_template(lines[0]) not in errors:
+        # An error's first report ranks as an error line; its marker still points to the
+        # whole output.
+        errors.add(error_template(lines[0]))
+        out = [Line(2, turn, f"{prefix}{_cut(lines[0])} {marker}", original=text)]
+    elif first_is_error:
+        # A repeat of an error already quoted: the handle alone.
+        out = [Line(6, turn, prefix + marker, original=text)]
+    else:
+        first = _cut(lines[0], _TOOL_FIRST_LINE)
+        out = [Line(6, turn, f"{prefix}{first} {marker}", original=text, compact=prefix + marker)]
+    fresh: list[str] = []
+    for line in lines[1:]:
+        if ERROR_RE.search(line) and error_template(line) not in errors:
+            errors.add(error_template(line))
+            fresh.append(line)
+    # Repeats of an error already quoted are left to the handle.
+    out.extend(Line(2, turn, prefix + _cut(line)) for line in fresh[:_MAX_ERROR_LINES])
     return out
 
 

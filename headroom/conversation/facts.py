@@ -17,6 +17,7 @@ __all__ = [
     "CONSTRAINT_RE",
     "DECISION_RE",
     "ERROR_RE",
+    "error_template",
     "extract_facts",
     "has_fact",
     "split_sentences",
@@ -60,6 +61,9 @@ ERROR_RE = re.compile(
     re.I,
 )
 
+# What varies between two reports of the same error: numbers, hex, quoted names, paths.
+_VARIABLE_RE = re.compile(r"0x[0-9a-f]+|\d+|'[^']*'|\"[^\"]*\"|/[\w./-]+", re.I)
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(\[])|\n+")
 
 
@@ -87,6 +91,15 @@ def extract_facts(text: str) -> list[str]:
             if value and value not in found:
                 found.append(value)
     return found
+
+
+def error_template(line: str) -> str:
+    """``line`` with its variable parts masked: two reports of one error share it.
+
+    >>> error_template("line 4: 'x.py' not found") == error_template("line 9: 'y.py' not found")
+    True
+    """
+    return _VARIABLE_RE.sub("#", line.strip())
 
 
 def has_fact(text: str) -> bool:
