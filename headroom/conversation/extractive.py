@@ -253,13 +253,14 @@ def _tool_result_lines(prefix: str, turn: int, text: str, errors: set[str]) -> l
     else:
         first = _cut(lines[0], _TOOL_FIRST_LINE)
         out = [Line(6, turn, f"{prefix}{first} {marker}", original=text, compact=prefix + marker)]
-    fresh: list[str] = []
+    # Repeats of an error already quoted are left to the handle; a template past the cap
+    # is not marked seen, so its first report in a later output is still quoted.
     for line in lines[1:]:
+        if len(out) > _MAX_ERROR_LINES:
+            break
         if ERROR_RE.search(line) and error_template(line) not in errors:
             errors.add(error_template(line))
-            fresh.append(line)
-    # Repeats of an error already quoted are left to the handle.
-    out.extend(Line(2, turn, prefix + _cut(line)) for line in fresh[:_MAX_ERROR_LINES])
+            out.append(Line(2, turn, prefix + _cut(line)))
     return out
 
 
