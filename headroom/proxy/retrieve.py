@@ -1,8 +1,10 @@
 """The ``headroom_retrieve`` tool the proxy offers, and the turns that answer its calls.
 
-Pure functions on parsed JSON bodies (no I/O); :mod:`headroom.proxy.retrieve_loop` runs
-the upstream round trips. Two wire formats carry the loop: OpenAI Chat Completions
-(``chat``) and Anthropic Messages (``anthropic``).
+Pure functions on parsed JSON bodies (no I/O); :mod:`headroom.proxy.retrieve_loop` and
+:mod:`headroom.proxy.retrieve_stream` run the upstream round trips. The loop is run for
+OpenAI Chat Completions
+(``chat``) and Anthropic Messages (``anthropic``), streamed or not, and OpenAI Responses
+(``responses``), not streamed.
 
 * :func:`offer` decides whether a request gets the tool: its message list holds at least
   one Headroom marker and the client's own ``tools`` do not already define
@@ -34,7 +36,7 @@ __all__ = [
 ]
 
 TOOL_NAME: Final = "headroom_retrieve"
-LOOP_FORMATS: Final = frozenset({"chat", "anthropic"})
+LOOP_FORMATS: Final = frozenset({"chat", "anthropic", "responses"})
 
 _DESCRIPTION: Final = (
     "Get back content that was shortened. Compressed tool output contains markers such as "
@@ -66,6 +68,16 @@ def tool_definition(fmt: Format) -> dict[str, Any]:
     schema = json.loads(json.dumps(_SCHEMA))
     if fmt == "anthropic":
         return {"name": TOOL_NAME, "description": _DESCRIPTION, "input_schema": schema}
+    if fmt == "responses":
+        # Responses function tools are strict unless told otherwise, and a strict schema
+        # may have no optional property (``query`` is optional).
+        return {
+            "type": "function",
+            "name": TOOL_NAME,
+            "description": _DESCRIPTION,
+            "parameters": schema,
+            "strict": False,
+        }
     return {
         "type": "function",
         "function": {"name": TOOL_NAME, "description": _DESCRIPTION, "parameters": schema},
@@ -91,6 +103,8 @@ def offer(raw: bytes, fmt: Format) -> dict[str, Any] | None:
         return None
     if not isinstance(body, dict):
         return None
+    if fmt == "responses" and body.get("stream") is True:
+        return None  # a streamed Responses loop is not built (docs/proxy.md)
     messages = body.get(messages_key(fmt))
     if not isinstance(messages, list) or not _any_marker(messages):
         return None
@@ -116,6 +130,14 @@ def retrieve_calls(response: object, fmt: Format) -> list[Call] | None:
         if not uses or any(use.get("name") != TOOL_NAME for use in uses):
             return None
         return [_call(use.get("id"), use.get("input")) for use in uses]
+    if fmt == "responses":
+        output = response.get("output")
+        if not isinstance(output, list):
+            return None
+        items = [i for i in output if isinstance(i, dict) and i.get("type") == "function_call"]
+        if not items or any(item.get("name") != TOOL_NAME for item in items):
+            return None
+        return [_call(item.get("call_id"), _arguments(item.get("arguments"))) for item in items]
     choices = response.get("choices")
     if not isinstance(choices, list) or len(choices) != 1 or not isinstance(choices[0], dict):
         return None
@@ -126,21 +148,33 @@ def retrieve_calls(response: object, fmt: Format) -> list[Call] | None:
     functions = [c.get("function") if isinstance(c, dict) else None for c in calls]
     if any(not isinstance(f, dict) or f.get("name") != TOOL_NAME for f in functions):
         return None
-    out = []
-    for call, function in zip(calls, functions, strict=True):
-        assert isinstance(function, dict)
-        try:
-            arguments = json.loads(function.get("arguments") or "{}")
-        except ValueError:
-            arguments = {}  # answered with the message for a missing handle
-        out.append(_call(call.get("id"), arguments))
-    return out
+    return [
+        _call(call.get("id"), _arguments(function.get("arguments")))
+        for call, function in zip(calls, functions, strict=True)
+        if isinstance(function, dict)
+    ]
+
+
+def _arguments(text: object) -> object:
+    try:
+        return json.loads(text) if isinstance(text, str) and text else {}
+    except ValueError:
+        return {}  # answered with the message for a missing handle
 
 
 def continuation(
-    response: dict[str, Any], calls: list[Call], answers: list[str], fmt: Format
+    response: dict[str, Any],
+    calls: list[Call],
+    answers: list[str],
+    fmt: Format,
+    *,
+    body_store: object = None,
 ) -> list[dict[str, Any]]:
-    """The messages to append: the model's turn as it made it, then one answer per call."""
+    """The messages to append: the model's turn as it made it, then one answer per call.
+
+    ``body_store`` is the request's ``store`` field (Responses only: see
+    :func:`_replayable`).
+    """
     if fmt == "anthropic":
         # The whole content goes back (text, thinking blocks and all): Anthropic wants a
         # thinking block returned with the tool use that followed it.
@@ -153,6 +187,14 @@ def continuation(
                     for call, answer in zip(calls, answers, strict=True)
                 ],
             },
+        ]
+    if fmt == "responses":
+        return [
+            *(item for item in response["output"] if _replayable(item, body_store)),
+            *(
+                {"type": "function_call_output", "call_id": call.id, "output": answer}
+                for call, answer in zip(calls, answers, strict=True)
+            ),
         ]
     message = response["choices"][0]["message"]
     # Only the fields a request message has (a response adds refusal, annotations...).
@@ -168,6 +210,18 @@ def continuation(
             for call, answer in zip(calls, answers, strict=True)
         ),
     ]
+
+
+def _replayable(item: object, store: object) -> bool:
+    """Whether a Responses output item can go back as input. A reasoning item of a request
+    with ``store: false`` can only be replayed with its ``encrypted_content`` (the server
+    kept nothing to look its id up in); without it the item is left out, as the model can
+    go on without it."""
+    if not isinstance(item, dict):
+        return False
+    if item.get("type") == "reasoning" and store is False:
+        return bool(item.get("encrypted_content"))
+    return True
 
 
 def _call(call_id: object, arguments: object) -> Call:

@@ -89,7 +89,8 @@ async def run(
                 data["usage"] = summed(usages)
             return _relay(response, dump(data))
         answers = await anyio.to_thread.run_sync(answer, client, calls)
-        messages = [*messages, *continuation(data, calls, answers, fmt)]
+        turns = continuation(data, calls, answers, fmt, body_store=body.get("store"))
+        messages = [*messages, *turns]
     raise AssertionError("unreachable: the last round returns")  # pragma: no cover
 
 

@@ -36,6 +36,7 @@ from tests.proxy.upstream import CHAT_TEXT, CLAUDE_TEXT, Recorded, Served, Upstr
 Responder = Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]
 CHAT = "/v1/chat/completions"
 MESSAGES = "/v1/messages"
+RESPONSES = "/v1/responses"
 FINAL = "Blocks blk_-1608999687919862906 and blk_7503483334202473044 failed."
 
 
@@ -67,6 +68,7 @@ class Scripted:
             routes=[
                 Route(CHAT, answer, methods=["POST"]),
                 Route(MESSAGES, answer, methods=["POST"]),
+                Route(RESPONSES, answer, methods=["POST"]),
             ]
         )
 
@@ -106,7 +108,8 @@ def hdfs(bench_data: Path) -> str:
 
 def _handle(body: dict[str, Any]) -> str:
     """The handle of the first marker in the request's messages (what a model would copy)."""
-    return find_markers(json.dumps(body["messages"], ensure_ascii=False))[0].handle
+    listed = body["input"] if "input" in body else body["messages"]
+    return find_markers(json.dumps(listed, ensure_ascii=False))[0].handle
 
 
 def _calls(*handles: str | None, also: str | None = None) -> Responder:
@@ -125,6 +128,19 @@ def _calls(*handles: str | None, also: str | None = None) -> Responder:
             ]
             content = [{"type": "text", "text": "Let me look at the whole log."}, *uses]
             return 200, _claude(body, content, "tool_use")
+        if body["_path"] == RESPONSES:
+            items = [
+                {
+                    "type": "function_call",
+                    "id": f"fc_{i}",
+                    "call_id": f"call_{i}",
+                    "name": name,
+                    "arguments": json.dumps(args),
+                    "status": "completed",
+                }
+                for i, (name, args) in enumerate(calls)
+            ]
+            return 200, _responses(body, [_output_text("Let me look."), *items])
         tool_calls = [
             {
                 "id": f"call_{i}",
@@ -139,6 +155,8 @@ def _calls(*handles: str | None, also: str | None = None) -> Responder:
 
 
 def _text(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    if body["_path"] == RESPONSES:
+        return 200, _responses(body, [_output_text(FINAL)])
     if body["_path"] == MESSAGES:
         return 200, _claude(body, [{"type": "text", "text": FINAL}], "end_turn")
     return 200, _chat(body, {"content": FINAL}, "stop")
@@ -167,6 +185,37 @@ def _chat(body: dict[str, Any], message: dict[str, Any], finish: str) -> dict[st
             "completion_tokens": 20,
             "total_tokens": 1020,
             "prompt_tokens_details": {"cached_tokens": 512},
+        },
+    }
+
+
+def _output_text(text: str) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "id": "msg_1",
+        "status": "completed",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": text, "annotations": []}],
+    }
+
+
+def _responses(body: dict[str, Any], output: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": "resp_1",
+        "object": "response",
+        "created_at": 1733356800,
+        "status": "completed",
+        "model": body["model"],
+        "output": output,
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": body.get("tools", []),
+        "usage": {
+            "input_tokens": 1000,
+            "input_tokens_details": {"cached_tokens": 512},
+            "output_tokens": 20,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": 1020,
         },
     }
 
@@ -682,3 +731,77 @@ def test_anthropic_stream_mixed_calls_go_to_the_client(
     assert [getattr(b, "name", None) for b in message.content] == [None, TOOL_NAME, "read_file"]
     assert message.content[1].input == {"handle": _handle(scripted.bodies()[0])}  # type: ignore[union-attr]
     assert message.stop_reason == "tool_use" and len(scripted.requests) == 1
+
+
+# -- OpenAI Responses ------------------------------------------------------------------------
+
+RESPONSES_READ_FILE = {
+    "type": "function",
+    "name": "read_file",
+    "description": "Read a file",
+    "parameters": {"type": "object", "properties": {"path": {"type": "string"}}},
+    "strict": False,
+}
+
+
+def _items(log: str) -> list[dict[str, Any]]:
+    return [
+        {"role": "user", "content": "Which HDFS blocks failed?"},
+        {"type": "function_call", "call_id": "c_log", "name": "read_file", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "c_log", "output": log},
+    ]
+
+
+def test_responses_retrieve_call_answered_by_the_proxy(
+    proxy: Served, scripted: Scripted, hdfs: str
+) -> None:
+    scripted.script[:] = [_calls(None, "headroom:000000000000"), _text]
+    response = _openai(proxy).responses.create(
+        model="gpt-4.1",
+        instructions="You triage incidents.",
+        input=_items(hdfs),  # type: ignore[arg-type]
+        tools=[RESPONSES_READ_FILE],  # type: ignore[list-item]
+    )
+    assert response.output_text == FINAL
+    assert [item.type for item in response.output] == ["message"]
+    assert response.usage is not None and response.usage.input_tokens == 2000
+    first, second = scripted.bodies()
+    assert first["tools"] == [RESPONSES_READ_FILE, tool_definition("responses")]
+    assert second["instructions"] == "You triage incidents."
+    handle = find_markers(first["input"][2]["output"])[0].handle
+    assert second["input"][:3] == first["input"]
+    turn = second["input"][3:]
+    # The model's output items as they came, then one output per call.
+    assert [item["type"] for item in turn] == ["message"] + ["function_call"] * 2 + [
+        "function_call_output"
+    ] * 2
+    assert json.loads(turn[1]["arguments"]) == {"handle": handle}
+    assert turn[3] == {"type": "function_call_output", "call_id": "call_0", "output": hdfs}
+    assert turn[4]["output"] == retrieve_answer("headroom:000000000000")
+
+
+def test_responses_mixed_calls_and_streams(
+    proxy: Served,
+    scripted: Scripted,
+    start_proxy: Callable[..., Served],
+    upstream: Upstream,
+    hdfs: str,
+) -> None:
+    scripted.script[:] = [_calls(None, also="read_file")]
+    response = _openai(proxy).responses.create(
+        model="gpt-4.1",
+        input=_items(hdfs),  # type: ignore[arg-type]
+        tools=[RESPONSES_READ_FILE],  # type: ignore[list-item]
+    )
+    calls = [item.name for item in response.output if item.type == "function_call"]
+    assert calls == [TOOL_NAME, "read_file"] and len(scripted.requests) == 1
+    # A streamed Responses request is not offered the tool (its loop is not built).
+    stream = _openai(start_proxy()).responses.create(
+        model="gpt-4.1",
+        input=_items(hdfs),  # type: ignore[arg-type]
+        tools=[RESPONSES_READ_FILE],  # type: ignore[list-item]
+        stream=True,
+    )
+    assert [e.type for e in stream][-1] == "response.completed"
+    sent = upstream.last(RESPONSES).json()
+    assert sent["tools"] == [RESPONSES_READ_FILE] and find_markers(sent["input"][2]["output"])

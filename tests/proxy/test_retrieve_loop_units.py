@@ -6,7 +6,13 @@ import json
 from typing import Any
 
 from headroom.handles import format_marker
-from headroom.proxy.retrieve import TOOL_NAME, offer, retrieve_calls, tool_definition
+from headroom.proxy.retrieve import (
+    TOOL_NAME,
+    continuation,
+    offer,
+    retrieve_calls,
+    tool_definition,
+)
 from headroom.proxy.retrieve_loop import summed
 from headroom.proxy.wire import dump
 
@@ -29,7 +35,10 @@ def test_offered_when_a_message_holds_a_marker() -> None:
 
 def test_not_offered() -> None:
     assert offer(_body("no marker, but retrieve: headroom: is mentioned"), "chat") is None
-    assert offer(_body(MARKER), "responses") is None
+    responses = dump(
+        {"input": [{"type": "function_call_output", "output": MARKER}], "stream": True}
+    )
+    assert offer(responses, "responses") is None  # its streamed loop is not built
     assert (
         offer(
             dump({"system": MARKER, "messages": [{"role": "user", "content": "hi"}]}), "anthropic"
@@ -107,3 +116,24 @@ def test_usage_summed_over_rounds() -> None:
         {"prompt_tokens_details": {"cached_tokens": 4}},
     ]
     assert summed(nested) == {"prompt_tokens_details": {"cached_tokens": 7}}
+
+
+def test_responses_offer_and_calls() -> None:
+    raw = dump({"model": "m", "input": [{"type": "function_call_output", "output": MARKER}]})
+    body = offer(raw, "responses")
+    assert body is not None and body["tools"] == [tool_definition("responses")]
+    assert tool_definition("responses")["strict"] is False  # query is optional
+    call = {"type": "function_call", "call_id": "c1", "name": TOOL_NAME, "arguments": "{}"}
+    reasoning = {"type": "reasoning", "id": "rs_1", "summary": []}
+    response = {"output": [reasoning, call]}
+    calls = retrieve_calls(response, "responses")
+    assert calls is not None and calls[0].id == "c1"
+    assert retrieve_calls({"output": [call, {**call, "name": "read_file"}]}, "responses") is None
+    # A reasoning item goes back unless the request was not stored and it has no
+    # encrypted content (nothing upstream could resolve it).
+    out = {"type": "function_call_output", "call_id": "c1", "output": "x"}
+    assert continuation(response, calls, ["x"], "responses") == [reasoning, call, out]
+    assert continuation(response, calls, ["x"], "responses", body_store=False) == [call, out]
+    sealed = {**reasoning, "encrypted_content": "gAAA"}
+    kept = continuation({"output": [sealed, call]}, calls, ["x"], "responses", body_store=False)
+    assert kept == [sealed, call, out]
