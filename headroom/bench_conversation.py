@@ -369,6 +369,82 @@ def print_compaction(transcripts: Sequence[list[dict[str, Any]]]) -> None:
             )
 
 
+# ---- Growing sessions (issue 23, item 4): is the previous request a prefix of the next?
+
+
+@dataclass(slots=True)
+class GrowthScore:
+    """Sums over the steps of every session grown one message at a time."""
+
+    steps: int = 0
+    prefix_kept: int = 0
+    input_tokens: int = 0
+    cached_tokens: int = 0
+
+
+def _grow(
+    messages: list[dict[str, Any]],
+    budget: int,
+    count: Any,
+    step: Any,
+) -> GrowthScore:
+    score = GrowthScore()
+    sent: list[Any] = []
+    for message in messages:
+        # The app keeps what it sent last time and appends the new message.
+        request = step([*sent, message])
+        if sent and message.get("role") != "system":
+            score.steps += 1
+            same = request[: len(sent)] == sent
+            score.prefix_kept += same
+            score.input_tokens += count_messages(request, count)
+            common = 0
+            while common < min(len(sent), len(request)) and sent[common] == request[common]:
+                common += 1
+            score.cached_tokens += count_messages(request[:common], count) if common else 0
+        sent = request
+    return score
+
+
+def growth_scores(
+    transcripts: Sequence[list[dict[str, Any]]], ratio: float
+) -> dict[str, GrowthScore]:
+    """Each method compacting a session as it grows, at ``ratio`` of its final tokens."""
+    count = get_counter("gpt-4o")
+    totals = {name: GrowthScore() for name in ("headroom", "keep-recent", "first+recent")}
+    for messages in transcripts:
+        budget = max(1, int(count_messages(messages, count) * ratio))
+        rs = RollingSummarizer(budget, keep_recent=4, store=MemoryStore())
+        methods = {
+            "headroom": lambda h, rs=rs: rs.summarize(h).messages,
+            "keep-recent": lambda h, b=budget: keep_recent(h, b, count),
+            "first+recent": lambda h, b=budget: first_plus_recent(h, b, count),
+        }
+        for name, step in methods.items():
+            one = _grow(messages, budget, count, step)
+            total = totals[name]
+            total.steps += one.steps
+            total.prefix_kept += one.prefix_kept
+            total.input_tokens += one.input_tokens
+            total.cached_tokens += one.cached_tokens
+    return totals
+
+
+def print_growth(transcripts: Sequence[list[dict[str, Any]]]) -> None:
+    """Prefix stability while sessions grow: the share of steps whose previous request is
+    an exact prefix, and the share of input tokens a prompt cache could serve."""
+    print()
+    print(
+        f"{'growing':<14} {'budget':>6} {'steps':>6} {'prefix kept':>11} {'input':>9} {'cached':>7}"
+    )
+    for ratio in (0.25, 0.5):
+        for name, g in growth_scores(transcripts, ratio).items():
+            print(
+                f"{name:<14} {ratio:>6.0%} {g.steps:>6} {_pct(g.prefix_kept, g.steps):>11} "
+                f"{g.input_tokens:>9} {_pct(g.cached_tokens, g.input_tokens):>7}"
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print one row per transcript and the totals; exit 1 if a hard target fails."""
     parser = argparse.ArgumentParser(prog="python -m headroom.bench_conversation")
@@ -412,6 +488,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{sum(s.pairing_ok for s in scores):>4}/{len(scores)}"
     )
     print_compaction(transcripts)
+    print_growth(transcripts)
     failed = any(s.fabricated or not s.pairing_ok for s in scores)
     return 1 if failed else 0
 

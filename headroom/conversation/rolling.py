@@ -127,6 +127,10 @@ class RollingSummarizer:
             path); default is the same SQLite store :class:`headroom.Headroom` uses.
         model: whose tokenizer counts tokens.
         token_counter: a ``Callable[[str], int]`` to count with instead.
+        hysteresis: when it must compact to meet ``budget_tokens``, compact to this share
+            below it if that costs no recent message, so the next messages fit without
+            compacting again (each compaction rewrites the summary message, where the
+            prompt cache's prefix then ends). 0 takes the smallest cut that fits.
 
     Example:
         >>> rs = RollingSummarizer(max_messages=3, keep_recent=1, store="memory")
@@ -152,6 +156,7 @@ class RollingSummarizer:
         store: Store | str | None = None,
         model: str = "gpt-4o",
         token_counter: Callable[[str], int] | None = None,
+        hysteresis: float = 0.15,
     ) -> None:
         if budget_tokens is None and max_messages is None:
             raise InvalidArgumentError("RollingSummarizer: give budget_tokens or max_messages")
@@ -160,6 +165,8 @@ class RollingSummarizer:
                 raise InvalidArgumentError(f"{name}: expected a positive int, got {value!r}")
         if not _is_int(keep_recent) or keep_recent < 0:
             raise InvalidArgumentError(f"keep_recent: expected an int >= 0, got {keep_recent!r}")
+        if not isinstance(hysteresis, int | float) or not 0 <= hysteresis < 1:
+            raise InvalidArgumentError(f"hysteresis: expected 0 <= x < 1, got {hysteresis!r}")
         if summarizer is not None and not callable(summarizer):
             raise InvalidArgumentError(
                 f"summarizer: expected a callable taking a list of messages, got {summarizer!r}"
@@ -168,6 +175,7 @@ class RollingSummarizer:
         self.max_messages = max_messages
         self.keep_recent = keep_recent
         self.summarizer = summarizer
+        self.hysteresis = float(hysteresis)
         self.store: Store = open_store(store, degrade=True)
         self.count = get_counter(model, counter=token_counter)
 
@@ -242,7 +250,23 @@ class RollingSummarizer:
             return _Plan(j, text, kept, tokens, dropped)
 
         chosen: _Plan | None = None
-        for j in preferred + rest:
+        slack = self._slack_target()
+        if slack is not None:
+            # Hysteresis: compact a little below the budget, so the next few messages fit
+            # without compacting again (each compaction rewrites the summary message and
+            # so ends the prompt-cache prefix there). Only when it costs no recent message.
+            for j in preferred:
+                if fixed + suffix[j] > slack:
+                    continue
+                candidate = plan(j, None)
+                if (
+                    candidate is not None
+                    and candidate.tokens <= slack
+                    and self._fits(candidate.tokens, head + 1 + len(body) - j)
+                ):
+                    chosen = candidate
+                    break
+        for j in [] if chosen is not None else preferred + rest:
             if self.budget_tokens is not None and fixed + suffix[j] > self.budget_tokens:
                 continue  # even an empty summary would not fit; skip the summarizer call
             candidate = plan(j, None)
@@ -307,6 +331,11 @@ class RollingSummarizer:
             handles=handles,
             warnings=warnings,
         )
+
+    def _slack_target(self) -> int | None:
+        if self.budget_tokens is None or not self.hysteresis:
+            return None
+        return int(self.budget_tokens * (1 - self.hysteresis))
 
     def _fits(self, tokens: int, n_messages: int) -> bool:
         if self.budget_tokens is not None and tokens > self.budget_tokens:

@@ -1,0 +1,69 @@
+"""Issue 23, item 4: compacting with slack below the budget keeps the cache prefix longer.
+
+A recorded session is grown one message at a time, each request built from the previous
+one plus the new message, as an app holding what it sent would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from headroom import InvalidArgumentError, RollingSummarizer
+from headroom.bench_conversation import load_transcript
+from headroom.conversation._turns import count_messages
+from headroom.store import MemoryStore
+from headroom.tokens import get_counter
+
+COUNT = get_counter("gpt-4o")
+SESSION = "taubench_airline_gpt4o_task02_trial1.json"
+
+
+def _grow(messages: list[dict[str, Any]], rs: RollingSummarizer) -> tuple[int, int, int]:
+    """(steps, steps whose previous request is an exact prefix, compactions)."""
+    sent: list[Any] = []
+    steps = kept = compactions = 0
+    for message in messages:
+        result = rs.summarize([*sent, message])
+        if sent:
+            steps += 1
+            kept += result.messages[: len(sent)] == sent
+        compactions += result.summarized > 0
+        assert result.tokens_after <= rs.budget_tokens or result.warnings
+        sent = result.messages
+    return steps, kept, compactions
+
+
+def test_hysteresis_compacts_less_often_and_keeps_more_prefixes(bench_data: Path) -> None:
+    messages = load_transcript(bench_data / "transcripts" / SESSION)
+    budget = count_messages(messages, COUNT) // 2
+    tight = _grow(messages, RollingSummarizer(budget, hysteresis=0, store=MemoryStore()))
+    slack = _grow(messages, RollingSummarizer(budget, store=MemoryStore()))
+    assert slack[0] == tight[0]
+    assert slack[2] < tight[2]  # fewer compactions
+    assert slack[1] > tight[1]  # more requests extend the previous one byte for byte
+
+
+def test_a_compaction_with_slack_leaves_room_for_the_next_message(bench_data: Path) -> None:
+    messages = load_transcript(bench_data / "transcripts" / SESSION)
+    budget = count_messages(messages, COUNT) // 2
+    rs = RollingSummarizer(budget, store=MemoryStore())
+    slack = int(budget * (1 - rs.hysteresis))
+    sent: list[Any] = []
+    roomy = 0
+    for i, message in enumerate(messages):
+        result = rs.summarize([*sent, message])
+        sent = result.messages
+        if result.summarized and result.tokens_after <= slack and i + 1 < len(messages):
+            roomy += 1
+            nxt = rs.summarize([*sent, messages[i + 1]])
+            assert nxt.summarized == 0 and nxt.messages[: len(sent)] == sent
+    assert roomy >= 1
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1, 1.5, "0.2", None])
+def test_hysteresis_must_be_a_share_below_one(bad: object) -> None:
+    with pytest.raises(InvalidArgumentError):
+        RollingSummarizer(1000, hysteresis=bad, store=MemoryStore())  # type: ignore[arg-type]
