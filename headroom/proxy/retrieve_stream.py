@@ -83,6 +83,7 @@ class _Round:
     text: list[str] = field(default_factory=list)  # chat
     calls: dict[int, dict[str, Any]] = field(default_factory=dict)  # chat
     usage: dict[str, Any] = field(default_factory=dict)
+    several: bool = False  # chat: more than one choice
 
     def starts_retrieve(self, data: Any) -> bool:
         if not isinstance(data, dict):
@@ -117,6 +118,8 @@ class _Round:
             delta = choice.get("delta") if isinstance(choice, dict) else None
             if not isinstance(delta, dict):
                 continue
+            if choice.get("index", 0) != 0:
+                self.several = True  # n > 1: not one turn the proxy could continue
             if isinstance(delta.get("content"), str):
                 self.text.append(delta["content"])
             for part in delta.get("tool_calls") or []:
@@ -171,6 +174,8 @@ class _Round:
                         block["input"] = {}
                 content.append(block)
             return {"content": content}
+        if self.several:
+            return {"choices": []}  # retrieve_calls answers None: relayed as it came
         message = {
             "role": "assistant",
             "content": "".join(self.text) or None,

@@ -805,3 +805,18 @@ def test_responses_mixed_calls_and_streams(
     assert [e.type for e in stream][-1] == "response.completed"
     sent = upstream.last(RESPONSES).json()
     assert sent["tools"] == [RESPONSES_READ_FILE] and find_markers(sent["input"][2]["output"])
+
+
+def test_anthropic_stream_upstream_error_mid_loop(
+    proxy: Served, scripted: Scripted, hdfs: str
+) -> None:
+    # The 200 and the first round's events were sent: the failure of the second round
+    # arrives as Anthropic's error event, which the SDK raises.
+    scripted.script[:] = [_calls(None), _rate_limited]
+    with (
+        pytest.raises(anthropic.APIStatusError, match="slow down"),
+        _create_claude(proxy, _claude_messages(hdfs), stream=True) as events,
+    ):
+        for _ in events:
+            pass
+    assert len(scripted.requests) == 2

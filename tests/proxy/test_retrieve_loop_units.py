@@ -137,3 +137,16 @@ def test_responses_offer_and_calls() -> None:
     sealed = {**reasoning, "encrypted_content": "gAAA"}
     kept = continuation({"output": [sealed, call]}, calls, ["x"], "responses", body_store=False)
     assert kept == [sealed, call, out]
+
+
+def test_a_stream_of_several_choices_is_not_continued() -> None:
+    from headroom.proxy.retrieve_stream import _Round
+
+    turn = _Round("chat")
+    call = {"index": 0, "id": "c", "function": {"name": TOOL_NAME, "arguments": "{}"}}
+    for index in (0, 1):  # n=2: both choices call the tool
+        turn.read({"choices": [{"index": index, "delta": {"tool_calls": [call]}}]})
+    assert retrieve_calls(turn.response(), "chat") is None
+    one = _Round("chat")
+    one.read({"choices": [{"index": 0, "delta": {"tool_calls": [call]}}]})
+    assert retrieve_calls(one.response(), "chat") is not None
