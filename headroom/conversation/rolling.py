@@ -12,8 +12,9 @@ summary covers, so a later call extends it instead of recomputing it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from headroom.conversation._turns import (
@@ -282,6 +283,18 @@ class RollingSummarizer:
                 if candidate is not None and self._fits(candidate.tokens, head + 1 + len(body) - j):
                     chosen = candidate
                     break
+        if chosen is None and prior is not None and self.summarizer is None:
+            # The summary only grows (its text stays a prefix), so a long session ends up
+            # with a summary that no longer fits. Rebuild it once from the originals its
+            # blocks stored: the prompt-cache prefix breaks here, but the session is back
+            # under budget, with slack, instead of over it at every message.
+            originals = self._originals(prior)
+            if originals is not None:
+                rebuilt = self.summarize([*msgs[:head], *originals, *body])
+                # Only when that meets the budget: a prefix broken for nothing costs cache.
+                if self._fits(rebuilt.tokens_after, len(rebuilt.messages)):
+                    note = f"summary rebuilt from the originals of its {covers} messages"
+                    return replace(rebuilt, warnings=[note, *rebuilt.warnings])
         if chosen is None:
             # Best effort: the smallest list any cut gives, the summary cut to its header
             # and block marker; if even that is no smaller, leave the messages alone.
@@ -331,6 +344,21 @@ class RollingSummarizer:
             handles=handles,
             warnings=warnings,
         )
+
+    def _originals(self, prior: str) -> list[Any] | None:
+        """The messages ``prior``'s blocks stand for, from the store; None if any is gone."""
+        out: list[Any] = []
+        for marker in find_markers(prior):
+            if marker.unit != "messages":
+                continue
+            try:
+                chunk = json.loads(self.store.get(marker.handle).text)
+            except (StoreError, ValueError):
+                return None
+            if not isinstance(chunk, list) or len(chunk) != marker.count:
+                return None
+            out.extend(chunk)
+        return out
 
     def _slack_target(self) -> int | None:
         if self.budget_tokens is None or not self.hysteresis:

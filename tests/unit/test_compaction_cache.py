@@ -14,6 +14,7 @@ import pytest
 from headroom import InvalidArgumentError, RollingSummarizer
 from headroom.bench_conversation import load_transcript
 from headroom.conversation._turns import count_messages
+from headroom.conversation.audit import pairing_problems, untraceable_lines
 from headroom.store import MemoryStore
 from headroom.tokens import get_counter
 
@@ -67,3 +68,27 @@ def test_a_compaction_with_slack_leaves_room_for_the_next_message(bench_data: Pa
 def test_hysteresis_must_be_a_share_below_one(bad: object) -> None:
     with pytest.raises(InvalidArgumentError):
         RollingSummarizer(1000, hysteresis=bad, store=MemoryStore())  # type: ignore[arg-type]
+
+
+def test_a_summary_that_outgrew_the_budget_is_rebuilt_from_its_originals(
+    bench_data: Path,
+) -> None:
+    # At a quarter of this session's tokens, appending a block per compaction (the summary
+    # text stays a prefix) would leave the session over budget at every later message.
+    messages = load_transcript(bench_data / "transcripts" / SESSION)
+    budget = count_messages(messages, COUNT) // 4
+    rs = RollingSummarizer(budget, store=MemoryStore())
+    sent: list[Any] = []
+    rebuilt = 0
+    for i, message in enumerate(messages):
+        result = rs.summarize([*sent, message])
+        if any(w.startswith("summary rebuilt") for w in result.warnings):
+            rebuilt += 1
+            assert result.tokens_after <= budget
+            # Turn numbers refer to the whole conversation so far, as always.
+            assert untraceable_lines(result.summary or "", messages[: i + 1]) == []
+            assert set(pairing_problems(result.messages)) <= set(pairing_problems(messages))
+            # The system prompt, the turns the summary stands for, the turns kept verbatim.
+            assert 1 + result.covers + len(result.messages) - 2 == i + 1
+        sent = result.messages
+    assert rebuilt >= 1
