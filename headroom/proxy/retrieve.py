@@ -3,8 +3,8 @@
 Pure functions on parsed JSON bodies (no I/O); :mod:`headroom.proxy.retrieve_loop` and
 :mod:`headroom.proxy.retrieve_stream` run the upstream round trips. The loop is run for
 OpenAI Chat Completions
-(``chat``) and Anthropic Messages (``anthropic``), streamed or not, and OpenAI Responses
-(``responses``), not streamed.
+(``chat``), Anthropic Messages (``anthropic``) and OpenAI Responses (``responses``),
+streamed or not.
 
 * :func:`offer` decides whether a request gets the tool: its message list holds at least
   one Headroom marker and the client's own ``tools`` do not already define
@@ -103,8 +103,6 @@ def offer(raw: bytes, fmt: Format) -> dict[str, Any] | None:
         return None
     if not isinstance(body, dict):
         return None
-    if fmt == "responses" and body.get("stream") is True:
-        return None  # a streamed Responses loop is not built (docs/proxy.md)
     messages = body.get(messages_key(fmt))
     if not isinstance(messages, list) or not _any_marker(messages):
         return None

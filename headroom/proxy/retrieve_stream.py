@@ -1,8 +1,9 @@
 """The ``headroom_retrieve`` loop for streamed responses (``stream: true``).
 
 The upstream's Server-Sent Events are relayed to the client event by event as they arrive,
-until the model starts a ``headroom_retrieve`` call (OpenAI: a ``delta.tool_calls`` entry
-naming it; Anthropic: a ``content_block_start`` of a ``tool_use`` block naming it). From
+until the model starts a ``headroom_retrieve`` call (chat: a ``delta.tool_calls`` entry
+naming it; Responses: a ``response.output_item.added`` of a ``function_call`` naming it;
+Anthropic: a ``content_block_start`` of a ``tool_use`` block naming it). From
 there the rest of that upstream stream is held. When it ends:
 
 * if the model's turn called ``headroom_retrieve`` and nothing else, the calls are
@@ -12,14 +13,18 @@ there the rest of that upstream stream is held. When it ends:
   call, the round's finish: OpenAI's ``finish_reason: tool_calls`` chunk and ``[DONE]``,
   Anthropic's ``message_delta`` and ``message_stop``); Anthropic's next ``message_start``
   is dropped too and content block indexes go on from the last block the client got, so
-  the client reads one message, ``message_start`` to ``message_stop``;
+  the client reads one message, ``message_start`` to ``message_stop``. Responses: later
+  rounds' ``response.created``/``in_progress`` are dropped, ``output_index`` and
+  ``sequence_number`` go on from what the client got, and the closing response carries the
+  first round's id and every output item the client was sent;
 * otherwise (the client's tools were called too, or the rounds are used up) the held
   events go to the client as they came.
 
-Usage in the last round's closing event (OpenAI's usage chunk, Anthropic's
-``message_delta``) is summed over the rounds, as in the non-streamed loop. The body is
-relayed decoded (``content-encoding`` dropped). An upstream failure after the stream began
-reaches the client as an error event of its wire format (the status was already sent).
+Usage in the last round's closing event (chat's usage chunk, Responses'
+``response.completed``, Anthropic's ``message_delta``) is summed over the rounds, as in the
+non-streamed loop. The body is relayed decoded (``content-encoding`` dropped). An upstream
+failure after the stream began reaches the client as an error event (the status was
+already sent).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ __all__ = ["run"]
 
 log = logging.getLogger("headroom.proxy")
 
+_RESPONSE_ENDS: Final = frozenset({"response.completed", "response.incomplete", "response.failed"})
 _EVENT_END: Final = re.compile(rb"\r\n\r\n|\n\n|\r\r")
 _DROPPED: Final = frozenset({b"content-encoding", b"content-length"})
 
@@ -84,10 +90,19 @@ class _Round:
     calls: dict[int, dict[str, Any]] = field(default_factory=dict)  # chat
     usage: dict[str, Any] = field(default_factory=dict)
     several: bool = False  # chat: more than one choice
+    final: dict[str, Any] = field(default_factory=dict)  # responses: the closing response
 
     def starts_retrieve(self, data: Any) -> bool:
         if not isinstance(data, dict):
             return False
+        if self.fmt == "responses":
+            item = data.get("item")
+            return (
+                data.get("type") == "response.output_item.added"
+                and isinstance(item, dict)
+                and item.get("type") == "function_call"
+                and item.get("name") == TOOL_NAME
+            )
         if self.fmt == "anthropic":
             block = data.get("content_block")
             return (
@@ -111,6 +126,13 @@ class _Round:
             return
         if self.fmt == "anthropic":
             self._read_anthropic(data)
+            return
+        if self.fmt == "responses":
+            # The closing event carries the whole response: the turn is read from it.
+            if data.get("type") in _RESPONSE_ENDS and isinstance(data.get("response"), dict):
+                self.final = data["response"]
+                if isinstance(self.final.get("usage"), dict):
+                    self.usage = self.final["usage"]
             return
         if isinstance(data.get("usage"), dict):
             self.usage = data["usage"]
@@ -162,6 +184,8 @@ class _Round:
 
     def response(self) -> dict[str, Any]:
         """The turn as a non-streamed response would have carried it."""
+        if self.fmt == "responses":
+            return self.final
         if self.fmt == "anthropic":
             content = []
             for _, block in sorted(self.blocks.items()):
@@ -216,7 +240,10 @@ class _Loop:
     upstream: str
     on_error: Callable[[str], None]
     current: httpx.Response | None = None
-    offset: int = 0  # anthropic: content blocks the client has been sent
+    offset: int = 0  # anthropic: content blocks, responses: output items the client got
+    items: list[Any] = field(default_factory=list)  # responses: output items the client got
+    sequence: int = -1  # responses: the last sequence_number the client got
+    response_id: str | None = None  # responses: the id of the response the client began
     usages: list[dict[str, Any]] = field(default_factory=list)
 
     async def events(self, first: httpx.Response) -> AsyncIterator[bytes]:
@@ -251,7 +278,9 @@ class _Loop:
                 return
             self.offset += blocks
             answers = await anyio.to_thread.run_sync(answer, self.client, calls)
-            messages = [*messages, *continuation(data, calls, answers, self.fmt)]
+            store = self.body.get("store")
+            turns = continuation(data, calls, answers, self.fmt, body_store=store)
+            messages = [*messages, *turns]
             response, error = await self._send({**self.body, key: messages})
             if error is not None:
                 yield error
@@ -287,6 +316,8 @@ class _Loop:
     def _out(self, event: _Event, round_: int) -> bytes | None:
         """The bytes the client gets for ``event`` (``None``: dropped)."""
         data = event.data
+        if self.fmt == "responses":
+            return self._out_responses(event, round_)
         if round_ == 0:  # the client's stream as the upstream began it
             return event.raw + b"\n\n"
         if self.fmt == "anthropic" and isinstance(data, dict):
@@ -304,16 +335,53 @@ class _Loop:
             return _write(event.name, {**data, "usage": self._usage(data["usage"], round_)})
         return event.raw + b"\n\n"
 
+    def _out_responses(self, event: _Event, round_: int) -> bytes | None:
+        data = event.data
+        if not isinstance(data, dict):
+            return event.raw + b"\n\n"
+        kind = data.get("type")
+        if round_ == 0:  # as the upstream sent it; what the client got is noted
+            if kind == "response.created" and isinstance(data.get("response"), dict):
+                self.response_id = data["response"].get("id")
+            if kind == "response.output_item.done":
+                self.items.append(data.get("item"))
+            if isinstance(data.get("sequence_number"), int):
+                self.sequence = data["sequence_number"]
+            return event.raw + b"\n\n"
+        if kind in ("response.created", "response.queued", "response.in_progress"):
+            return None  # the client's response began in the first round
+        data = dict(data)
+        if isinstance(data.get("output_index"), int):
+            data["output_index"] += self.offset
+        if "sequence_number" in data:
+            self.sequence += 1
+            data["sequence_number"] = self.sequence
+        if kind == "response.output_item.done":
+            self.items.append(data.get("item"))
+        if kind in _RESPONSE_ENDS and isinstance(data.get("response"), dict):
+            # The client's response holds every item it was sent, all rounds, under the id
+            # it began with (the SDK's stream helper refuses a response whose id changed).
+            response = {**data["response"], "output": list(self.items)}
+            if self.response_id is not None:
+                response["id"] = self.response_id
+            if isinstance(response.get("usage"), dict):
+                response["usage"] = self._usage(response["usage"], round_)
+            data["response"] = response
+        return _write(event.name, data)
+
     def _usage(self, final: dict[str, Any], round_: int) -> dict[str, Any]:
         # The earlier rounds as a whole, this one as its closing event says.
         return summed([*self.usages[:round_], final])
 
 
 def _block_started(event: _Event, fmt: Format) -> int:
+    """1 when ``event`` starts what a later round's indexes count on from."""
     data = event.data
-    return int(
-        fmt == "anthropic" and isinstance(data, dict) and data.get("type") == "content_block_start"
-    )
+    if not isinstance(data, dict):
+        return 0
+    if fmt == "responses":
+        return int(data.get("type") == "response.output_item.added")
+    return int(fmt == "anthropic" and data.get("type") == "content_block_start")
 
 
 def _write(name: str | None, data: Any) -> bytes:

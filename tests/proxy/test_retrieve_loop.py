@@ -9,6 +9,7 @@ the tests see both sides: what the upstream received on each round and what the 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 import threading
@@ -37,6 +38,7 @@ Responder = Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]
 CHAT = "/v1/chat/completions"
 MESSAGES = "/v1/messages"
 RESPONSES = "/v1/responses"
+_IDS = itertools.count(1)
 FINAL = "Blocks blk_-1608999687919862906 and blk_7503483334202473044 failed."
 
 
@@ -59,7 +61,11 @@ class Scripted:
                 respond = self.script.pop(0) if self.script else _text
             status, data = respond(seen.json() | {"_path": seen.path})
             if status == 200 and seen.json().get("stream"):
-                as_events = _claude_events if seen.path == MESSAGES else _chat_chunks
+                as_events = {
+                    MESSAGES: _claude_events,
+                    CHAT: _chat_chunks,
+                    RESPONSES: _responses_events,
+                }[seen.path]
                 events = as_events(data, seen.json())
                 return StreamingResponse(_paced(events), media_type="text/event-stream")
             return JSONResponse(data, status_code=status)
@@ -132,7 +138,7 @@ def _calls(*handles: str | None, also: str | None = None) -> Responder:
             items = [
                 {
                     "type": "function_call",
-                    "id": f"fc_{i}",
+                    "id": f"fc_{next(_IDS)}",
                     "call_id": f"call_{i}",
                     "name": name,
                     "arguments": json.dumps(args),
@@ -192,7 +198,7 @@ def _chat(body: dict[str, Any], message: dict[str, Any], finish: str) -> dict[st
 def _output_text(text: str) -> dict[str, Any]:
     return {
         "type": "message",
-        "id": "msg_1",
+        "id": f"msg_{next(_IDS)}",  # every item its own id, as the API gives them
         "status": "completed",
         "role": "assistant",
         "content": [{"type": "output_text", "text": text, "annotations": []}],
@@ -201,7 +207,7 @@ def _output_text(text: str) -> dict[str, Any]:
 
 def _responses(body: dict[str, Any], output: list[dict[str, Any]]) -> dict[str, Any]:
     return {
-        "id": "resp_1",
+        "id": f"resp_{next(_IDS)}",
         "object": "response",
         "created_at": 1733356800,
         "status": "completed",
@@ -279,6 +285,78 @@ def _chat_chunks(done: dict[str, Any], request: dict[str, Any]) -> list[bytes]:
         usage = {**base, "object": "chat.completion.chunk", "choices": [], "usage": done["usage"]}
         out.append(_sse(None, usage))
     return [*out, b"data: [DONE]\n\n"]
+
+
+def _responses_events(done: dict[str, Any], request: dict[str, Any]) -> list[bytes]:
+    """A response as the Responses API streams it: created, in_progress, each output item
+    added, its text or argument deltas and done events, then completed (the whole
+    response); every event numbered by sequence_number."""
+    started = {**done, "status": "in_progress", "output": [], "usage": None}
+    events: list[dict[str, Any]] = [
+        {"type": "response.created", "response": started},
+        {"type": "response.in_progress", "response": started},
+    ]
+    for i, item in enumerate(done["output"]):
+        at = {"output_index": i, "item_id": item["id"]}
+        if item["type"] == "message":
+            text = item["content"][0]["text"]
+            events.append(
+                {
+                    "type": "response.output_item.added",
+                    "output_index": i,
+                    "item": {**item, "content": []},
+                }
+            )
+            part = {"type": "output_text", "text": "", "annotations": []}
+            events.append(
+                {"type": "response.content_part.added", **at, "content_index": 0, "part": part}
+            )
+            events += [
+                {
+                    "type": "response.output_text.delta",
+                    **at,
+                    "content_index": 0,
+                    "delta": w,
+                    "logprobs": [],
+                }
+                for w in _words(text)
+            ]
+            events.append(
+                {
+                    "type": "response.output_text.done",
+                    **at,
+                    "content_index": 0,
+                    "text": text,
+                    "logprobs": [],
+                }
+            )
+            events.append(
+                {
+                    "type": "response.content_part.done",
+                    **at,
+                    "content_index": 0,
+                    "part": item["content"][0],
+                }
+            )
+        else:
+            args = item["arguments"]
+            events.append(
+                {
+                    "type": "response.output_item.added",
+                    "output_index": i,
+                    "item": {**item, "arguments": "", "status": "in_progress"},
+                }
+            )
+            events += [
+                {"type": "response.function_call_arguments.delta", **at, "delta": part}
+                for part in (args[: len(args) // 2], args[len(args) // 2 :])
+            ]
+            events.append(
+                {"type": "response.function_call_arguments.done", **at, "arguments": args}
+            )
+        events.append({"type": "response.output_item.done", "output_index": i, "item": item})
+    events.append({"type": "response.completed", "response": done})
+    return [_sse(e["type"], {**e, "sequence_number": n}) for n, e in enumerate(events)]
 
 
 def _claude_events(done: dict[str, Any], request: dict[str, Any]) -> list[bytes]:
@@ -795,7 +873,7 @@ def test_responses_mixed_calls_and_streams(
     )
     calls = [item.name for item in response.output if item.type == "function_call"]
     assert calls == [TOOL_NAME, "read_file"] and len(scripted.requests) == 1
-    # A streamed Responses request is not offered the tool (its loop is not built).
+    # Streamed, the model not calling the tool: the recording upstream's stream as it came.
     stream = _openai(start_proxy()).responses.create(
         model="gpt-4.1",
         input=_items(hdfs),  # type: ignore[arg-type]
@@ -804,7 +882,39 @@ def test_responses_mixed_calls_and_streams(
     )
     assert [e.type for e in stream][-1] == "response.completed"
     sent = upstream.last(RESPONSES).json()
-    assert sent["tools"] == [RESPONSES_READ_FILE] and find_markers(sent["input"][2]["output"])
+    assert sent["tools"] == [RESPONSES_READ_FILE, tool_definition("responses")]
+    assert find_markers(sent["input"][2]["output"])
+
+
+def test_responses_stream_is_one_response(proxy: Served, scripted: Scripted, hdfs: str) -> None:
+    scripted.script[:] = [_calls(None), _calls(None), _text]
+    with _openai(proxy).responses.stream(
+        model="gpt-4.1",
+        input=_items(hdfs),  # type: ignore[arg-type]
+        tools=[RESPONSES_READ_FILE],  # type: ignore[list-item]
+        store=False,
+    ) as stream:
+        events = list(stream)
+        response = stream.get_final_response()
+    kinds = [e.type for e in events]
+    # One response.created ... response.completed, numbered on without a gap; the client's
+    # items: each round's message, at output indexes that go on, and no function call.
+    assert kinds.count("response.created") == kinds.count("response.completed") == 1
+    assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    added = [e.output_index for e in events if e.type == "response.output_item.added"]
+    assert added == [0, 1, 2]
+    assert [item.type for item in response.output] == ["message"] * 3
+    assert response.output_text == "Let me look." * 2 + FINAL
+    assert response.usage is not None and response.usage.input_tokens == 3000
+    bodies = scripted.bodies()
+    assert len(bodies) == 3 and all(b["stream"] is True for b in bodies)
+    assert bodies[1]["input"][:3] == bodies[0]["input"]
+    # Round three: the client's items, then each earlier round's output items and answers
+    # (the model's own messages among them: the upstream sees the whole exchange).
+    replayed = bodies[2]["input"][3:]
+    assert [i["type"] for i in replayed] == ["message", "function_call", "function_call_output"] * 2
+    assert [i["output"] for i in replayed[2::3]] == [hdfs, hdfs]
 
 
 def test_anthropic_stream_upstream_error_mid_loop(

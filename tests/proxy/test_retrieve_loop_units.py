@@ -35,10 +35,6 @@ def test_offered_when_a_message_holds_a_marker() -> None:
 
 def test_not_offered() -> None:
     assert offer(_body("no marker, but retrieve: headroom: is mentioned"), "chat") is None
-    responses = dump(
-        {"input": [{"type": "function_call_output", "output": MARKER}], "stream": True}
-    )
-    assert offer(responses, "responses") is None  # its streamed loop is not built
     assert (
         offer(
             dump({"system": MARKER, "messages": [{"role": "user", "content": "hi"}]}), "anthropic"
@@ -119,9 +115,10 @@ def test_usage_summed_over_rounds() -> None:
 
 
 def test_responses_offer_and_calls() -> None:
-    raw = dump({"model": "m", "input": [{"type": "function_call_output", "output": MARKER}]})
-    body = offer(raw, "responses")
-    assert body is not None and body["tools"] == [tool_definition("responses")]
+    for streamed in (False, True):
+        item = {"type": "function_call_output", "output": MARKER}
+        body = offer(dump({"model": "m", "input": [item], "stream": streamed}), "responses")
+        assert body is not None and body["tools"] == [tool_definition("responses")]
     assert tool_definition("responses")["strict"] is False  # query is optional
     call = {"type": "function_call", "call_id": "c1", "name": TOOL_NAME, "arguments": "{}"}
     reasoning = {"type": "reasoning", "id": "rs_1", "summary": []}
