@@ -233,7 +233,7 @@ for i, bad in enumerate([5, "len", [len]]):
 
 # --- Headroom(...) ---------------------------------------------------------------------------
 
-for i, bad in enumerate([5, "", "redis://localhost", 1.5, ["memory"]]):
+for i, bad in enumerate([5, "", "postgres://localhost", 1.5, ["memory"]]):
     case("store", lambda bad=bad: Headroom(store=bad), f"Headroom-store{i}")  # type: ignore[misc]
 for i, bad in enumerate(["default", 5, [], object()]):
     case(

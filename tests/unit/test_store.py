@@ -757,7 +757,7 @@ def test_open_store_returns_a_store_as_is() -> None:
     assert open_store(store) is store
 
 
-@pytest.mark.parametrize("spec", [42, "", "redis://localhost:6379/0", b"memory", 1.5, object()])
+@pytest.mark.parametrize("spec", [42, "", "http://localhost:6379/0", b"memory", 1.5, object()])
 def test_open_store_rejects_bad_spec(spec: Any) -> None:
     with pytest.raises(InvalidArgumentError) as excinfo:
         open_store(spec)
