@@ -34,13 +34,13 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from headroom.compressors import Registry
 from headroom.config import CompressConfig
-from headroom.messages import count_overhead, find_slots, last_user_text, replace_texts
+from headroom.messages import count_overhead, find_slots, latest_user_texts, replace_texts
 from headroom.pipeline import Piece, compress_piece, missing_handles
 from headroom.router import Hints, Route
 from headroom.store.base import Store
@@ -238,7 +238,10 @@ class Engine:
     ) -> MessagesOutcome:
         """A message list (already validated), each slot known again by its place in the
         conversation; ``query`` overrides the latest user turn and is part of the key."""
-        asked = _ask_before(messages) if query is None else None
+        # A slot's question is the latest user turn at or before it: a function of the
+        # conversation up to the slot, so any process that has not seen the conversation
+        # (another proxy worker, a restart) computes the bytes the first one sent.
+        asked = latest_user_texts(messages) if query is None else None
         given = None if query is None else query
         before = after = count_overhead(messages, count)
         prefix = hashlib.sha256()
@@ -255,7 +258,7 @@ class Engine:
                 key,
                 slot.text,
                 count=count,
-                query=query if asked is None else asked(_index(slot.path)),
+                query=query if asked is None else asked[_index(slot.path)],
                 hints=slot.hints,
                 where=slot.where,
                 eligible=slot.eligible,
@@ -338,22 +341,6 @@ class Engine:
         except Exception:  # the store is down: compute again, lossless with a warning
             return False
         return set(missing) == {restored} and not missing_handles(missing, self.store)
-
-
-def _ask_before(messages: Sequence[Mapping[str, Any]]) -> Callable[[int], str | None]:
-    """The latest user turn at or before each message: the question a slot is compressed
-    for. It depends on the conversation up to the slot only, so any process that has not
-    seen the conversation yet (another proxy worker, a restart) computes the same bytes as
-    the one that first compressed the slot, when the tool result was the newest content."""
-    latest: list[str | None] = []
-
-    def at(index: int) -> str | None:
-        while len(latest) <= index and len(latest) < len(messages):
-            text = last_user_text([messages[len(latest)]])
-            latest.append(text if text is not None else (latest[-1] if latest else None))
-        return latest[min(index, len(latest) - 1)] if latest else None
-
-    return at
 
 
 def _index(path: tuple[int | str, ...]) -> int:

@@ -3,7 +3,13 @@ Gemini parts, plain dicts)."""
 
 from headroom.messages.counting import count_overhead
 from headroom.messages.rewrite import replace_texts
-from headroom.messages.slots import Slot, find_slots, last_user_text, validate_messages
+from headroom.messages.slots import (
+    Slot,
+    find_slots,
+    last_user_text,
+    latest_user_texts,
+    validate_messages,
+)
 from headroom.messages.untrusted import untrusted_json, untrusted_text
 
 __all__ = [
@@ -11,6 +17,7 @@ __all__ = [
     "count_overhead",
     "find_slots",
     "last_user_text",
+    "latest_user_texts",
     "replace_texts",
     "untrusted_json",
     "untrusted_text",

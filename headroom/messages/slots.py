@@ -39,7 +39,14 @@ from headroom.messages.responses import (
 )
 from headroom.router import Hints
 
-__all__ = ["Slot", "Source", "find_slots", "last_user_text", "validate_messages"]
+__all__ = [
+    "Slot",
+    "Source",
+    "find_slots",
+    "last_user_text",
+    "latest_user_texts",
+    "validate_messages",
+]
 
 Source = Literal["system", "user", "assistant", "tool"]
 Path = tuple[int | str, ...]
@@ -314,3 +321,28 @@ def last_user_text(messages: Sequence[Mapping[str, Any]]) -> str | None:
             if any(t.strip() for t in texts):
                 return "\n".join(texts)
     return None
+
+
+def latest_user_texts(messages: Sequence[Mapping[str, Any]]) -> list[str | None]:
+    """For each message (or Responses item, or Gemini content), the text of the latest user
+    turn at or before it: the question a tool result there was first seen with.
+
+    >>> latest_user_texts([{"role": "user", "content": "a?"}, {"role": "assistant",
+    ...     "content": "b"}, {"role": "user", "content": "c?"}])
+    ['a?', 'a?', 'c?']
+    """
+    # The shape is read from the whole list: a Responses item without a "type" looks like
+    # a chat message on its own, and its input_text parts would then go unread.
+    if is_gemini(messages):
+        read = gemini_last_user_text
+    elif is_responses(messages):
+        read = responses_last_user_text
+    else:
+        read = last_user_text
+    out: list[str | None] = []
+    latest: str | None = None
+    for message in messages:
+        text = read([message])
+        latest = text if text is not None else latest
+        out.append(latest)
+    return out

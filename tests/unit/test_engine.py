@@ -212,3 +212,22 @@ def test_module_level_calls_keep_a_bounded_number_of_clients(
     assert len(headroom.client._clients) == headroom.client._MAX_CLIENTS
     newest = CompressConfig(target_ratio=1.0, store="memory")
     assert next(reversed(headroom.client._clients)) == newest
+
+
+def test_a_responses_user_item_without_a_type_is_the_question(bench_data: Path) -> None:
+    # A Responses input item {"role": "user", "content": [input_text]} has no "type": read
+    # on its own it looks like a chat message, whose parts are not input_text.
+    question = "Which blocks had replication errors on 10.251.71.16?"
+    items = [
+        {"role": "user", "content": [{"type": "input_text", "text": question}]},
+        {"type": "function_call", "call_id": "c1", "name": "bash", "arguments": "{}"},
+        {
+            "type": "function_call_output",
+            "call_id": "c1",
+            "output": read_bench(bench_data / "loghub" / "HDFS_2k.log"),
+        },
+    ]
+    implicit = Headroom(store="memory").compress(items).messages[2]
+    explicit = Headroom(store="memory").compress(items, query=question).messages[2]
+    unasked = Headroom(store="memory").compress(items, query="").messages[2]
+    assert implicit == explicit != unasked
