@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -275,3 +276,29 @@ def test_chat_engines_accept_it_as_memory_and_it_leaves_room_for_their_prompt(
     assert len(tight) < len(roomy)
     with pytest.raises(ValueError, match="initial_token_count"):
         memory.get(initial_token_count=3000)
+
+
+def test_memory_block_truncation_never_orphans_the_rows_of_a_quote() -> None:
+    # A long user request is quoted over several "| " rows under its "[turn N user]" line;
+    # cutting the oldest lines must take the rows with their label, or the model reads
+    # words with no speaker.
+    task = "\n\n".join(
+        f"Step {i}: move order ORD-{2000 + i} to the express queue and email the customer."
+        for i in range(12)
+    )
+    block = HeadroomMemoryBlock(store="memory")
+    opening = [
+        ChatMessage(role=MessageRole.USER, content=task),  # the task: quoted whole, in rows
+        ChatMessage(role=MessageRole.ASSISTANT, content="On it."),
+    ]
+    asyncio.run(block.aput([*opening, *_orders(20)[1:]]))
+    full = asyncio.run(block.aget())
+    assert "\n| " in full  # the premise: a quote that runs over rows
+    for target in range(count_tokens(full) - 5, 40, -25):
+        shorter = asyncio.run(block.atruncate(full, count_tokens(full) - target))
+        if shorter is None:
+            continue
+        lines = shorter.split("\n")
+        for above, row in pairwise(lines):
+            if row.startswith("| "):
+                assert above.startswith(("| ", "[turn")), (above, row)

@@ -156,15 +156,24 @@ def _drop_oldest_lines(summary: str, target: int, count: Any) -> str | None:
 
     # Estimate with per-line counts first, then confirm on the real text (a line's tokens
     # depend a little on its neighbours).
+    # A quote longer than one line continues on rows starting "| ": it goes with its
+    # labelled first line, never leaving rows that no longer say whose words they are.
+    groups: list[list[int]] = []
+    for i in droppable:
+        if lines[i].startswith("| ") and groups and groups[-1][-1] == i - 1:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
     estimate = count(summary)
     dropped = 0
-    while estimate > target and dropped < len(droppable):
-        i = droppable[dropped]
-        keep[i] = False
-        estimate -= count(lines[i]) + 1
+    while estimate > target and dropped < len(groups):
+        for i in groups[dropped]:
+            keep[i] = False
+            estimate -= count(lines[i]) + 1
         dropped += 1
-    while count(text()) > target and dropped < len(droppable):
-        keep[droppable[dropped]] = False
+    while count(text()) > target and dropped < len(groups):
+        for i in groups[dropped]:
+            keep[i] = False
         dropped += 1
     out = text()
     return out if count(out) <= target else None
