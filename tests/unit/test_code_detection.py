@@ -62,14 +62,6 @@ def test_fixture_without_a_hint_is_code_of_its_language(name: str) -> None:
     assert (route.kind, route.language) == ("code", EXTENSION_LANGUAGES[path.suffix])
 
 
-def test_tsx_without_a_hint_is_tsx() -> None:
-    # A real React widget (jupyter-resource-usage), kept among the HTML negatives.
-    path = (
-        REPO_ROOT / "tests" / "fixtures" / "html" / "negative" / "jupyter_resource_usage_widget.tsx"
-    )
-    assert detect(path.read_text(encoding="utf-8")).language == "tsx"
-
-
 def _docs() -> list[Path]:
     return [*sorted((REPO_ROOT / "docs").glob("*.md")), REPO_ROOT / "README.md"]
 
