@@ -18,6 +18,7 @@ streamed or not.
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from typing import Any, Final
@@ -58,14 +59,14 @@ _SCHEMA: Final[dict[str, Any]] = {
     },
     "required": ["handle"],
 }
-# A cheap test on the raw bytes before any JSON is read: every marker holds this text
-# (compressed bodies are written with ensure_ascii=False, so "·" needs no escape form here).
+# A cheap test on the raw bytes before any JSON is read: every marker holds this ASCII text,
+# which no JSON writer escapes.
 _MARKER_BYTES: Final = b" retrieve: headroom:"
 
 
 def tool_definition(fmt: Format) -> dict[str, Any]:
     """The tool as the wire format declares one (a fresh copy: callers may not share it)."""
-    schema = json.loads(json.dumps(_SCHEMA))
+    schema = copy.deepcopy(_SCHEMA)
     if fmt == "anthropic":
         return {"name": TOOL_NAME, "description": _DESCRIPTION, "input_schema": schema}
     if fmt == "responses":

@@ -43,6 +43,7 @@ MAX_ROUNDS: Final = 3
 for one client request; a model still calling it after that gets its response returned."""
 
 _DROPPED: Final = frozenset({b"content-encoding", b"content-length"})
+"""Headers of a relayed response whose body the proxy decoded (or wrote) itself."""
 
 
 async def run(

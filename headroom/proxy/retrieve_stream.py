@@ -44,7 +44,7 @@ from starlette.types import Receive, Scope, Send
 from headroom.client import Headroom
 from headroom.proxy.forward import build_request, failure, relay, relay_headers
 from headroom.proxy.retrieve import TOOL_NAME, continuation, retrieve_calls
-from headroom.proxy.retrieve_loop import MAX_ROUNDS, answer, summed
+from headroom.proxy.retrieve_loop import _DROPPED, MAX_ROUNDS, answer, summed
 from headroom.proxy.wire import Format, dump, messages_key
 
 __all__ = ["run"]
@@ -53,7 +53,6 @@ log = logging.getLogger("headroom.proxy")
 
 _RESPONSE_ENDS: Final = frozenset({"response.completed", "response.incomplete", "response.failed"})
 _EVENT_END: Final = re.compile(rb"\r\n\r\n|\n\n|\r\r")
-_DROPPED: Final = frozenset({b"content-encoding", b"content-length"})
 
 
 @dataclass
@@ -268,9 +267,10 @@ class _Loop:
                     yield out
             await response.aclose()
             self.usages.append(turn.usage)
-            data = turn.response()
-            calls = retrieve_calls(data, self.fmt) if turn.held and round_ < MAX_ROUNDS else None
-            if calls is None:
+            # The response is rebuilt from its events only when the proxy held them back.
+            data = turn.response() if turn.held and round_ < MAX_ROUNDS else None
+            calls = None if data is None else retrieve_calls(data, self.fmt)
+            if data is None or calls is None:
                 for event in turn.held or []:
                     out = self._out(event, round_)
                     if out is not None:
