@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -227,7 +227,7 @@ class Engine:
         hints = hints or Hints()
         digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
         key = _key(b"text", count.encoding, kind, hints, query, digest)
-        return self._piece(key, text, count=count, query=query, kind=kind, hints=hints)
+        return self._piece(key, text, count=count, query=lambda: query, kind=kind, hints=hints)
 
     def compress_messages(
         self,
@@ -241,8 +241,18 @@ class Engine:
         # A slot's question is the latest user turn at or before it: a function of the
         # conversation up to the slot, so any process that has not seen the conversation
         # (another proxy worker, a restart) computes the bytes the first one sent.
-        asked = latest_user_texts(messages) if query is None else None
-        given = None if query is None else query
+        asked: list[str | None] = []  # read when a slot is first computed, not on hits
+
+        def question(index: int) -> Callable[[], str | None]:
+            def ask() -> str | None:
+                if query is not None:
+                    return query
+                if not asked:
+                    asked.extend(latest_user_texts(messages))
+                return asked[index]
+
+            return ask
+
         before = after = count_overhead(messages, count)
         prefix = hashlib.sha256()
         replacements: dict[tuple[int | str, ...], str] = {}
@@ -253,12 +263,12 @@ class Engine:
         for slot in find_slots(messages, self.config):
             prefix.update(repr((slot.path, slot.source, len(slot.text))).encode())
             prefix.update(slot.text.encode("utf-8", "surrogatepass"))
-            key = _key(b"slot", count.encoding, "auto", slot.hints, given, prefix.digest())
+            key = _key(b"slot", count.encoding, "auto", slot.hints, query, prefix.digest())
             piece = self._piece(
                 key,
                 slot.text,
                 count=count,
-                query=query if asked is None else asked[_index(slot.path)],
+                query=question(int(slot.path[0])),
                 hints=slot.hints,
                 where=slot.where,
                 eligible=slot.eligible,
@@ -287,7 +297,7 @@ class Engine:
         text: str,
         *,
         count: TokenCounter,
-        query: str | None,
+        query: Callable[[], str | None],
         kind: str = "auto",
         hints: Hints,
         where: str = "text",
@@ -307,7 +317,7 @@ class Engine:
         self,
         text: str,
         count: TokenCounter,
-        query: str | None,
+        query: Callable[[], str | None],
         kind: str,
         hints: Hints,
         where: str,
@@ -322,7 +332,7 @@ class Engine:
             registry=self.registry,
             store=self.store,
             count=count,
-            query=query,
+            query=query(),  # asked only now: a hit never reads the conversation's questions
             kind=kind,
             hints=hints,
             where=where,
@@ -341,10 +351,6 @@ class Engine:
         except Exception:  # the store is down: compute again, lossless with a warning
             return False
         return set(missing) == {restored} and not missing_handles(missing, self.store)
-
-
-def _index(path: tuple[int | str, ...]) -> int:
-    return path[0] if isinstance(path[0], int) else 0
 
 
 def _key(

@@ -51,7 +51,32 @@ def compress_piece(
     where: str = "text",
 ) -> Piece:
     """Compress ``text``; never raises for content, only for a bad ``kind``."""
-    count = memoized(count)  # the chain counts the same texts again (the input, each result)
+    # The chain counts the same texts again (the input, each result): once per text.
+    return _compress(
+        text,
+        config=config,
+        registry=registry,
+        store=store,
+        count=memoized(count),
+        query=query,
+        kind=kind,
+        hints=hints,
+        where=where,
+    )
+
+
+def _compress(
+    text: str,
+    *,
+    config: CompressConfig,
+    registry: Registry,
+    store: Store,
+    count: TokenCounter,
+    query: str | None,
+    kind: str,
+    hints: Hints | None,
+    where: str,
+) -> Piece:
     route, misfit = _route(text, kind, hints)
     before = count(text)
     piece = Piece(text, route, before, before)
@@ -84,7 +109,7 @@ def compress_piece(
         piece.handles.extend(h for h in out.handles if h not in piece.handles)
     if not piece.lossless and (missing := missing_handles(piece.handles, store)):
         # No way back: the best lossless result instead, as if lossy compression were off.
-        lossless = compress_piece(
+        lossless = _compress(
             text,
             config=replace(config, lossy=False),
             registry=registry,

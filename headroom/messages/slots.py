@@ -308,6 +308,10 @@ def last_user_text(messages: Sequence[Mapping[str, Any]]) -> str | None:
         return gemini_last_user_text(messages)
     if is_responses(messages):
         return responses_last_user_text(messages)
+    return _chat_last_user_text(messages)
+
+
+def _chat_last_user_text(messages: Sequence[Mapping[str, Any]]) -> str | None:
     for message in reversed(messages):
         if message.get("role") != "user":
             continue
@@ -338,7 +342,7 @@ def latest_user_texts(messages: Sequence[Mapping[str, Any]]) -> list[str | None]
     elif is_responses(messages):
         read = responses_last_user_text
     else:
-        read = last_user_text
+        read = _chat_last_user_text
     out: list[str | None] = []
     latest: str | None = None
     for message in messages:
