@@ -171,9 +171,12 @@ def _resiliparse(page: str) -> str:
     for pre in body.query_selector_all("pre").values():
         pre.prepend(_text_node(tree, "```\n"))
         pre.append(_text_node(tree, "\n```"))
-    # Paragraphs inside table cells would break a row into one line per cell.
-    for block in body.query_selector_all("td p, th p, td div, th div").values():
-        block.replace_with(_text_node(tree, " "), *block.child_nodes.values())
+    # Paragraphs inside table cells would break a row into one line per cell. Asked only when
+    # there are cells: the descendant selector walks every div's ancestors (quadratic in the
+    # nesting depth of 10,000 unclosed <div>s), and finds nothing without a cell anyway.
+    if body.query_selector("td, th") is not None:
+        for block in body.query_selector_all("td p, th p, td div, th div").values():
+            block.replace_with(_text_node(tree, " "), *block.child_nodes.values())
     return extract_plain_text(tree, preserve_formatting=True, links=True, skip_elements=skip)
 
 

@@ -210,6 +210,15 @@ SHAPES: dict[str, tuple[Shape, int]] = {
     "text-code-spans": (_repeat("`a`. B "), _LINES_N),
     "text-abbreviations": (_repeat("e.g. Foo "), _N),
     "text-similar-paragraphs": (_lines(_similar_paragraph), _LINES_N),
+    # Markdown: runs of every block opener the parser and detector branch on.
+    "md-fences": (_repeat("```\n"), _LINES_N),
+    "md-list-items": (_repeat("- a\n"), _LINES_N),
+    "md-quotes": (_repeat("> q\n"), _LINES_N),
+    "md-table-rows": (_repeat("| a |\n"), _LINES_N),
+    "md-empty-headings": (_repeat("#\n"), _LINES_N),
+    "md-setext": (_repeat("a\n=\n"), _LINES_N),
+    "md-html-blocks": (_repeat("<div>\n"), _LINES_N),
+    "md-indented-code": (_repeat("    x\n"), _LINES_N),
     # JSON: what the JSON compressors see (``kind="json"`` on other text is detection).
     "json-records": (_json_array(_record), _N),
     "json-distinct-keys": (_json_array(lambda i: f'{{"k{i}": {i}, "v{i}": "x{i}"}}'), _N),
