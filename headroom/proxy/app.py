@@ -13,7 +13,6 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 # isort: off
@@ -26,7 +25,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -35,12 +34,10 @@ from headroom._rawbytes import to_bytes
 from headroom.client import Headroom
 from headroom.config import CompressConfig
 from headroom.errors import HandleNotFoundError, HeadroomError
-from headroom.proxy import retrieve_loop, retrieve_stream
-from headroom.proxy.forward import forward, request_headers, upstream_url
-from headroom.proxy.retrieve import offer
+from headroom.proxy.exchange import Incoming, State, exchange
+from headroom.proxy.forward import upstream_url
 from headroom.proxy.settings import ProxySettings
-from headroom.proxy.stats import ProxyStats, StatsCollector
-from headroom.proxy.wire import FORMATS, Format, Rewrite, compress_body, dump
+from headroom.proxy.stats import StatsCollector
 
 __all__ = ["app_from_env", "create_app"]
 
@@ -64,21 +61,6 @@ _REQUEST_CONFIG: Final = frozenset(
 _MAX_CONFIGS: Final = 16
 
 
-@dataclass
-class _State:
-    settings: ProxySettings
-    client: Headroom
-    stats: ProxyStats = field(default_factory=ProxyStats)
-    http: httpx.AsyncClient | None = None
-    configs: dict[CompressConfig, Headroom] = field(default_factory=dict)
-
-    def clients(self) -> list[Headroom]:
-        return [self.client, *self.configs.values()]
-
-    def snapshot(self) -> dict[str, Any]:
-        return self.stats.snapshot(self.clients())
-
-
 def create_app(
     settings: ProxySettings | None = None,
     *,
@@ -99,7 +81,7 @@ def create_app(
     """
     settings = settings or ProxySettings.from_env()
     owned = client is None  # a client made here is closed with the app
-    state = _State(settings, client or Headroom(config, store=settings.store or "sqlite"))
+    state = State(settings, client or Headroom(config, store=settings.store or "sqlite"))
     registry = CollectorRegistry(auto_describe=True)
     registry.register(StatsCollector(state.snapshot))
 
@@ -195,10 +177,9 @@ class _RequireKey:
         await self.app(scope, receive, send)
 
 
-async def _proxy(state: _State, request: Request) -> Response:
+async def _proxy(state: State, request: Request) -> Response:
     settings = state.settings
     path = request.url.path
-    fmt = FORMATS.get(path) if request.method == "POST" else None
     headers = request.headers
     anthropic = (
         path.startswith("/v1/messages") or "anthropic-version" in headers or "x-api-key" in headers
@@ -207,82 +188,13 @@ async def _proxy(state: _State, request: Request) -> Response:
     # The path and query as the client wrote them (raw bytes, not decoded and re-encoded).
     raw_path = request.scope.get("raw_path") or path.encode()
     url = upstream_url(base, raw_path, request.scope.get("query_string", b""))
-    route = "passthrough" if fmt is None else path.removeprefix("/v1/").replace("/", "_")
-    state.stats.request(route)
-    bypass = headers.get("x-headroom-bypass", "").lower() in ("1", "true", "yes")
-    declared = _declared_length(headers.get("content-length"))
-    if fmt is None or bypass or (declared is not None and declared > settings.max_body_bytes):
-        if fmt is not None:
-            state.stats.outcome("bypassed" if bypass else "too_large")
-        # Relayed as it streams in: nothing here needs to read it. A request that declares
-        # no body (a GET) gets none, rather than an empty chunked one.
-        has_body = declared is not None or "transfer-encoding" in headers
-        body = request.stream() if has_body else b""
-        return await _send(state, request, url, base, body, keep_length=True)
-    raw = await request.body()
-    if len(raw) > settings.max_body_bytes:
-        state.stats.outcome("too_large")
-        return await _send(state, request, url, base, raw, keep_length=True)
-    rewrite, offered = await anyio.to_thread.run_sync(_prepare, state.client, raw, fmt)
-    state.stats.outcome(rewrite.status)
-    if rewrite.status == "failed":
-        state.stats.warn()
-        log.warning("compression failed, forwarding the original request: %s", rewrite.error)
-    elif rewrite.status != "skipped" and not path.endswith("/count_tokens"):
-        state.stats.tokens(rewrite.model, rewrite.tokens_before, rewrite.tokens_after)
-    if rewrite.warnings:
-        state.stats.warn(len(rewrite.warnings))
-    if offered is None:
-        return await _send(state, request, url, base, rewrite.body, keep_length=rewrite.body is raw)
-    if path.endswith("/count_tokens"):  # counted with the tool the model will be offered
-        return await _send(state, request, url, base, dump(offered), keep_length=False)
-    assert state.http is not None, "the lifespan opens the upstream client"
-    streamed = offered.get("stream") is True
-    run = retrieve_stream.run if streamed else retrieve_loop.run
-    return await run(
-        state.http,
-        state.client,
-        url,
-        request_headers(request.headers.raw),
-        offered,
-        fmt,
-        upstream=base,
-        on_error=state.stats.upstream_error,
+    incoming = Incoming(
+        request.method, path, url, base, list(headers.raw), request.body, request.stream
     )
+    return await exchange(state, incoming)
 
 
-def _prepare(client: Headroom, raw: bytes, fmt: Format) -> tuple[Rewrite, dict[str, Any] | None]:
-    """The compressed body, and that body with ``headroom_retrieve`` added when it gets the
-    tool (one worker thread for both: each reads the JSON)."""
-    rewrite = compress_body(client, raw, fmt)
-    return rewrite, offer(rewrite.body, fmt)
-
-
-async def _send(
-    state: _State,
-    request: Request,
-    url: str,
-    base: str,
-    body: bytes | AsyncIterator[bytes],
-    *,
-    keep_length: bool,
-) -> Response:
-    assert state.http is not None, "the lifespan opens the upstream client"
-    headers = request_headers(request.headers.raw, keep_length=keep_length)
-    response = await forward(state.http, request.method, url, headers, body, upstream=base)
-    if not isinstance(response, StreamingResponse):  # the proxy's own 502/504, not a relay
-        state.stats.upstream_error("timeout" if response.status_code == 504 else "unreachable")
-    return response
-
-
-def _declared_length(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-async def _compress_endpoint(state: _State, raw: bytes) -> Response:
+async def _compress_endpoint(state: State, raw: bytes) -> Response:
     try:
         body = json.loads(raw)
     except ValueError as error:
@@ -319,7 +231,7 @@ async def _compress_endpoint(state: _State, raw: bytes) -> Response:
         return _error(400, "invalid_request", str(error))
 
 
-def _client_for(state: _State, options: object) -> Headroom:
+def _client_for(state: State, options: object) -> Headroom:
     """The app's client, or one for a per-request config sharing the app's store."""
     if options is None:
         return state.client
