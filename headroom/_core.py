@@ -32,6 +32,7 @@ from headroom import _reference
 
 __all__ = [
     "NATIVE_AVAILABLE",
+    "WORD_RE",
     "bm25_okapi",
     "cluster_templates",
     "group_templates",
@@ -41,12 +42,18 @@ __all__ = [
     "mine_templates",
     "native_version",
     "simhashes",
+    "term_counts",
     "tokenize",
     "variable_values",
+    "word_tokens",
 ]
 
 tokenize = _reference.tokenize
 """Cut a line into tokens as masking does (pure Python: used on few lines, never in bulk)."""
+WORD_RE = _reference.WORD_RE
+"""A word for relevance scoring: a run of letters and digits (``_`` separates)."""
+word_tokens = _reference.word_tokens
+"""The relevance tokens of one word (pure Python, cached: used on queries and few words)."""
 
 try:
     from headroom import _native
@@ -213,6 +220,31 @@ def simhashes(texts: list[str]) -> list[int]:
         True
     """
     return _dispatch(_reference.simhashes, texts)
+
+
+def term_counts(documents: list[str], terms: list[str]) -> list[tuple[int, list[tuple[int, int]]]]:
+    """For each document, its length in word tokens and ``(term index, occurrences)`` of the
+    ``terms`` it holds (see :func:`headroom._reference.term_counts`).
+
+    The native kernel counts ASCII documents; the others are counted by the reference, whose
+    Unicode rules for letters and case are Python's.
+
+    Example:
+        >>> term_counts(["getUserById failed", "échec"], ["user", "échec"])
+        [(6, [(0, 1)]), (1, [(1, 1)])]
+    """
+    if not NATIVE_AVAILABLE:
+        return _reference.term_counts(documents, terms)
+    try:
+        native = _native.term_counts(documents, terms)
+    except UnicodeEncodeError:
+        return _reference.term_counts(documents, terms)
+    rest = [i for i, counted in enumerate(native) if counted is None]
+    if rest:
+        redone = _reference.term_counts([documents[i] for i in rest], terms)
+        for i, counted in zip(rest, redone, strict=True):
+            native[i] = counted
+    return cast("list[tuple[int, list[tuple[int, int]]]]", native)
 
 
 def json_strip(document: str) -> str:

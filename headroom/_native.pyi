@@ -16,6 +16,7 @@ __all__ = [
     "mask_lines",
     "mine_templates",
     "simhashes",
+    "term_counts",
     "variable_values",
     "version",
 ]
@@ -118,4 +119,16 @@ def json_strip(document: str) -> str:
     Raises:
         UnicodeEncodeError: ``document`` contains a lone surrogate.
         TypeError: ``document`` is not a ``str``.
+    """
+
+def term_counts(
+    documents: list[str], terms: list[str]
+) -> list[tuple[int, list[tuple[int, int]]] | None]:
+    """For each ASCII document, its length in word tokens and ``(term index, occurrences)``
+    of the terms it holds (rules in ``headroom._reference.term_counts``); ``None`` for a
+    document with any non-ASCII character.
+
+    Raises:
+        UnicodeEncodeError: a string contains a lone surrogate.
+        TypeError: an argument is a ``str`` or holds something other than ``str``.
     """

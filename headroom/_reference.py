@@ -79,22 +79,27 @@ with the number of lines that have each. A list stops growing at ``max_values + 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+from collections import Counter
 from collections.abc import Iterator
 from itertools import pairwise
 
 __all__ = [
     "HOLE_POSITIONS",
     "WILDCARD",
+    "WORD_RE",
     "cluster_templates",
     "group_templates",
     "json_strip",
     "mask_line",
     "mask_lines",
     "mine_templates",
+    "term_counts",
     "tokenize",
     "variable_values",
+    "word_tokens",
 ]
 
 WILDCARD = "<*>"
@@ -555,3 +560,51 @@ def json_strip(document: str) -> str:
         return document
     pieces.append(document[last:])
     return "".join(pieces)
+
+
+WORD_RE = re.compile(r"[^\W_]+")
+"""A word for relevance scoring: a run of letters and digits (``_`` separates)."""
+_CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+
+@functools.lru_cache(maxsize=65_536)
+def word_tokens(word: str) -> tuple[str, ...]:
+    """The tokens of one :data:`WORD_RE` word: itself lower-cased, then, when it mixes case
+    or letters and digits, its ``camelCase`` parts lower-cased (cached: text repeats its
+    words, and every document of a corpus is tokenized, so most lookups are hits).
+
+    >>> word_tokens("getUserById"), word_tokens("Title"), word_tokens("http2")
+    (('getuserbyid', 'get', 'user', 'by', 'id'), ('title',), ('http2', 'http', '2'))
+    """
+    if word.isdigit() or (word.isalpha() and (word.islower() or word[1:].islower())):
+        return (word.lower(),)  # cannot split further
+    parts = _CAMEL_RE.findall(word)
+    if len(parts) > 1:
+        return (word.lower(), *(p.lower() for p in parts))
+    return (word.lower(),)
+
+
+def term_counts(documents: list[str], terms: list[str]) -> list[tuple[int, list[tuple[int, int]]]]:
+    """For each document, its length in :func:`word_tokens` tokens and ``(term index,
+    occurrences)`` for each of ``terms`` it holds, in term order (a repeated term counts
+    under its first index).
+
+    >>> term_counts(["getUserById failed", "ok"], ["user", "failed"])
+    [(6, [(0, 1), (1, 1)]), (1, [])]
+    """
+    index: dict[str, int] = {}
+    for number, term in enumerate(terms):
+        index.setdefault(term, number)
+    out = []
+    for document in documents:
+        length = 0
+        found: dict[int, int] = {}
+        for word, n in Counter(WORD_RE.findall(document)).items():
+            tokens = word_tokens(word)
+            length += n * len(tokens)
+            for token in tokens:
+                hit = index.get(token)
+                if hit is not None:
+                    found[hit] = found.get(hit, 0) + n
+        out.append((length, sorted(found.items())))
+    return out

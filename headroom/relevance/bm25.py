@@ -8,17 +8,12 @@ the TextPruner uses.
 
 from __future__ import annotations
 
-import functools
 import math
-import re
-from collections import Counter
 from collections.abc import Sequence
 
 from headroom import _core
 
 __all__ = ["STOPWORDS", "bm25_scores", "okapi_scores", "query_terms", "tokenize"]
-
-_WORD_RE = re.compile(r"[^\W_]+")
 
 STOPWORDS: frozenset[str] = frozenset(
     """
@@ -32,7 +27,6 @@ STOPWORDS: frozenset[str] = frozenset(
     """.split()  # noqa: SIM905  (a word list reads better as text)
 )
 """English function words left out of queries (they carry no topic)."""
-_CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 
 def tokenize(text: str) -> list[str]:
@@ -42,21 +36,9 @@ def tokenize(text: str) -> list[str]:
     ['getuserbyid', 'get', 'user', 'by', 'id', 'failed', 'for', 'user', 'id', '42']
     """
     out: list[str] = []
-    for word in _WORD_RE.findall(text):
-        out.extend(_word_tokens(word))
+    for word in _core.WORD_RE.findall(text):
+        out.extend(_core.word_tokens(word))
     return out
-
-
-@functools.lru_cache(maxsize=65_536)
-def _word_tokens(word: str) -> tuple[str, ...]:
-    """The tokens of one word (cached: text repeats its words, and every document of a
-    corpus is tokenized, so most lookups are hits)."""
-    if word.isdigit() or (word.isalpha() and (word.islower() or word[1:].islower())):
-        return (word.lower(),)  # cannot split further
-    parts = _CAMEL_RE.findall(word)
-    if len(parts) > 1:
-        return (word.lower(), *(p.lower() for p in parts))
-    return (word.lower(),)
 
 
 def bm25_scores(
@@ -67,38 +49,24 @@ def bm25_scores(
     >>> [round(s, 2) for s in bm25_scores("disk error", ["disk full", "all good", "error"])]
     [0.9, 0.0, 1.2]
     """
-    terms = set(tokenize(query))
+    # Sorted: the scores are summed in one order, the same in every process.
+    terms = sorted(set(tokenize(query)))
     if not terms or not documents:
         return [0.0] * len(documents)
-    # Per document only its length and the counts of the query's terms matter: both come
-    # from the counts of its distinct words, each tokenized once (and cached).
-    lengths: list[int] = []
-    counts: list[dict[str, int]] = []
-    for document in documents:
-        length = 0
-        found: dict[str, int] = {}
-        for word, n in Counter(_WORD_RE.findall(document)).items():
-            tokens = _word_tokens(word)
-            length += n * len(tokens)
-            for token in tokens:
-                if token in terms:
-                    found[token] = found.get(token, 0) + n
-        lengths.append(length)
-        counts.append(found)
+    # Per document only its length (in tokens) and the counts of the query's terms matter.
+    counted = _core.term_counts(list(documents), terms)
+    lengths = [length for length, _ in counted]
     average = sum(lengths) / len(lengths) or 1.0
-    frequency: Counter[str] = Counter()
-    for found in counts:
-        frequency.update(found.keys())
+    frequency = [0] * len(terms)
+    for _, found in counted:
+        for term, _n in found:
+            frequency[term] += 1
     n = len(documents)
-    idf = {t: math.log((n - frequency[t] + 0.5) / (frequency[t] + 0.5) + 1) for t in terms}
+    idf = [math.log((n - f + 0.5) / (f + 0.5) + 1) for f in frequency]
     scores = []
-    for length, found in zip(lengths, counts, strict=True):
+    for length, found in counted:
         norm = k1 * (1 - b + b * length / average)
-        scores.append(
-            float(
-                sum(idf[t] * found[t] * (k1 + 1) / (found[t] + norm) for t in terms if found.get(t))
-            )
-        )
+        scores.append(float(sum(idf[t] * c * (k1 + 1) / (c + norm) for t, c in found)))
     return scores
 
 

@@ -53,12 +53,14 @@ pub mod cluster;
 mod hash;
 pub mod json;
 pub mod simhash;
+pub mod terms;
 pub mod values;
 
 pub use bm25::bm25_okapi;
 pub use cluster::{cluster_templates, mine_templates, ClusterError, Clusters, Mined};
 pub use json::json_strip;
 pub use simhash::{simhash, simhashes};
+pub use terms::{term_counts, DocTerms};
 pub use values::{variable_values, ValueCounts, ValuesError};
 
 /// The placeholder that replaces each variable token in a template.

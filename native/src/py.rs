@@ -108,6 +108,17 @@ mod _native {
         py.detach(|| crate::json_strip(&document))
     }
 
+    /// For each document, its length in word tokens and `(term index, occurrences)` of the
+    /// terms it holds, or `None` if it is not ASCII (the caller counts it in Python).
+    #[pyfunction]
+    fn term_counts(
+        py: Python<'_>,
+        documents: Vec<PyBackedStr>,
+        terms: Vec<PyBackedStr>,
+    ) -> Vec<Option<crate::DocTerms>> {
+        py.detach(|| crate::term_counts(&documents, &terms))
+    }
+
     /// SimHash fingerprint of each text (64-bit, as an unsigned int).
     #[pyfunction]
     fn simhashes(py: Python<'_>, texts: Vec<PyBackedStr>) -> Vec<u64> {

@@ -222,3 +222,36 @@ def test_json_strip(document: str) -> None:
 @given(lines_any)
 def test_json_strip_core_takes_every_str(document: str) -> None:
     assert _core.json_strip(document) == _reference.json_strip(document)
+
+
+# Case changes, letter/digit mixes and separators of words, ASCII and not.
+word_chars = st.sampled_from([*"aAbBzZ09_- .\n", "é", "É", "ß", "٣", "ǅ", "\u0301", "日"])
+words_text = st.text(alphabet=word_chars, max_size=40)
+ascii_words = st.text(alphabet=st.sampled_from([*"aAbBzZyY09_- .\n"]), max_size=40)
+
+
+def _terms(texts: list[str]) -> list[str]:
+    return [
+        token
+        for text in texts
+        for word in _reference.WORD_RE.findall(text)
+        for token in _reference.word_tokens(word)
+    ]
+
+
+@needs_native
+@given(st.lists(ascii_words, max_size=6), st.lists(ascii_words | words_text, max_size=4))
+def test_term_counts_native_on_ascii(documents: list[str], query: list[str]) -> None:
+    terms = _terms(query + documents[:2])
+    assert native().term_counts(documents, terms) == _reference.term_counts(documents, terms)
+
+
+@given(st.lists(words_text | ascii_words, max_size=6), st.lists(words_text, max_size=4))
+def test_term_counts_core_takes_every_str(documents: list[str], query: list[str]) -> None:
+    terms = _terms(query + documents[1:3])
+    assert _core.term_counts(documents, terms) == _reference.term_counts(documents, terms)
+
+
+@needs_native
+def test_term_counts_native_leaves_non_ascii_to_the_reference() -> None:
+    assert native().term_counts(["ok", "café"], ["ok"]) == [(1, [(0, 1)]), None]
