@@ -26,11 +26,13 @@ from headroom.client import (
 from headroom.config import KINDS, CompressConfig
 from headroom.conversation import AlignResult, CacheAligner, ConversationResult, RollingSummarizer
 from headroom.errors import (
+    HandleExpiredError,
     HandleNotFoundError,
     HeadroomError,
     InvalidArgumentError,
     InvalidMessageError,
     StoreError,
+    StoreUnavailableError,
     UnknownKindError,
 )
 from headroom.relevance.pruner import TextPruner
@@ -50,6 +52,7 @@ __all__ = [
     "CompressConfig",
     "CompressResult",
     "ConversationResult",
+    "HandleExpiredError",
     "HandleNotFoundError",
     "Headroom",
     "HeadroomError",
@@ -62,6 +65,7 @@ __all__ = [
     "SQLiteStore",
     "Store",
     "StoreError",
+    "StoreUnavailableError",
     "TextPruner",
     "TextResult",
     "UnknownKindError",

@@ -9,6 +9,9 @@ from headroom.handles import handle_from_sha256, original_bytes
 
 __all__ = [
     "DEFAULT_GRACE_SECONDS",
+    "DEFAULT_TTL_SECONDS",
+    "TOMBSTONE_LIMIT",
+    "TOMBSTONE_SECONDS",
     "check_bounds",
     "check_usage",
     "collision",
@@ -21,6 +24,17 @@ __all__ = [
 # Long enough for any one compression call to finish: an original put this recently may be
 # about to be returned to a caller, so eviction must not take it (see the stores' docs).
 DEFAULT_GRACE_SECONDS = 600.0
+
+# How long the SQLite and Redis stores keep an original after its last put, unless told
+# otherwise: a week outlives nearly every conversation that could hold its handle.
+DEFAULT_TTL_SECONDS = 7 * 24 * 3600.0
+
+# An original that expired or was evicted leaves a tombstone (its handle, when and why it
+# went), so a late retrieve says "expired" rather than "never stored". Tombstones are tiny
+# but must not grow without bound: the memory and SQLite stores keep the latest this many,
+# Redis keeps each this long after its original went.
+TOMBSTONE_LIMIT = 100_000
+TOMBSTONE_SECONDS = 30 * 24 * 3600.0
 
 
 def encode_original(original: str | bytes) -> tuple[bytes, str, str]:

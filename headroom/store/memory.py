@@ -11,10 +11,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
-from headroom.errors import HandleNotFoundError
+from headroom.errors import HandleExpiredError, HandleNotFoundError
 from headroom.store._common import (
     DEFAULT_GRACE_SECONDS,
+    TOMBSTONE_LIMIT,
     check_bounds,
     check_usage,
     collision,
@@ -40,7 +42,10 @@ class MemoryStore:
 
     Args:
         ttl_seconds: an original is forgotten this long after it was last ``put``;
-            ``None`` keeps it forever.
+            ``None`` (the default: the store lives only as long as the process) keeps it
+            forever. A ``get`` of an original that expired or was evicted raises
+            :class:`~headroom.errors.HandleExpiredError` saying when (the latest
+            100,000 such handles are remembered).
         max_bytes: after a ``put``, least recently used originals (by last ``put`` or
             ``get``) are evicted until the total is at most this, sparing those put within
             ``grace_seconds``; so the store may hold more than ``max_bytes`` for a while.
@@ -77,6 +82,10 @@ class MemoryStore:
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         # Ordered by created_at, oldest first, so expiry stops at the first live item.
         self._by_created: OrderedDict[str, None] = OrderedDict()
+        # handle -> (when it went, why), oldest first; bounded by TOMBSTONE_LIMIT.
+        self._tombstones: OrderedDict[str, tuple[float, Literal["expired", "evicted"]]] = (
+            OrderedDict()
+        )
         self._bytes = 0
         self._usage: dict[str, UsageTotals] = {}
 
@@ -108,6 +117,7 @@ class MemoryStore:
             if entry is None:
                 self._entries[handle] = _Entry(data, sha, kind, now)
                 self._bytes += len(data)
+                self._tombstones.pop(handle, None)
             else:
                 # Restarting the TTL on every put means a handle a compressor has just
                 # returned stays retrievable for a full TTL, not whatever was left of it.
@@ -123,15 +133,19 @@ class MemoryStore:
         """Return the original stored under ``handle``.
 
         Raises:
-            HandleNotFoundError: never stored, expired or evicted.
+            HandleExpiredError: it expired or was evicted (saying when).
+            HandleNotFoundError: never stored (or gone before the latest tombstones).
         """
         with self._lock:
             now = self._clock()
             entry = self._entries.get(handle)
+            if entry is not None and self._is_expired(entry, now):
+                self._remove(handle, "expired", now)
+                entry = None
             if entry is None:
-                raise HandleNotFoundError(handle)
-            if self._is_expired(entry, now):
-                self._remove(handle)
+                tombstone = self._tombstones.get(handle)
+                if tombstone is not None:
+                    raise HandleExpiredError(handle, *tombstone)
                 raise HandleNotFoundError(handle)
             self._entries.move_to_end(handle)
             return StoredOriginal(handle, entry.data, entry.kind, entry.created_at, len(entry.data))
@@ -171,17 +185,22 @@ class MemoryStore:
     def _is_expired(self, entry: _Entry, now: float) -> bool:
         return is_expired(entry.created_at, now, self._ttl)
 
-    def _remove(self, handle: str) -> None:
+    def _remove(self, handle: str, why: Literal["expired", "evicted"], now: float) -> None:
         entry = self._entries.pop(handle)
         self._by_created.pop(handle, None)
         self._bytes -= len(entry.data)
+        went = now if why == "evicted" else entry.created_at + (self._ttl or 0.0)
+        self._tombstones[handle] = (went, why)
+        self._tombstones.move_to_end(handle)
+        while len(self._tombstones) > TOMBSTONE_LIMIT:
+            self._tombstones.popitem(last=False)
 
     def _expire(self, now: float) -> None:
         while self._by_created:
             oldest = next(iter(self._by_created))
             if not self._is_expired(self._entries[oldest], now):
                 break
-            self._remove(oldest)
+            self._remove(oldest, "expired", now)
 
     def _evict(self, now: float) -> None:
         if self._max_bytes is None or self._bytes <= self._max_bytes:
@@ -195,4 +214,4 @@ class MemoryStore:
                 victims.append(handle)
                 excess -= len(entry.data)
         for handle in victims:
-            self._remove(handle)
+            self._remove(handle, "evicted", now)

@@ -5,30 +5,56 @@ one process wrote into a prompt can be retrieved by any other. Selected by a URL
 ``open_store("redis://host:6379/0")`` (also ``rediss://`` and ``unix:///path/to.sock``), the
 ``HEADROOM_STORE`` variable or ``--store`` in the CLI.
 
-Layout, under a key prefix (``headroom:`` by default):
+TTL, size bound, grace period and tombstones behave as :class:`~headroom.store.SQLiteStore`'s
+(the same contract tests run against all three backends): every ``put`` runs one server-side
+script that purges expired originals, stores the new one and evicts the least recently used
+past the grace period until the originals fit ``max_bytes``, all atomically. Layout, under a
+key prefix (``headroom:`` by default):
 
-* ``<prefix>o:<handle>``: a hash of the original (``data``, ``sha256``, ``kind``,
-  ``created``), written in one round trip by a server-side script that also refuses a
-  truncated-hash collision and, with a TTL, sets the key to expire (Redis drops it then);
-* ``<prefix>u:<kind>``: usage totals (``calls``, ``before``, ``after``) by atomic increments;
-* ``<prefix>m``: the count and bytes of originals stored (grown on each new original; a
-  Redis-side expiry does not shrink it, so it counts what was ever written while the TTL
-  runs, and exactly what is held without one).
+* ``<prefix>o:<handle>``: a hash of the original (``data``, ``sha256``, ``kind``, ``created``);
+* ``<prefix>c`` and ``<prefix>a``: sorted sets of handles by creation (last put) and by
+  last access, the TTL and LRU orders; ``<prefix>s``: each handle's size;
+* ``<prefix>m``: the count and bytes of originals held;
+* ``<prefix>x:<handle>``: a tombstone (when and why an original went), kept
+  ``TOMBSTONE_SECONDS`` (30 days) by Redis's own expiry.
 
-The size bound is Redis's own: set ``maxmemory`` with an ``allkeys-lru`` policy on the
-server. An unreachable server gives :class:`~headroom.StoreError` naming the URL (without
+An original's key also carries a Redis expiry an hour past its TTL, so data does not outlive
+its TTL by much even when no more puts come to purge it. Set ``maxmemory`` on the server
+above ``max_bytes`` (originals plus about 200 bytes of bookkeeping each): a ``noeviction``
+server refuses a put when full (compression then stays lossless), while an ``allkeys-*``
+policy may drop originals the store still counts.
+
+An unreachable server gives :class:`~headroom.StoreUnavailableError` naming the URL (without
 its password) after the connect or command timeout, never a hang; compression then keeps
 only lossless output, with a warning naming the store.
 """
 
 from __future__ import annotations
 
+import math
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from headroom.errors import HandleNotFoundError, InvalidArgumentError, StoreError
-from headroom.store._common import check_bounds, check_usage, collision, encode_original
+from headroom.errors import (
+    HandleExpiredError,
+    HandleNotFoundError,
+    InvalidArgumentError,
+    StoreError,
+    StoreUnavailableError,
+)
+from headroom.store._common import (
+    DEFAULT_GRACE_SECONDS,
+    DEFAULT_TTL_SECONDS,
+    TOMBSTONE_SECONDS,
+    check_bounds,
+    check_usage,
+    collision,
+    encode_original,
+)
 from headroom.store.base import StoredOriginal, StoreStats, UsageTotals
 
 if TYPE_CHECKING:
@@ -38,22 +64,100 @@ __all__ = ["INSTALL_HINT", "RedisStore", "is_redis_url"]
 
 INSTALL_HINT = "pip install 'headroom-ctx[redis]'"
 _SCHEMES = ("redis://", "rediss://", "unix://")
+_RECENT = 4096  # handles this client put lately, for __contains__ without a round trip
+# The backstop expiry on an original's key, past its TTL (see the module docstring).
+_BACKSTOP_MS = 3600 * 1000
 
-# KEYS[1] the original's hash, KEYS[2] the meta counters; ARGV: data, sha256, kind, now, ttl.
-# Returns the sha256 already stored under the handle (a collision when it differs), or "".
-_PUT = """
-local held = redis.call('HGET', KEYS[1], 'sha256')
-if held and held ~= ARGV[2] then return held end
-if not held then
-  redis.call('HSET', KEYS[1], 'data', ARGV[1], 'sha256', ARGV[2], 'kind', ARGV[3],
-             'created', ARGV[4])
-  redis.call('HINCRBY', KEYS[2], 'items', 1)
-  redis.call('HINCRBY', KEYS[2], 'bytes', string.len(ARGV[1]))
-else
-  redis.call('HSET', KEYS[1], 'kind', ARGV[3], 'created', ARGV[4])
+# Shared by the scripts: drop one original, leaving a tombstone.
+_DROP = """
+local p = ARGV[1]
+local function fmt(x) return string.format('%.17g', x) end
+local function drop(h, went, why)
+  local size = tonumber(redis.call('HGET', p .. 's', h) or '0')
+  redis.call('DEL', p .. 'o:' .. h)
+  redis.call('ZREM', p .. 'c', h)
+  redis.call('ZREM', p .. 'a', h)
+  redis.call('HDEL', p .. 's', h)
+  redis.call('HINCRBY', p .. 'm', 'items', -1)
+  redis.call('HINCRBY', p .. 'm', 'bytes', -size)
+  redis.call('SET', p .. 'x:' .. h, fmt(went) .. '|' .. why, 'PX', ARGV[10])
+  return size
 end
-if ARGV[5] ~= '' then redis.call('EXPIRE', KEYS[1], ARGV[5]) end
+"""
+
+# ARGV: prefix, handle, data, sha256, kind, now, ttl ('' = none), max_bytes ('' = none),
+# grace, tombstone ms, backstop ms. Returns the sha256 already stored under the handle (a
+# collision when it differs from ARGV[4]), or "".
+_PUT = (
+    _DROP
+    + """
+local h, data, now = ARGV[2], ARGV[3], tonumber(ARGV[6])
+local key = p .. 'o:' .. h
+if ARGV[7] ~= '' then
+  local ttl = tonumber(ARGV[7])
+  local old = redis.call('ZRANGEBYSCORE', p .. 'c', '-inf', '(' .. fmt(now - ttl),
+                         'WITHSCORES', 'LIMIT', 0, 1000)
+  for i = 1, #old, 2 do drop(old[i], tonumber(old[i + 1]) + ttl, 'expired') end
+end
+local held = redis.call('HGET', key, 'sha256')
+if held and held ~= ARGV[4] then return held end
+if held then
+  redis.call('HSET', key, 'kind', ARGV[5], 'created', ARGV[6])
+else
+  redis.call('HSET', key, 'data', data, 'sha256', ARGV[4], 'kind', ARGV[5], 'created', ARGV[6])
+  -- A size still recorded means the key went behind the store's back (a backstop expiry
+  -- or a server-side eviction): replace its count rather than add to it.
+  local was = redis.call('HGET', p .. 's', h)
+  if not was then redis.call('HINCRBY', p .. 'm', 'items', 1) end
+  redis.call('HINCRBY', p .. 'm', 'bytes', string.len(data) - tonumber(was or '0'))
+  redis.call('HSET', p .. 's', h, string.len(data))
+  redis.call('DEL', p .. 'x:' .. h)
+end
+redis.call('ZADD', p .. 'c', ARGV[6], h)
+redis.call('ZADD', p .. 'a', ARGV[6], h)
+if ARGV[7] ~= '' then
+  redis.call('PEXPIRE', key, math.ceil(tonumber(ARGV[7]) * 1000) + tonumber(ARGV[11]))
+else
+  redis.call('PERSIST', key)
+end
+if ARGV[8] ~= '' then
+  local max = tonumber(ARGV[8])
+  local total = tonumber(redis.call('HGET', p .. 'm', 'bytes') or '0')
+  local cutoff = now - tonumber(ARGV[9])
+  local kept = 0  -- originals passed over (in their grace period): the next rank to read
+  while total > max do
+    local batch = redis.call('ZRANGE', p .. 'a', kept, kept + 99)
+    if #batch == 0 then break end
+    for _, victim in ipairs(batch) do
+      local score = redis.call('ZSCORE', p .. 'c', victim)
+      local created = score and tonumber(score) or -math.huge
+      if created < cutoff then
+        total = total - drop(victim, now, 'evicted')
+        if total <= max then break end
+      else
+        kept = kept + 1
+      end
+    end
+  end
+end
 return ''
+"""
+)
+
+# ARGV: prefix, now, ttl ('' = none). Returns {items, bytes} of the originals not expired.
+_STATS = """
+local p, now = ARGV[1], tonumber(ARGV[2])
+local items = tonumber(redis.call('HGET', p .. 'm', 'items') or '0')
+local bytes = tonumber(redis.call('HGET', p .. 'm', 'bytes') or '0')
+if ARGV[3] ~= '' then
+  local cutoff = string.format('%.17g', now - tonumber(ARGV[3]))
+  local old = redis.call('ZRANGEBYSCORE', p .. 'c', '-inf', '(' .. cutoff)
+  for _, h in ipairs(old) do
+    items = items - 1
+    bytes = bytes - tonumber(redis.call('HGET', p .. 's', h) or '0')
+  end
+end
+return {items, bytes}
 """
 
 
@@ -71,41 +175,69 @@ class RedisStore:
 
     Args:
         url: ``redis://[:password@]host:port/db``, ``rediss://…`` or ``unix:///path``.
-        ttl_seconds: originals expire this long after their last put; ``None`` keeps them
-            until Redis evicts them under its own ``maxmemory`` policy.
+        ttl_seconds: originals expire this long after their last put (default 7 days);
+            ``None`` keeps them until evicted. A ``get`` of one that expired or was
+            evicted raises :class:`~headroom.errors.HandleExpiredError` saying when.
+        max_bytes: after a ``put``, least recently used originals (by last ``put`` or
+            ``get``) are deleted until the originals total at most this, sparing those put
+            within ``grace_seconds``, as :class:`~headroom.store.SQLiteStore` does. ``None``
+            (the default) leaves the bound to the server's ``maxmemory``.
+        grace_seconds: an original is never evicted this soon after its last ``put``, by
+            any process sharing the server (default 10 minutes).
         prefix: the key prefix, so several stores can share one database.
         timeout_seconds: connect and command timeout; a server that does not answer in
-            time is a :class:`~headroom.StoreError`, not a hang.
+            time is a :class:`~headroom.StoreUnavailableError`, not a hang.
+        clock: seconds since the epoch; injectable so tests can move time. Processes
+            sharing a server should have synchronised clocks (NTP), as for SQLite files.
 
     Raises:
         ImportError: the ``redis`` extra is not installed (names the ``pip install``).
         InvalidArgumentError: ``url`` is not a Redis URL, or a bound is invalid.
+
+    Example:
+        >>> store = RedisStore("redis://127.0.0.1:6379/0", ttl_seconds=3600)  # doctest: +SKIP
+        >>> store.get(store.put("a long tool output", kind="text")).text  # doctest: +SKIP
+        'a long tool output'
     """
 
     def __init__(
         self,
         url: str,
         *,
-        ttl_seconds: float | None = None,
+        ttl_seconds: float | None = DEFAULT_TTL_SECONDS,
+        max_bytes: int | None = None,
+        grace_seconds: float = DEFAULT_GRACE_SECONDS,
         prefix: str = "headroom:",
         timeout_seconds: float = 2.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if not is_redis_url(url):
             raise InvalidArgumentError(
                 f"url: expected redis://, rediss:// or unix://, got {_redacted(str(url))!r}"
             )
-        check_bounds(ttl_seconds, None, 0.0)
+        check_bounds(ttl_seconds, max_bytes, grace_seconds)
         try:
             import redis
         except ImportError as error:
             raise ImportError(f"RedisStore needs the redis package: {INSTALL_HINT}") from error
         self.url = _redacted(url)
         self._ttl = ttl_seconds
+        self._max_bytes = max_bytes
+        self._grace = grace_seconds
         self._prefix = prefix
+        self._clock = clock
         self._client: redis.Redis = redis.Redis.from_url(
             url, socket_connect_timeout=timeout_seconds, socket_timeout=timeout_seconds
         )
         self._put_script = self._client.register_script(_PUT)
+        self._stats_script = self._client.register_script(_STATS)
+        self._recent_lock = threading.Lock()
+        self._recent: OrderedDict[str, float] = OrderedDict()
+
+    @property
+    def prefix(self) -> str:
+        """The key prefix this store's keys share."""
+        return self._prefix
 
     def __repr__(self) -> str:
         return f"RedisStore({self.url!r}, ttl_seconds={self._ttl!r})"
@@ -120,43 +252,84 @@ class RedisStore:
         """Store ``original`` and return its handle (idempotent; one round trip).
 
         Raises:
-            StoreError: the server failed or is unreachable, or the handle already names a
-                different original (hash collision).
+            StoreUnavailableError: the server is unreachable or did not answer in time.
+            StoreError: the server failed, or the handle already names a different
+                original (hash collision).
         """
         data, sha, handle = encode_original(original)
-        ttl = "" if self._ttl is None else str(max(1, round(self._ttl)))
+        now = self._clock()
         held = self._call(
             self._put_script,
-            keys=[self._key(handle), self._prefix + "m"],
-            args=[data, sha, kind, repr(time.time()), ttl],
+            keys=[],
+            args=[
+                self._prefix,
+                handle,
+                data,
+                sha,
+                kind,
+                repr(now),
+                "" if self._ttl is None else repr(float(self._ttl)),
+                "" if self._max_bytes is None else str(self._max_bytes),
+                repr(float(self._grace)),
+                str(max(1, math.ceil(TOMBSTONE_SECONDS * 1000))),
+                str(_BACKSTOP_MS),
+            ],
         )
         if held:
             raise collision(handle, _text(held), sha, f"Redis store at {self.url}")
+        with self._recent_lock:
+            self._recent[handle] = now
+            self._recent.move_to_end(handle)
+            while len(self._recent) > _RECENT:
+                self._recent.popitem(last=False)
         return handle
 
     def get(self, handle: str) -> StoredOriginal:
-        """Return the original stored under ``handle``.
+        """Return the original stored under ``handle`` (one round trip).
 
         Raises:
-            HandleNotFoundError: never stored, expired or evicted.
-            StoreError: the server failed or is unreachable.
+            HandleExpiredError: it expired or was evicted (saying when).
+            HandleNotFoundError: never stored (or gone longer than the tombstones last).
+            StoreUnavailableError: the server is unreachable or did not answer in time.
+            StoreError: the server failed.
         """
-        row: dict[bytes, bytes] = self._call(self._client.hgetall, self._key(handle))
+        now = self._clock()
+        pipe = self._client.pipeline(transaction=False)
+        pipe.hgetall(self._key(handle))
+        pipe.get(f"{self._prefix}x:{handle}")
+        pipe.zadd(self._prefix + "a", {handle: now}, xx=True)  # LRU: a get makes it recent
+        row, tombstone, _ = self._call(pipe.execute)
         data = row.get(b"data")
-        if data is None:
-            raise HandleNotFoundError(handle)
-        return StoredOriginal(
-            handle,
-            data,
-            _text(row.get(b"kind", b"")),
-            float(_text(row.get(b"created", b"0"))),
-            len(data),
-        )
+        if data is not None:
+            created = float(_text(row.get(b"created", b"0")))
+            if self._ttl is not None and created < now - self._ttl:
+                raise HandleExpiredError(handle, created + self._ttl)
+            return StoredOriginal(handle, data, _text(row.get(b"kind", b"")), created, len(data))
+        if tombstone is not None:
+            went, _, why = _text(tombstone).partition("|")
+            raise HandleExpiredError(
+                handle, float(went), "evicted" if why == "evicted" else "expired"
+            )
+        raise HandleNotFoundError(handle)
 
     def __contains__(self, handle: object) -> bool:
+        """Whether ``get(handle)`` would find the original. A handle this client put
+        within the grace period (and TTL) is known to be there without asking: eviction
+        spares it, so checking the handles of a fresh compression costs no round trip."""
         if not isinstance(handle, str):
             return False
-        return bool(self._call(self._client.exists, self._key(handle)))
+        now = self._clock()
+        with self._recent_lock:
+            put_at = self._recent.get(handle)
+        if put_at is not None and 0 <= now - put_at < min(self._grace, self._ttl or math.inf):
+            return True
+        pipe = self._client.pipeline(transaction=False)
+        pipe.exists(self._key(handle))
+        pipe.zscore(self._prefix + "c", handle)
+        exists, created = self._call(pipe.execute)
+        if not exists or created is None:
+            return False
+        return self._ttl is None or not float(created) < now - self._ttl
 
     def record_usage(self, kind: str, tokens_before: int, tokens_after: int) -> None:
         """Add one call's token counts to ``kind``'s totals (atomic, one round trip)."""
@@ -170,8 +343,11 @@ class RedisStore:
 
     def stats(self) -> StoreStats:
         """Counts and usage totals; a server that cannot be reached is reported, not raised."""
+        ttl = "" if self._ttl is None else repr(float(self._ttl))
         try:
-            meta: dict[bytes, bytes] = self._call(self._client.hgetall, self._prefix + "m")
+            items, total = self._call(
+                self._stats_script, keys=[], args=[self._prefix, repr(self._clock()), ttl]
+            )
             usage = {}
             for key in self._call(self._client.keys, f"{self._prefix}u:*"):
                 totals: dict[bytes, bytes] = self._call(self._client.hgetall, key)
@@ -181,10 +357,10 @@ class RedisStore:
                     int(totals.get(b"after", 0)),
                 )
         except StoreError as error:
-            return StoreStats("redis", self.url, 0, 0, {}, writable=False, error=str(error))
-        return StoreStats(
-            "redis", self.url, int(meta.get(b"items", 0)), int(meta.get(b"bytes", 0)), usage
-        )
+            return StoreStats(
+                "redis", self.url, 0, 0, {}, self._max_bytes, writable=False, error=str(error)
+            )
+        return StoreStats("redis", self.url, int(items), int(total), usage, self._max_bytes)
 
     def close(self) -> None:
         """Release the connections (idempotent)."""
@@ -198,6 +374,8 @@ class RedisStore:
 
         try:
             return command(*args, **kwargs)
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            raise StoreUnavailableError(self.url, f"{type(error).__name__}: {error}") from error
         except redis.RedisError as error:
             raise StoreError(
                 f"Redis store at {self.url}: {type(error).__name__}: {error}"

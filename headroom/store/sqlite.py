@@ -9,11 +9,16 @@ directories and files the store creates are private to the user (0700 and 0600, 
 gives the ``-wal`` and ``-shm`` files the database's mode); a row whose bytes no longer match
 their hash is refused by ``get`` and rewritten by the next ``put`` of the same original.
 
-Schema (``PRAGMA user_version`` = 1)::
+Schema (``PRAGMA user_version`` = 2; a version 1 file gains ``tombstones`` when first
+opened for writing)::
 
     originals(handle TEXT PRIMARY KEY, sha256 TEXT NOT NULL, kind TEXT,
               created_at REAL, accessed_at REAL, size INTEGER, data BLOB)
     usage(kind TEXT PRIMARY KEY, calls INTEGER, tokens_before INTEGER, tokens_after INTEGER)
+    tombstones(handle TEXT PRIMARY KEY, went_at REAL, reason TEXT)
+
+``tombstones`` remembers the latest 100,000 originals that expired or were evicted, so a
+``get`` of one raises :class:`~headroom.errors.HandleExpiredError` saying when.
 """
 
 from __future__ import annotations
@@ -26,10 +31,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Literal
 
-from headroom.errors import HandleNotFoundError, StoreError
+from headroom.errors import HandleExpiredError, HandleNotFoundError, StoreError
 from headroom.store._common import (
     DEFAULT_GRACE_SECONDS,
+    DEFAULT_TTL_SECONDS,
+    TOMBSTONE_LIMIT,
     check_bounds,
     check_usage,
     collision,
@@ -41,20 +49,28 @@ from headroom.store.base import StoredOriginal, StoreStats, UsageTotals
 
 __all__ = ["SQLiteStore"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _BUSY_TIMEOUT_S = 10.0
 # Every SQLite 3 database file starts with these 16 bytes.
 _MAGIC = b"SQLite format 3\x00"
 _COLUMNS = {
     "originals": ["handle", "sha256", "kind", "created_at", "accessed_at", "size", "data"],
     "usage": ["kind", "calls", "tokens_before", "tokens_after"],
+    "tombstones": ["handle", "went_at", "reason"],
 }
 _OBJECTS = {
     "originals": "table",
     "usage": "table",
     "originals_by_access": "index",
     "originals_by_creation": "index",
+    "tombstones": "table",
 }
+# Version 1 had no tombstones; such a file is upgraded in place (one CREATE TABLE).
+_V1_OBJECTS = {name: kind for name, kind in _OBJECTS.items() if name != "tombstones"}
+_V1_COLUMNS = {table: columns for table, columns in _COLUMNS.items() if table != "tombstones"}
+_TOMBSTONES = (
+    "CREATE TABLE IF NOT EXISTS tombstones (handle TEXT PRIMARY KEY, went_at REAL, reason TEXT)"
+)
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS originals (
         handle TEXT PRIMARY KEY,
@@ -74,6 +90,7 @@ _SCHEMA = (
         tokens_before INTEGER,
         tokens_after INTEGER
     )""",
+    _TOMBSTONES,
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
 
@@ -102,7 +119,9 @@ class SQLiteStore:
             secrets); existing ones keep their modes. An existing file must be a Headroom
             store or empty: anything else is refused without being written to.
         ttl_seconds: an original is forgotten this long after it was last ``put``
-            (default 7 days); ``None`` keeps it until evicted.
+            (default 7 days); ``None`` keeps it until evicted. A ``get`` of an original
+            that expired or was evicted raises :class:`~headroom.errors.HandleExpiredError`
+            saying when.
         max_bytes: after a ``put``, least recently used originals (by last ``put`` or
             ``get``) are deleted until the originals total at most this (default 512 MiB),
             sparing those put within ``grace_seconds``; so the file may hold more than
@@ -133,7 +152,7 @@ class SQLiteStore:
         self,
         path: str | os.PathLike[str],
         *,
-        ttl_seconds: float | None = 7 * 24 * 3600,
+        ttl_seconds: float | None = DEFAULT_TTL_SECONDS,
         max_bytes: int | None = 512 * 1024 * 1024,
         grace_seconds: float = DEFAULT_GRACE_SECONDS,
         read_only: bool = False,
@@ -147,6 +166,7 @@ class SQLiteStore:
         self._read_only = read_only
         self._clock = clock
         self._lock = threading.Lock()
+        self._has_tombstones = True  # False only for a version 1 file opened read-only
         if not read_only:
             self._create_private()
         self._pid = os.getpid()
@@ -192,6 +212,7 @@ class SQLiteStore:
                     "SELECT sha256, data FROM originals WHERE handle = ?", (handle,)
                 ).fetchone()
                 if row is None:
+                    conn.execute("DELETE FROM tombstones WHERE handle = ?", (handle,))
                     conn.execute(
                         "INSERT INTO originals (handle, sha256, kind, created_at, accessed_at,"
                         " size, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -226,7 +247,8 @@ class SQLiteStore:
         the store is read-only.
 
         Raises:
-            HandleNotFoundError: never stored, expired or evicted.
+            HandleExpiredError: it expired or was evicted (saying when).
+            HandleNotFoundError: never stored (or gone before the latest tombstones).
             StoreError: the stored bytes no longer match their hash, or SQLite failed.
         """
         with self._session() as conn:
@@ -236,16 +258,23 @@ class SQLiteStore:
                 (handle,),
             ).fetchone()
             if row is None:
-                raise HandleNotFoundError(handle)
+                raise self._not_found(conn, handle)
             sha, kind, created_at, data = row
             if self._is_expired(created_at, now):
+                went = created_at + (self._ttl or 0.0)
                 # Conditional on created_at: another process may have re-put it meanwhile.
                 self._try_write(
                     conn,
                     "DELETE FROM originals WHERE handle = ? AND created_at = ?",
                     (handle, created_at),
                 )
-                raise HandleNotFoundError(handle)
+                if self._has_tombstones:
+                    self._try_write(
+                        conn,
+                        "INSERT OR REPLACE INTO tombstones VALUES (?, ?, 'expired')",
+                        (handle, went),
+                    )
+                raise HandleExpiredError(handle, went)
             if not is_intact(handle, sha, data):
                 raise StoreError(
                     f"SQLite store at {self._path}: the original stored under {handle} "
@@ -339,6 +368,17 @@ class SQLiteStore:
             except sqlite3.Error as exc:
                 raise StoreError(f"SQLite store at {self._path}: {exc}") from exc
 
+    def _not_found(self, conn: sqlite3.Connection, handle: str) -> HandleNotFoundError:
+        if self._has_tombstones:
+            row = conn.execute(
+                "SELECT went_at, reason FROM tombstones WHERE handle = ?", (handle,)
+            ).fetchone()
+            if row is not None:
+                return HandleExpiredError(
+                    handle, row[0], "evicted" if row[1] == "evicted" else "expired"
+                )
+        return HandleNotFoundError(handle)
+
     def _check_writable(self) -> None:
         if self._read_only:
             raise StoreError(
@@ -382,8 +422,10 @@ class SQLiteStore:
             raise StoreError(f"SQLite store at {self._path}: the file is not writable")
         conn = self._open_read_only() if self._read_only else self._open_read_write()
         try:
-            empty = self._inspect(conn)
+            state = self._inspect(conn)
+            empty = state == "empty"
             if self._read_only:
+                self._has_tombstones = state == "current"
                 if empty:
                     raise StoreError(
                         f"SQLite store at {self._path}: the file holds no store yet, and a "
@@ -395,13 +437,17 @@ class SQLiteStore:
                 self._set_journal_mode(conn)
                 # FULL because put() promises durability before the handle is returned.
                 conn.execute("PRAGMA synchronous = FULL")
-                if empty:
+                if state != "current":
                     with _transaction(conn):
                         # Re-read under the write lock: another process may have just
-                        # created the schema.
-                        if self._inspect(conn):
+                        # created or upgraded the schema.
+                        state = self._inspect(conn)
+                        if state == "empty":
                             for statement in _SCHEMA:
                                 conn.execute(statement)
+                        elif state == "v1":
+                            conn.execute(_TOMBSTONES)
+                            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.Error as exc:
             conn.close()
             raise StoreError(f"SQLite store at {self._path}: cannot open: {exc}") from exc
@@ -461,8 +507,9 @@ class SQLiteStore:
                     break  # not a matter of access: the file itself is bad
         raise StoreError(f"SQLite store at {self._path}: cannot open: {error}") from error
 
-    def _inspect(self, conn: sqlite3.Connection) -> bool:
-        """Read-only check that the file is a Headroom store; True when it is still empty.
+    def _inspect(self, conn: sqlite3.Connection) -> Literal["empty", "v1", "current"]:
+        """Read-only check that the file is a Headroom store: still ``"empty"``, version 1
+        (``"v1"``, to upgrade) or ``"current"``.
 
         Raises:
             StoreError: the file is another application's database, or a newer schema.
@@ -486,14 +533,18 @@ class SQLiteStore:
                 f"a newer Headroom (this one reads version {SCHEMA_VERSION})"
             )
         if version == 0 and not objects:
-            return True
-        if version == SCHEMA_VERSION and objects == _OBJECTS:
-            columns = {
-                table: [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
-                for table in _COLUMNS
-            }
-            if columns == _COLUMNS:
-                return False
+            return "empty"
+        for state, at, expected, expected_columns in (
+            ("current", SCHEMA_VERSION, _OBJECTS, _COLUMNS),
+            ("v1", 1, _V1_OBJECTS, _V1_COLUMNS),
+        ):
+            if version == at and objects == expected:
+                columns = {
+                    table: [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+                    for table in expected_columns
+                }
+                if columns == expected_columns:
+                    return "current" if state == "current" else "v1"
         tables = sorted(name for name, kind in objects.items() if kind == "table")
         raise StoreError(
             f"SQLite store at {self._path}: the file is an SQLite database but not a Headroom "
@@ -519,7 +570,24 @@ class SQLiteStore:
 
     def _expire(self, conn: sqlite3.Connection, now: float) -> None:
         if self._ttl is not None:
-            conn.execute("DELETE FROM originals WHERE created_at < ?", (now - self._ttl,))
+            cutoff = now - self._ttl
+            # originals_by_creation makes both a range scan; most puts find nothing.
+            conn.execute(
+                "INSERT OR REPLACE INTO tombstones SELECT handle, created_at + ?, 'expired'"
+                " FROM originals WHERE created_at < ?",
+                (self._ttl, cutoff),
+            )
+            if conn.execute("DELETE FROM originals WHERE created_at < ?", (cutoff,)).rowcount:
+                self._prune_tombstones(conn)
+
+    @staticmethod
+    def _prune_tombstones(conn: sqlite3.Connection) -> None:
+        # INSERT OR REPLACE gives each new tombstone the highest rowid, so this keeps the
+        # latest TOMBSTONE_LIMIT (fewer where rowids have gaps) by one rowid range delete.
+        conn.execute(
+            "DELETE FROM tombstones WHERE rowid <= (SELECT MAX(rowid) FROM tombstones) - ?",
+            (TOMBSTONE_LIMIT,),
+        )
 
     def _evict(self, conn: sqlite3.Connection, now: float) -> None:
         if self._max_bytes is None:
@@ -543,3 +611,9 @@ class SQLiteStore:
         finally:
             cursor.close()
         conn.executemany("DELETE FROM originals WHERE handle = ?", victims)
+        if victims:
+            conn.executemany(
+                "INSERT OR REPLACE INTO tombstones VALUES (?, ?, 'evicted')",
+                [(handle, now) for (handle,) in victims],
+            )
+            self._prune_tombstones(conn)

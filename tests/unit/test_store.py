@@ -10,11 +10,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
 import headroom.store._common
 import headroom.store.memory
+import headroom.store.redis
 import headroom.store.sqlite
 from headroom.errors import HandleNotFoundError, InvalidArgumentError, StoreError
 from headroom.handles import handle_for, is_handle, original_bytes
@@ -27,8 +29,9 @@ from headroom.store import (
     default_store_path,
     open_store,
 )
+from headroom.store.redis import RedisStore
 
-BACKENDS = ["memory", "sqlite"]
+BACKENDS = ["memory", "sqlite", "redis"]
 
 
 class FakeClock:
@@ -53,8 +56,10 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_store(backend: str, tmp_path: Path) -> Iterator[MakeStore]:
-    """Build a store of the current backend; unbounded unless the test says otherwise."""
+def make_store(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[MakeStore]:
+    """Build a store of the current backend; unbounded unless the test says otherwise.
+
+    Redis stores share the session's real server, each under a prefix of its own."""
     opened: list[Store] = []
 
     def make(
@@ -72,6 +77,9 @@ def make_store(backend: str, tmp_path: Path) -> Iterator[MakeStore]:
         store: Store
         if backend == "memory":
             store = MemoryStore(**kwargs)
+        elif backend == "redis":
+            url = request.getfixturevalue("redis_url")
+            store = RedisStore(url, prefix=f"t{uuid4().hex[:8]}:", **kwargs)
         else:
             store = SQLiteStore(tmp_path / f"store{len(opened)}" / "ccr.sqlite3", **kwargs)
         opened.append(store)
@@ -441,6 +449,8 @@ def test_bad_bounds_are_rejected(backend: str, tmp_path: Path, kwargs: dict[str,
     with pytest.raises(InvalidArgumentError, match=name):
         if backend == "memory":
             MemoryStore(**kwargs)
+        elif backend == "redis":  # refused before any connection is made
+            RedisStore("redis://127.0.0.1:1/0", **kwargs)
         else:
             SQLiteStore(tmp_path / "x.sqlite3", **kwargs)
 
@@ -482,6 +492,8 @@ def test_stats(store: Store, backend: str) -> None:
     assert stats.backend == backend
     if backend == "memory":
         assert stats.location is None
+    elif isinstance(store, RedisStore):
+        assert stats.location == store.url
     else:
         assert isinstance(store, SQLiteStore)
         assert stats.location == str(store.path)
@@ -503,7 +515,7 @@ def test_truncated_hash_collision_is_refused(store: Store, monkeypatch: pytest.M
         data, sha, _ = real(original)
         return data, sha, handle
 
-    for module in (headroom.store.memory, headroom.store.sqlite):
+    for module in (headroom.store.memory, headroom.store.sqlite, headroom.store.redis):
         monkeypatch.setattr(module, "encode_original", colliding)
 
     with pytest.raises(StoreError) as excinfo:
@@ -670,7 +682,7 @@ def test_sqlite_file_setup(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert conn.execute("PRAGMA user_version").fetchone() == (1,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
         columns = [row[1] for row in conn.execute("PRAGMA table_info(originals)")]
         assert columns == ["handle", "sha256", "kind", "created_at", "accessed_at", "size", "data"]
         columns = [row[1] for row in conn.execute("PRAGMA table_info(usage)")]
