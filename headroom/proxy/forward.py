@@ -122,7 +122,12 @@ class _Relay(StreamingResponse):
             )
         finally:
             with anyio.CancelScope(shield=True):
-                await self._upstream.aclose()
+                await self.release()
+
+    async def release(self) -> None:
+        """Close the upstream response (the in-process transport calls it when its reader
+        closes the stream, as this server does when the relay ends)."""
+        await self._upstream.aclose()
 
 
 async def forward(

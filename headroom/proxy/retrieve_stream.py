@@ -224,8 +224,12 @@ class _Stream(StreamingResponse):
             log.warning("retrieve stream ended early: %s", type(error).__name__)
         finally:
             with anyio.CancelScope(shield=True):
-                if self._loop.current is not None:
-                    await self._loop.current.aclose()
+                await self.release()
+
+    async def release(self) -> None:
+        """Close the round's upstream response however the client's stream ended."""
+        if self._loop.current is not None:
+            await self._loop.current.aclose()
 
 
 @dataclass

@@ -69,6 +69,7 @@ def test_public_names_are_pinned_and_sorted() -> None:
         "normalize_handle",
         "retrieve",
         "retrieve_answer",
+        "wrap",
     }
 
 
