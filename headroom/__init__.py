@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING
 
 from headroom.client import (
     Headroom,
@@ -22,7 +21,6 @@ from headroom.client import (
     compress_text,
     count_tokens,
     retrieve,
-    retrieve_answer,
 )
 from headroom.config import KINDS, CompressConfig
 from headroom.conversation import AlignResult, CacheAligner, ConversationResult, RollingSummarizer
@@ -40,6 +38,7 @@ from headroom.relevance.pruner import TextPruner
 from headroom.results import CompressResult, HeadroomStats, PieceDiagnostic, TextResult
 from headroom.retrieval import normalize_handle
 from headroom.store import MemoryStore, SQLiteStore, Store
+from headroom.tools import answer as retrieve_answer
 
 try:
     __version__ = version("headroom-ctx")
@@ -77,18 +76,4 @@ __all__ = [
     "normalize_handle",
     "retrieve",
     "retrieve_answer",
-    "wrap",
 ]
-
-if TYPE_CHECKING:
-    from headroom.proxy.inprocess import wrap
-
-
-def __getattr__(name: str) -> object:
-    # ``wrap`` needs the proxy extra (httpx, Starlette): imported on first use, never by
-    # ``import headroom``.
-    if name == "wrap":
-        from headroom.proxy.inprocess import wrap
-
-        return wrap
-    raise AttributeError(f"module 'headroom' has no attribute {name!r}")

@@ -19,6 +19,7 @@ from headroom.errors import HeadroomError
 from headroom.jsontables import FormatError, decode_text
 from headroom.proxy.cli import add_parser as proxy_parser
 from headroom.proxy.wrap_cli import add_parsers as wrap_parsers
+from headroom.tools import DEFAULT_MODEL
 
 __all__ = ["main"]
 
@@ -48,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
         choices=["auto", *KINDS],
         help="content kind (default: detect)",
     )
-    c.add_argument("--model", "-m", default="gpt-4o", help="model whose tokenizer counts tokens")
+    c.add_argument(
+        "--model", "-m", default=DEFAULT_MODEL, help="model whose tokenizer counts tokens"
+    )
     c.add_argument("--lossless", action="store_true", help="lossless transforms only")
     c.add_argument(
         "--min-tokens",

@@ -9,9 +9,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from headroom.compressors import Registry, default_registry
-from headroom.config import CompressConfig
+from headroom.config import DEFAULT_MODEL, CompressConfig
 from headroom.engine import PROTECTED, Engine
-from headroom.errors import HandleNotFoundError, HeadroomError, InvalidArgumentError, StoreError
+from headroom.errors import HandleNotFoundError, InvalidArgumentError, StoreError
 from headroom.messages import count_overhead, find_slots, validate_messages
 from headroom.pipeline import Piece
 from headroom.results import CompressResult, HeadroomStats, PieceDiagnostic, TextResult
@@ -20,7 +20,7 @@ from headroom.router import Hints
 from headroom.store import Store, open_store
 from headroom.tokens import get_counter
 
-__all__ = ["Headroom", "compress", "compress_text", "count_tokens", "retrieve", "retrieve_answer"]
+__all__ = ["Headroom", "compress", "compress_text", "count_tokens", "retrieve"]
 
 
 class Headroom:
@@ -52,7 +52,7 @@ class Headroom:
         config: CompressConfig | None = None,
         *,
         store: Store | str | None = None,
-        model: str = "gpt-4o",
+        model: str = DEFAULT_MODEL,
         registry: Registry | None = None,
     ) -> None:
         _check_client_args(model, registry)
@@ -239,7 +239,7 @@ def _client(config: CompressConfig | None) -> Headroom:
 def compress(
     messages: Sequence[Mapping[str, Any]],
     *,
-    model: str = "gpt-4o",
+    model: str = DEFAULT_MODEL,
     config: CompressConfig | None = None,
     query: str | None = None,
 ) -> CompressResult:
@@ -259,7 +259,7 @@ def compress_text(
     *,
     kind: str = "auto",
     query: str | None = None,
-    model: str = "gpt-4o",
+    model: str = DEFAULT_MODEL,
     config: CompressConfig | None = None,
     tool_name: str | None = None,
     path: str | None = None,
@@ -274,7 +274,7 @@ def compress_text(
 def count_tokens(
     content: str | Sequence[Mapping[str, Any]],
     *,
-    model: str = "gpt-4o",
+    model: str = DEFAULT_MODEL,
     token_counter: Callable[[str], int] | None = None,
 ) -> int:
     """Tokens ``content`` costs ``model``, counted the way compression results count them.
@@ -293,7 +293,7 @@ def count_tokens(
         InvalidArgumentError: ``content`` is neither a string nor a list, ``model`` is not a
             string, or ``token_counter`` raised or returned something other than an int >= 0.
     """
-    count = get_counter("gpt-4o" if model is None else model, counter=token_counter)
+    count = get_counter(DEFAULT_MODEL if model is None else model, counter=token_counter)
     if isinstance(content, str):
         return count(content)
     validate_messages(content, name="content", gemini=True)
@@ -381,29 +381,3 @@ def _check_client_args(model: object, registry: object) -> None:
         raise InvalidArgumentError(
             f"registry: expected a Registry or None, got {type(registry).__name__}"
         )
-
-
-def retrieve_answer(
-    handle: str, *, query: str | None = None, client: Headroom | None = None
-) -> str:
-    """What a ``headroom_retrieve`` tool says to the model: the original (see
-    :func:`retrieve`), or a message the model can act on; never an exception.
-
-    Every door's retrieve tool (the LangChain and LlamaIndex adapters) answers with this,
-    so a handle the model mistyped, one that expired, or a failing store never aborts an
-    agent run.
-
-    >>> retrieve_answer("3f9a")[:44]
-    "Cannot retrieve: handle: '3f9a' is not a Hea"
-    """
-    try:
-        return retrieve(handle, query=query, client=client)
-    except HandleNotFoundError as error:
-        return (
-            f"No original is stored under {error.handle!r} (it was never stored here, or it "
-            "expired or was evicted); check the handle in the marker."
-        )
-    except InvalidArgumentError as error:
-        return f"Cannot retrieve: {error}"
-    except HeadroomError as error:  # the store failed: say so, the run goes on
-        return f"Cannot retrieve {handle!r}: {error}"

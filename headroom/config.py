@@ -14,7 +14,7 @@ from headroom.errors import InvalidArgumentError
 if TYPE_CHECKING:
     from headroom.store.base import Store
 
-__all__ = ["KINDS", "CompressConfig", "Kind"]
+__all__ = ["DEFAULT_MODEL", "KINDS", "CompressConfig", "Kind"]
 
 Kind = Literal[
     "json",
@@ -30,6 +30,8 @@ Kind = Literal[
     "opaque",
 ]
 KINDS: Final[tuple[str, ...]] = get_args(Kind)
+DEFAULT_MODEL: Final = "gpt-4o"
+"""The model whose tokenizer counts tokens when no call, client or adapter names one."""
 _MIN_TOKENS: Final = 200
 
 

@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from headroom.handles import has_marker
 from headroom.proxy.wire import Format, messages_key
+from headroom.tools import RETRIEVE_TOOL_DESCRIPTION, RETRIEVE_TOOL_NAME, RETRIEVE_TOOL_PARAMETERS
 
 __all__ = [
     "LOOP_FORMATS",
@@ -36,29 +37,9 @@ __all__ = [
     "tool_definition",
 ]
 
-TOOL_NAME: Final = "headroom_retrieve"
+TOOL_NAME: Final = RETRIEVE_TOOL_NAME
 LOOP_FORMATS: Final = frozenset({"chat", "anthropic", "responses"})
 
-_DESCRIPTION: Final = (
-    "Get back content that was shortened. Compressed tool output contains markers such as "
-    "'[187 rows omitted: ... · retrieve: headroom:3f9a1c2e4b7d]'. Call this tool with the "
-    "handle from a marker (e.g. 'headroom:3f9a1c2e4b7d') to get the original content behind "
-    "it; pass 'query' to get only the parts that match it."
-)
-_SCHEMA: Final[dict[str, Any]] = {
-    "type": "object",
-    "properties": {
-        "handle": {
-            "type": "string",
-            "description": "The handle after 'retrieve:' in a marker, e.g. headroom:3f9a1c2e4b7d",
-        },
-        "query": {
-            "type": "string",
-            "description": "Optional: words to look for; only the matching parts come back",
-        },
-    },
-    "required": ["handle"],
-}
 # A cheap test on the raw bytes before any JSON is read: every marker holds this ASCII text,
 # which no JSON writer escapes.
 _MARKER_BYTES: Final = b" retrieve: headroom:"
@@ -66,22 +47,26 @@ _MARKER_BYTES: Final = b" retrieve: headroom:"
 
 def tool_definition(fmt: Format) -> dict[str, Any]:
     """The tool as the wire format declares one (a fresh copy: callers may not share it)."""
-    schema = copy.deepcopy(_SCHEMA)
+    schema = copy.deepcopy(RETRIEVE_TOOL_PARAMETERS)
     if fmt == "anthropic":
-        return {"name": TOOL_NAME, "description": _DESCRIPTION, "input_schema": schema}
+        return {"name": TOOL_NAME, "description": RETRIEVE_TOOL_DESCRIPTION, "input_schema": schema}
     if fmt == "responses":
         # Responses function tools are strict unless told otherwise, and a strict schema
         # may have no optional property (``query`` is optional).
         return {
             "type": "function",
             "name": TOOL_NAME,
-            "description": _DESCRIPTION,
+            "description": RETRIEVE_TOOL_DESCRIPTION,
             "parameters": schema,
             "strict": False,
         }
     return {
         "type": "function",
-        "function": {"name": TOOL_NAME, "description": _DESCRIPTION, "parameters": schema},
+        "function": {
+            "name": TOOL_NAME,
+            "description": RETRIEVE_TOOL_DESCRIPTION,
+            "parameters": schema,
+        },
     }
 
 

@@ -2,7 +2,7 @@
 
 A request that was offered the tool (see :mod:`headroom.proxy.retrieve`) is sent upstream
 and its response read whole. While the model's turn calls ``headroom_retrieve`` and nothing
-else, the proxy answers each call from the CCR store (:func:`headroom.retrieve_answer`,
+else, the proxy answers each call from the CCR store (:func:`headroom.tools.answer`,
 which never raises: a bad or unknown handle gets a message the model can act on), appends
 the model's turn and the answers to the message list, and calls upstream again, at most
 :data:`MAX_ROUNDS` times. The client gets the last response, as one ordinary response.
@@ -29,7 +29,8 @@ import anyio
 import httpx
 from starlette.responses import Response
 
-from headroom.client import Headroom, retrieve_answer
+from headroom import tools
+from headroom.client import Headroom
 from headroom.proxy.forward import build_request, failure, relay_headers
 from headroom.proxy.retrieve import Call, continuation, retrieve_calls
 from headroom.proxy.wire import Format, dump, messages_key
@@ -97,7 +98,7 @@ async def run(
 
 def answer(client: Headroom, calls: list[Call]) -> list[str]:
     """What the model is told for each call (blocking: the store is read)."""
-    return [retrieve_answer(call.handle, query=call.query, client=client) for call in calls]
+    return [tools.answer(call.handle, query=call.query, client=client) for call in calls]
 
 
 def _relay(response: httpx.Response, content: bytes) -> Response:

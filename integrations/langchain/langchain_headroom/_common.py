@@ -1,4 +1,4 @@
-"""Helpers shared by the adapters: LangChain messages <-> headroom, marks, hints.
+"""Helpers shared by the adapters: LangChain messages <-> headroom, and marks.
 
 Every helper returns new objects; LangChain messages handed in are never mutated, because
 the same objects live on in the agent's state and in the caller's history.
@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from headroom import CompressConfig, Headroom, HeadroomError, Store, TextResult
+from headroom import Headroom, HeadroomError, TextResult
 from headroom import count_tokens as headroom_count_tokens
 from langchain_core.messages import BaseMessage, HumanMessage, ToolMessage
 from langchain_core.messages import convert_to_openai_messages as _to_openai
@@ -21,9 +21,7 @@ __all__ = [
     "compress_tool_message",
     "is_marked",
     "last_user_text",
-    "make_headroom",
     "mark",
-    "path_hint",
     "result_info",
     "text_of",
     "to_dicts",
@@ -33,21 +31,6 @@ logger = logging.getLogger("langchain_headroom")
 
 META_KEY = "headroom"
 """Key in ``response_metadata`` under which edited messages carry what was done to them."""
-
-# Argument names that name the file a tool read: the router uses the extension as a hint.
-_PATH_ARGS = ("path", "file_path", "filepath", "filename", "file", "source")
-
-
-def make_headroom(
-    headroom: Headroom | None,
-    config: CompressConfig | None,
-    store: Store | str | None,
-    model: str,
-) -> Headroom:
-    """The client an adapter uses: the one given, or a new one from the options."""
-    if headroom is not None:
-        return headroom
-    return Headroom(config, store=store, model=model)
 
 
 def is_marked(message: BaseMessage) -> bool:
@@ -96,15 +79,6 @@ def last_user_text(messages: Sequence[Any]) -> str | None:
             text = text_of(message.content)
             if text:
                 return text
-    return None
-
-
-def path_hint(args: Mapping[str, Any] | None) -> str | None:
-    """The file a tool call names, if any (a routing hint, e.g. ``.py`` means code)."""
-    for key in _PATH_ARGS:
-        value = (args or {}).get(key)
-        if isinstance(value, str) and value:
-            return value
     return None
 
 

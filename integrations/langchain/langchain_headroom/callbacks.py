@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from headroom.tools import DEFAULT_MODEL
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import BaseMessage, ToolMessage
 
@@ -107,7 +108,7 @@ class HeadroomCallbackHandler(BaseCallbackHandler):
         self,
         *,
         prices: Mapping[str, float] | None = None,
-        count_model: str = "gpt-4o",
+        count_model: str = DEFAULT_MODEL,
     ) -> None:
         super().__init__()
         self.prices = dict(DEFAULT_PRICES if prices is None else prices)

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from headroom import Headroom, Store, TextPruner
+from headroom.tools import client_for
 from langchain_core.callbacks import Callbacks
 from langchain_core.documents import BaseDocumentCompressor, Document
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from langchain_headroom._common import META_KEY, make_headroom
+from langchain_headroom._common import META_KEY
 
 __all__ = ["HeadroomDocumentCompressor"]
 
@@ -78,7 +79,7 @@ class HeadroomDocumentCompressor(BaseDocumentCompressor):
     def _get_pruner(self) -> TextPruner:
         # Built on first use: a neural scorer loads its model then, not at construction.
         if self._pruner is None:
-            hr = make_headroom(self.headroom, None, self.store, "gpt-4o")
+            hr = client_for(self.headroom, store=self.store)
             self._pruner = TextPruner(
                 scorer=self.scorer,
                 target_ratio=self.target_ratio,

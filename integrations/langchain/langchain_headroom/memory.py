@@ -14,11 +14,12 @@ import asyncio
 from collections.abc import Callable, Sequence
 
 from headroom import CompressConfig, Headroom, RollingSummarizer, Store
+from headroom.tools import DEFAULT_MODEL, client_for
 from langchain_core.messages import AnyMessage, BaseMessage
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from langchain_headroom._common import compress_message_list, make_headroom, to_dicts
+from langchain_headroom._common import compress_message_list, to_dicts
 from langchain_headroom.middleware import compact_messages
 
 __all__ = ["compress_messages", "headroom_summarizer"]
@@ -31,7 +32,7 @@ def compress_messages(
     headroom: Headroom | None = None,
     config: CompressConfig | None = None,
     store: Store | str | None = None,
-    model: str = "gpt-4o",
+    model: str = DEFAULT_MODEL,
     query: str | None = None,
     budget_tokens: int | None = None,
     max_messages: int | None = None,
@@ -71,7 +72,7 @@ def compress_messages(
         >>> len(out[2].content) < len(rows), out[2].response_metadata["headroom"]["compressed"]
         (True, True)
     """
-    hr = make_headroom(headroom, config, store, model)
+    hr = client_for(headroom, config=config, store=store, model=model)
     summarizer = None
     if budget_tokens is not None or max_messages is not None:
         summarizer = RollingSummarizer(
@@ -103,7 +104,7 @@ def headroom_summarizer(
     *,
     headroom: Headroom | None = None,
     store: Store | str | None = None,
-    model: str = "gpt-4o",
+    model: str = DEFAULT_MODEL,
 ) -> Callable[[list[AnyMessage]], str]:
     """A ``summarizer`` for ``langchain.agents.middleware.SummarizationMiddleware``.
 
@@ -128,7 +129,7 @@ def headroom_summarizer(
         True
         >>> # SummarizationMiddleware(model=..., trigger=("messages", 40), summarizer=summarize)
     """
-    hr = make_headroom(headroom, None, store, model)
+    hr = client_for(headroom, store=store, model=model)
 
     def summarize(messages: list[AnyMessage]) -> str:
         dicts = to_dicts(messages)

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
 from headroom import CompressConfig, Headroom, HeadroomError, RollingSummarizer, Store
+from headroom.tools import DEFAULT_MODEL, client_for, path_hint
 from langchain.agents.middleware import (
     AgentMiddleware,
     AgentState,
@@ -32,8 +33,6 @@ from langchain_headroom._common import (
     compress_tool_message,
     last_user_text,
     logger,
-    make_headroom,
-    path_hint,
     to_dicts,
 )
 from langchain_headroom.tools import RETRIEVE_TOOL_NAME, make_retrieve_tool
@@ -88,7 +87,7 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         headroom: Headroom | None = None,
         config: CompressConfig | None = None,
         store: Store | str | None = None,
-        model: str = "gpt-4o",
+        model: str = DEFAULT_MODEL,
         compress_tool_results: bool = True,
         compress_requests: bool = False,
         exclude_tools: Sequence[str] = (),
@@ -99,7 +98,7 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         retrieve_tool: bool = True,
     ) -> None:
         super().__init__()
-        self.headroom = make_headroom(headroom, config, store, model)
+        self.headroom = client_for(headroom, config=config, store=store, model=model)
         self.compress_tool_results = compress_tool_results
         self.compress_requests = compress_requests
         # The retrieve tool's answer is the original the model asked for: never shrink it.

@@ -5,29 +5,23 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from headroom import (
-    CompressConfig,
-    Headroom,
-    Store,
-    retrieve_answer,
+from headroom import CompressConfig, Headroom, Store
+from headroom.tools import (
+    DEFAULT_MODEL,
+    RETRIEVE_TOOL_DESCRIPTION,
+    RETRIEVE_TOOL_NAME,
+    answer,
+    client_for,
+    path_hint,
 )
 from langchain_core.messages import ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import ConfigDict, PrivateAttr
 
-from langchain_headroom._common import compress_tool_message, make_headroom, path_hint
+from langchain_headroom._common import compress_tool_message
 
 __all__ = ["RETRIEVE_TOOL_NAME", "HeadroomTool", "compress_tool", "make_retrieve_tool"]
-
-RETRIEVE_TOOL_NAME = "headroom_retrieve"
-
-_RETRIEVE_DESCRIPTION = (
-    "Get back content that was shortened. Compressed tool output contains markers such as "
-    "'[187 rows omitted: ... · retrieve: headroom:3f9a1c2e4b7d]'. Call this tool with that "
-    "handle (e.g. 'headroom:3f9a1c2e4b7d') to get the original text; pass 'query' to get only "
-    "the parts that match it."
-)
 
 
 def make_retrieve_tool(headroom: Headroom | None = None) -> BaseTool:
@@ -56,10 +50,10 @@ def make_retrieve_tool(headroom: Headroom | None = None) -> BaseTool:
     """
 
     def headroom_retrieve(handle: str, query: str | None = None) -> str:
-        return retrieve_answer(handle, query=query, client=headroom)
+        return answer(handle, query, client=headroom)
 
     return StructuredTool.from_function(
-        headroom_retrieve, name=RETRIEVE_TOOL_NAME, description=_RETRIEVE_DESCRIPTION
+        headroom_retrieve, name=RETRIEVE_TOOL_NAME, description=RETRIEVE_TOOL_DESCRIPTION
     )
 
 
@@ -162,7 +156,7 @@ def compress_tool(
     headroom: Headroom | None = None,
     config: CompressConfig | None = None,
     store: Store | str | None = None,
-    model: str = "gpt-4o",
+    model: str = DEFAULT_MODEL,
     query: str | None = None,
     original_as_artifact: bool = False,
 ) -> HeadroomTool:
@@ -191,7 +185,7 @@ def compress_tool(
         >>> len(small.invoke({"path": "app.log"})) < len(read_log.invoke({"path": "app.log"}))
         True
     """
-    hr = make_headroom(headroom, config, store, model)
+    hr = client_for(headroom, config=config, store=store, model=model)
     return HeadroomTool(
         tool=tool, headroom=hr, query=query, original_as_artifact=original_as_artifact
     )

@@ -20,8 +20,11 @@ from llama_index_instrumentation import get_dispatcher
 from llama_index_instrumentation.base import BaseEvent
 from llama_index_instrumentation.event_handlers.base import BaseEventHandler
 
-from llama_index.observability.headroom import HeadroomEventHandler, instrument
-from llama_index.utils.headroom import HeadroomCompressionEvent
+from llama_index.observability.headroom import (
+    HeadroomCompressionEvent,
+    HeadroomEventHandler,
+    instrument,
+)
 
 # ../shared/bench-data next to the repository, as the root Makefile's DATA.
 DATA = Path(

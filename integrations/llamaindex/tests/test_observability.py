@@ -16,10 +16,11 @@ from llama_index.core.llms.mock import MockFunctionCallingLLM
 from llama_index.core.tools import FunctionTool
 from llama_index_instrumentation import get_dispatcher
 
+from llama_index.memory.headroom.messages import to_dicts
 from llama_index.observability.headroom import HeadroomEventHandler, instrument
+from llama_index.observability.headroom.events import HeadroomCompressionEvent, emit
 from llama_index.postprocessor.headroom import HeadroomNodePostprocessor
 from llama_index.tools.headroom import compress_tool
-from llama_index.utils.headroom import HeadroomCompressionEvent, emit, to_dicts
 
 Questions = list[tuple[str, list[str]]]
 

@@ -6,16 +6,13 @@ import asyncio
 from typing import Any
 
 from headroom import Headroom, HeadroomError, RollingSummarizer, Store, count_tokens
+from headroom.tools import DEFAULT_MODEL, client_for
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.memory.memory import BaseMemoryBlock
 
-from llama_index.utils.headroom import (
-    HeadroomCompressionEvent,
-    emit,
-    make_headroom,
-    to_dicts,
-)
+from llama_index.memory.headroom.messages import to_dicts
+from llama_index.observability.headroom.events import HeadroomCompressionEvent, emit
 
 __all__ = ["HeadroomMemoryBlock"]
 
@@ -58,7 +55,7 @@ class HeadroomMemoryBlock(BaseMemoryBlock[str]):
     budget_tokens: int | None = Field(
         default=None, gt=0, description="Cap on the summary's tokens (oldest lines go first)."
     )
-    model: str = Field(default="gpt-4o", description="Whose tokenizer counts tokens.")
+    model: str = Field(default=DEFAULT_MODEL, description="Whose tokenizer counts tokens.")
     headroom: Headroom | None = Field(
         default=None, exclude=True, description="Client whose store keeps the originals."
     )
@@ -78,7 +75,7 @@ class HeadroomMemoryBlock(BaseMemoryBlock[str]):
     def client(self) -> Headroom:
         """The headroom client (and store) this block writes originals to."""
         if self._hr is None:
-            self._hr = make_headroom(self.headroom, None, self.store, self.model)
+            self._hr = client_for(self.headroom, store=self.store, model=self.model)
         return self._hr
 
     async def _aput(self, messages: list[ChatMessage]) -> None:

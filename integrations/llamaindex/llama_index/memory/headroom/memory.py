@@ -16,6 +16,7 @@ from headroom import (
     Store,
     count_tokens,
 )
+from headroom.tools import DEFAULT_MODEL, client_for
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
 from llama_index.core.llms.llm import LLM
@@ -23,13 +24,8 @@ from llama_index.core.memory.types import DEFAULT_CHAT_STORE_KEY, BaseChatStoreM
 from llama_index.core.storage.chat_store import BaseChatStore, SimpleChatStore
 from pydantic import InstanceOf
 
-from llama_index.utils.headroom import (
-    HeadroomCompressionEvent,
-    emit,
-    make_headroom,
-    to_dicts,
-    with_texts,
-)
+from llama_index.memory.headroom.messages import to_dicts, with_texts
+from llama_index.observability.headroom.events import HeadroomCompressionEvent, emit
 
 __all__ = ["HeadroomMemory"]
 
@@ -55,7 +51,8 @@ class HeadroomMemory(BaseChatStoreMemory):
     The view depends only on the stored history, so it is the same on every call until new
     messages arrive (provider prompt caches stay warm); it is computed once per history.
     Each changed message is a copy; stored messages are never mutated. A
-    :class:`~llama_index.utils.headroom.HeadroomCompressionEvent` is emitted per view computed.
+    :class:`~llama_index.observability.headroom.HeadroomCompressionEvent` is emitted per
+    view computed.
 
     Example:
         >>> import json
@@ -82,7 +79,7 @@ class HeadroomMemory(BaseChatStoreMemory):
     keep_recent: int = Field(
         default=4, ge=0, description="Trailing messages kept verbatim when rolling up."
     )
-    model: str = Field(default="gpt-4o", description="Whose tokenizer counts tokens.")
+    model: str = Field(default=DEFAULT_MODEL, description="Whose tokenizer counts tokens.")
     # InstanceOf: CompressConfig is a dataclass whose fields pydantic must not re-validate.
     config: InstanceOf[CompressConfig] | None = Field(
         default=None, exclude=True, description="What may be compressed, and how."
@@ -112,7 +109,7 @@ class HeadroomMemory(BaseChatStoreMemory):
         budget_tokens: int | None = None,
         max_messages: int | None = None,
         keep_recent: int = 4,
-        model: str = "gpt-4o",
+        model: str = DEFAULT_MODEL,
         config: CompressConfig | None = None,
         headroom: Headroom | None = None,
         store: Store | str | None = None,
@@ -143,7 +140,9 @@ class HeadroomMemory(BaseChatStoreMemory):
     def client(self) -> Headroom:
         """The headroom client (and store) this memory compresses with."""
         if self._hr is None:
-            self._hr = make_headroom(self.headroom, self.config, self.store, self.model)
+            self._hr = client_for(
+                self.headroom, config=self.config, store=self.store, model=self.model
+            )
         return self._hr
 
     def get(

@@ -6,6 +6,6 @@ from llama_index.observability.headroom.base import (
     Usage,
     instrument,
 )
-from llama_index.utils.headroom import HeadroomCompressionEvent
+from llama_index.observability.headroom.events import HeadroomCompressionEvent
 
 __all__ = ["HeadroomCompressionEvent", "HeadroomEventHandler", "QueryUsage", "Usage", "instrument"]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from headroom import HeadroomError, count_tokens
+from headroom.tools import DEFAULT_MODEL
 from llama_index.core.instrumentation.events.llm import (
     LLMChatEndEvent,
     LLMChatStartEvent,
@@ -22,7 +23,8 @@ from llama_index_instrumentation.dispatcher import Dispatcher
 from llama_index_instrumentation.event_handlers.base import BaseEventHandler
 from pydantic import Field, PrivateAttr
 
-from llama_index.utils.headroom import HeadroomCompressionEvent, to_dicts
+from llama_index.memory.headroom.messages import to_dicts
+from llama_index.observability.headroom.events import HeadroomCompressionEvent
 
 __all__ = ["HeadroomEventHandler", "QueryUsage", "Usage", "instrument"]
 
@@ -100,13 +102,13 @@ class HeadroomEventHandler(BaseEventHandler):
 
     Register it on LlamaIndex's root dispatcher (:func:`instrument` does) and every LLM call
     is counted (the input it carries, with headroom's token counting for ``model``), as is
-    every :class:`~llama_index.utils.headroom.HeadroomCompressionEvent` emitted by the
+    every :class:`HeadroomCompressionEvent` emitted by the
     node postprocessor, tool wrappers and memories. Query-engine queries get their own
     :class:`QueryUsage`. Thread- and asyncio-safe: concurrent queries are kept apart.
 
     Example:
         >>> from llama_index.core.instrumentation import get_dispatcher
-        >>> from llama_index.utils.headroom import HeadroomCompressionEvent, emit
+        >>> from llama_index.observability.headroom.events import HeadroomCompressionEvent, emit
         >>> handler = instrument(HeadroomEventHandler(), dispatcher=get_dispatcher("doc"))
         >>> get_dispatcher("doc").event(
         ...     HeadroomCompressionEvent(component="tool", tokens_before=900, tokens_after=120))
@@ -114,7 +116,7 @@ class HeadroomEventHandler(BaseEventHandler):
         780
     """
 
-    model: str = Field(default="gpt-4o", description="Whose tokenizer counts tokens.")
+    model: str = Field(default=DEFAULT_MODEL, description="Whose tokenizer counts tokens.")
 
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _total: _Tally = PrivateAttr(default_factory=_Tally)

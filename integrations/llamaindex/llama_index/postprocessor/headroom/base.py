@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from headroom import Headroom, Store, TextPruner, count_tokens
+from headroom.tools import client_for
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle, TextNode
 
-from llama_index.utils.headroom import HeadroomCompressionEvent, emit, make_headroom
+from llama_index.observability.headroom.events import HeadroomCompressionEvent, emit
 
 __all__ = ["METADATA_KEY", "HeadroomNodePostprocessor"]
 
@@ -32,8 +33,8 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
     mutated. Ids, scores, relationships and metadata are kept; ``metadata["headroom"]``
     (excluded from the LLM prompt and from embeddings) records sentences kept/total, the
     batch's token counts and the handle that returns the original texts. Without a query
-    only duplicates are removed. A :class:`~llama_index.utils.headroom.HeadroomCompressionEvent`
-    is emitted per batch.
+    only duplicates are removed. A
+    :class:`~llama_index.observability.headroom.HeadroomCompressionEvent` is emitted per batch.
 
     Works wherever LlamaIndex takes ``node_postprocessors``: ``index.as_query_engine(...)``,
     ``RetrieverQueryEngine``, chat engines, ``RetrieverTool``.
@@ -121,7 +122,7 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
 
     def _client(self) -> Headroom:
         if self._hr is None:
-            self._hr = make_headroom(self.headroom, None, self.store, "gpt-4o")
+            self._hr = client_for(self.headroom, store=self.store)
         return self._hr
 
     def _postprocess_nodes(

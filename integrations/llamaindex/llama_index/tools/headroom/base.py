@@ -16,13 +16,14 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from headroom import (
-    CompressConfig,
-    Headroom,
-    HeadroomError,
-    Store,
-    TextResult,
-    retrieve_answer,
+from headroom import CompressConfig, Headroom, HeadroomError, Store, TextResult
+from headroom.tools import (
+    DEFAULT_MODEL,
+    RETRIEVE_TOOL_DESCRIPTION,
+    RETRIEVE_TOOL_NAME,
+    answer,
+    client_for,
+    path_hint,
 )
 from llama_index.core.base.llms.types import (
     AudioBlock,
@@ -43,7 +44,7 @@ from llama_index.core.tools.types import (
     adapt_to_async_tool,
 )
 
-from llama_index.utils.headroom import HeadroomCompressionEvent, emit, emit_result, make_headroom
+from llama_index.observability.headroom.events import HeadroomCompressionEvent, emit, emit_result
 
 __all__ = [
     "RETRIEVE_TOOL_NAME",
@@ -54,19 +55,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-RETRIEVE_TOOL_NAME = "headroom_retrieve"
-"""Name of the tool :func:`make_retrieve_tool` builds."""
-
-_RETRIEVE_DESCRIPTION = (
-    "Get back content that was shortened. Compressed tool output contains markers such as "
-    "'[187 rows omitted: ... · retrieve: headroom:3f9a1c2e4b7d]'. Call this tool with that "
-    "handle (e.g. 'headroom:3f9a1c2e4b7d') to get the original text; pass 'query' to get only "
-    "the parts that match it."
-)
-
-# Argument names that name the file a tool read: the router uses the extension as a hint.
-_PATH_ARGS = ("path", "file_path", "filepath", "filename", "file", "source")
 
 # What FunctionTool turns into content blocks itself (never serialise these as JSON).
 _BLOCKS_OR_NODES = (
@@ -86,7 +74,7 @@ def headroom_callback(
     headroom: Headroom | None = None,
     config: CompressConfig | None = None,
     store: Store | str | None = None,
-    model: str = "gpt-4o",
+    model: str = DEFAULT_MODEL,
     tool_name: str | None = None,
     query: str | None = None,
 ) -> Callable[[Any], str | None]:
@@ -97,7 +85,7 @@ def headroom_callback(
     compressed as JSON. The callback returns the compressed text, which becomes the tool's
     content, or None when nothing was gained, so LlamaIndex keeps its default output. The
     function's own return value stays in ``ToolOutput.raw_output`` either way. A
-    :class:`~llama_index.utils.headroom.HeadroomCompressionEvent` is emitted for every
+    :class:`~llama_index.observability.headroom.HeadroomCompressionEvent` is emitted for every
     output it shortens.
 
     Args:
@@ -124,7 +112,7 @@ def headroom_callback(
         >>> len(out.content) < len(out.raw_output), "retrieve: headroom:" in out.content
         (True, True)
     """
-    hr = make_headroom(headroom, config, store, model)
+    hr = client_for(headroom, config=config, store=store, model=model)
     name = tool_name or "tool"
 
     def callback(output: Any) -> str | None:
@@ -158,7 +146,7 @@ class HeadroomTool(AsyncBaseTool):
     (``is_error=True``) are returned untouched — errors are signal — and exceptions raised
     by the wrapped tool propagate unchanged. Arguments naming a file (``path``,
     ``file_path``, ``filename``, ...) are passed to headroom as a content hint. A
-    :class:`~llama_index.utils.headroom.HeadroomCompressionEvent` is emitted per call that
+    :class:`~llama_index.observability.headroom.HeadroomCompressionEvent` is emitted per call that
     shortened something.
 
     Use :func:`compress_tool` to build one. For a ``FunctionTool`` that takes a workflow
@@ -261,7 +249,7 @@ def compress_tool(
     headroom: Headroom | None = None,
     config: CompressConfig | None = None,
     store: Store | str | None = None,
-    model: str = "gpt-4o",
+    model: str = DEFAULT_MODEL,
     query: str | None = None,
 ) -> HeadroomTool:
     """Wrap ``tool`` so its output is compressed; same name, description and schema.
@@ -289,7 +277,7 @@ def compress_tool(
         >>> len(out.content) < len(out.raw_output), out.raw_output == read_log("app.log")
         (True, True)
     """
-    hr = make_headroom(headroom, config, store, model)
+    hr = client_for(headroom, config=config, store=store, model=model)
     return HeadroomTool(tool, headroom=hr, query=query)
 
 
@@ -319,10 +307,10 @@ def make_retrieve_tool(headroom: Headroom | None = None) -> FunctionTool:
     """
 
     def headroom_retrieve(handle: str, query: str | None = None) -> str:
-        return retrieve_answer(handle, query=query, client=headroom)
+        return answer(handle, query, client=headroom)
 
     return FunctionTool.from_defaults(
-        headroom_retrieve, name=RETRIEVE_TOOL_NAME, description=_RETRIEVE_DESCRIPTION
+        headroom_retrieve, name=RETRIEVE_TOOL_NAME, description=RETRIEVE_TOOL_DESCRIPTION
     )
 
 
@@ -379,8 +367,4 @@ def _path_hint(
     elif args and metadata.fn_schema is not None:
         named.update(zip(metadata.fn_schema.model_fields, args, strict=False))
     named.update(kwargs)
-    for key in _PATH_ARGS:
-        value = named.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return None
+    return path_hint(named)

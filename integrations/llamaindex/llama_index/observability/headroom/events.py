@@ -1,7 +1,7 @@
 """The instrumentation event every headroom component emits, and how it is emitted.
 
-Events go through LlamaIndex's dispatcher tree (``llama_index.utils.headroom`` propagates to
-the root dispatcher), so any ``BaseEventHandler`` on the root sees them next to LlamaIndex's
+Events go through LlamaIndex's dispatcher tree (this module's dispatcher propagates to the
+root dispatcher), so any ``BaseEventHandler`` on the root sees them next to LlamaIndex's
 own query, retrieval and LLM events; ``HeadroomEventHandler`` (in
 ``llama_index.observability.headroom``) adds them up.
 """
