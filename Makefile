@@ -25,10 +25,11 @@ $(VENV)/.neural-installed: $(VENV)/.dev-installed
 	touch $@
 
 # Builds the Rust extension into the source tree and installs the package (editable), with
-# the `html` extra (resiliparse) so that tests run both HTML extraction backends, and the
-# `proxy` extra (Starlette, uvicorn, httpx, prometheus-client) for tests/proxy.
+# the `html` extra (resiliparse) so that tests run both HTML extraction backends, the
+# `proxy` extra (Starlette, uvicorn, httpx, prometheus-client) for tests/proxy, and the `mcp`
+# extra (the MCP Python SDK) for tests/mcp.
 $(VENV)/.built: $(VENV)/.dev-installed pyproject.toml $(NATIVE_SRC)
-	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --release --quiet --extras html,proxy
+	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --release --quiet --extras html,proxy,mcp
 	touch $@
 
 # The LangChain integration, editable, with the framework versions it pins, and its `test`

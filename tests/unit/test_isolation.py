@@ -59,7 +59,9 @@ def test_import_headroom_stays_light() -> None:
         "{'langchain', 'langchain_core', 'llama_index', 'torch', 'numpy', "
         "'sentence_transformers', 'transformers', 'redis', "
         # The proxy's server stack (the proxy extra) loads only with headroom.proxy.app.
-        "'starlette', 'uvicorn', 'httpx', 'prometheus_client'}]\n"
+        "'starlette', 'uvicorn', 'httpx', 'prometheus_client', "
+        # The MCP SDK (the mcp extra) loads only with headroom.mcpserver.server.
+        "'mcp', 'mcp_types'}]\n"
         "print(heavy)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
