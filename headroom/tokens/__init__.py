@@ -74,10 +74,22 @@ def encoding_for_model(model: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class TokenCounter:
-    """Counts tokens of text for one encoding (or with a user-supplied function)."""
+    """Counts tokens of text for one encoding (or with a user-supplied function).
+
+    Attributes:
+        encoding: the encoding's name (``"custom"`` for a user-supplied function).
+        count: the counting function.
+        start: for counters that can count in the background, a function that starts
+            counting a text on the worker threads and returns a function that waits for the
+            count (``None``: counting happens only when asked).
+        longest_token: the most characters one token can cover, when known: a text of
+            ``n`` characters has at least ``n / longest_token`` tokens.
+    """
 
     encoding: str
     count: Callable[[str], int]
+    start: Callable[[str], Callable[[], int]] | None = None
+    longest_token: int | None = None
 
     def __call__(self, text: str) -> int:
         return self.count(text)
@@ -126,7 +138,14 @@ def _tiktoken_counter(encoding_name: str) -> TokenCounter:
         # tiktoken releases the GIL while it encodes: long text is counted on every core.
         return sum(_pool().map(count_piece, chunks))
 
-    return TokenCounter(encoding_name, count)
+    def start(text: str) -> Callable[[], int]:
+        futures = [_pool().submit(count_piece, piece) for piece in _chunks(text)]
+        return lambda: sum(future.result() for future in futures)
+
+    # Every token of a BPE vocabulary covers at least one byte of UTF-8, and a character
+    # is at least one byte: a token covers at most as many characters as its longest bytes.
+    longest = max(map(len, encoding._mergeable_ranks))  # no public accessor
+    return TokenCounter(encoding_name, count, start, longest)
 
 
 _WORKERS = min(8, os.cpu_count() or 1)
@@ -149,20 +168,31 @@ def memoized(counter: TokenCounter) -> TokenCounter:
     A piece's text is counted by the pipeline, and often again by the compressors of its
     chain (the input's size, the result they compare against it): each distinct text is
     counted once. Strings cache their hash, so a repeated lookup of a long text is cheap.
+    A text whose count was started in the background (``start``) is waited for when asked.
 
     >>> count = memoized(get_counter("gpt-4o"))
     >>> count("The quick brown fox"), count("The quick brown fox")
     (4, 4)
+    >>> wait = count.start("jumps over the lazy dog")  # counts on the worker threads
+    >>> count("jumps over the lazy dog"), wait()
+    (6, 6)
     """
     known: dict[str, int] = {}
+    pending: dict[str, Callable[[], int]] = {}
 
     def count(text: str) -> int:
         n = known.get(text)
         if n is None:
-            n = known[text] = counter.count(text)
+            waiting = pending.pop(text, None)
+            n = known[text] = counter.count(text) if waiting is None else waiting()
         return n
 
-    return TokenCounter(counter.encoding, count)
+    def start(text: str) -> Callable[[], int]:
+        if text not in known and text not in pending and counter.start is not None:
+            pending[text] = counter.start(text)
+        return lambda: count(text)
+
+    return TokenCounter(counter.encoding, count, start, counter.longest_token)
 
 
 def get_counter(
