@@ -43,6 +43,7 @@ __all__ = [
     "native_version",
     "simhashes",
     "term_counts",
+    "token_lists",
     "tokenize",
     "variable_values",
     "word_tokens",
@@ -245,6 +246,26 @@ def term_counts(documents: list[str], terms: list[str]) -> list[tuple[int, list[
         for i, counted in zip(rest, redone, strict=True):
             native[i] = counted
     return cast("list[tuple[int, list[tuple[int, int]]]]", native)
+
+
+def token_lists(texts: list[str]) -> list[list[str]]:
+    """The word tokens of each text (see :func:`headroom._reference.token_lists`); ASCII
+    texts are cut by the native kernel, the others by the reference.
+
+    Example:
+        >>> token_lists(["getUserById", "Zürich HTTPServer"])
+        [['getuserbyid', 'get', 'user', 'by', 'id'], ['zürich', 'httpserver', 'http', 'server']]
+    """
+    if not NATIVE_AVAILABLE:
+        return _reference.token_lists(texts)
+    try:
+        native = _native.token_lists(texts)
+    except UnicodeEncodeError:
+        return _reference.token_lists(texts)
+    return [
+        _reference.token_lists([text])[0] if tokens is None else tokens
+        for text, tokens in zip(texts, native, strict=True)
+    ]
 
 
 def json_strip(document: str) -> str:

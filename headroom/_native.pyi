@@ -17,6 +17,7 @@ __all__ = [
     "mine_templates",
     "simhashes",
     "term_counts",
+    "token_lists",
     "variable_values",
     "version",
 ]
@@ -131,4 +132,13 @@ def term_counts(
     Raises:
         UnicodeEncodeError: a string contains a lone surrogate.
         TypeError: an argument is a ``str`` or holds something other than ``str``.
+    """
+
+def token_lists(texts: list[str]) -> list[list[str] | None]:
+    """The word tokens of each ASCII text (rules in ``headroom._reference.token_lists``);
+    ``None`` for a text with any non-ASCII character.
+
+    Raises:
+        UnicodeEncodeError: a text contains a lone surrogate.
+        TypeError: ``texts`` is a ``str`` or holds something other than ``str``.
     """

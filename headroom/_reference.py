@@ -97,6 +97,7 @@ __all__ = [
     "mask_lines",
     "mine_templates",
     "term_counts",
+    "token_lists",
     "tokenize",
     "variable_values",
     "word_tokens",
@@ -582,6 +583,15 @@ def word_tokens(word: str) -> tuple[str, ...]:
     if len(parts) > 1:
         return (word.lower(), *(p.lower() for p in parts))
     return (word.lower(),)
+
+
+def token_lists(texts: list[str]) -> list[list[str]]:
+    """The :func:`word_tokens` of each text's :data:`WORD_RE` words, in order.
+
+    >>> token_lists(["getUserById failed", "x_y"])
+    [['getuserbyid', 'get', 'user', 'by', 'id', 'failed'], ['x', 'y']]
+    """
+    return [[t for w in WORD_RE.findall(text) for t in word_tokens(w)] for text in texts]
 
 
 def term_counts(documents: list[str], terms: list[str]) -> list[tuple[int, list[tuple[int, int]]]]:

@@ -60,7 +60,7 @@ pub use bm25::bm25_okapi;
 pub use cluster::{cluster_templates, mine_templates, ClusterError, Clusters, Mined};
 pub use json::json_strip;
 pub use simhash::{simhash, simhashes};
-pub use terms::{term_counts, DocTerms};
+pub use terms::{term_counts, token_lists, DocTerms};
 pub use values::{variable_values, ValueCounts, ValuesError};
 
 /// The placeholder that replaces each variable token in a template.

@@ -119,6 +119,12 @@ mod _native {
         py.detach(|| crate::term_counts(&documents, &terms))
     }
 
+    /// The word tokens of each text, or `None` for a text that is not ASCII.
+    #[pyfunction]
+    fn token_lists(py: Python<'_>, texts: Vec<PyBackedStr>) -> Vec<Option<Vec<String>>> {
+        py.detach(|| crate::token_lists(&texts))
+    }
+
     /// SimHash fingerprint of each text (64-bit, as an unsigned int).
     #[pyfunction]
     fn simhashes(py: Python<'_>, texts: Vec<PyBackedStr>) -> Vec<u64> {

@@ -65,6 +65,38 @@ pub fn term_counts<D: AsRef<str>, T: AsRef<str>>(
         .collect()
 }
 
+/// The word tokens of each text, in order, or `None` for a text that is not ASCII.
+///
+/// ```
+/// let lists = headroom_native::token_lists(&["getUserById failed", "é"]);
+/// assert_eq!(lists[0].as_deref(), Some(&["getuserbyid", "get", "user", "by", "id", "failed"].map(String::from)[..]));
+/// assert_eq!(lists[1], None);
+/// ```
+#[must_use]
+pub fn token_lists<D: AsRef<str>>(texts: &[D]) -> Vec<Option<Vec<String>>> {
+    let mut lower: Vec<u8> = Vec::new();
+    texts
+        .iter()
+        .map(|text| {
+            let bytes = text.as_ref().as_bytes();
+            if !bytes.is_ascii() {
+                return None;
+            }
+            let mut tokens = Vec::new();
+            for word in bytes
+                .split(|b| !b.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+            {
+                for_each_token(word, &mut lower, |token| {
+                    // ASCII in, ASCII out: every byte is a char.
+                    tokens.push(token.iter().map(|&b| char::from(b)).collect());
+                });
+            }
+            Some(tokens)
+        })
+        .collect()
+}
+
 /// Calls `emit` with each lower-cased token of the ASCII `word` (letters and digits only).
 fn for_each_token(word: &[u8], buffer: &mut Vec<u8>, mut emit: impl FnMut(&[u8])) {
     buffer.clear();

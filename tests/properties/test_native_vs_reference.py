@@ -255,3 +255,15 @@ def test_term_counts_core_takes_every_str(documents: list[str], query: list[str]
 @needs_native
 def test_term_counts_native_leaves_non_ascii_to_the_reference() -> None:
     assert native().term_counts(["ok", "café"], ["ok"]) == [(1, [(0, 1)]), None]
+
+
+@needs_native
+@given(st.lists(ascii_words | words_text, max_size=6))
+def test_token_lists(texts: list[str]) -> None:
+    want = _reference.token_lists(texts)
+    got = native().token_lists(texts)
+    assert [g for g in got if g is not None] == [
+        w for w, g in zip(want, got, strict=True) if g is not None
+    ]
+    assert all((g is None) == (not t.isascii()) for t, g in zip(texts, got, strict=True))
+    assert _core.token_lists(texts) == want
