@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from headroom._rawbytes import from_bytes, to_bytes
 from headroom.client import Headroom
 from headroom.config import KINDS, CompressConfig
-from headroom.errors import HeadroomError
+from headroom.errors import HeadroomError, StoreError
 from headroom.jsontables import FormatError, decode_text
 from headroom.mcpserver.cli import add_parser as mcp_parser
 from headroom.proxy.cli import add_parser as proxy_parser
@@ -186,10 +186,17 @@ def _stats(args: argparse.Namespace) -> int:
     client = Headroom(store=args.store or "sqlite")
     stats = client.store.stats()
     print(f"store: {stats.backend} {stats.location or ''}".rstrip())
+    if stats.error:
+        print(f"problem: {stats.error}")
     print(f"originals: {stats.items} ({stats.bytes:,} bytes)")
-    if not stats.usage:
+    try:
+        totals = client.usage.totals()
+    except StoreError as error:  # the originals' line above already says what is wrong
+        print(f"usage: unavailable ({error})")
+        return 1
+    if not totals:
         print("no compression recorded yet")
-    for kind, usage in sorted(stats.usage.items()):
+    for kind, usage in totals.items():
         share = usage.tokens_saved / usage.tokens_before if usage.tokens_before else 0.0
         print(
             f"{kind:12} {usage.calls:6} calls {usage.tokens_before:10,} -> "

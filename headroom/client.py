@@ -5,22 +5,22 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from headroom.compressors import Registry, default_registry
 from headroom.config import DEFAULT_MODEL, CompressConfig
 from headroom.engine import PROTECTED, Engine
-from headroom.errors import HandleNotFoundError, InvalidArgumentError, StoreError
+from headroom.errors import InvalidArgumentError, StoreError
 from headroom.messages import count_overhead, find_slots, validate_messages
 from headroom.pipeline import Piece
 from headroom.results import CompressResult, HeadroomStats, PieceDiagnostic, TextResult
-from headroom.retrieval import require_handle, retrieve_from
+from headroom.retrieval import retrieve_from
 from headroom.router import Hints
-from headroom.store import Store, open_store
+from headroom.store import Store, UsageLog, open_store, usage_log_for
 from headroom.tokens import get_counter
 
-__all__ = ["Headroom", "compress", "compress_text", "count_tokens", "retrieve"]
+__all__ = ["Headroom", "compress", "compress_text", "count_tokens", "retrieve", "stores_for"]
 
 
 class Headroom:
@@ -64,6 +64,7 @@ class Headroom:
         self.store: Store = open_store(
             store if store is not None else self.config.store, degrade=True
         )
+        self.usage: UsageLog = usage_log_for(self.store)
         self.model = model
         self.registry = registry or default_registry()
         self.engine = Engine(self.config, self.store, self.registry)
@@ -173,7 +174,9 @@ class Headroom:
 
         Raises:
             InvalidArgumentError: ``handle`` names no handle, or ``query`` is not a string.
-            HandleNotFoundError: nothing is stored under it (never, expired or evicted).
+            HandleExpiredError: it was stored, but expired or was evicted (says when).
+            HandleNotFoundError: nothing is stored under it.
+            StoreUnavailableError: the store cannot be reached (names it).
         """
         return retrieve_from(self.store, handle, query=query)
 
@@ -190,10 +193,12 @@ class Headroom:
             )
 
     def close(self) -> None:
+        """Write out the usage counts held back, and close the store."""
+        self.usage.close()
         self.store.close()
 
     def _record(self, pieces: list[Piece]) -> list[str]:
-        """Add ``pieces`` to the stats, and to the store's usage totals with one write per
+        """Add ``pieces`` to the stats, and to the usage log with one record per
         kind (a write per piece cost ~0.4 ms each on SQLite, on every request); returns the
         warnings of a store that could not take them."""
         changed: dict[str, tuple[int, int]] = {}
@@ -209,7 +214,7 @@ class Headroom:
         warnings = []
         for name, (before, after) in changed.items():
             try:
-                self.store.record_usage(name, before, after)
+                self.usage.record(name, before, after)
             except StoreError as error:  # bookkeeping must not fail the compression
                 warnings.append(f"usage not recorded: {error}")
         return warnings
@@ -316,38 +321,38 @@ def retrieve(handle: str, *, query: str | None = None, client: Headroom | None =
     Raises:
         InvalidArgumentError: ``handle`` names no handle, or ``query`` or ``client`` has
             the wrong type.
+        HandleExpiredError: it was stored, but expired or was evicted (says when).
         HandleNotFoundError: no store here has it.
+        StoreUnavailableError: no store here has it, and one that might cannot be reached.
+    """
+    return retrieve_from(stores_for(client), handle, query=query)
+
+
+def stores_for(client: Headroom | None = None) -> Iterator[Store]:
+    """The stores :func:`retrieve` asks for a handle, in order: ``client``'s, those of the
+    clients the module-level functions made, then the default store. Lazy: a store is
+    opened only when the ones before it lack the handle (see
+    :func:`headroom.retrieval.find_original`, which decides how they are asked).
+
+    Raises:
+        InvalidArgumentError: ``client`` is not a ``Headroom`` or None.
     """
     if client is not None and not isinstance(client, Headroom):
         raise InvalidArgumentError(
             f"client: expected a Headroom instance or None, got {type(client).__name__}"
         )
-    handle = require_handle(handle)
-    _check_optional_str("query", query)
-    failures: list[StoreError] = []
-    if client is not None and _holds(client.store, handle, failures):
-        return client.retrieve(handle, query=query)
+    return _stores_for(client)
+
+
+def _stores_for(client: Headroom | None) -> Iterator[Store]:
+    if client is not None:
+        yield client.store
     with _clients_lock:
-        clients = list(_clients.values())
-    for known in clients:
-        if _holds(known.store, handle, failures):
-            return known.retrieve(handle, query=query)
-    try:
-        return _client(None).retrieve(handle, query=query)
-    except HandleNotFoundError:
-        if failures:  # not found where we could look; a store that could not answer may have it
-            raise failures[0] from None
-        raise
-
-
-def _holds(store: Store, handle: str, failures: list[StoreError]) -> bool:
-    """Whether ``store`` has ``handle``; a store that cannot answer (a Redis server down)
-    is noted in ``failures`` and does not stop the search of the others."""
-    try:
-        return handle in store
-    except StoreError as error:
-        failures.append(error)
-        return False
+        stores = [known.store for known in _clients.values()]
+    yield from (store for store in stores if client is None or store is not client.store)
+    default = _client(None).store
+    if default not in stores:
+        yield default
 
 
 def _check_optional_str(name: str, value: object) -> None:

@@ -1,23 +1,44 @@
 """Getting originals back from the CCR store, whole or only the parts a query asks for.
 
+The one home of retrieval: every way in (:func:`headroom.retrieve`,
+:meth:`headroom.Headroom.retrieve`, the CLI, the proxy and the adapters'
+``headroom_retrieve`` tools) comes here. :func:`retrieve_from` asks the stores it is given in
+order (the caller knows which stores exist; this module decides how to ask them: a store
+that cannot answer does not stop the search, one that remembers the handle expired beats one
+that never saw it); :func:`answer_from` is the tool's body, which turns every failure into a
+message the model can act on.
+
 Handles come back from models, which copy them loosely: without the ``headroom:`` prefix,
 in upper case, in quotes or backticks, with the marker's closing ``]`` or a full stop, or
-as the whole marker line. :func:`normalize_handle` is the one place that reads such text;
-every way in (:func:`headroom.retrieve`, :meth:`headroom.Headroom.retrieve`, the CLI and
-the adapters' ``headroom_retrieve`` tools) goes through it.
+as the whole marker line. :func:`normalize_handle` is the one place that reads such text.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
-from headroom.errors import InvalidArgumentError
+from headroom.errors import (
+    HandleExpiredError,
+    HandleNotFoundError,
+    HeadroomError,
+    InvalidArgumentError,
+    StoreError,
+)
 from headroom.handles import HANDLE_PREFIX
 from headroom.relevance import bm25_scores
-from headroom.store.base import Store
+from headroom.store.base import Store, StoredOriginal
 
-__all__ = ["HANDLE_HELP", "normalize_handle", "require_handle", "retrieve_from"]
+__all__ = [
+    "HANDLE_HELP",
+    "answer_from",
+    "find_original",
+    "normalize_handle",
+    "require_handle",
+    "retrieve_from",
+]
 
 HANDLE_HELP = (
     "a handle is 'headroom:' followed by 12 hex digits, e.g. 'headroom:3f9a1c2e4b7d'; copy it "
@@ -86,19 +107,53 @@ def _handles_in(text: str) -> set[str]:
     return {HANDLE_PREFIX + m.group(1).lower() for m in _IN_TEXT_RE.finditer(text)}
 
 
-def retrieve_from(store: Store, handle: str, *, query: str | None = None, limit: int = 20) -> str:
-    """The original stored under ``handle``; with ``query``, only its best-matching sections
-    (at most ``limit``, scoring at least half the best, in original order, separated by
-    blank lines). ``handle`` may be loosely written (see :func:`normalize_handle`).
+def find_original(handle: str, stores: Store | Iterable[Store]) -> StoredOriginal:
+    """The original stored under ``handle`` (already normalized) in the first of ``stores``
+    that has it; ``stores`` is read lazily, so a store later in it is opened only if needed.
 
     Raises:
+        HandleExpiredError: no store has it, and one remembers it expired or was evicted.
+        StoreError: no store has it, and one could not be asked (e.g. a Redis server is
+            down: :class:`~headroom.errors.StoreUnavailableError`); it might be there.
+        HandleNotFoundError: no store has it or remembers it.
+    """
+    expired: HandleExpiredError | None = None
+    missing: HandleNotFoundError | None = None  # the first store's own words (it may say why)
+    failure: StoreError | None = None
+    for store in [stores] if isinstance(stores, Store) else stores:
+        try:
+            return store.get(handle)
+        except HandleExpiredError as error:
+            expired = expired or error
+        except HandleNotFoundError as error:
+            missing = missing or error
+        except StoreError as error:  # this store cannot answer; the others still may
+            failure = failure or error
+    if failure is not None:
+        raise failure
+    if expired is not None:
+        raise expired
+    raise missing or HandleNotFoundError(handle)
+
+
+def retrieve_from(
+    stores: Store | Iterable[Store], handle: str, *, query: str | None = None, limit: int = 20
+) -> str:
+    """The original stored under ``handle`` in the first of ``stores`` that has it (see
+    :func:`find_original`); with ``query``, only its best-matching sections (at most
+    ``limit``, scoring at least half the best, in original order, separated by blank
+    lines). ``handle`` may be loosely written (see :func:`normalize_handle`).
+
+    Raises:
+        HandleExpiredError: it was stored, but expired or was evicted (says when).
         HandleNotFoundError: nothing is stored under ``handle``.
+        StoreError: a store that might have it cannot be reached.
         InvalidArgumentError: ``handle`` names no handle, or ``query`` is not a string.
     """
     handle = require_handle(handle)
     if query is not None and not isinstance(query, str):
         raise InvalidArgumentError(f"query: expected str or None, got {type(query).__name__}")
-    original = store.get(handle)
+    original = find_original(handle, stores)
     if not query or not query.strip():
         return original.text
     sections = _sections(original.text, original.kind)
@@ -115,6 +170,39 @@ def retrieve_from(store: Store, handle: str, *, query: str | None = None, limit:
             "retrieve it without a query for the whole original]"
         )
     return "\n\n".join(sections[i] for i in sorted(ranked))
+
+
+def answer_from(stores: Store | Iterable[Store], handle: str, *, query: str | None = None) -> str:
+    """What a ``headroom_retrieve`` tool says to the model: the original (see
+    :func:`retrieve_from`), or a message the model can act on; never an exception.
+
+    A handle the model mistyped, one that expired, or a failing store must not abort an
+    agent run: the model reads why and can try again or go on without it.
+
+    >>> from headroom.store import MemoryStore
+    >>> answer_from(MemoryStore(), "3f9a")[:44]
+    "Cannot retrieve: handle: '3f9a' is not a Hea"
+    >>> answer_from(MemoryStore(), "headroom:000000000000")[:38]
+    "No original is stored under 'headroom:"
+    """
+    try:
+        return retrieve_from(stores, handle, query=query)
+    except HandleExpiredError as error:
+        when = datetime.fromtimestamp(error.expired_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        went = "was evicted" if error.reason == "evicted" else "expired"
+        return (
+            f"The original behind {error.handle!r} {went} at {when} and can no longer be "
+            "retrieved; work from the compressed text, or fetch the data again."
+        )
+    except HandleNotFoundError as error:
+        return (
+            f"No original is stored under {error.handle!r} (it was never stored here, or it "
+            "expired or was evicted); check the handle in the marker."
+        )
+    except InvalidArgumentError as error:
+        return f"Cannot retrieve: {error}"
+    except HeadroomError as error:  # the store failed: say so, the run goes on
+        return f"Cannot retrieve {handle!r}: {error}"
 
 
 def _sections(text: str, kind: str) -> list[str]:

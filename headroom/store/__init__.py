@@ -22,11 +22,12 @@ import sys
 from pathlib import Path
 
 from headroom.errors import InvalidArgumentError, StoreError
-from headroom.store.base import Store, StoredOriginal, StoreStats, UsageTotals
+from headroom.store.base import Store, StoredOriginal, StoreStats
 from headroom.store.memory import MemoryStore
 from headroom.store.redis import RedisStore, is_redis_url
 from headroom.store.sqlite import SQLiteStore
 from headroom.store.unavailable import UnavailableStore
+from headroom.store.usage import UsageLog, UsageTotals, usage_log_for
 
 __all__ = [
     "MemoryStore",
@@ -35,10 +36,12 @@ __all__ = [
     "StoreStats",
     "StoredOriginal",
     "UnavailableStore",
+    "UsageLog",
     "UsageTotals",
     "default_home",
     "default_store_path",
     "open_store",
+    "usage_log_for",
 ]
 
 _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")

@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from headroom._rawbytes import from_bytes
 
-__all__ = ["Store", "StoreStats", "StoredOriginal", "UsageTotals"]
+__all__ = ["Store", "StoreStats", "StoredOriginal"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,19 +34,6 @@ class StoredOriginal:
 
 
 @dataclass(frozen=True, slots=True)
-class UsageTotals:
-    """Tokens before and after compression, summed over recorded calls, for one kind."""
-
-    calls: int
-    tokens_before: int
-    tokens_after: int
-
-    @property
-    def tokens_saved(self) -> int:
-        return self.tokens_before - self.tokens_after
-
-
-@dataclass(frozen=True, slots=True)
 class StoreStats:
     """What a store holds, and whether it can take more.
 
@@ -58,7 +45,6 @@ class StoreStats:
     location: str | None  # file path for SQLite, None for memory
     items: int
     bytes: int
-    usage: dict[str, UsageTotals]  # per content kind
     max_bytes: int | None = None  # the size bound; None when unbounded
     writable: bool = True  # False: read-only or unavailable, so nothing lossy can be stored
     error: str | None = None  # why the store is not writable, when it is not
@@ -66,7 +52,10 @@ class StoreStats:
 
 @runtime_checkable
 class Store(Protocol):
-    """What every CCR store backend provides. Implementations must be thread-safe."""
+    """What every CCR store backend provides. Implementations must be thread-safe.
+
+    A store holds originals only; usage statistics live beside it in a
+    :class:`~headroom.store.usage.UsageLog`."""
 
     def put(self, original: str | bytes, *, kind: str) -> str:
         """Store ``original`` (``str`` is encoded by :func:`headroom.handles.original_bytes`) and
@@ -81,10 +70,6 @@ class Store(Protocol):
 
     def __contains__(self, handle: object) -> bool:
         """Whether ``get(handle)`` would find the original; cheap (reads no original)."""
-        ...
-
-    def record_usage(self, kind: str, tokens_before: int, tokens_after: int) -> None:
-        """Add one compression call's token counts to the per-kind totals."""
         ...
 
     def stats(self) -> StoreStats: ...

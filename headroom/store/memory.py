@@ -18,13 +18,12 @@ from headroom.store._common import (
     DEFAULT_GRACE_SECONDS,
     TOMBSTONE_LIMIT,
     check_bounds,
-    check_usage,
     collision,
     encode_original,
     is_evictable,
     is_expired,
 )
-from headroom.store.base import StoredOriginal, StoreStats, UsageTotals
+from headroom.store.base import StoredOriginal, StoreStats
 
 __all__ = ["MemoryStore"]
 
@@ -87,7 +86,6 @@ class MemoryStore:
             OrderedDict()
         )
         self._bytes = 0
-        self._usage: dict[str, UsageTotals] = {}
 
     def __repr__(self) -> str:
         return (
@@ -157,15 +155,6 @@ class MemoryStore:
             entry = self._entries.get(handle)
             return entry is not None and not self._is_expired(entry, self._clock())
 
-    def record_usage(self, kind: str, tokens_before: int, tokens_after: int) -> None:
-        """Add one compression call's token counts to the totals for ``kind``."""
-        check_usage(kind, tokens_before, tokens_after)
-        with self._lock:
-            old = self._usage.get(kind, UsageTotals(0, 0, 0))
-            self._usage[kind] = UsageTotals(
-                old.calls + 1, old.tokens_before + tokens_before, old.tokens_after + tokens_after
-            )
-
     def stats(self) -> StoreStats:
         """What the store holds now (expired originals are not counted)."""
         with self._lock:
@@ -175,7 +164,6 @@ class MemoryStore:
                 None,
                 len(self._entries),
                 self._bytes,
-                dict(self._usage),
                 max_bytes=self._max_bytes,
             )
 

@@ -15,6 +15,8 @@ key prefix (``headroom:`` by default):
 * ``<prefix>c`` and ``<prefix>a``: sorted sets of handles by creation (last put) and by
   last access, the TTL and LRU orders; ``<prefix>s``: each handle's size;
 * ``<prefix>m``: the count and bytes of originals held;
+* ``<prefix>u:<kind>`` and ``<prefix>uk``: usage totals, written by
+  :class:`~headroom.store.usage.RedisUsageLog`, not by the store;
 * ``<prefix>x:<handle>``: a tombstone (when and why an original went), kept
   ``TOMBSTONE_SECONDS`` (30 days) by Redis's own expiry.
 
@@ -51,11 +53,10 @@ from headroom.store._common import (
     DEFAULT_TTL_SECONDS,
     TOMBSTONE_SECONDS,
     check_bounds,
-    check_usage,
     collision,
     encode_original,
 )
-from headroom.store.base import StoredOriginal, StoreStats, UsageTotals
+from headroom.store.base import StoredOriginal, StoreStats
 
 if TYPE_CHECKING:
     import redis
@@ -64,7 +65,11 @@ __all__ = ["INSTALL_HINT", "RedisStore", "is_redis_url"]
 
 INSTALL_HINT = "pip install 'headroom-ctx[redis]'"
 _SCHEMES = ("redis://", "rediss://", "unix://")
-_RECENT = 4096  # handles this client put lately, for __contains__ without a round trip
+# Handles this client put in the last few seconds, for __contains__ without a round trip:
+# the check a compression makes right after its put. Kept short and forgotten on any
+# connection error, since a server that restarted without persistence holds none of them.
+_RECENT = 4096
+_RECENT_SECONDS = 5.0
 # The backstop expiry on an original's key, past its TTL (see the module docstring).
 _BACKSTOP_MS = 3600 * 1000
 
@@ -313,15 +318,17 @@ class RedisStore:
         raise HandleNotFoundError(handle)
 
     def __contains__(self, handle: object) -> bool:
-        """Whether ``get(handle)`` would find the original. A handle this client put
-        within the grace period (and TTL) is known to be there without asking: eviction
-        spares it, so checking the handles of a fresh compression costs no round trip."""
+        """Whether ``get(handle)`` would find the original. A handle this client put in
+        the last few seconds (within the grace period and TTL) is known to be there
+        without asking, since eviction spares it: checking the handles of a compression
+        just made costs no round trip."""
         if not isinstance(handle, str):
             return False
         now = self._clock()
         with self._recent_lock:
             put_at = self._recent.get(handle)
-        if put_at is not None and 0 <= now - put_at < min(self._grace, self._ttl or math.inf):
+        window = min(_RECENT_SECONDS, self._grace, self._ttl or math.inf)
+        if put_at is not None and 0 <= now - put_at < window:
             return True
         pipe = self._client.pipeline(transaction=False)
         pipe.exists(self._key(handle))
@@ -331,36 +338,19 @@ class RedisStore:
             return False
         return self._ttl is None or not float(created) < now - self._ttl
 
-    def record_usage(self, kind: str, tokens_before: int, tokens_after: int) -> None:
-        """Add one call's token counts to ``kind``'s totals (atomic, one round trip)."""
-        check_usage(kind, tokens_before, tokens_after)
-        key = f"{self._prefix}u:{kind}"
-        pipe = self._client.pipeline(transaction=True)
-        pipe.hincrby(key, "calls", 1)
-        pipe.hincrby(key, "before", tokens_before)
-        pipe.hincrby(key, "after", tokens_after)
-        self._call(pipe.execute)
-
     def stats(self) -> StoreStats:
-        """Counts and usage totals; a server that cannot be reached is reported, not raised."""
+        """What the server holds for this store now (expired originals are not counted);
+        a server that cannot be reached is reported, not raised."""
         ttl = "" if self._ttl is None else repr(float(self._ttl))
         try:
             items, total = self._call(
                 self._stats_script, keys=[], args=[self._prefix, repr(self._clock()), ttl]
             )
-            usage = {}
-            for key in self._call(self._client.keys, f"{self._prefix}u:*"):
-                totals: dict[bytes, bytes] = self._call(self._client.hgetall, key)
-                usage[_text(key)[len(self._prefix) + 2 :]] = UsageTotals(
-                    int(totals.get(b"calls", 0)),
-                    int(totals.get(b"before", 0)),
-                    int(totals.get(b"after", 0)),
-                )
         except StoreError as error:
             return StoreStats(
-                "redis", self.url, 0, 0, {}, self._max_bytes, writable=False, error=str(error)
+                "redis", self.url, 0, 0, self._max_bytes, writable=False, error=str(error)
             )
-        return StoreStats("redis", self.url, int(items), int(total), usage, self._max_bytes)
+        return StoreStats("redis", self.url, int(items), int(total), self._max_bytes)
 
     def close(self) -> None:
         """Release the connections (idempotent)."""
@@ -375,6 +365,8 @@ class RedisStore:
         try:
             return command(*args, **kwargs)
         except (redis.ConnectionError, redis.TimeoutError) as error:
+            with self._recent_lock:
+                self._recent.clear()
             raise StoreUnavailableError(self.url, f"{type(error).__name__}: {error}") from error
         except redis.RedisError as error:
             raise StoreError(

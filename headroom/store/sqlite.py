@@ -15,6 +15,7 @@ opened for writing)::
     originals(handle TEXT PRIMARY KEY, sha256 TEXT NOT NULL, kind TEXT,
               created_at REAL, accessed_at REAL, size INTEGER, data BLOB)
     usage(kind TEXT PRIMARY KEY, calls INTEGER, tokens_before INTEGER, tokens_after INTEGER)
+        -- written by headroom.store.usage.SQLiteUsageLog, not by the store
     tombstones(handle TEXT PRIMARY KEY, went_at REAL, reason TEXT)
 
 ``tombstones`` remembers the latest 100,000 originals that expired or were evicted, so a
@@ -39,13 +40,12 @@ from headroom.store._common import (
     DEFAULT_TTL_SECONDS,
     TOMBSTONE_LIMIT,
     check_bounds,
-    check_usage,
     collision,
     encode_original,
     is_expired,
     is_intact,
 )
-from headroom.store.base import StoredOriginal, StoreStats, UsageTotals
+from headroom.store.base import StoredOriginal, StoreStats
 
 __all__ = ["SQLiteStore"]
 
@@ -300,45 +300,19 @@ class SQLiteStore:
                 return False
             return row is not None and not self._is_expired(row[0], self._clock())
 
-    def record_usage(self, kind: str, tokens_before: int, tokens_after: int) -> None:
-        """Add one compression call's token counts to the totals for ``kind``.
-
-        Raises:
-            StoreError: the store is read-only, or SQLite failed.
-        """
-        check_usage(kind, tokens_before, tokens_after)
-        self._check_writable()
-        with self._session() as conn:
-            conn.execute(
-                "INSERT INTO usage (kind, calls, tokens_before, tokens_after)"
-                " VALUES (?, 1, ?, ?) ON CONFLICT (kind) DO UPDATE SET"
-                " calls = calls + 1,"
-                " tokens_before = tokens_before + excluded.tokens_before,"
-                " tokens_after = tokens_after + excluded.tokens_after",
-                (kind, tokens_before, tokens_after),
-            )
-
     def stats(self) -> StoreStats:
         """What the file holds now (expired originals are not counted)."""
         cutoff = -math.inf if self._ttl is None else self._clock() - self._ttl
-        # One read transaction, so the counts and the usage come from one snapshot.
-        with self._session() as conn, _transaction(conn, "BEGIN"):
+        with self._session() as conn:
             items, total = conn.execute(
                 "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM originals WHERE created_at >= ?",
                 (cutoff,),
             ).fetchone()
-            usage = {
-                kind: UsageTotals(calls, before, after)
-                for kind, calls, before, after in conn.execute(
-                    "SELECT kind, calls, tokens_before, tokens_after FROM usage ORDER BY kind"
-                )
-            }
         return StoreStats(
             "sqlite",
             str(self._path),
             items,
             total,
-            usage,
             max_bytes=self._max_bytes,
             writable=not self._read_only,
             error="opened read-only" if self._read_only else None,

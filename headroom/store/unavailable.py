@@ -10,7 +10,7 @@ lossless output, since nothing may be dropped without a stored original.
 from __future__ import annotations
 
 from headroom.errors import HandleNotFoundError, StoreError
-from headroom.store._common import check_usage, encode_original
+from headroom.store._common import encode_original
 from headroom.store.base import StoredOriginal, StoreStats
 
 __all__ = ["UnavailableStore"]
@@ -75,20 +75,9 @@ class UnavailableStore:
     def __contains__(self, handle: object) -> bool:
         return False
 
-    def record_usage(self, kind: str, tokens_before: int, tokens_after: int) -> None:
-        """Always raises: usage cannot be recorded.
-
-        Raises:
-            StoreError: naming the store and why it could not be opened.
-        """
-        check_usage(kind, tokens_before, tokens_after)
-        raise StoreError(f"{self._reason}; usage was not recorded")
-
     def stats(self) -> StoreStats:
         """Empty, not writable, with the reason in ``error``."""
-        return StoreStats(
-            "unavailable", self.location, 0, 0, {}, writable=False, error=self._reason
-        )
+        return StoreStats("unavailable", self.location, 0, 0, writable=False, error=self._reason)
 
     def close(self) -> None:
         """Does nothing: there is nothing to release."""

@@ -280,7 +280,7 @@ def test_stats_accumulate(hr: Headroom) -> None:
     assert stats.calls == 2
     assert stats.by_kind["json"][0] == stats.tokens_before
     assert stats.tokens_saved > 0 and 0 < stats.compression_ratio < 1
-    assert hr.store.stats().usage["json"].calls == 2
+    assert hr.usage.totals()["json"].calls == 2
 
 
 def test_non_string_text_is_rejected(hr: Headroom) -> None:

@@ -15,6 +15,7 @@ from headroom import Headroom, retrieve
 from headroom.errors import HandleNotFoundError, InvalidArgumentError, StoreError
 from headroom.store import MemoryStore, open_store
 from headroom.store.redis import RedisStore
+from headroom.store.usage import RedisUsageLog, usage_log_for
 from tests.conftest import REPO_ROOT, read_bench
 
 
@@ -88,21 +89,27 @@ def test_a_different_original_under_a_taken_handle_is_refused(store: RedisStore)
         store.put("first", kind="text")
 
 
-def test_usage_totals_add_up_across_threads(store: RedisStore) -> None:
+def test_usage_totals_add_up_across_threads_and_processes(store: RedisStore) -> None:
+    log = RedisUsageLog(store, flush_seconds=0.01)  # some records write, most are held
+
     def work() -> None:
         for _ in range(50):
-            store.record_usage("log", 100, 10)
+            log.record("log", 100, 10)
 
     threads = [threading.Thread(target=work) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    other = RedisUsageLog(RedisStore(store.url, prefix=store.prefix))  # another process's view
+    other.record("log", 1, 1)
+    other.close()
     store.put("one", kind="log")
     stats = store.stats()
     assert stats.backend == "redis" and stats.items == 1 and stats.bytes == 3
-    totals = stats.usage["log"]
-    assert (totals.calls, totals.tokens_before, totals.tokens_after) == (200, 20_000, 2_000)
+    totals = log.totals()["log"]
+    assert (totals.calls, totals.tokens_before, totals.tokens_after) == (201, 20_001, 2_001)
+    assert usage_log_for(store).totals() == log.totals()
 
 
 def _closed_port() -> int:

@@ -24,12 +24,15 @@ from headroom.store import (
     MemoryStore,
     SQLiteStore,
     Store,
+    UsageLog,
     UsageTotals,
     default_home,
     default_store_path,
     open_store,
+    usage_log_for,
 )
 from headroom.store.redis import RedisStore
+from headroom.store.usage import SQLiteUsageLog
 
 BACKENDS = ["memory", "sqlite", "redis"]
 
@@ -459,11 +462,12 @@ def test_bad_bounds_are_rejected(backend: str, tmp_path: Path, kwargs: dict[str,
 
 
 def test_usage_totals_accumulate_per_kind(store: Store) -> None:
-    store.record_usage("json", 1000, 200)
-    store.record_usage("json", 500, 100)
-    store.record_usage("log", 80, 80)
+    log = usage_log_for(store)
+    log.record("json", 1000, 200)
+    log.record("json", 500, 100)
+    log.record("log", 80, 80)
 
-    usage = store.stats().usage
+    usage = log.totals()
 
     assert usage == {"json": UsageTotals(2, 1500, 300), "log": UsageTotals(1, 80, 80)}
     assert usage["json"].tokens_saved == 1200
@@ -474,9 +478,11 @@ def test_usage_totals_accumulate_per_kind(store: Store) -> None:
     [("json", -1, 0, "tokens_before"), ("json", 1, -5, "tokens_after"), (3, 1, 1, "kind")],
 )
 def test_bad_usage_is_rejected(store: Store, kind: Any, before: int, after: int, name: str) -> None:
+    log = usage_log_for(store)
     with pytest.raises(InvalidArgumentError, match=name):
-        store.record_usage(kind, before, after)
-    assert store.stats().usage == {}
+        log.record(kind, before, after)
+    assert log.totals() == {}
+    assert isinstance(log, UsageLog)
 
 
 def test_stats(store: Store, backend: str) -> None:
@@ -593,6 +599,8 @@ SHARED = 10
 
 
 def test_thread_safety(store: Store) -> None:
+    log = usage_log_for(store)
+
     def work(t: int) -> list[str]:
         handles = []
         for i in range(PER_THREAD):
@@ -602,7 +610,7 @@ def test_thread_safety(store: Store) -> None:
             # Every thread also races the others on the same few originals.
             shared = f"shared {i % SHARED}"
             assert store.get(store.put(shared, kind="text")).data == shared.encode()
-            store.record_usage("text", 10, 3)
+            log.record("text", 10, 3)
             handles.append(handle)
         return handles
 
@@ -622,7 +630,7 @@ def test_thread_safety(store: Store) -> None:
     stats = store.stats()
     assert stats.items == len(expected) == THREADS * PER_THREAD + SHARED
     assert stats.bytes == sum(len(d) for d in expected.values())
-    assert stats.usage["text"] == UsageTotals(THREADS * PER_THREAD, 10 * 1600, 3 * 1600)
+    assert log.totals()["text"] == UsageTotals(THREADS * PER_THREAD, 10 * 1600, 3 * 1600)
 
 
 PROCESSES = 4
@@ -641,7 +649,7 @@ def _put_from_process(path: str, worker: int, barrier: Any) -> None:
     with SQLiteStore(path) as store:
         for i in range(PER_PROCESS):
             store.put(_process_original(worker, i), kind="opaque")
-        store.record_usage("opaque", 100, 10)
+        SQLiteUsageLog(store).record("opaque", 100, 10)
 
 
 def test_sqlite_cross_process_safety(tmp_path: Path) -> None:
@@ -664,8 +672,9 @@ def test_sqlite_cross_process_safety(tmp_path: Path) -> None:
                 original = _process_original(worker_id, i)
                 assert store.get(handle_for(original)).data == original
         stats = store.stats()
+        usage = SQLiteUsageLog(store).totals()
     assert stats.items == PROCESSES * PER_PROCESS
-    assert stats.usage == {"opaque": UsageTotals(PROCESSES, 100 * PROCESSES, 10 * PROCESSES)}
+    assert usage == {"opaque": UsageTotals(PROCESSES, 100 * PROCESSES, 10 * PROCESSES)}
 
 
 # --- SQLite specifics ----------------------------------------------------------------------

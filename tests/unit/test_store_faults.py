@@ -41,6 +41,7 @@ from headroom import Headroom, compress, compress_text, retrieve
 from headroom.errors import HandleNotFoundError, StoreError
 from headroom.handles import handle_for
 from headroom.store import MemoryStore, SQLiteStore, Store, UnavailableStore, open_store
+from headroom.store.usage import SQLiteUsageLog
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -111,7 +112,7 @@ def populate(path: Path, count: int = 5) -> dict[str, str]:
         for i in range(count):
             original = f"original {i}: " + "payload " * (50 * i + 1)
             originals[store.put(original, kind="text")] = original
-        store.record_usage("text", 100, 10)
+        SQLiteUsageLog(store).record("text", 100, 10)
     return originals
 
 
@@ -429,13 +430,15 @@ def test_read_only_mode_never_writes(tmp_path: Path) -> None:
             assert handle in store
             assert store.get(handle).text == original
         stats = store.stats()
+        usage = SQLiteUsageLog(store)
         with pytest.raises(StoreError, match="read-only") as excinfo:
             store.put("new", kind="text")
         assert str(path) in str(excinfo.value)
         with pytest.raises(StoreError, match="read-only"):
-            store.record_usage("text", 1, 1)
+            usage.record("text", 1, 1)
+        calls = usage.totals()["text"].calls
 
-    assert (stats.items, stats.writable, stats.usage["text"].calls) == (5, False, 1)
+    assert (stats.items, stats.writable, calls) == (5, False, 1)
     assert snapshot(path) == before
     conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
     assert conn.execute("SELECT COUNT(*) FROM originals").fetchone() == (5,)
@@ -467,7 +470,7 @@ _READ_ONLY_CHILD = """
         "store": repr(client.store),
         "retrieved": {h: client.retrieve(h) for h in handles},
         "contains": [h in client.store for h in handles],
-        "stats": [stats.items, stats.writable, stats.usage["text"].calls],
+        "stats": [stats.items, stats.writable, client.usage.totals()["text"].calls],
         "result": [result.text == log, result.lossless, result.handles, result.warnings],
     }))
 """
@@ -540,10 +543,12 @@ _FULL_DISK_CHILD = """
     import json, os, resource, signal, sys
     from headroom import Headroom
     from headroom.store import SQLiteStore
+    from headroom.store.usage import SQLiteUsageLog
     path, log = sys.argv[1], sys.argv[2]
     store = SQLiteStore(path)
     kept = {store.put(f"kept {i} " * 200, kind="text"): f"kept {i} " * 200 for i in range(20)}
-    store.record_usage("text", 100, 10)
+    usage = SQLiteUsageLog(store)
+    usage.record("text", 100, 10)
     # The disk is now full: no file may grow past the WAL's current size. EFBIG rather than
     # SIGXFSZ, so SQLite sees a failed write, as it would with ENOSPC.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -551,7 +556,7 @@ _FULL_DISK_CHILD = """
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
     errors = []
     for attempt in (lambda: store.put("one more", kind="text"),
-                    lambda: store.record_usage("text", 1, 1)):
+                    lambda: usage.record("text", 1, 1)):
         try:
             attempt()
         except Exception as error:

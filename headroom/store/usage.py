@@ -1,0 +1,274 @@
+"""Usage statistics, kept apart from the originals: tokens before and after, per content kind.
+
+A :class:`~headroom.store.base.Store` only stores originals; what ``headroom stats`` reports
+comes from a :class:`UsageLog`. :func:`usage_log_for` gives each store the log that lives
+beside it: the ``usage`` table of a SQLite file, hashes under a Redis store's prefix, or a
+process-local tally for a memory store (or any other ``Store``).
+
+Example:
+    >>> from headroom.store import MemoryStore
+    >>> log = usage_log_for(MemoryStore())
+    >>> log.record("json", 1000, 200)
+    >>> log.totals()["json"].tokens_saved
+    800
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import time
+import weakref
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from headroom.errors import StoreError
+from headroom.store._common import check_usage
+from headroom.store.base import Store
+from headroom.store.redis import RedisStore
+from headroom.store.sqlite import SQLiteStore
+from headroom.store.unavailable import UnavailableStore
+
+__all__ = [
+    "MemoryUsageLog",
+    "RedisUsageLog",
+    "SQLiteUsageLog",
+    "UnavailableUsageLog",
+    "UsageLog",
+    "UsageTotals",
+    "usage_log_for",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class UsageTotals:
+    """Tokens before and after compression, summed over recorded calls, for one kind."""
+
+    calls: int
+    tokens_before: int
+    tokens_after: int
+
+    @property
+    def tokens_saved(self) -> int:
+        return self.tokens_before - self.tokens_after
+
+
+@runtime_checkable
+class UsageLog(Protocol):
+    """Where compression calls' token counts are added up. Implementations are
+    thread-safe."""
+
+    def record(self, kind: str, tokens_before: int, tokens_after: int) -> None:
+        """Add one compression call's token counts to ``kind``'s totals.
+
+        Raises:
+            InvalidArgumentError: ``kind`` is not a string or a count is not an int >= 0.
+            StoreError: the log cannot be written.
+        """
+        ...
+
+    def totals(self) -> dict[str, UsageTotals]:
+        """The totals per kind, sorted by kind."""
+        ...
+
+    def close(self) -> None:
+        """Write out anything held back; the log's store is closed by its owner."""
+        ...
+
+
+class MemoryUsageLog:
+    """Totals in this process only (for a :class:`~headroom.store.MemoryStore`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._totals: dict[str, UsageTotals] = {}
+
+    def record(self, kind: str, tokens_before: int, tokens_after: int) -> None:
+        check_usage(kind, tokens_before, tokens_after)
+        with self._lock:
+            self._totals[kind] = _add(self._totals.get(kind), 1, tokens_before, tokens_after)
+
+    def totals(self) -> dict[str, UsageTotals]:
+        with self._lock:
+            return dict(sorted(self._totals.items()))
+
+    def close(self) -> None:
+        """Nothing is held back."""
+
+
+class SQLiteUsageLog:
+    """Totals in the ``usage`` table of a SQLite store's file, shared by every process
+    using it; written at once, in the store's own connection."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self._store = store
+
+    def record(self, kind: str, tokens_before: int, tokens_after: int) -> None:
+        """Add one call's counts (one upsert).
+
+        Raises:
+            StoreError: the store is read-only, closed, or SQLite failed.
+        """
+        check_usage(kind, tokens_before, tokens_after)
+        self._store._check_writable()
+        with self._store._session() as conn:
+            conn.execute(
+                "INSERT INTO usage (kind, calls, tokens_before, tokens_after)"
+                " VALUES (?, 1, ?, ?) ON CONFLICT (kind) DO UPDATE SET"
+                " calls = calls + 1,"
+                " tokens_before = tokens_before + excluded.tokens_before,"
+                " tokens_after = tokens_after + excluded.tokens_after",
+                (kind, tokens_before, tokens_after),
+            )
+
+    def totals(self) -> dict[str, UsageTotals]:
+        with self._store._session() as conn:
+            return {
+                kind: UsageTotals(calls, before, after)
+                for kind, calls, before, after in conn.execute(
+                    "SELECT kind, calls, tokens_before, tokens_after FROM usage ORDER BY kind"
+                )
+            }
+
+    def close(self) -> None:
+        """Nothing is held back."""
+
+
+class RedisUsageLog:
+    """Totals in hashes under a Redis store's prefix (``<prefix>u:<kind>``), added to by
+    atomic increments from every process sharing the server.
+
+    Counts are held in this process and written at most once per ``flush_seconds`` (and
+    by :meth:`totals`, :meth:`close` and at exit), so bookkeeping does not add a round
+    trip to every compression call; a process killed outright loses at most that
+    interval's counts, never an original.
+    """
+
+    def __init__(self, store: RedisStore, *, flush_seconds: float = 1.0) -> None:
+        self._store = store
+        self._flush_seconds = flush_seconds
+        self._lock = threading.Lock()
+        self._pending: dict[str, UsageTotals] = {}
+        self._flushed_at = time.monotonic()
+        atexit.register(_flush_at_exit, weakref.ref(self))
+
+    def record(self, kind: str, tokens_before: int, tokens_after: int) -> None:
+        """Add one call's counts; written with the others when the interval is up.
+
+        Raises:
+            StoreUnavailableError: a write was due and the server cannot be reached (the
+                counts are kept for the next one).
+        """
+        check_usage(kind, tokens_before, tokens_after)
+        with self._lock:
+            self._pending[kind] = _add(self._pending.get(kind), 1, tokens_before, tokens_after)
+            due = time.monotonic() - self._flushed_at >= self._flush_seconds
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the counts held back (one pipelined round trip).
+
+        Raises:
+            StoreError: the server failed; the counts are kept for the next write.
+        """
+        with self._lock:
+            pending, self._pending = self._pending, {}
+            self._flushed_at = time.monotonic()
+        if not pending:
+            return
+        prefix = self._store.prefix
+        pipe = self._store._client.pipeline(transaction=True)
+        for kind, add in pending.items():
+            key = f"{prefix}u:{kind}"
+            pipe.hincrby(key, "calls", add.calls)
+            pipe.hincrby(key, "before", add.tokens_before)
+            pipe.hincrby(key, "after", add.tokens_after)
+            pipe.sadd(f"{prefix}uk", kind)
+        try:
+            self._store._call(pipe.execute)
+        except StoreError:
+            with self._lock:
+                for kind, add in pending.items():
+                    self._pending[kind] = _add(
+                        self._pending.get(kind), add.calls, add.tokens_before, add.tokens_after
+                    )
+            raise
+
+    def totals(self) -> dict[str, UsageTotals]:
+        """Every process's totals, after writing this one's.
+
+        Raises:
+            StoreError: the server failed or cannot be reached.
+        """
+        self.flush()
+        prefix = self._store.prefix
+        kinds = sorted(
+            k.decode("utf-8", "replace")
+            for k in self._store._call(self._store._client.smembers, f"{prefix}uk")
+        )
+        pipe = self._store._client.pipeline(transaction=False)
+        for kind in kinds:
+            pipe.hgetall(f"{prefix}u:{kind}")
+        rows: list[dict[bytes, bytes]] = self._store._call(pipe.execute) if kinds else []
+        return {
+            kind: UsageTotals(
+                int(row.get(b"calls", 0)), int(row.get(b"before", 0)), int(row.get(b"after", 0))
+            )
+            for kind, row in zip(kinds, rows, strict=True)
+        }
+
+    def close(self) -> None:
+        """Write the counts held back, if the server can take them."""
+        self._flush_quietly()
+
+    def _flush_quietly(self) -> None:
+        # Bookkeeping: an unreachable server at exit must not fail the program.
+        with suppress(StoreError):
+            self.flush()
+
+
+class UnavailableUsageLog:
+    """The log of a store that could not be opened: records nothing, says why."""
+
+    def __init__(self, store: UnavailableStore) -> None:
+        self._store = store
+
+    def record(self, kind: str, tokens_before: int, tokens_after: int) -> None:
+        """Always raises.
+
+        Raises:
+            StoreError: naming the store and why it could not be opened.
+        """
+        check_usage(kind, tokens_before, tokens_after)
+        raise StoreError(f"{self._store.stats().error}; usage was not recorded")
+
+    def totals(self) -> dict[str, UsageTotals]:
+        return {}
+
+    def close(self) -> None:
+        """Nothing is held back."""
+
+
+def usage_log_for(store: Store) -> UsageLog:
+    """The usage log that lives beside ``store`` (see the module docstring)."""
+    if isinstance(store, SQLiteStore):
+        return SQLiteUsageLog(store)
+    if isinstance(store, RedisStore):
+        return RedisUsageLog(store)
+    if isinstance(store, UnavailableStore):
+        return UnavailableUsageLog(store)
+    return MemoryUsageLog()
+
+
+def _flush_at_exit(ref: weakref.ref[RedisUsageLog]) -> None:
+    log = ref()
+    if log is not None:
+        log.close()
+
+
+def _add(old: UsageTotals | None, calls: int, before: int, after: int) -> UsageTotals:
+    if old is None:
+        return UsageTotals(calls, before, after)
+    return UsageTotals(old.calls + calls, old.tokens_before + before, old.tokens_after + after)
