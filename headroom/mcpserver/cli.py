@@ -137,7 +137,7 @@ def _serve(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         print(f"headroom mcp: error: --port: expected 1-65535, got {args.port}", file=sys.stderr)
         return 2
-    limit = args.max_content_bytes or DEFAULT_MAX_CONTENT_BYTES
+    limit = DEFAULT_MAX_CONTENT_BYTES if args.max_content_bytes is None else args.max_content_bytes
     options = ServerOptions(
         store=getattr(args, "store", None),
         allow_read=tuple(args.allow_read or ()),

@@ -7,6 +7,7 @@ points outside it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -19,6 +20,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+
+# stdio_client's default errlog is sys.stderr as it was when the SDK was imported: import it
+# now, before a test's capsys swaps in a stream without a file descriptor.
+with contextlib.suppress(ImportError):
+    import mcp.client.stdio  # noqa: F401
 
 T = TypeVar("T")
 
