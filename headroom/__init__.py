@@ -22,6 +22,7 @@ from headroom.client import (
     count_tokens,
     retrieve,
 )
+from headroom.compressors.text.pruner import TextPruner
 from headroom.config import KINDS, CompressConfig
 from headroom.conversation import AlignResult, CacheAligner, ConversationResult, RollingSummarizer
 from headroom.errors import (
@@ -34,7 +35,6 @@ from headroom.errors import (
     StoreUnavailableError,
     UnknownKindError,
 )
-from headroom.relevance.pruner import TextPruner
 from headroom.results import CompressResult, HeadroomStats, PieceDiagnostic, TextResult
 from headroom.retrieval import normalize_handle
 from headroom.store import MemoryStore, SQLiteStore, Store

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from headroom.compressors._html_extract import _VOID, extract
+from headroom.compressors.html.extract import _VOID, extract
 from headroom.tokens import get_counter
 
 __all__ = ["PAGES", "Gold", "Page", "Quality", "gold", "main", "score"]

@@ -34,11 +34,11 @@ from typing import Any
 
 from headroom import CompressConfig, Headroom
 from headroom.compressors.base import Context
-from headroom.compressors.json_minify import minify_json
-from headroom.compressors.smart_crusher import SmartCrusher, parse_json
+from headroom.compressors.json.crush import CrushOptions
+from headroom.compressors.json.minify import minify_json
+from headroom.compressors.json.smart_crusher import SmartCrusher, parse_json
 from headroom.handles import find_markers
 from headroom.jsontables import decode, encode, loads
-from headroom.jsontables.crush import CrushOptions
 from headroom.store.memory import MemoryStore
 from headroom.tokens import count_tokens, get_counter
 

@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from headroom import CompressConfig, Headroom
-from headroom.compressors._listing_parse import (
+from headroom.compressors.base import Context
+from headroom.compressors.listing.compressor import ListingCompressor, decode_listing
+from headroom.compressors.listing.parse import (
     LongEntry,
     Record,
     parse_du,
@@ -33,8 +35,6 @@ from headroom.compressors._listing_parse import (
     parse_paths,
     parse_tree,
 )
-from headroom.compressors.base import Context
-from headroom.compressors.listing import ListingCompressor, decode_listing
 from headroom.handles import find_markers
 from headroom.store.memory import MemoryStore
 from headroom.tokens import count_tokens, get_counter

@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from headroom.client import compress
+from headroom.compressors.text.pruner import TextPruner
 from headroom.config import CompressConfig
 from headroom.relevance.bm25 import okapi_scores
-from headroom.relevance.pruner import TextPruner
 from headroom.relevance.segment import sentences
 from headroom.tokens import get_counter
 

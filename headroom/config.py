@@ -148,7 +148,7 @@ class CompressConfig:
                 )
 
         if self.kompress_model is not None and self.kompress_model != "default":
-            from headroom.relevance.kompress import check_model  # only when a model is named
+            from headroom.compressors.text.kompress import check_model  # only when a model is named
 
             object.__setattr__(self, "kompress_model", check_model(self.kompress_model))
 

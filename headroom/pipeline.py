@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from headroom.compressors import Context, Registry
-from headroom.compressors.json_minify import json_layout
+from headroom.compressors.json.minify import json_layout
 from headroom.config import KINDS, CompressConfig, Kind
 from headroom.errors import UnknownKindError
 from headroom.handles import has_marker

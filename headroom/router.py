@@ -15,7 +15,7 @@ from typing import Final
 
 from headroom import _core
 from headroom.compressors.code.detect import code_language
-from headroom.compressors.json_minify import json_layout
+from headroom.compressors.json.minify import json_layout
 from headroom.compressors.markdown import looks_like_markdown
 from headroom.config import Kind
 from headroom.jsontables import is_table_document

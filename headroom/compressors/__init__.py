@@ -14,12 +14,11 @@ from headroom.compressors.base import Compressed, Compressor, Context
 from headroom.compressors.code import CodeCompressor
 from headroom.compressors.diff import DiffCompressor
 from headroom.compressors.html import HtmlCompressor
-from headroom.compressors.json_minify import JsonMinifier
+from headroom.compressors.json import JsonMinifier, SmartCrusher
 from headroom.compressors.listing import ListingCompressor
 from headroom.compressors.logs import LogCompressor
 from headroom.compressors.markdown import MarkdownCompressor
 from headroom.compressors.search import SearchCompressor
-from headroom.compressors.smart_crusher import SmartCrusher
 from headroom.compressors.test_output import TestOutputCompressor
 from headroom.compressors.text import TextCompressor
 from headroom.errors import InvalidArgumentError

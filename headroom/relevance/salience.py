@@ -1,6 +1,6 @@
 """Query-less salience: which sentences of a text to keep when nobody asked anything.
 
-Used by the :class:`~headroom.relevance.pruner.TextPruner` (``no_query="salience"``) when a
+Used by the :class:`~headroom.compressors.text.pruner.TextPruner` (``no_query="salience"``) when a
 caller asks for a ratio or a budget without a question. Deterministic: the same sentences
 always give the same choice (ties go to the earlier sentence).
 

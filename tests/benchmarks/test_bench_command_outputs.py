@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from headroom.compressors.diff import DiffCompressor
-from headroom.compressors.search import SearchCompressor
-from headroom.compressors.test_output import TestOutputCompressor
+from headroom.compressors.diff.compressor import DiffCompressor
+from headroom.compressors.search.compressor import SearchCompressor
+from headroom.compressors.test_output.compressor import TestOutputCompressor
 from headroom.tokens import count_tokens
 from tests.command_outputs import context, tool_output
 

@@ -17,8 +17,8 @@ import pytest
 
 from headroom import CompressConfig, Headroom
 from headroom.bench_json import _identifiable
-from headroom.compressors.json_minify import minify_json
-from headroom.compressors.smart_crusher import parse_json
+from headroom.compressors.json.minify import minify_json
+from headroom.compressors.json.smart_crusher import parse_json
 from headroom.jsontables import decode, encode
 from headroom.tokens import count_tokens
 from tests.conftest import read_bench

@@ -29,8 +29,8 @@ from typing import Any, Final
 
 import pytest
 
+from headroom.compressors.json.crush import crush
 from headroom.jsontables import decode, encode
-from headroom.jsontables.crush import crush
 from headroom.tokens import count_tokens
 
 _DAY0: Final = datetime.date(2000, 1, 1)

@@ -14,9 +14,9 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from headroom import CompressConfig, Headroom
-from headroom.compressors.diff import DiffCompressor
-from headroom.compressors.search import SearchCompressor
-from headroom.compressors.test_output import TestOutputCompressor
+from headroom.compressors.diff.compressor import DiffCompressor
+from headroom.compressors.search.compressor import SearchCompressor
+from headroom.compressors.test_output.compressor import TestOutputCompressor
 from headroom.handles import find_markers
 from headroom.store.memory import MemoryStore
 from tests.command_outputs import context

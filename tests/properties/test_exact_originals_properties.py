@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from headroom import CompressConfig, Headroom
 from headroom._rawbytes import from_bytes, to_bytes
-from headroom.compressors.json_minify import json_layout, minify_json
+from headroom.compressors.json.minify import json_layout, minify_json
 from headroom.config import KINDS
 from headroom.handles import find_markers, handle_for
 from headroom.jsontables import loads

@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from headroom import CompressConfig, Headroom
+from headroom.compressors.json.crush import Crushed, CrushOptions, crush
+from headroom.compressors.json.signals import _ERROR_KEYS, _STATUS_KEYS, _may_signal, key_words
+from headroom.compressors.json.summary import listed_ids, listed_records
+from headroom.compressors.json.text import query_words, shorten
 from headroom.handles import find_markers
-from headroom.jsontables.crush import Crushed, CrushOptions, crush
-from headroom.jsontables.signals import _ERROR_KEYS, _STATUS_KEYS, _may_signal, key_words
-from headroom.jsontables.summary import listed_ids, listed_records
-from headroom.jsontables.text import query_words, shorten
 from headroom.store.memory import MemoryStore
 
 STATUSES = ["ok", "done", "queued"]

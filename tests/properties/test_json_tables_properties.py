@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from headroom import CompressConfig, Headroom
-from headroom.compressors.json_minify import minify_json
+from headroom.compressors.json.minify import minify_json
 from headroom.jsontables import decode, encode, loads
 from headroom.tokens import count_tokens
 

@@ -16,7 +16,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from headroom import CompressConfig, Headroom
-from headroom.compressors.listing import ListingCompressor, decode_listing
+from headroom.compressors.listing.compressor import ListingCompressor, decode_listing
 from headroom.handles import find_markers
 from headroom.router import detect
 from tests.command_outputs import context

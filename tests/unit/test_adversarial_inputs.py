@@ -15,16 +15,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from headroom import _core
-from headroom.compressors import _test_frames, test_output
-from headroom.compressors._search_parse import FileGroup, parse_search
 from headroom.compressors.base import Context
 from headroom.compressors.code import CodeCompressor
 from headroom.compressors.code.skeleton import _Spans
-from headroom.compressors.diff import DiffCompressor
+from headroom.compressors.diff.compressor import DiffCompressor
 from headroom.compressors.logs import LogCompressor
 from headroom.compressors.logs import prefix as log_prefix
-from headroom.compressors.search import SearchCompressor
-from headroom.compressors.test_output import TestOutputCompressor
+from headroom.compressors.search.compressor import SearchCompressor
+from headroom.compressors.search.parse import FileGroup, parse_search
+from headroom.compressors.test_output import compressor as test_output
+from headroom.compressors.test_output import frames as _test_frames
+from headroom.compressors.test_output.compressor import TestOutputCompressor
 from headroom.config import CompressConfig
 from headroom.handles import find_markers
 from headroom.relevance import dedup

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from headroom import CompressConfig, Headroom
-from headroom.compressors.diff import DiffCompressor
+from headroom.compressors.diff.compressor import DiffCompressor
 from headroom.store.memory import MemoryStore
 from tests.command_outputs import (
     DIFF_FIXTURES,

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 import headroom
 from headroom import CompressConfig, Headroom
-from headroom.compressors import _html_extract
-from headroom.compressors._html_extract import extract
-from headroom.compressors.html import HtmlCompressor
+from headroom.compressors.html import extract as _html_extract
+from headroom.compressors.html.compressor import HtmlCompressor
+from headroom.compressors.html.extract import extract
 from headroom.handles import find_markers
 from headroom.router import detect
 from tests.command_outputs import PATHOLOGICAL, context

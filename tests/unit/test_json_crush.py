@@ -1,4 +1,4 @@
-"""Lossy crushing of JSON values (headroom.jsontables.crush): signals, markers, real data."""
+"""Lossy crushing of JSON values (headroom.compressors.json.crush): signals, markers, real data."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from headroom.compressors.json.crush import Crushed, CrushOptions, crush
+from headroom.compressors.json.profile import Profile
+from headroom.compressors.json.signals import error_reason, robust_z
+from headroom.compressors.json.summary import MAX_IDS, listed_ids
+from headroom.compressors.json.text import query_words, shorten
 from headroom.handles import MARKER_RE, find_markers
-from headroom.jsontables.crush import Crushed, CrushOptions, crush
-from headroom.jsontables.profile import Profile
-from headroom.jsontables.signals import error_reason, robust_z
-from headroom.jsontables.summary import MAX_IDS, listed_ids
-from headroom.jsontables.text import query_words, shorten
 from headroom.store.memory import MemoryStore
 from headroom.tokens import count_tokens
 from tests.benchmarks.test_bench_json_shapes import SHAPES

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from headroom import CompressConfig, Headroom
+from headroom.compressors.json.crush import LOSSLESS_UP_TO, CrushOptions, crush
+from headroom.compressors.json.profile import Profile
+from headroom.compressors.json.summary import listed_ids, listed_records
 from headroom.handles import find_markers, is_marker
 from headroom.jsontables import loads
-from headroom.jsontables.crush import LOSSLESS_UP_TO, CrushOptions, crush
-from headroom.jsontables.profile import Profile
-from headroom.jsontables.summary import listed_ids, listed_records
 from headroom.store.memory import MemoryStore
 from tests.conftest import read_bench
 

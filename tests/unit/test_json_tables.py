@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from headroom import CompressConfig, Headroom
-from headroom.compressors.json_minify import minify_json
-from headroom.compressors.smart_crusher import parse_json
+from headroom.compressors.json.minify import minify_json
+from headroom.compressors.json.smart_crusher import parse_json
 from headroom.jsontables import FormatError, decode, decode_text, encode, is_table_document, loads
 from headroom.jsontables.syntax import split_cells
 from headroom.tokens import count_tokens

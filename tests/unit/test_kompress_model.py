@@ -71,7 +71,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_model_keeps_what_it_ranks_first_in_order(model_dir: Path) -> None:
-    from headroom.relevance.kompress import keep_probabilities
+    from headroom.compressors.text.kompress import keep_probabilities
 
     words = TEXT.split()
     probs = keep_probabilities(words, model_dir)

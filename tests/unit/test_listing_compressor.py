@@ -13,7 +13,11 @@ import pytest
 
 import headroom
 from headroom import CompressConfig, Headroom
-from headroom.compressors.listing import ListingCompressor, decode_listing, encode_listing
+from headroom.compressors.listing.compressor import (
+    ListingCompressor,
+    decode_listing,
+    encode_listing,
+)
 from headroom.handles import find_markers
 from headroom.router import _is_listing, detect
 from headroom.tokens import count_tokens

@@ -9,7 +9,7 @@ import pytest
 
 import headroom
 from headroom import CompressConfig, Headroom
-from headroom.compressors.search import SearchCompressor
+from headroom.compressors.search.compressor import SearchCompressor
 from headroom.handles import find_markers
 from headroom.store.memory import MemoryStore
 from tests.command_outputs import (

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from headroom import CompressConfig, Headroom
-from headroom.compressors.json_minify import minify_json
+from headroom.compressors.json.minify import minify_json
 from headroom.handles import find_markers
 from headroom.jsontables import decode, is_table_document, loads
 from headroom.tokens import count_tokens

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from headroom import CompressConfig, Headroom
-from headroom.compressors.test_output import TestOutputCompressor
+from headroom.compressors.test_output.compressor import TestOutputCompressor
 from headroom.store.memory import MemoryStore
 from tests.command_outputs import (
     PATHOLOGICAL,

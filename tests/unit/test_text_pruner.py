@@ -14,9 +14,9 @@ import pytest
 
 from headroom import Headroom, MemoryStore, TextPruner
 from headroom.compressors import default_registry
+from headroom.compressors.text.pruner import Chunk
 from headroom.handles import find_markers
 from headroom.relevance import bm25, dedup
-from headroom.relevance.pruner import Chunk
 from headroom.relevance.segment import segment, sentences
 from tests.conftest import read_bench
 
@@ -296,7 +296,7 @@ def test_neural_scorer_without_extra_names_the_install() -> None:
 
 
 def test_rrf_fuses_ranks() -> None:
-    from headroom.relevance.pruner import _rrf
+    from headroom.compressors.text.pruner import _rrf
 
     fused = _rrf([3.0, 2.0, 1.0], [1.0, 2.0, 3.0])
     assert fused[0] == pytest.approx(fused[2]) and fused[1] < fused[0]

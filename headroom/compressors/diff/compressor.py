@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from headroom.compressors._diff_parse import FileDiff, Hunk, parse_diff
 from headroom.compressors._lines import Lines, bare, ends_with_marker
 from headroom.compressors.base import Compressed, Context
+from headroom.compressors.diff.parse import FileDiff, Hunk, parse_diff
 from headroom.handles import format_marker
 
 __all__ = ["DiffCompressor"]

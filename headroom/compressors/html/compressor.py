@@ -1,12 +1,12 @@
 """HtmlCompressor: a web page or an HTML tool output, as the text a reader sees.
 
-The page's main text is extracted (:mod:`headroom.compressors._html_extract`: resiliparse
+The page's main text is extracted (:mod:`headroom.compressors.html.extract`: resiliparse
 when the ``html`` extra is installed, the standard library's parser otherwise): scripts,
 styles, navigation, sidebars and footers go, headings stay as ``#`` lines, links as
 ``text (url)``, list items as ``•`` lines, table rows as lines with their cells apart, code
 as fenced blocks. With a query, the text is then pruned like prose, by the same
-:class:`~headroom.relevance.pruner.TextPruner` and with the same minimums as
-:mod:`headroom.compressors.text`, keeping the headings above every kept sentence; when no
+:class:`~headroom.compressors.text.pruner.TextPruner` and with the same minimums as
+:mod:`headroom.compressors.text.compressor`, keeping the headings above every kept sentence; when no
 sentence matches, the lead of the page is kept instead, so the output is never empty.
 
 The page as received goes to the CCR store (``ctx.keep_original``) and the output ends with
@@ -18,11 +18,16 @@ from __future__ import annotations
 
 import re
 
-from headroom.compressors._html_extract import extract
 from headroom.compressors.base import Compressed, Context
-from headroom.compressors.text import _DEFAULT_RATIO, _MIN_SENTENCES, _MIN_TOKENS, _KeepOriginal
+from headroom.compressors.html.extract import extract
+from headroom.compressors.text.compressor import (
+    _DEFAULT_RATIO,
+    _MIN_SENTENCES,
+    _MIN_TOKENS,
+    _KeepOriginal,
+)
+from headroom.compressors.text.pruner import Chunk, TextPruner
 from headroom.handles import format_marker
-from headroom.relevance.pruner import Chunk, TextPruner
 from headroom.relevance.segment import Segment, segment
 
 __all__ = ["HtmlCompressor"]

@@ -10,7 +10,7 @@ Rules, as implemented:
   records too) whose items are objects (``null`` items allowed) and that has more than
   ``min_rows`` items. Smaller arrays are never crushed, so a crushed array that kept at
   most ``min_rows`` rows is left alone by a second pass.
-- **Always kept** (see :mod:`headroom.jsontables.signals`): rows reporting an error or a
+- **Always kept** (see :mod:`headroom.compressors.json.signals`): rows reporting an error or a
   failure status, rows with a rare value in a category column or a rare boolean, numeric
   outliers (robust z-score, the most extreme per column), items that are not objects;
   rows matching the query (BM25 over each record's values: scores of at least 1.0 and at
@@ -20,7 +20,7 @@ Rules, as implemented:
   then rows evenly spaced over the array. Kept rows stay in their original order.
 - **Marker.** The dropped rows are summarised in one marker
   (``[N rows omitted: <path>; <categories>; <ranges>; ids by <col> with <label> (n): 1
-  octocat, … · retrieve: h]``, see :mod:`headroom.jsontables.summary`): every dropped row
+  octocat, … · retrieve: h]``, see :mod:`headroom.compressors.json.summary`): every dropped row
   is named by its id and, where the array has one, its name, login, title or URL. Its
   handle stores the whole original array (or ``whole``, the document it came from).
   Markers are returned, not put into the value: the caller writes them after the document.
@@ -29,7 +29,7 @@ Rules, as implemented:
   the array is kept whole: listing the rows would cost about as much as keeping them.
 - **Strings.** Free-text strings longer than ``max_string_chars`` keep their leading
   sentences and the sentences matching the query, then an inline ``[N chars omitted ·
-  retrieve: h]`` (see :mod:`headroom.jsontables.text`).
+  retrieve: h]`` (see :mod:`headroom.compressors.json.text`).
 - **Purity.** Deterministic; the input is never mutated (containers on a changed path are
   copied, unchanged subtrees are shared); ``stash`` is called before anything that refers
   to its handle is returned.
@@ -43,12 +43,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from headroom.compressors.json.profile import Profile
+from headroom.compressors.json.select import record_text, select_rows
+from headroom.compressors.json.summary import summarize
+from headroom.compressors.json.text import query_words, shorten
 from headroom.handles import format_marker
-from headroom.jsontables.profile import Profile
-from headroom.jsontables.select import record_text, select_rows
-from headroom.jsontables.summary import summarize
 from headroom.jsontables.syntax import dumps_exact
-from headroom.jsontables.text import query_words, shorten
 
 __all__ = ["LOSSLESS_UP_TO", "CrushOptions", "Crushed", "crush"]
 
@@ -77,7 +77,7 @@ class CrushOptions:
         max_string_chars: longer free-text strings are shortened.
         keep_ids: list the identifiers of dropped records in the marker (else their range).
         keep_names: list each dropped record's name beside its id (see
-            :attr:`~headroom.jsontables.profile.Profile.label_column`).
+            :attr:`~headroom.compressors.json.profile.Profile.label_column`).
         lossless_up_to: SmartCrusher crushes only a document whose lossless table takes
             more tokens than this (unless ``target_ratio`` asks for less). 10,000 tokens is
             5-8% of a 128k-200k context window: a page of 100 GitHub repositories or 5 pull

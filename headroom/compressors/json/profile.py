@@ -4,7 +4,7 @@ A :class:`Profile` reads the records once (nested objects flattened into dotted 
 paths, as the table encoder does) and answers:
 
 - :meth:`Profile.signals`: the rows always kept, each with its reason (the rules are in
-  :mod:`headroom.jsontables.signals`);
+  :mod:`headroom.compressors.json.signals`);
 - :attr:`Profile.id_column`: the single column that best identifies records (unique,
   short, named like an id), whose values a marker lists for dropped rows;
 - :attr:`Profile.label_column`: the column that names records for a reader (``name``,
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Final
 
-from headroom.jsontables.signals import (
+from headroom.compressors.json.signals import (
     CATEGORY_HINTS,
     MAX_CATEGORIES,
     OUTLIER_MIN_KEEP,
@@ -152,7 +152,7 @@ class Profile:
     def signals(self) -> dict[int, str]:
         """Rows that must be kept, each with the first reason found.
 
-        The rules are in :mod:`headroom.jsontables.signals`.
+        The rules are in :mod:`headroom.compressors.json.signals`.
 
         >>> rows = [{"state": "ok", "ms": 10 + i % 3} for i in range(40)]
         >>> rows[3]["state"], rows[9]["ms"], rows[30]["error"] = "timeout", 900, "disk full"
@@ -199,7 +199,7 @@ class Profile:
         A candidate holds only strings or only integers, unique among the records that
         have it, in at least 20% of the records; strings are at most 64 characters with no
         line break, ``", "``, ``;``, ``]`` or ``" · "`` (so a marker can list them
-        verbatim and :func:`~headroom.jsontables.summary.listed_ids` read them back). Among
+        verbatim and :func:`~headroom.compressors.json.summary.listed_ids` read them back). Among
         candidates: named ``id``, then ``...id``/``...Id`` (uuid, paperId), then key, sha,
         doi, slug, number, login, name, code, ... in that order; then the most records covered, the
         shallowest path, the shortest values.

@@ -1,6 +1,6 @@
 """Which rows of a crushed array are kept.
 
-Always: the signal rows (:mod:`headroom.jsontables.signals`), the rows matching the query
+Always: the signal rows (:mod:`headroom.compressors.json.signals`), the rows matching the query
 (BM25 over each record's values: a score of at least 1.0 and at least half the best; the
 25 best at most), the first and the last. Then a sample of ``max_rows`` more: one row
 for each value of each categorical column not yet represented (round-robin over the
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from headroom.jsontables.profile import Profile
+from headroom.compressors.json.profile import Profile
 from headroom.relevance import bm25_scores
 
 __all__ = ["MAX_QUERY_HITS", "query_hits", "record_text", "select_rows"]

@@ -1,6 +1,6 @@
 """Which rows of an array of records carry signal: errors, rare values, outliers.
 
-The rules (applied by :meth:`headroom.jsontables.profile.Profile.signals`); a row is
+The rules (applied by :meth:`headroom.compressors.json.profile.Profile.signals`); a row is
 signal when:
 
 - ``error``: a key naming an error (``error``, ``errors``, ``exception``, ``failure``,

@@ -10,7 +10,7 @@ above ``CrushOptions.lossless_up_to`` (10,000 tokens; or above ``target_ratio`` 
 input): long arrays of records keep their signal rows (errors, rare values, outliers,
 query hits, first and last, a diverse sample) and name each of the rest by its id and its
 name, login, title or URL; long free text keeps its lead and the sentences that match the
-query (:mod:`headroom.jsontables.crush`). Originals go to the CCR store first (the
+query (:mod:`headroom.compressors.json.crush`). Originals go to the CCR store first (the
 document exactly as given, under one handle); one marker per crushed array follows the
 document. When the caller's ``target_ratio`` is not met that way, the markers list the
 ids without the names, and then only id ranges.
@@ -28,8 +28,8 @@ import math
 from typing import Any
 
 from headroom.compressors.base import Compressed, Context
+from headroom.compressors.json.crush import LOSSLESS_UP_TO, CrushOptions, crush
 from headroom.jsontables import encode, is_table_document
-from headroom.jsontables.crush import LOSSLESS_UP_TO, CrushOptions, crush
 from headroom.jsontables.syntax import RawFloat
 
 __all__ = ["CRUSH_ABOVE_TOKENS", "SmartCrusher", "parse_json"]

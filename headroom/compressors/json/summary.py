@@ -16,7 +16,7 @@ The summary is one line, sections joined by ``"; "``:
    verbatim, in array order, up to 10,000 (then ``+N more``): no runs, no factored
    prefixes, so an id can be found in the prompt by its own spelling (by the model, or by
    a grep). When the array has a label column (a name, login, title or URL:
-   :attr:`~headroom.jsontables.profile.Profile.label_column`) each id is followed by a
+   :attr:`~headroom.compressors.json.profile.Profile.label_column`) each id is followed by a
    space and the row's label: ``ids by id with login (87, 1–99): 1 octocat, 2 hubot, …``.
    A label is cut after about 40 characters (at a word, with ``…``); an id or label that
    would make the list ambiguous (``, `` or ``;`` in a label, a space in an id, a
@@ -39,8 +39,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, Final
 
-from headroom.jsontables.profile import Column, Profile
-from headroom.jsontables.signals import as_float
+from headroom.compressors.json.profile import Column, Profile
+from headroom.compressors.json.signals import as_float
 
 __all__ = ["MAX_IDS", "listed_ids", "listed_records", "summarize"]
 

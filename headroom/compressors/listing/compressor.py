@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from headroom.compressors._lines import Lines, ends_with_marker
-from headroom.compressors._listing_parse import (
+from headroom.compressors.base import Compressed, Context
+from headroom.compressors.listing.parse import (
     DATE_RE,
     ERROR_RE,
     SIZE_RE,
@@ -48,7 +49,6 @@ from headroom.compressors._listing_parse import (
     parse_paths,
     parse_tree,
 )
-from headroom.compressors.base import Compressed, Context
 from headroom.handles import format_marker
 
 __all__ = ["HEADER_PREFIX", "ListingCompressor", "decode_listing", "encode_listing"]

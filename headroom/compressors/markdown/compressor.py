@@ -10,7 +10,7 @@ Rules, per block (:mod:`.parse`):
   kept verbatim too.
 * **Paragraphs and list items** are prose. With a query (texts of at least 8 sentences and
   400 tokens, as for the ``text`` kind) they are pruned by
-  :class:`~headroom.relevance.pruner.TextPruner`, each block scored with its section's
+  :class:`~headroom.compressors.text.pruner.TextPruner`, each block scored with its section's
   headings as its title; sentences naming an identifier the query names (``inline code``,
   ``dotted.names``, ``--flags``, ``snake_case``, paths) are kept however they score, and so is
   the first sentence of a section naming an identifier its heading names. Without a query,
@@ -33,9 +33,14 @@ from typing import Final
 from headroom.compressors.base import Compressed, Context
 from headroom.compressors.markdown.code import fence_language, skeleton
 from headroom.compressors.markdown.parse import Block, fence_spans, parse
-from headroom.compressors.text import _DEFAULT_RATIO, _MIN_SENTENCES, _MIN_TOKENS, _KeepOriginal
+from headroom.compressors.text.compressor import (
+    _DEFAULT_RATIO,
+    _MIN_SENTENCES,
+    _MIN_TOKENS,
+    _KeepOriginal,
+)
+from headroom.compressors.text.pruner import Chunk, PruneResult, TextPruner
 from headroom.handles import format_marker
-from headroom.relevance.pruner import Chunk, PruneResult, TextPruner
 from headroom.relevance.segment import Segment, segment
 
 __all__ = ["MarkdownCompressor"]

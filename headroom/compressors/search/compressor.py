@@ -18,8 +18,8 @@ Rules:
 from __future__ import annotations
 
 from headroom.compressors._lines import Lines, ends_with_marker
-from headroom.compressors._search_parse import Entry, FileGroup, Hit, parse_search
 from headroom.compressors.base import Compressed, Context
+from headroom.compressors.search.parse import Entry, FileGroup, Hit, parse_search
 from headroom.handles import format_marker
 from headroom.relevance import bm25_scores
 

@@ -8,7 +8,7 @@ Rules (pytest, unittest, jest/vitest, node --test, go test, cargo test, Maven Su
   Progress noise with no result (``=== RUN``, ``[INFO] Running ...``) goes too.
 * Everything else stays verbatim: every failing or erroring test id and its assertion
   message, the runner's summary lines, warnings, compiler output, the failure list.
-* Traceback frames from outside the project (see ``_test_frames``) are dropped; the
+* Traceback frames from outside the project (see :mod:`.frames`) are dropped; the
   project's own frames stay.
 * The original goes to the CCR store first; one marker at the end says what was omitted.
 """
@@ -19,8 +19,8 @@ import re
 from collections import Counter
 
 from headroom.compressors._lines import Lines, bare, ends_with_marker
-from headroom.compressors._test_frames import droppable_traceback_lines
 from headroom.compressors.base import Compressed, Context
+from headroom.compressors.test_output.frames import droppable_traceback_lines
 from headroom.handles import format_marker
 
 __all__ = ["TestOutputCompressor"]

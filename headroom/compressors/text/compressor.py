@@ -1,6 +1,6 @@
 """TextCompressor: prose and retrieved passages, pruned to what the query asks about.
 
-Delegates to :class:`headroom.relevance.pruner.TextPruner` with BM25 (no extra needed). With
+Delegates to :class:`headroom.compressors.text.pruner.TextPruner` with BM25 (no extra needed). With
 a query it keeps the best sentences up to ``config.target_ratio`` (30% of the tokens when
 unset) of texts of at least 8 sentences and 400 tokens. A query that matches nothing keeps
 the lead (the first sentences up to the ratio), never a bare marker.
@@ -11,14 +11,14 @@ policy the caller opts into by setting ``config.target_ratio``. Then the text sh
 share by query-less salience (:mod:`headroom.relevance.salience`: position, headings,
 information density, identifiers and numbers; the lead always kept), or, with
 ``config.kompress_model`` a model directory, word by word by an LLMLingua-2-style token
-classifier (:mod:`headroom.relevance.kompress`). Dropped text goes to the CCR store through
+classifier (:mod:`headroom.compressors.text.kompress`). Dropped text goes to the CCR store through
 ``ctx.keep_original`` before the marker is returned.
 """
 
 from __future__ import annotations
 
 from headroom.compressors.base import Compressed, Context
-from headroom.relevance.pruner import TextPruner
+from headroom.compressors.text.pruner import TextPruner
 from headroom.relevance.segment import segment
 
 __all__ = ["TextCompressor"]
@@ -92,7 +92,7 @@ class TextCompressor:
         """No query, an explicit ratio: salience by default, the token classifier if set."""
         model = ctx.config.kompress_model
         if model is not None and model != "default":
-            from headroom.relevance import kompress  # torch only when a model is configured
+            from headroom.compressors.text import kompress  # torch only when a model is configured
 
             result = kompress.compress(
                 text,

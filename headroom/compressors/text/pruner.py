@@ -29,7 +29,7 @@ adapters' document compressors. Rules, in the order they apply:
    If the result is not smaller in tokens the input comes back unchanged.
 
 Example:
-    >>> from headroom.relevance.pruner import TextPruner
+    >>> from headroom.compressors.text.pruner import TextPruner
     >>> docs = [
     ...     {"id": "a", "text": "Paris is the capital of France. It has 2.1 million people. "
     ...                         "The Seine flows through it. Paris hosts many museums."},
@@ -150,7 +150,7 @@ class PruneResult:
 
 
 class TextPruner:
-    """Query-aware pruning of retrieved text (rules in :mod:`headroom.relevance.pruner`).
+    """Query-aware pruning of retrieved text (rules in :mod:`headroom.compressors.text.pruner`).
 
     Args:
         scorer: ``"bm25"`` (default, no extra needed), ``"bi-encoder"``, ``"cross-encoder"``
