@@ -44,6 +44,74 @@ def read_bench(path: Path) -> str:
     return path.read_bytes().decode("utf-8")
 
 
+class RedisServer:
+    """A real ``redis-server`` on a loopback port, in memory only, that a test can stop and
+    start again on the same port (to see what the store does while it is down)."""
+
+    def __init__(self, server: str) -> None:
+        self._server = server
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._workdir = tempfile.mkdtemp(prefix="headroom-redis-")
+        self._process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(
+            [
+                self._server,
+                *("--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--dir", self._workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline or self._process.poll() is not None:
+                self._process.kill()
+                pytest.fail(f"redis-server did not start on port {self.port}")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash or an OOM kill would."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=10)
+            self._process = None
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+            self._process = None
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
+
+def _redis_server_binary() -> str:
+    server = shutil.which("redis-server")
+    if server is None:
+        if os.environ.get("HEADROOM_REQUIRE_REDIS") == "1":
+            pytest.fail("redis-server is not installed (make test installs it)")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    return server
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """A real ``redis-server`` on a free loopback port for the session, stopped after.
@@ -51,51 +119,18 @@ def redis_url() -> Iterator[str]:
     The Makefile installs the Debian package; without it the Redis tests skip, unless
     ``HEADROOM_REQUIRE_REDIS=1`` (set by ``make test``) makes that a failure.
     """
-    server = shutil.which("redis-server")
-    if server is None:
-        if os.environ.get("HEADROOM_REQUIRE_REDIS") == "1":
-            pytest.fail("redis-server is not installed (make test installs it)")
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    workdir = tempfile.mkdtemp(prefix="headroom-redis-")
-    process = subprocess.Popen(
-        [
-            server,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
-                conn.sendall(b"PING\r\n")
-                if conn.recv(16).startswith(b"+PONG"):
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            pytest.fail(f"redis-server did not start on port {port}")
-        time.sleep(0.05)
+    server = RedisServer(_redis_server_binary())
     try:
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server.url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        shutil.rmtree(workdir, ignore_errors=True)
+        server.close()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A redis-server of the test's own, which it may kill and start again."""
+    server = RedisServer(_redis_server_binary())
+    try:
+        yield server
+    finally:
+        server.close()

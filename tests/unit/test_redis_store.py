@@ -7,16 +7,23 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
 
 from headroom import Headroom, retrieve
-from headroom.errors import HandleNotFoundError, InvalidArgumentError, StoreError
+from headroom.errors import (
+    HandleNotFoundError,
+    InvalidArgumentError,
+    StoreError,
+    StoreUnavailableError,
+)
+from headroom.retrieval import answer_from
 from headroom.store import MemoryStore, open_store
 from headroom.store.redis import RedisStore
 from headroom.store.usage import RedisUsageLog, usage_log_for
-from tests.conftest import REPO_ROOT, read_bench
+from tests.conftest import REPO_ROOT, RedisServer, read_bench
 
 
 @pytest.fixture
@@ -125,7 +132,7 @@ def test_an_unreachable_server_fails_fast_and_names_the_url_without_its_password
     store = RedisStore(url, timeout_seconds=0.5)
     assert "s3cret" not in repr(store) and "***" in store.url
     started = time.monotonic()
-    with pytest.raises(StoreError) as caught:
+    with pytest.raises(StoreUnavailableError) as caught:
         store.put("x", kind="text")
     assert time.monotonic() - started < 5
     assert store.url in str(caught.value) and "s3cret" not in str(caught.value)
@@ -139,10 +146,75 @@ def test_compression_with_the_server_down_loses_nothing(bench_data: Path) -> Non
     result = hr.compress_text(log)
     assert result.lossless and not result.handles
     assert any(url in warning for warning in result.warnings)
-    with pytest.raises(StoreError, match=r"127\.0\.0\.1"):
+    with pytest.raises(StoreUnavailableError, match=r"127\.0\.0\.1"):
         retrieve("headroom:0123456789ab", client=hr)
 
 
 def test_a_url_that_is_not_redis_is_refused() -> None:
     with pytest.raises(InvalidArgumentError, match="redis://"):
         RedisStore("http://127.0.0.1:6379")
+
+
+def test_a_compressed_piece_costs_one_round_trip(
+    redis_url: str, bench_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = RedisStore(redis_url, prefix=f"t{uuid4().hex[:8]}:")
+    hr = Headroom(store=store)
+    logs = [
+        read_bench(bench_data / "loghub" / name)
+        for name in ("OpenSSH_2k.log", "Apache_2k.log", "HDFS_2k.log")
+    ]
+    hr.compress_text("warm-up: loads the put script " * 10)  # EVALSHA's first NOSCRIPT
+    messages = [
+        {"role": "tool", "tool_call_id": str(i), "content": log} for i, log in enumerate(logs)
+    ]
+    # Every command or pipeline takes one connection from the pool for its round trip.
+    pool = store._client.connection_pool
+    taken: list[int] = []
+    real = pool.get_connection
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        taken.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pool, "get_connection", counted)
+
+    result = hr.compress(messages)
+
+    assert len(result.handles) == 3 and not result.lossless
+    assert len(taken) <= len(logs)  # one put script per piece; usage is written later
+    assert [retrieve(h, client=hr) for h in result.handles] == logs
+
+
+def test_a_server_killed_mid_run_loses_nothing_returned_and_hangs_nothing(
+    redis_server: RedisServer, bench_data: Path
+) -> None:
+    hr = Headroom(store=RedisStore(redis_server.url, timeout_seconds=0.5))
+    first_log = read_bench(bench_data / "loghub" / "OpenSSH_2k.log")
+    second_log = read_bench(bench_data / "loghub" / "Apache_2k.log")
+    first = hr.compress_text(first_log)
+    assert first.handles and hr.retrieve(first.handles[0]) == first_log
+
+    redis_server.kill()
+    started = time.monotonic()
+    second = hr.compress_text(second_log)
+    with pytest.raises(StoreUnavailableError) as down:
+        hr.retrieve(first.handles[0])
+    with pytest.raises(StoreUnavailableError):
+        retrieve(first.handles[0], client=hr)  # the module-level search says so too
+    elapsed = time.monotonic() - started
+
+    assert second.lossless and not second.handles
+    assert any(redis_server.url in w for w in second.warnings), second.warnings
+    assert redis_server.url in str(down.value) and down.value.location == redis_server.url
+    assert elapsed < 10
+    assert "unavailable" in answer_from(hr.store, first.handles[0])
+
+    # Back, empty (no persistence): new content is compressed lossily again (the piece
+    # compressed while it was down keeps its lossless bytes: contract 8, cache-stable).
+    redis_server.start()
+    third_log = read_bench(bench_data / "loghub" / "HDFS_2k.log")
+    third = hr.compress_text(third_log)
+    assert third.handles and hr.retrieve(third.handles[0]) == third_log
+    with pytest.raises(HandleNotFoundError):
+        hr.retrieve(first.handles[0])
