@@ -1,4 +1,4 @@
-"""The ``headroom`` command: compress, retrieve, decode, stats, proxy, wrap, unwrap, mcp.
+"""The ``headroom`` command: compress, retrieve, decode, stats, proxy, perf, wrap, unwrap, mcp.
 
 Compressed text goes to stdout and one line of stats to stderr, so the command composes
 in pipes: ``kubectl logs pod | headroom compress - --query "timeout" > context.txt``.
@@ -19,6 +19,7 @@ from headroom.errors import HeadroomError, StoreError
 from headroom.jsontables import FormatError, decode_text
 from headroom.mcpserver.cli import add_parser as mcp_parser
 from headroom.proxy.cli import add_parser as proxy_parser
+from headroom.proxy.perf import add_parser as perf_parser
 from headroom.proxy.wrap_cli import add_parsers as wrap_parsers
 from headroom.tools import DEFAULT_MODEL
 
@@ -88,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     proxy_parser(verbs)  # options and logic live in headroom/proxy/ (the server is an extra)
     wrap_parsers(verbs)  # wrap, unwrap: headroom/proxy/launch.py and agent_config.py
+    perf_parser(verbs)  # headroom/proxy/perf.py: a running proxy's savings, from /stats
     mcp_parser(verbs)  # headroom/mcpserver/ (the MCP SDK is an extra, imported to serve)
     return parser
 
@@ -112,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from headroom.mcpserver.cli import run as run_mcp
 
             return run_mcp(args)
+        if args.verb == "perf":
+            from headroom.proxy.perf import run as run_perf
+
+            return run_perf(args)
         if args.verb in ("wrap", "unwrap"):
             from headroom.proxy.wrap_cli import run_unwrap, run_wrap
 

@@ -38,6 +38,7 @@ from headroom.proxy.exchange import Incoming, State, exchange
 from headroom.proxy.forward import upstream_url
 from headroom.proxy.settings import ProxySettings
 from headroom.proxy.stats import StatsCollector
+from headroom.proxy.wire import tokens_by_kind
 
 __all__ = ["app_from_env", "create_app"]
 
@@ -211,7 +212,7 @@ async def _compress_endpoint(state: State, raw: bytes) -> Response:
 
     def run() -> dict[str, Any]:
         result = client.compress(body["messages"], model=model)
-        state.stats.tokens(model, result.tokens_before, result.tokens_after)
+        state.stats.tokens(model, result.tokens_before, result.tokens_after, tokens_by_kind(result))
         if result.warnings:
             state.stats.warn(len(result.warnings))
         return {

@@ -12,6 +12,9 @@ import os
 import sys
 from typing import Any
 
+from headroom.errors import HeadroomError
+from headroom.pricing import ENV as PRICES_ENV
+from headroom.pricing import load_prices
 from headroom.proxy.settings import ENV, ProxySettings
 
 __all__ = ["add_parser", "run"]
@@ -70,6 +73,12 @@ def add_parser(verbs: Any) -> None:
         default=None,
         help=f"seconds to wait for the upstream ({ENV['timeout']}; default {env.timeout:g})",
     )
+    p.add_argument(
+        "--prices",
+        default=None,
+        metavar="FILE",
+        help=f"a price file laid over the shipped one, for /stats dollars ({PRICES_ENV})",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -102,6 +111,13 @@ def run(args: argparse.Namespace) -> int:
     problem = settings.problem()
     if problem is not None:
         print(f"headroom proxy: error: {problem}", file=sys.stderr)
+        return 2
+    if args.prices is not None:
+        os.environ[PRICES_ENV] = args.prices  # read by every worker's app
+    try:
+        load_prices()  # a bad file is refused here, not by each worker
+    except HeadroomError as error:
+        print(f"headroom proxy: error: {error}", file=sys.stderr)
         return 2
     # isort: off
     from headroom.proxy import _deps  # noqa: F401  (names the extra when it is missing)

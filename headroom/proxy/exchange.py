@@ -29,6 +29,7 @@ from starlette.responses import Response, StreamingResponse
 from headroom.client import Headroom
 from headroom.config import CompressConfig
 from headroom.proxy import retrieve_loop, retrieve_stream
+from headroom.proxy.billed import Billed, tap
 from headroom.proxy.forward import forward, request_headers
 from headroom.proxy.retrieve import offer
 from headroom.proxy.settings import ProxySettings
@@ -112,17 +113,25 @@ async def exchange(state: State, incoming: Incoming) -> Response:
         state.stats.warn()
         log.warning("compression failed, forwarding the original request: %s", rewrite.error)
     elif rewrite.status != "skipped" and not path.endswith("/count_tokens"):
-        state.stats.tokens(rewrite.model, rewrite.tokens_before, rewrite.tokens_after)
+        state.stats.tokens(
+            rewrite.model, rewrite.tokens_before, rewrite.tokens_after, rewrite.by_kind
+        )
     if rewrite.warnings:
         state.stats.warn(len(rewrite.warnings))
-    if offered is None:
-        return await _send(state, incoming, rewrite.body, keep_length=rewrite.body is raw)
     if path.endswith("/count_tokens"):  # counted with the tool the model will be offered
-        return await _send(state, incoming, dump(offered), keep_length=False)
+        body = rewrite.body if offered is None else dump(offered)
+        return await _send(state, incoming, body, keep_length=body is raw)
+
+    def record(billed: Billed) -> None:
+        state.stats.billed_usage(rewrite.model, *billed)
+
+    if offered is None:
+        response = await _send(state, incoming, rewrite.body, keep_length=rewrite.body is raw)
+        return tap(response, fmt, record)
     assert state.http is not None, "the door opens the upstream client"
     streamed = offered.get("stream") is True
     run = retrieve_stream.run if streamed else retrieve_loop.run
-    return await run(
+    response = await run(
         state.http,
         state.client,
         incoming.url,
@@ -132,6 +141,7 @@ async def exchange(state: State, incoming: Incoming) -> Response:
         upstream=incoming.upstream,
         on_error=state.stats.upstream_error,
     )
+    return tap(response, fmt, record)
 
 
 def _prepare(client: Headroom, raw: bytes, fmt: Format) -> tuple[Rewrite, dict[str, Any] | None]:

@@ -6,14 +6,16 @@ Counts are per process: with ``--workers N`` each worker answers with its own.
 
 from __future__ import annotations
 
+import datetime
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from headroom.client import Headroom
+from headroom.pricing import ModelTally, PriceTable, load_prices, report
 
 __all__ = ["ProxyStats", "StatsCollector"]
 
@@ -21,8 +23,22 @@ __all__ = ["ProxyStats", "StatsCollector"]
 class ProxyStats:
     """Thread-safe counters of what the proxy did (requests, tokens, faults)."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        prices: PriceTable | None = None,
+        *,
+        today: Callable[[], datetime.date] | None = None,
+    ) -> None:
         self._lock = threading.Lock()
+        self.prices = prices or load_prices()
+        self._today = today or (lambda: datetime.datetime.now(datetime.UTC).date())
+        # Savings ledgers: model -> [before, after, {kind: [before, after]}], in total and
+        # since midnight UTC of ``_day``.
+        self._total: dict[str, _Tally] = {}
+        self._day = self._today()
+        self._day_tally: dict[str, _Tally] = {}
+        # What upstream responses said they billed: model -> [responses, input, cached].
+        self.billed: dict[str, list[int]] = {}
         self.requests: dict[str, int] = {}
         self.outcomes: dict[str, int] = {}
         self.by_model: dict[str, tuple[int, int]] = {}
@@ -42,10 +58,35 @@ class ProxyStats:
         with self._lock:
             self.outcomes[status] = self.outcomes.get(status, 0) + 1
 
-    def tokens(self, model: str | None, before: int, after: int) -> None:
+    def tokens(
+        self,
+        model: str | None,
+        before: int,
+        after: int,
+        by_kind: Mapping[str, tuple[int, int]] | None = None,
+    ) -> None:
+        """Count one compressed request (``by_kind``: its pieces' tokens, by content kind)."""
+        name = model or "unknown"
         with self._lock:
-            b, a = self.by_model.get(model or "unknown", (0, 0))
-            self.by_model[model or "unknown"] = (b + before, a + after)
+            b, a = self.by_model.get(name, (0, 0))
+            self.by_model[name] = (b + before, a + after)
+            self._roll()
+            for ledger in (self._total, self._day_tally):
+                ledger.setdefault(name, _Tally()).add(before, after, by_kind or {})
+
+    def billed_usage(self, model: str | None, input_tokens: int, cached_tokens: int) -> None:
+        """Count what an upstream response said it billed: its input tokens and, of those,
+        the ones served from the provider's prompt cache."""
+        with self._lock:
+            row = self.billed.setdefault(model or "unknown", [0, 0, 0])
+            row[0] += 1
+            row[1] += input_tokens
+            row[2] += cached_tokens
+
+    def _roll(self) -> None:
+        today = self._today()
+        if today != self._day:
+            self._day, self._day_tally = today, {}
 
     def warn(self, n: int = 1) -> None:
         with self._lock:
@@ -92,7 +133,43 @@ class ProxyStats:
                 "cache": {"hits": hits, "misses": misses, "entries": entries},
                 "warnings": self.warnings,
                 "upstream_errors": dict(self.upstream_errors),
+                "savings": self._savings(),
+                "billed": {
+                    m: {"responses": r, "input_tokens": i, "cached_tokens": c}
+                    for m, (r, i, c) in sorted(self.billed.items())
+                },
             }
+
+    def _savings(self) -> dict[str, Any]:
+        self._roll()
+        return {
+            "prices": self.prices.meta(),
+            "total": report(_tallies(self._total), self.prices),
+            "today": {
+                "date": self._day.isoformat(),
+                **report(_tallies(self._day_tally), self.prices),
+            },
+        }
+
+
+class _Tally:
+    """One model's savings: request tokens before/after, and its pieces' by kind."""
+
+    def __init__(self) -> None:
+        self.before = 0
+        self.after = 0
+        self.kinds: dict[str, tuple[int, int]] = {}
+
+    def add(self, before: int, after: int, by_kind: Mapping[str, tuple[int, int]]) -> None:
+        self.before += before
+        self.after += after
+        for kind, (b, a) in by_kind.items():
+            old_b, old_a = self.kinds.get(kind, (0, 0))
+            self.kinds[kind] = (old_b + b, old_a + a)
+
+
+def _tallies(ledger: Mapping[str, _Tally]) -> dict[str, ModelTally]:
+    return {m: ModelTally(t.before, t.after, dict(t.kinds)) for m, t in ledger.items()}
 
 
 class StatsCollector(Collector):
@@ -157,3 +234,60 @@ class StatsCollector(Collector):
         for kind_name, n in sorted(s["upstream_errors"].items()):
             errors.add_metric([kind_name], n)
         yield errors
+        yield from _savings_metrics(s["savings"])
+        yield from _billed_metrics(s["billed"])
+
+
+def _savings_metrics(savings: dict[str, Any]) -> Iterator[Metric]:
+    """Tokens saved and dollars, by period (``total``, ``today``), model and kind."""
+    tokens = GaugeMetricFamily(
+        "headroom_proxy_saved_tokens",
+        "Request tokens saved, by period and model",
+        labels=["period", "model"],
+    )
+    kinds = GaugeMetricFamily(
+        "headroom_proxy_saved_piece_tokens",
+        "Tokens of compressed pieces before/after, by period, model and kind",
+        labels=["period", "model", "kind", "side"],
+    )
+    usd = GaugeMetricFamily(
+        "headroom_proxy_saved_usd",
+        "Estimated USD saved at list input prices, by period",
+        labels=["period"],
+    )
+    cached = GaugeMetricFamily(
+        "headroom_proxy_saved_usd_at_cached_rate",
+        "USD saved valued at cached-input prices (a lower bound), by period",
+        labels=["period"],
+    )
+    model_usd = GaugeMetricFamily(
+        "headroom_proxy_model_saved_usd",
+        "Estimated USD saved, by period and priced model",
+        labels=["period", "model"],
+    )
+    for period in ("total", "today"):
+        part = savings[period]
+        usd.add_metric([period], part["usd"])
+        cached.add_metric([period], part["usd_at_cached_rate"])
+        for model, entry in part["by_model"].items():
+            tokens.add_metric([period, model], entry["tokens_saved"])
+            if entry["usd"] is not None:
+                model_usd.add_metric([period, model], entry["usd"])
+            for kind, pair in entry["by_kind"].items():
+                for side in ("before", "after"):
+                    kinds.add_metric([period, model, kind, side], pair[side])
+    yield from (tokens, kinds, usd, cached, model_usd)
+
+
+def _billed_metrics(billed: dict[str, Any]) -> Iterator[Metric]:
+    """What upstream responses said they billed, cached-prefix tokens apart."""
+    names = {
+        "responses": "Upstream responses that reported usage",
+        "input_tokens": "Input tokens upstream responses reported",
+        "cached_tokens": "Of those, tokens read from the provider's prompt cache",
+    }
+    for field, help_text in names.items():
+        family = CounterMetricFamily(f"headroom_proxy_billed_{field}", help_text, labels=["model"])
+        for model, row in billed.items():
+            family.add_metric([model], row[field])
+        yield family

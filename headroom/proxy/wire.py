@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from headroom.client import Headroom
+from headroom.results import CompressResult
 
-__all__ = ["FORMATS", "Rewrite", "compress_body", "dump", "messages_key"]
+__all__ = ["FORMATS", "Rewrite", "compress_body", "dump", "messages_key", "tokens_by_kind"]
 
 Format = Literal["chat", "responses", "anthropic"]
 
@@ -61,6 +62,8 @@ class Rewrite:
     tokens_after: int = 0
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    by_kind: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Tokens before and after of the pieces compression considered, by content kind."""
 
 
 def compress_body(client: Headroom, raw: bytes, fmt: Format) -> Rewrite:
@@ -85,9 +88,16 @@ def compress_body(client: Headroom, raw: bytes, fmt: Format) -> Rewrite:
         name = type(error).__name__
         return Rewrite(raw, "failed", model, error=f"{name} at {where}" if where else name)
     changed = any(new is not old for new, old in zip(result.messages, messages, strict=True))
+    by_kind = tokens_by_kind(result)
     if not changed:
         return Rewrite(
-            raw, "unchanged", model, result.tokens_before, result.tokens_after, result.warnings
+            raw,
+            "unchanged",
+            model,
+            result.tokens_before,
+            result.tokens_after,
+            result.warnings,
+            by_kind=by_kind,
         )
     rewritten: dict[str, Any] = dict(body)  # same key order: only the list is swapped
     rewritten[key] = result.messages
@@ -98,7 +108,17 @@ def compress_body(client: Headroom, raw: bytes, fmt: Format) -> Rewrite:
         result.tokens_before,
         result.tokens_after,
         result.warnings,
+        by_kind=by_kind,
     )
+
+
+def tokens_by_kind(result: CompressResult) -> dict[str, tuple[int, int]]:
+    """Tokens before and after of the pieces compression considered, by content kind."""
+    by_kind: dict[str, tuple[int, int]] = {}
+    for piece in result.diagnostics:
+        before, after = by_kind.get(piece.kind, (0, 0))
+        by_kind[piece.kind] = (before + piece.tokens_before, after + piece.tokens_after)
+    return by_kind
 
 
 def dump(body: object) -> bytes:

@@ -125,6 +125,64 @@ def _from_metrics(text: str) -> dict[str, Any]:
         },
         "warnings": single("headroom_proxy_warnings_total"),
         "upstream_errors": labelled("headroom_proxy_upstream_errors_total", "kind"),
+        "savings": _savings_from_samples(samples),
+        "billed": {
+            model: {
+                field: int(samples[f"headroom_proxy_billed_{field}_total"][key])
+                for field in ("responses", "input_tokens", "cached_tokens")
+            }
+            for key, model in (
+                (k, dict(k)["model"])
+                for k in samples.get("headroom_proxy_billed_responses_total", {})
+            )
+        },
+    }
+
+
+def _savings_from_samples(samples: dict[str, dict[Any, float]]) -> dict[str, Any]:
+    """The numbers of /stats' savings section that /metrics carries, by period."""
+    out: dict[str, Any] = {}
+    for period in ("total", "today"):
+        models: dict[str, Any] = {}
+        for key, value in samples.get("headroom_proxy_saved_tokens", {}).items():
+            labels = dict(key)
+            if labels["period"] == period:
+                models[labels["model"]] = {"tokens_saved": int(value), "by_kind": {}}
+        for key, value in samples.get("headroom_proxy_model_saved_usd", {}).items():
+            labels = dict(key)
+            if labels["period"] == period:
+                models[labels["model"]]["usd"] = value
+        for key, value in samples.get("headroom_proxy_saved_piece_tokens", {}).items():
+            labels = dict(key)
+            if labels["period"] == period:
+                kinds = models[labels["model"]]["by_kind"]
+                kinds.setdefault(labels["kind"], {})[labels["side"]] = int(value)
+        out[period] = {
+            "usd": samples["headroom_proxy_saved_usd"][(("period", period),)],
+            "usd_at_cached_rate": samples["headroom_proxy_saved_usd_at_cached_rate"][
+                (("period", period),)
+            ],
+            "by_model": models,
+        }
+    return out
+
+
+def _savings_numbers(savings: dict[str, Any]) -> dict[str, Any]:
+    """The same projection of /stats' savings section."""
+    return {
+        period: {
+            "usd": savings[period]["usd"],
+            "usd_at_cached_rate": savings[period]["usd_at_cached_rate"],
+            "by_model": {
+                model: {
+                    "tokens_saved": entry["tokens_saved"],
+                    "by_kind": entry["by_kind"],
+                    **({} if entry["usd"] is None else {"usd": entry["usd"]}),
+                }
+                for model, entry in savings[period]["by_model"].items()
+            },
+        }
+        for period in ("total", "today")
     }
 
 
@@ -144,7 +202,15 @@ def test_stats_and_metrics_agree(start_proxy: Callable[..., Served], bench_data:
     assert "log" in stats["by_kind"]
     metrics = httpx.get(f"{proxy.url}/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")
-    assert _from_metrics(metrics.text) == stats
+    assert _from_metrics(metrics.text) == {**stats, "savings": _savings_numbers(stats["savings"])}
+    # Dollars: the tokens saved for gpt-4o at its shipped list price, $2.50 per million.
+    saved = stats["savings"]["total"]["by_model"]["gpt-4o"]["tokens_saved"]
+    assert saved == stats["tokens"]["saved"] > 0
+    assert stats["savings"]["total"]["usd"] == round(saved * 2.5 / 1e6, 6)
+    assert stats["savings"]["today"]["tokens_saved"] == saved
+    assert stats["savings"]["total"]["by_kind"]["log"]["tokens_saved"] > 0
+    # What the upstream said it billed (its usage of each of the two answered requests).
+    assert stats["billed"] == {"gpt-4o": {"responses": 2, "input_tokens": 2400, "cached_tokens": 0}}
 
 
 def test_counters_never_go_down_when_configs_are_dropped(
