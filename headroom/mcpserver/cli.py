@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from headroom.errors import HeadroomError
+from headroom.errors import HeadroomError, InvalidArgumentError
 from headroom.mcpserver.clients import CLIENTS, Client, Scope, client_names
 from headroom.mcpserver.install import Change, apply, plan_install, plan_uninstall
 
@@ -234,7 +234,7 @@ def _command(args: argparse.Namespace) -> tuple[str, list[str]]:
     for root in getattr(args, "allow_read", None) or ():
         path = Path(root).expanduser()
         if not path.is_dir():
-            raise HeadroomError(f"--allow-read {root}: not a directory")
+            raise InvalidArgumentError(f"--allow-read {root}: not a directory")
         extra += ["--allow-read", str(path.resolve())]
     script = Path(sys.executable).parent / ("headroom.exe" if os.name == "nt" else "headroom")
     if script.is_file():
