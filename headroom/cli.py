@@ -33,7 +33,11 @@ def _parser() -> argparse.ArgumentParser:
         "the originals. Originals are kept in the CCR store (HEADROOM_HOME).",
     )
     parser.add_argument(
-        "--store", help="SQLite file for originals (default: %(default)s)", default=None
+        "--store",
+        default=None,
+        help="where originals are kept: a SQLite file path, 'memory', or a Redis URL "
+        "(redis://host:port/db, rediss://, unix://); default: the SQLite file under "
+        "HEADROOM_HOME",
     )
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
@@ -87,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         help="what the store holds and the tokens saved so far",
         description="Show the CCR store's size and cumulative tokens saved.",
     )
+    _store_parser(verbs)
     proxy_parser(verbs)  # options and logic live in headroom/proxy/ (the server is an extra)
     wrap_parsers(verbs)  # wrap, unwrap: headroom/proxy/launch.py and agent_config.py
     perf_parser(verbs)  # headroom/proxy/perf.py: a running proxy's savings, from /stats
@@ -122,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from headroom.proxy.wrap_cli import run_unwrap, run_wrap
 
             return run_wrap(args) if args.verb == "wrap" else run_unwrap(args)
+        if args.verb == "store":
+            return _store_verb(args)
         if args.verb == "decode":
             sys.stdout.write(decode_text(_read_input(args.file).strip()) + "\n")
             return 0
@@ -185,6 +192,53 @@ def _compress(args: argparse.Namespace) -> int:
         + (f"; originals: {', '.join(result.handles)}" if result.handles else ""),
         file=sys.stderr,
     )
+    return 0
+
+
+def _store_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    s = verbs.add_parser(
+        "store",
+        help="export or import the store's originals (move them between backends)",
+        description="Move originals between stores, byte-exact, keeping handles and creation "
+        "times: 'headroom store export ccr.jsonl', then "
+        "'headroom --store redis://host:6379/0 store import ccr.jsonl'. The store is --store, "
+        "else HEADROOM_STORE, else the SQLite file under HEADROOM_HOME.",
+    )
+    actions = s.add_subparsers(dest="action", required=True, metavar="ACTION")
+    export = actions.add_parser(
+        "export", help="write every original to FILE (JSON Lines; - for stdout)"
+    )
+    export.add_argument("file", metavar="FILE|-")
+    load = actions.add_parser(
+        "import", help="put every original in FILE (from export; - for stdin) into the store"
+    )
+    load.add_argument("file", metavar="FILE|-")
+
+
+def _store_verb(args: argparse.Namespace) -> int:
+    from headroom.store import open_store
+    from headroom.store.transfer import export_originals, import_originals
+
+    store = open_store(args.store)
+    try:
+        location = store.stats().location or store.stats().backend
+        if args.action == "export":
+            if args.file == "-":
+                count = export_originals(store, sys.stdout)
+                sys.stdout.flush()
+            else:
+                with open(args.file, "w", encoding="ascii", newline="\n") as out:
+                    count = export_originals(store, out)
+            print(f"headroom: exported {count} originals from {location}", file=sys.stderr)
+        else:
+            if args.file == "-":
+                count = import_originals(store, sys.stdin)
+            else:
+                with open(args.file, encoding="ascii", newline="\n") as source:
+                    count = import_originals(store, source)
+            print(f"headroom: imported {count} originals into {location}", file=sys.stderr)
+    finally:
+        store.close()
     return 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -99,8 +99,11 @@ class MemoryStore:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def put(self, original: str | bytes, *, kind: str) -> str:
+    def put(self, original: str | bytes, *, kind: str, created_at: float | None = None) -> str:
         """Store ``original`` and return its handle (idempotent).
+
+        ``created_at`` (for ``headroom store import``) keeps an original's creation time
+        from another store; an original already held keeps the later of the two.
 
         Raises:
             StoreError: the handle already names a different original (hash collision).
@@ -112,18 +115,27 @@ class MemoryStore:
             entry = self._entries.get(handle)
             if entry is not None and entry.sha256 != sha:
                 raise collision(handle, entry.sha256, sha, "memory store")
+            created = now if created_at is None else created_at
             if entry is None:
-                self._entries[handle] = _Entry(data, sha, kind, now)
+                self._entries[handle] = _Entry(data, sha, kind, created)
                 self._bytes += len(data)
                 self._tombstones.pop(handle, None)
             else:
                 # Restarting the TTL on every put means a handle a compressor has just
                 # returned stays retrievable for a full TTL, not whatever was left of it.
-                entry.created_at = now
+                entry.created_at = created if created_at is None else max(created, entry.created_at)
                 entry.kind = kind
                 self._entries.move_to_end(handle)
+            newest = next(reversed(self._by_created), None)
             self._by_created[handle] = None
             self._by_created.move_to_end(handle)
+            # An import of an older original: expiry stops at the first live one, so the
+            # order by creation must hold.
+            if newest not in (None, handle) and (
+                self._entries[newest].created_at > self._entries[handle].created_at
+            ):
+                order = sorted(self._by_created, key=lambda h: self._entries[h].created_at)
+                self._by_created = OrderedDict.fromkeys(order)
             self._evict(now)
         return handle
 
@@ -147,6 +159,16 @@ class MemoryStore:
                 raise HandleNotFoundError(handle)
             self._entries.move_to_end(handle)
             return StoredOriginal(handle, entry.data, entry.kind, entry.created_at, len(entry.data))
+
+    def originals(self) -> Iterator[StoredOriginal]:
+        """Every original held and not expired, oldest first (for ``headroom store
+        export``); a snapshot taken when iteration starts."""
+        with self._lock:
+            now = self._clock()
+            self._expire(now)
+            snapshot = [(h, self._entries[h]) for h in self._by_created]
+        for handle, entry in snapshot:
+            yield StoredOriginal(handle, entry.data, entry.kind, entry.created_at, len(entry.data))
 
     def __contains__(self, handle: object) -> bool:
         if not isinstance(handle, str):

@@ -37,7 +37,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -91,7 +91,8 @@ end
 """
 
 # ARGV: prefix, handle, data, sha256, kind, now, ttl ('' = none), max_bytes ('' = none),
-# grace, tombstone ms, backstop ms. Returns the sha256 already stored under the handle (a
+# grace, tombstone ms, backstop ms, created ('' = now; else an imported original's, kept if
+# later than the one held). Returns the sha256 already stored under the handle (a
 # collision when it differs from ARGV[4]), or "".
 _PUT = (
     _DROP
@@ -106,10 +107,16 @@ if ARGV[7] ~= '' then
 end
 local held = redis.call('HGET', key, 'sha256')
 if held and held ~= ARGV[4] then return held end
+local created = ARGV[6]
+if ARGV[12] ~= '' then
+  created = ARGV[12]
+  local had = held and redis.call('ZSCORE', p .. 'c', h)
+  if had and tonumber(had) > tonumber(created) then created = had end
+end
 if held then
-  redis.call('HSET', key, 'kind', ARGV[5], 'created', ARGV[6])
+  redis.call('HSET', key, 'kind', ARGV[5], 'created', created)
 else
-  redis.call('HSET', key, 'data', data, 'sha256', ARGV[4], 'kind', ARGV[5], 'created', ARGV[6])
+  redis.call('HSET', key, 'data', data, 'sha256', ARGV[4], 'kind', ARGV[5], 'created', created)
   -- A size still recorded means the key went behind the store's back (a backstop expiry
   -- or a server-side eviction): replace its count rather than add to it.
   local was = redis.call('HGET', p .. 's', h)
@@ -118,7 +125,7 @@ else
   redis.call('HSET', p .. 's', h, string.len(data))
   redis.call('DEL', p .. 'x:' .. h)
 end
-redis.call('ZADD', p .. 'c', ARGV[6], h)
+redis.call('ZADD', p .. 'c', created, h)
 redis.call('ZADD', p .. 'a', ARGV[6], h)
 if ARGV[7] ~= '' then
   redis.call('PEXPIRE', key, math.ceil(tonumber(ARGV[7]) * 1000) + tonumber(ARGV[11]))
@@ -253,8 +260,11 @@ class RedisStore:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def put(self, original: str | bytes, *, kind: str) -> str:
+    def put(self, original: str | bytes, *, kind: str, created_at: float | None = None) -> str:
         """Store ``original`` and return its handle (idempotent; one round trip).
+
+        ``created_at`` (for ``headroom store import``) keeps an original's creation time
+        from another store; an original already held keeps the later of the two.
 
         Raises:
             StoreUnavailableError: the server is unreachable or did not answer in time.
@@ -278,10 +288,13 @@ class RedisStore:
                 repr(float(self._grace)),
                 str(max(1, math.ceil(TOMBSTONE_SECONDS * 1000))),
                 str(_BACKSTOP_MS),
+                "" if created_at is None else repr(float(created_at)),
             ],
         )
         if held:
             raise collision(handle, _text(held), sha, f"Redis store at {self.url}")
+        if created_at is not None:
+            return handle  # an import: not a handle a compression is about to check
         with self._recent_lock:
             self._recent[handle] = now
             self._recent.move_to_end(handle)
@@ -316,6 +329,38 @@ class RedisStore:
                 handle, float(went), "evicted" if why == "evicted" else "expired"
             )
         raise HandleNotFoundError(handle)
+
+    def originals(self, *, batch: int = 100) -> Iterator[StoredOriginal]:
+        """Every original held and not expired, oldest first (for ``headroom store
+        export``), read ``batch`` at a time (one round trip each). Originals put or
+        expired meanwhile may or may not be included."""
+        cutoff = -math.inf if self._ttl is None else self._clock() - self._ttl
+        low = "-inf" if cutoff == -math.inf else repr(cutoff)
+        offset = 0
+        while True:
+            handles = [
+                _text(h)
+                for h in self._call(
+                    self._client.zrangebyscore,
+                    self._prefix + "c",
+                    low,
+                    "+inf",
+                    start=offset,
+                    num=batch,
+                )
+            ]
+            if not handles:
+                return
+            pipe = self._client.pipeline(transaction=False)
+            for handle in handles:
+                pipe.hgetall(self._key(handle))
+            for handle, row in zip(handles, self._call(pipe.execute), strict=True):
+                data = row.get(b"data")
+                if data is not None:  # gone since the range was read
+                    created = float(_text(row.get(b"created", b"0")))
+                    kind = _text(row.get(b"kind", b""))
+                    yield StoredOriginal(handle, data, kind, created, len(data))
+            offset += len(handles)
 
     def __contains__(self, handle: object) -> bool:
         """Whether ``get(handle)`` would find the original. A handle this client put in

@@ -193,10 +193,12 @@ class SQLiteStore:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def put(self, original: str | bytes, *, kind: str) -> str:
+    def put(self, original: str | bytes, *, kind: str, created_at: float | None = None) -> str:
         """Store ``original`` durably and return its handle (idempotent).
 
         A stored row that fails its hash check is rewritten with ``original``.
+        ``created_at`` (for ``headroom store import``) keeps an original's creation time
+        from another store; an original already held keeps the later of the two.
 
         Raises:
             StoreError: the handle already names a different original (hash collision),
@@ -206,27 +208,30 @@ class SQLiteStore:
         self._check_writable()
         with self._session() as conn:
             now = self._clock()
+            created = now if created_at is None else created_at
             with _transaction(conn):
                 self._expire(conn, now)
                 row = conn.execute(
-                    "SELECT sha256, data FROM originals WHERE handle = ?", (handle,)
+                    "SELECT sha256, data, created_at FROM originals WHERE handle = ?", (handle,)
                 ).fetchone()
                 if row is None:
                     conn.execute("DELETE FROM tombstones WHERE handle = ?", (handle,))
                     conn.execute(
                         "INSERT INTO originals (handle, sha256, kind, created_at, accessed_at,"
                         " size, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (handle, sha, kind, now, now, len(data), data),
+                        (handle, sha, kind, created, now, len(data), data),
                     )
-                elif row[0] == sha and is_intact(handle, *row):
+                elif row[0] == sha and is_intact(handle, *row[:2]):
                     # The TTL and the grace period restart on every put, so a handle a
                     # compressor has just returned stays retrievable.
+                    if created_at is not None:
+                        created = max(created, row[2])
                     conn.execute(
                         "UPDATE originals SET created_at = ?, accessed_at = ?, kind = ?"
                         " WHERE handle = ?",
-                        (now, now, kind, handle),
+                        (created, now, kind, handle),
                     )
-                elif is_intact(handle, *row):
+                elif is_intact(handle, *row[:2]):
                     raise collision(handle, row[0], sha, f"SQLite store at {self._path}")
                 else:
                     # The stored row is corrupt (its bytes do not hash to its sha256, or the
@@ -234,7 +239,7 @@ class SQLiteStore:
                     conn.execute(
                         "UPDATE originals SET sha256 = ?, kind = ?, created_at = ?,"
                         " accessed_at = ?, size = ?, data = ? WHERE handle = ?",
-                        (sha, kind, now, now, len(data), data, handle),
+                        (sha, kind, created, now, len(data), data, handle),
                     )
                 self._evict(conn, now)
         return handle
@@ -285,6 +290,25 @@ class SQLiteStore:
                 conn, "UPDATE originals SET accessed_at = ? WHERE handle = ?", (now, handle)
             )
         return StoredOriginal(handle, data, kind or "", created_at, len(data))
+
+    def originals(self, *, batch: int = 100) -> Iterator[StoredOriginal]:
+        """Every original held and not expired, oldest first (for ``headroom store
+        export``); read ``batch`` at a time, so other threads and processes are not held up
+        and memory stays bounded. Originals put meanwhile may or may not be included."""
+        cutoff = -math.inf if self._ttl is None else self._clock() - self._ttl
+        after: tuple[float, str] = (cutoff, "")
+        while True:
+            with self._session() as conn:
+                rows = conn.execute(
+                    "SELECT handle, kind, created_at, data FROM originals"
+                    " WHERE (created_at, handle) > (?, ?) ORDER BY created_at, handle LIMIT ?",
+                    (*after, batch),
+                ).fetchall()
+            for handle, kind, created_at, data in rows:
+                yield StoredOriginal(handle, data, kind or "", created_at, len(data))
+            if len(rows) < batch:
+                return
+            after = (rows[-1][2], rows[-1][0])
 
     def __contains__(self, handle: object) -> bool:
         """Whether ``handle`` is stored and not expired; ``False`` when the file cannot
