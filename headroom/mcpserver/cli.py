@@ -152,6 +152,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         if args.transport == "stdio":
+            if sys.stdin.isatty():  # someone typed it: clients speak JSON-RPC on stdin
+                print(
+                    "headroom mcp: serving MCP over stdio; MCP clients start this command "
+                    "(see `headroom mcp install`). Ctrl-C to stop.",
+                    file=sys.stderr,
+                )
             anyio.run(server.run_stdio_async)
         else:
             print(f"headroom mcp: serving on http://{_HOST}:{args.port}/mcp", file=sys.stderr)

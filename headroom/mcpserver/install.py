@@ -233,7 +233,13 @@ def _backups(path: Path) -> tuple[Path, Path]:
 
 
 def _write_atomic(path: Path, data: bytes, *, like: Path) -> None:
-    """Write ``data`` to ``path`` through a temporary file, with ``like``'s permissions."""
+    """Write ``data`` to ``path`` through a temporary file, with ``like``'s permissions.
+
+    A symlinked file (dotfiles kept in a repository) is written where the link points, so
+    the link stays a link.
+    """
+    if path.is_symlink():
+        path = path.resolve()
     try:
         mode = like.stat().st_mode & 0o777
     except OSError:

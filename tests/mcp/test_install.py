@@ -277,3 +277,20 @@ def test_the_installed_entry_starts_a_working_server(
         return [tool.name for tool in (await client.list_tools()).tools]
 
     assert "headroom_compress" in session(params, work)
+
+
+def test_a_symlinked_config_stays_a_link(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    target = dotfiles / "codex.toml"
+    target.write_text(CODEX)
+    link = _files(home)["codex"]
+    link.unlink()
+    link.symlink_to(target)
+    assert _run(capsys, "install", "--client", "codex")[0] == 0
+    assert link.is_symlink() and link.resolve() == target
+    assert "headroom" in _servers(target)
+    assert _run(capsys, "uninstall", "--client", "codex")[0] == 0
+    assert link.is_symlink() and target.read_text() == CODEX
