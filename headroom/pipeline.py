@@ -77,17 +77,23 @@ def _compress(
     hints: Hints | None,
     where: str,
 ) -> Piece:
+    # A text this long has at least min_tokens tokens whatever its count: it is counted on
+    # the worker threads while it is routed and compressed (tiktoken releases the GIL).
+    longest = count.longest_token
+    surely_large = longest is not None and len(text) >= config.min_tokens * longest
+    if surely_large and count.start is not None:
+        count.start(text)
     route, misfit = _route(text, kind, hints)
-    before = count(text)
-    piece = Piece(text, route, before, before)
+    piece = Piece(text, route, -1, -1)  # the counts are set when the outcome is known
     if misfit:
         piece.warnings.append(f"{where}: {misfit}")
     if (
-        before < config.min_tokens
+        (not surely_large and count(text) < config.min_tokens)
         or len(text) > config.max_input_chars
         or not config.kind_enabled(route.kind)
         or has_marker(text)  # already compressed: compressing again changes nothing
     ):
+        piece.tokens_before = piece.tokens_after = count(text)
         return piece
     ctx = Context(route.kind, route.language, query, config, store, count, original=text)
     for compressor in registry.chain(route.kind):
@@ -127,7 +133,9 @@ def _compress(
         ]
         lossless.warnings = list(dict.fromkeys(lossless.warnings))
         return lossless
+    before = count(text)
     if piece.text != text:
+        piece.tokens_before = before
         piece.tokens_after = count(piece.text)
         if piece.tokens_after < before:
             return piece

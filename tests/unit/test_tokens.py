@@ -11,7 +11,7 @@ import pytest
 import tiktoken
 import tiktoken_ext.openai_public as openai_public
 
-from headroom.tokens import count_tokens, encoding_for_model, get_counter
+from headroom.tokens import count_tokens, encoding_for_model, get_counter, memoized
 from headroom.tokens.vocabularies import SHIPPED_ENCODINGS, _read_ranks, load_encoding
 from tests.conftest import read_bench
 
@@ -119,3 +119,22 @@ def test_tiktoken_get_encoding_works_offline_after_loading() -> None:
             env={"TIKTOKEN_CACHE_DIR": empty_cache, "PATH": "/usr/bin:/bin"},
         )
     assert out.stdout.strip() == "[24912, 2375]"
+
+
+def test_a_count_started_in_the_background_is_the_count(bench_data: Any) -> None:
+    text = read_bench(bench_data / "loghub" / "HDFS_2k.log") * 3  # several chunks
+    counter = get_counter("gpt-4o")
+    memo = memoized(counter)
+    assert memo.start is not None
+    wait = memo.start(text)
+    assert memo(text) == wait() == counter(text)
+
+
+@pytest.mark.parametrize("encoding", sorted(SHIPPED_ENCODINGS))
+def test_no_token_covers_more_characters_than_longest_token(encoding: str) -> None:
+    # The pipeline skips counting below min_tokens on this bound: a text of n characters
+    # has at least n / longest_token tokens, even one character repeated.
+    counter = get_counter("gpt-4" if encoding == "cl100k_base" else "gpt-4o")
+    assert counter.longest_token == max(map(len, load_encoding(encoding)._mergeable_ranks))
+    for text in (" " * 100_000, "a" * 100_000, "=" * 100_000, "\n" * 100_000, "0" * 10_000):
+        assert counter(text) >= len(text) / counter.longest_token
