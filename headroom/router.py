@@ -214,10 +214,26 @@ _TEST_PATTERNS: Final = [
 ]
 
 
+# Most lines of most content match none of the patterns; twenty searches per line made this
+# the slowest check of routing. A line can match only if the patterns anchored at its start
+# match there (one alternation, tried at one position) or it holds the literal text every
+# other pattern needs.
+_TEST_LINE_START: Final = re.compile(
+    "|".join(f"(?:{p.pattern})" for p in _TEST_PATTERNS if p.pattern.startswith("^"))
+)
+_TEST_LINE_LITERALS: Final = ("::", "<test", "<<< ")
+
+
+def _may_be_test_line(line: str) -> bool:
+    return bool(_TEST_LINE_START.match(line)) or any(s in line for s in _TEST_LINE_LITERALS)
+
+
 def _is_test_output(lines: list[str]) -> bool:
     kinds_seen = set()
     matched = 0
     for line in lines:
+        if not _may_be_test_line(line):
+            continue
         for index, pattern in enumerate(_TEST_PATTERNS):
             if pattern.search(line):
                 kinds_seen.add(index)

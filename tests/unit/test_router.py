@@ -12,6 +12,8 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from headroom.router import Hints, detect
 from tests.conftest import REPO_ROOT, read_bench
@@ -158,3 +160,24 @@ def test_detection_looks_at_a_bounded_sample() -> None:
     # Binary past the sample is not seen: a whole-text scan would call this opaque.
     assert detect(huge + "\x00\x01" * 50_000).kind == "log"
     assert detect("\x00\x01" * 50_000 + huge).kind == "opaque"
+
+
+def _test_output_lines() -> list[str]:
+    fixtures = Path(__file__).parent.parent / "fixtures" / "tools"
+    return [
+        line
+        for path in sorted(fixtures.rglob("*"))
+        if path.is_file()
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_test_output_lines()), st.text(max_size=12), st.text(max_size=12))
+def test_test_line_prefilter_never_rejects_a_matching_line(line: str, pre: str, post: str) -> None:
+    # The prefilter only saves work: a line any test-output pattern matches must pass it.
+    from headroom.router import _TEST_PATTERNS, _may_be_test_line
+
+    for candidate in (line, pre + line, line + post, pre + line + post):
+        if any(pattern.search(candidate) for pattern in _TEST_PATTERNS):
+            assert _may_be_test_line(candidate)
