@@ -132,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from headroom.client import Headroom
     from headroom.mcpserver.server import DEFAULT_MAX_CONTENT_BYTES, ServerOptions, create_server
 
     if not 0 < args.port < 65536:
@@ -144,12 +145,20 @@ def _serve(args: argparse.Namespace) -> int:
         max_content_bytes=limit,
     )
     try:
-        server = create_server(options)
+        client = Headroom(store=options.store, model=options.model)
+    except HeadroomError as error:  # e.g. a store URL that is no store
+        print(f"headroom mcp: error: {error}", file=sys.stderr)
+        return 2
+    try:
+        server = create_server(options, client=client)
     except HeadroomError as error:
+        client.close()
         print(f"headroom mcp: error: {error}", file=sys.stderr)
         return 2
     import anyio
 
+    # The client is closed on the way out, so a usage log that holds counts back (Redis)
+    # writes them before the process ends.
     try:
         if args.transport == "stdio":
             if sys.stdin.isatty():  # someone typed it: clients speak JSON-RPC on stdin
@@ -177,6 +186,8 @@ def _serve(args: argparse.Namespace) -> int:
             )
     except KeyboardInterrupt:
         return 130
+    finally:
+        client.close()
     return 0
 
 

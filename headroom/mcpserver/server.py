@@ -235,7 +235,7 @@ def create_server(options: ServerOptions | None = None, *, client: Headroom | No
         """
         stats = _call(hr.store.stats)
         session = hr.stats
-        usage = _call(lambda: _usage_totals(hr, stats))
+        usage = _call(hr.usage.totals)  # every process sharing the store
         by_kind = {
             kind: Totals(
                 calls=u.calls,
@@ -277,18 +277,6 @@ def _call(work: Callable[[], _T]) -> _T:
         return work()
     except HeadroomError as error:
         raise ToolError(str(error)) from None
-
-
-def _usage_totals(hr: Headroom, stats: object) -> dict[str, Any]:
-    """The token totals per kind over every process sharing the store.
-
-    The totals are moving from ``StoreStats.usage`` to ``Headroom.usage`` (a ``UsageLog``
-    beside the store); this reads whichever the installed core has. Once the move has
-    landed everywhere, this is ``hr.usage.totals()``.
-    """
-    log = getattr(hr, "usage", None)
-    totals = log.totals() if log is not None else getattr(stats, "usage", {})
-    return dict(totals)
 
 
 def _utf8_size(text: str) -> int:

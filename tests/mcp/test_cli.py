@@ -48,6 +48,7 @@ def test_without_the_extra_the_error_names_the_install() -> None:
         (["--allow-read", "/nonexistent/dir"], "--allow-read /nonexistent/dir: not a directory"),
         (["--max-content-bytes", "0"], "max_content_bytes: expected a positive number"),
         (["--transport", "streamable-http", "--port", "70000"], "--port: expected 1-65535"),
+        (["--store", "postgres://db/x"], "'postgres://db/x' is not a store"),
     ],
 )
 def test_refused_options_exit_2_before_serving(argv: list[str], problem: str) -> None:
