@@ -16,6 +16,8 @@ import anthropic
 import openai
 import pytest
 
+from headroom.proxy.retrieve import tool_definition
+from headroom.proxy.wire import dump
 from tests.conftest import read_bench
 from tests.proxy.upstream import Served, Upstream
 
@@ -43,6 +45,39 @@ def conversation(bench_data: Path) -> list[dict[str, Any]]:
             tools += 1
         out.append(message)
     return out
+
+
+def _tool_names(messages: list[dict[str, Any]]) -> list[str]:
+    """The tools the transcript's model called, in order of first use."""
+    names = [c["function"]["name"] for m in messages for c in m.get("tool_calls") or []]
+    return list(dict.fromkeys(names))
+
+
+def _schema(name: str) -> dict[str, Any]:
+    return {"type": "object", "properties": {"arg": {"type": "string"}}, "description": name}
+
+
+def _check_tools(bodies: list[bytes], given: list[dict[str, Any]], fmt: Any) -> int:
+    """Assert the upstream got the client's tools as they were until a request first
+    carried a marker, and from then on the client's tools and ``headroom_retrieve``, the
+    same bytes on every request (the tools come first in a provider's cached prefix: a
+    tool list that changed from one request to the next would cost the whole cache).
+    Returns the index of the first request offered the tool."""
+    offered = [*given, tool_definition(fmt)]
+    sent = [json.loads(body)["tools"] for body in bodies]
+    first = sent.index(offered)
+    assert sent[:first] == [given] * first
+    for body in bodies[first:]:
+        assert body.count(dump(offered)) == 1
+    return first
+
+
+def _first_marker(bodies: list[bytes]) -> int:
+    """The first request whose history holds a compressed result's marker (early: the first
+    tool result of the transcript is an 86 kB JSON list)."""
+    first = next(i for i, body in enumerate(bodies) if b" retrieve: headroom:" in body)
+    assert first < 5
+    return first
 
 
 def _turns(messages: list[dict[str, Any]]) -> list[int]:
@@ -89,11 +124,20 @@ def test_openai_replay_is_prefix_stable(
     turns = _turns(conversation)
     assert len(turns) == 30
     start = len(upstream.bodies("/v1/chat/completions"))
+    tools = [
+        {"type": "function", "function": {"name": name, "parameters": _schema(name)}}
+        for name in _tool_names(conversation)
+    ]
     for end in turns:
-        client.chat.completions.create(model="gpt-4o", messages=conversation[:end])  # type: ignore[arg-type]
+        client.chat.completions.create(
+            model="gpt-4o",
+            messages=conversation[:end],  # type: ignore[arg-type]
+            tools=tools,  # type: ignore[arg-type]
+        )
     bodies = upstream.bodies("/v1/chat/completions")[start:]
     assert len(bodies) == 30
     _check_prefix_stable(bodies, "messages")
+    assert _check_tools(bodies, tools, "chat") == _first_marker(bodies)
     sent = json.loads(bodies[-1])["messages"]
     given = conversation[: turns[-1]]
     assert sum(map(len, _serialized(sent))) < sum(map(len, _serialized(given))) / 2
@@ -159,16 +203,19 @@ def test_anthropic_replay_is_prefix_stable(
     turns = [i for i, m in enumerate(messages) if m["role"] == "assistant"]
     assert len(turns) == 30
     start = len(upstream.bodies("/v1/messages"))
+    tools = [{"name": name, "input_schema": _schema(name)} for name in _tool_names(conversation)]
     for end in turns:
         client.messages.create(
             model="claude-sonnet-4-5",
             max_tokens=1024,
             system=system,  # type: ignore[arg-type]
             messages=messages[:end],  # type: ignore[arg-type]
+            tools=tools,  # type: ignore[arg-type]
         )
     bodies = upstream.bodies("/v1/messages")[start:]
     assert len(bodies) == 30
     _check_prefix_stable(bodies, "messages")
+    assert _check_tools(bodies, tools, "anthropic") == _first_marker(bodies)
     for body, end in zip(bodies, turns, strict=True):
         sent = json.loads(body)
         assert sent["system"] == system

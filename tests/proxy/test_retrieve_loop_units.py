@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -14,7 +15,7 @@ from headroom.proxy.retrieve import (
     tool_definition,
 )
 from headroom.proxy.retrieve_loop import summed
-from headroom.proxy.wire import dump
+from headroom.proxy.wire import dump, messages_key
 
 MARKER = format_marker(40, "lines", "headroom:2cf24dba5fb0", summary="INFO ×40")
 
@@ -47,10 +48,34 @@ def test_not_offered() -> None:
     assert offer(b'{"messages": [' + MARKER.encode(), "chat") is None  # not JSON
 
 
+# The offered tool's bytes, per wire format (SHA-256, first 16 hex digits). Every request
+# with a marker carries them, near the start of a provider's cached prefix: changing them
+# costs every client its cache once, so a change here must be deliberate.
+TOOL_DIGESTS = {
+    "chat": "6f82247439bb6c05",
+    "anthropic": "ce32cfae47dbe6c4",
+    "responses": "7aa80558053ff725",
+}
+
+
 def test_the_tool_is_the_same_bytes_every_time() -> None:
-    first = dump(offer(_body(MARKER), "chat"))
-    assert first == dump(offer(_body(MARKER), "chat"))
-    assert first.endswith(dump([tool_definition("chat")]) + b"}")
+    for fmt, digest in TOOL_DIGESTS.items():
+        raw = dump({"model": "m", messages_key(fmt): [{"role": "user", "content": MARKER}]})
+        offered = offer(raw, fmt)
+        assert offered is not None
+        tool = dump(offered["tools"][-1])
+        assert hashlib.sha256(tool).hexdigest()[:16] == digest, fmt
+        assert dump(offered).endswith(b'"tools":[' + tool + b"]}")
+        # A caller editing the body it was given does not change the next request's tool.
+        schema = (
+            offered["tools"][-1].get("input_schema")
+            or offered["tools"][-1].get("parameters")
+            or offered["tools"][-1]["function"]["parameters"]
+        )
+        schema["properties"]["handle"]["description"] = "edited"
+        schema["required"].append("query")
+        again = offer(raw, fmt)
+        assert again is not None and dump(again["tools"][-1]) == tool, fmt
     schema = tool_definition("anthropic")["input_schema"]
     assert schema["required"] == ["handle"] and set(schema["properties"]) == {"handle", "query"}
 
