@@ -24,7 +24,7 @@ from headroom.compressors.text.compressor import (
     _DEFAULT_RATIO,
     _MIN_SENTENCES,
     _MIN_TOKENS,
-    _KeepOriginal,
+    stash_piece,
 )
 from headroom.compressors.text.pruner import Chunk, TextPruner
 from headroom.handles import format_marker
@@ -70,13 +70,9 @@ def _prune(
 ) -> list[bool] | None:
     """Which segments to keep for ``query``; ``None`` to keep them all."""
     ratio = ctx.config.target_ratio or _DEFAULT_RATIO
-    pruner = TextPruner(
-        target_ratio=ratio,
-        store=_KeepOriginal(ctx, text),  # type: ignore[arg-type]
-        count_tokens=ctx.count_tokens,
-    )
+    pruner = TextPruner(target_ratio=ratio, count_tokens=ctx.count_tokens)
     # A list, not the string: a page whose text is a JSON list must not be read as chunks.
-    result = pruner.prune([Chunk(page)], query=query)
+    result = pruner.prune([Chunk(page)], query=query, stash=stash_piece(ctx, text))
     if not result.handles:
         return None  # nothing worth dropping
     if result.chunks:

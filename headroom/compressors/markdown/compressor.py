@@ -37,7 +37,7 @@ from headroom.compressors.text.compressor import (
     _DEFAULT_RATIO,
     _MIN_SENTENCES,
     _MIN_TOKENS,
-    _KeepOriginal,
+    stash_piece,
 )
 from headroom.compressors.text.pruner import Chunk, PruneResult, TextPruner
 from headroom.handles import format_marker
@@ -145,13 +145,12 @@ def _heading_paths(blocks: list[Block], sections: list[int]) -> dict[int, str]:
     return paths
 
 
-def _pruner(ctx: Context, text: str, *, dedup: bool) -> TextPruner:
+def _pruner(ctx: Context, *, dedup: bool) -> TextPruner:
     # Dedup is the whole of the no-query, no-ratio case; otherwise a missing query means a
     # ratio was asked for, and salience chooses.
     return TextPruner(
         target_ratio=ctx.config.target_ratio or _DEFAULT_RATIO,
         dedup=dedup,
-        store=_KeepOriginal(ctx, text),  # type: ignore[arg-type]
         count_tokens=ctx.count_tokens,
         no_query="keep" if dedup else "salience",
     )
@@ -164,7 +163,7 @@ def _prune(
     # Near-duplicate detection is for repeated passages; short list blocks of one README
     # (install commands for two platforms) look alike without being repeats.
     chunks = [Chunk(_block_text(p), title=headings.get(p.section) or None) for p in prose]
-    result = _pruner(ctx, text, dedup=False).prune(chunks, query=query)
+    result = _pruner(ctx, dedup=False).prune(chunks, query=query, stash=stash_piece(ctx, text))
     if not result.handles:
         return  # nothing worth dropping
     _apply(prose, result)
@@ -256,7 +255,9 @@ def _keep_code(prose: list[_Prose], blocks: list[Block]) -> None:
 def _dedup(prose: list[_Prose], ctx: Context, text: str) -> None:
     if len(prose) < 2:
         return
-    result = _pruner(ctx, text, dedup=True).prune([Chunk(_block_text(p)) for p in prose])
+    result = _pruner(ctx, dedup=True).prune(
+        [Chunk(_block_text(p)) for p in prose], stash=stash_piece(ctx, text)
+    )
     for chunk in result.dropped:
         if chunk.duplicate_of is not None:
             prose[chunk.index].kept = [False] * len(prose[chunk.index].segments)

@@ -17,11 +17,13 @@ classifier (:mod:`headroom.compressors.text.kompress`). Dropped text goes to the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from headroom.compressors.base import Compressed, Context
 from headroom.compressors.text.pruner import TextPruner
 from headroom.relevance.segment import segment
 
-__all__ = ["TextCompressor"]
+__all__ = ["TextCompressor", "stash_piece"]
 
 # The smallest share that keeps >= 98% of SQuAD answers (72.7% saved); the curve is in
 # docs/rag.md (python -m headroom.bench_rag).
@@ -33,21 +35,19 @@ _MIN_SENTENCES = 8
 _MIN_TOKENS = 400
 
 
-class _KeepOriginal:
-    """The one store method the pruner calls, storing the piece as received.
+def stash_piece(ctx: Context, text: str) -> Callable[[str], str]:
+    """The ``stash`` a prose engine gets from a compressor given ``text``.
 
-    The pruner stores the text it rebuilt from its documents (paragraphs joined), which can
-    differ from the input in blank lines and the final newline; the handle must give back
-    the input itself.
+    The engine stores what it worked on: paragraphs joined again, a page's extracted text.
+    That can differ from the piece (blank lines, the final newline, the markup), and the
+    handle must give back the piece itself, so the engine's copy is not what is stored.
     """
 
-    def __init__(self, ctx: Context, text: str) -> None:
-        self._ctx = ctx
-        self._text = text
+    def stash(rebuilt: str) -> str:
+        del rebuilt  # a rewrite of the piece; the context stores the piece as received
+        return ctx.keep_original(text)
 
-    def put(self, original: str | bytes, *, kind: str) -> str:
-        del original, kind  # a rebuilt copy of the piece, and the context knows the kind
-        return self._ctx.keep_original(self._text)
+    return stash
 
 
 class TextCompressor:
@@ -80,10 +80,9 @@ class TextCompressor:
             documents = text
         pruner = TextPruner(
             target_ratio=ctx.config.target_ratio or _DEFAULT_RATIO,
-            store=_KeepOriginal(ctx, text),  # type: ignore[arg-type]
             count_tokens=ctx.count_tokens,
         )
-        result = pruner.prune(documents, query=query)
+        result = pruner.prune(documents, query=query, stash=stash_piece(ctx, text))
         if not result.handles:
             return None
         return Compressed(result.text, self.name, lossless=False, handles=result.handles)
@@ -95,24 +94,15 @@ class TextCompressor:
             from headroom.compressors.text import kompress  # torch only when a model is configured
 
             result = kompress.compress(
-                text,
-                model,
-                target_ratio=ratio,
-                store=_KeepOriginal(ctx, text),  # type: ignore[arg-type]
-                count_tokens=ctx.count_tokens,
+                text, model, target_ratio=ratio, stash=stash_piece(ctx, text)
             )
             if result is None:
                 return None
             return Compressed(result.text, "text.kompress", lossless=False, handles=result.handles)
-        pruner = TextPruner(
-            target_ratio=ratio,
-            store=_KeepOriginal(ctx, text),  # type: ignore[arg-type]
-            count_tokens=ctx.count_tokens,
-            no_query="salience",
-        )
+        pruner = TextPruner(target_ratio=ratio, count_tokens=ctx.count_tokens, no_query="salience")
         # One document (not paragraphs as chunks): the lead is the text's, and salience's
         # novelty discount already passes over repeated paragraphs.
-        pruned = pruner.prune(text)
+        pruned = pruner.prune(text, stash=stash_piece(ctx, text))
         if not pruned.handles:
             return None
         return Compressed(pruned.text, self.name, lossless=False, handles=pruned.handles)

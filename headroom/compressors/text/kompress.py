@@ -12,7 +12,8 @@ Each word's keep-probability is the mean over its sub-word tokens; the words ran
 top ``target_ratio`` are kept in their original order, plus every word holding a digit or
 looking like an identifier (``snake_case``, ``camelCase``, paths, URLs, ``--flags``): a
 classifier trained on news does not know that ``max_retries`` matters. The output is lossy, so
-the original goes to the store first and the output ends with one marker naming its handle.
+the original is stashed first (the compressor's ``stash``: the CCR store) and the output ends
+with one marker naming its handle.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from typing import Any
 from headroom.errors import InvalidArgumentError
 from headroom.handles import format_marker
 from headroom.relevance.neural import INSTALL_HINT
-from headroom.store.base import Store
 
 __all__ = ["KompressResult", "check_model", "compress", "keep_probabilities"]
 
@@ -164,12 +164,13 @@ def compress(
     model: str | os.PathLike[str],
     *,
     target_ratio: float,
-    store: Store,
-    count_tokens: Callable[[str], int],
+    stash: Callable[[str], str],
 ) -> KompressResult | None:
     """Keep about ``target_ratio`` of the words of ``text``, as the model ranks them.
 
-    Returns ``None`` when nothing would be dropped or the result is not smaller in tokens.
+    ``stash`` stores the original and returns its handle, before the marker naming it is
+    written. Returns ``None`` when nothing would be dropped; whether the result is smaller
+    is the pipeline's check, as for every compressor.
     """
     matches = list(_WORD_RE.finditer(text))
     if len(matches) < 2:
@@ -187,11 +188,9 @@ def compress(
     kept = [k for k, flag in enumerate(keep) if flag]
     if len(kept) == len(words):
         return None
-    handle = store.put(text, kind="text")
+    handle = stash(text)
     body = _render(text, matches, kept)
     out = f"{body}\n\n{format_marker(len(words) - len(kept), 'words', handle)}"
-    if count_tokens(out) >= count_tokens(text):
-        return None
     return KompressResult(out, (handle,), len(kept), len(words))
 
 
