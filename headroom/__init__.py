@@ -23,7 +23,7 @@ from headroom.client import (
     retrieve,
 )
 from headroom.compressors.text.pruner import TextPruner
-from headroom.config import KINDS, CompressConfig
+from headroom.config import KINDS, CompressConfig, PrunerConfig
 from headroom.conversation import AlignResult, CacheAligner, ConversationResult, RollingSummarizer
 from headroom.errors import (
     HandleExpiredError,
@@ -61,6 +61,7 @@ __all__ = [
     "InvalidMessageError",
     "MemoryStore",
     "PieceDiagnostic",
+    "PrunerConfig",
     "RollingSummarizer",
     "SQLiteStore",
     "Store",

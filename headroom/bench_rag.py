@@ -241,7 +241,7 @@ def _methods(scorers: Sequence[str], *, baselines: bool = True) -> dict[str, Met
     for scorer in scorers:
         try:
             name = f"pruner-{scorer}"
-            methods[name] = _pruner(name, TextPruner(scorer=scorer))  # type: ignore[arg-type]
+            methods[name] = _pruner(name, TextPruner(scorer=scorer))
             if scorer != "bm25":
                 methods[f"pruner-{scorer}"](Case("warm up", ("x",), ("warm up text.",)), 0.5)
         except (ImportError, FileNotFoundError, ValueError) as error:

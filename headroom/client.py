@@ -9,7 +9,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from headroom.compressors import Registry, default_registry
-from headroom.config import DEFAULT_MODEL, CompressConfig
+from headroom.compressors.text.pruner import TextPruner
+from headroom.config import DEFAULT_MODEL, CompressConfig, PrunerConfig
+from headroom.conversation.rolling import RollingSummarizer
 from headroom.engine import PROTECTED, Engine
 from headroom.errors import InvalidArgumentError, StoreError
 from headroom.messages import count_overhead, find_slots, validate_messages
@@ -179,6 +181,65 @@ class Headroom:
             StoreUnavailableError: the store cannot be reached (names it).
         """
         return retrieve_from(self.store, handle, query=query)
+
+    def pruner(self, config: PrunerConfig | None = None, /, **options: Any) -> TextPruner:
+        """A ``TextPruner`` that keeps its originals in this client's store and counts tokens
+        as this client does, so :func:`headroom.retrieve` finds what it drops.
+
+        Args:
+            config: how to rank and keep sentences; defaults to ``PrunerConfig()``.
+            **options: ``PrunerConfig`` options, replacing those of ``config``.
+
+        Raises:
+            InvalidArgumentError: an option is unknown or out of range, or names the store or
+                counter (the client's are used).
+
+        >>> hr = Headroom(store="memory")
+        >>> result = hr.pruner(target_ratio=0.5).prune(
+        ...     ["Paris is the capital of France. It has 2.1 million people. "
+        ...      "The Seine flows through it. Paris hosts many museums.",
+        ...      "Bananas are yellow. They grow in warm places. Monkeys eat them."],
+        ...     query="capital of France")
+        >>> hr.retrieve(result.handles[0]).startswith("Paris is the capital")
+        True
+        """
+        _refuse_owned("pruner", options, ("store", "count_tokens"))
+        return TextPruner(config, store=self.store, count_tokens=self._count, **options)
+
+    def summarizer(self, budget_tokens: int | None = None, /, **options: Any) -> RollingSummarizer:
+        """A ``RollingSummarizer`` whose summaries' originals go to this client's store, with
+        this client's model and token counter.
+
+        Args:
+            budget_tokens: the whole list's token budget (or give ``max_messages``).
+            **options: the other ``RollingSummarizer`` options (``max_messages``,
+                ``keep_recent``, ``summarizer``, ``hysteresis``).
+
+        Raises:
+            InvalidArgumentError: an option is invalid, or names the store, model or counter
+                (the client's are used).
+
+        >>> hr = Headroom(store="memory")
+        >>> out = hr.summarizer(max_messages=2, keep_recent=1).summarize([
+        ...     {"role": "user", "content": "Book me a flight to Oslo."},
+        ...     {"role": "assistant", "content": "Which day?"},
+        ...     {"role": "user", "content": "Friday."},
+        ... ])
+        >>> [m["role"] for m in out.messages], out.summarized
+        (['user', 'user'], 2)
+        """
+        _refuse_owned("summarizer", options, ("store", "model", "token_counter"))
+        return RollingSummarizer(
+            budget_tokens,
+            **options,
+            store=self.store,
+            model=self.model,
+            token_counter=self.config.token_counter,
+        )
+
+    @property
+    def _count(self) -> Callable[[str], int]:
+        return get_counter(self.model, counter=self.config.token_counter)
 
     @property
     def stats(self) -> HeadroomStats:
@@ -369,6 +430,16 @@ def _path_hint(path: object) -> str | None:
             f"path: expected str, os.PathLike or None, got {type(path).__name__}"
         )
     return path
+
+
+def _refuse_owned(factory: str, options: Mapping[str, Any], owned: Sequence[str]) -> None:
+    """A factory's options may not name what the client owns (its store, model, counter)."""
+    named = [name for name in owned if name in options]
+    if named:
+        raise InvalidArgumentError(
+            f"{factory}: {', '.join(named)} come from the client; "
+            "make a Headroom with the ones you want"
+        )
 
 
 def _check_config(config: object) -> None:

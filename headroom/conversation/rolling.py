@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from headroom.config import DEFAULT_MODEL
 from headroom.conversation._turns import (
     count_messages,
     message_cost,
@@ -112,6 +113,9 @@ class _Plan:
 class RollingSummarizer:
     """Keep a conversation under a token budget by condensing its oldest turns.
 
+    ``Headroom(...).summarizer(...)`` makes one that uses that client's store, model and
+    token counter; ``store``, ``model`` and ``token_counter`` here are for use without one.
+
     Args:
         budget_tokens: summarize when the list costs more than this; the result fits it
             whenever that is possible without summarizing the last message.
@@ -155,7 +159,7 @@ class RollingSummarizer:
         keep_recent: int = 4,
         summarizer: Summarizer | None = None,
         store: Store | str | None = None,
-        model: str = "gpt-4o",
+        model: str = DEFAULT_MODEL,
         token_counter: Callable[[str], int] | None = None,
         hysteresis: float = 0.15,
     ) -> None:

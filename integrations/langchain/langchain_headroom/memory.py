@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
-from headroom import CompressConfig, Headroom, RollingSummarizer, Store
+from headroom import CompressConfig, Headroom, Store
 from headroom.tools import DEFAULT_MODEL, client_for
 from langchain_core.messages import AnyMessage, BaseMessage
 from langchain_core.prompt_values import PromptValue
@@ -75,13 +75,10 @@ def compress_messages(
     hr = client_for(headroom, config=config, store=store, model=model)
     summarizer = None
     if budget_tokens is not None or max_messages is not None:
-        summarizer = RollingSummarizer(
+        summarizer = hr.summarizer(
             budget_tokens,
             max_messages=max_messages,
             keep_recent=keep_recent,
-            store=hr.store,
-            model=hr.model,
-            token_counter=hr.config.token_counter,
         )
 
     def run(value: MessagesInput) -> list[BaseMessage]:
@@ -139,12 +136,9 @@ def headroom_summarizer(
         # The summarizer always keeps the last message verbatim; a placeholder turn makes
         # every given message eligible, and a limit of head + 2 (summary + placeholder)
         # makes it condense them all.
-        rolling = RollingSummarizer(
+        rolling = hr.summarizer(
             max_messages=head + 2,
             keep_recent=0,
-            store=hr.store,
-            model=hr.model,
-            token_counter=hr.config.token_counter,
         )
         result = rolling.summarize([*dicts, {"role": "user", "content": "(continue)"}])
         if result.summary is None:

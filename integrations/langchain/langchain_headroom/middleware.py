@@ -105,14 +105,11 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         self.exclude_tools = frozenset(exclude_tools) | {RETRIEVE_TOOL_NAME}
         self.summarizer: RollingSummarizer | None = None
         if budget_tokens is not None or max_messages is not None:
-            self.summarizer = RollingSummarizer(
+            self.summarizer = self.headroom.summarizer(
                 budget_tokens,
                 max_messages=max_messages,
                 keep_recent=keep_recent,
                 summarizer=summarizer,
-                store=self.headroom.store,
-                model=self.headroom.model,
-                token_counter=self.headroom.config.token_counter,
             )
         self.tools = [make_retrieve_tool(self.headroom)] if retrieve_tool else []
 

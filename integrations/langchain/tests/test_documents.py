@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from conftest import DATA
-from headroom import Headroom
+from headroom import CompressConfig, Headroom
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -117,3 +118,32 @@ def test_min_docs_when_the_query_matches_nothing(squad_article):
     assert [d.id for d in two.compress_documents(docs, "zebra xylophone")] == ["p0", "p1"]
     none = HeadroomDocumentCompressor(store="memory", min_docs=0)
     assert none.compress_documents(docs, "zebra xylophone") == []
+
+
+def test_the_clients_token_counter_counts_the_batch(squad_article):
+    # A client's custom counter is what the compressor counts with, as every other adapter
+    # does (it was ignored here: tiktoken counted, whatever the client said).
+    counted: list[str] = []
+
+    def words(text: str) -> int:
+        counted.append(text)
+        return len(text.split())
+
+    docs = _docs(squad_article)
+    question, _ = _question(squad_article, 0, 2)
+    retrieved = KeywordRetriever(docs=docs).invoke(question)
+    hr = Headroom(CompressConfig(token_counter=words), store="memory")
+    out = HeadroomDocumentCompressor(headroom=hr).compress_documents(retrieved, question)
+    stats = out[0].metadata["headroom"]
+    assert counted
+    assert stats["tokens_before"] == sum(len(d.page_content.split()) for d in retrieved)
+    assert stats["tokens_after"] < stats["tokens_before"]
+
+
+def test_bad_pruning_options_are_refused_when_the_compressor_is_made():
+    # Checked once, by headroom's PrunerConfig (pydantic reports it as a ValidationError,
+    # a ValueError); before, a bad ratio surfaced only at the first query.
+    with pytest.raises(ValueError, match=r"PrunerConfig\.target_ratio: expected a number"):
+        HeadroomDocumentCompressor(store="memory", target_ratio=1.5)
+    with pytest.raises(ValueError, match=r"PrunerConfig\.context_window: expected an int"):
+        HeadroomDocumentCompressor(store="memory", context_window=-1)

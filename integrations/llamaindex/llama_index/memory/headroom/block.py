@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from headroom import Headroom, HeadroomError, RollingSummarizer, Store, count_tokens
+from headroom import Headroom, HeadroomError, Store, count_tokens
 from headroom.tools import DEFAULT_MODEL, client_for
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
@@ -108,12 +108,9 @@ class HeadroomMemoryBlock(BaseMemoryBlock[str]):
         hr = self.client
         # The summarizer keeps the last message verbatim; a placeholder turn makes every
         # held message eligible, and max_messages = 2 (summary + placeholder) condenses all.
-        rolling = RollingSummarizer(
+        rolling = hr.summarizer(
             max_messages=2,
             keep_recent=0,
-            store=hr.store,
-            model=hr.model,
-            token_counter=hr.config.token_counter,
         )
         try:
             result = rolling.summarize([*self._messages, _PLACEHOLDER])

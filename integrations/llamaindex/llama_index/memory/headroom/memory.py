@@ -12,7 +12,6 @@ from headroom import (
     CompressConfig,
     Headroom,
     HeadroomError,
-    RollingSummarizer,
     Store,
     count_tokens,
 )
@@ -215,13 +214,10 @@ class HeadroomMemory(BaseChatStoreMemory):
         if budget is None and self.max_messages is None:
             return messages, []
         hr = self.client
-        rolling = RollingSummarizer(
+        rolling = hr.summarizer(
             budget,
             max_messages=self.max_messages,
             keep_recent=self.keep_recent,
-            store=hr.store,
-            model=hr.model,
-            token_counter=hr.config.token_counter,
         )
         dicts = to_dicts(messages)
         try:

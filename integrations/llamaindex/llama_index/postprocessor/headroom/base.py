@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from headroom import Headroom, Store, TextPruner, count_tokens
+from headroom import Headroom, PrunerConfig, Store, TextPruner, count_tokens
 from headroom.tools import client_for
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
@@ -93,8 +93,21 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
         default=None, exclude=True, description="Where originals go when no client is given."
     )
 
+    _config: PrunerConfig = PrivateAttr()
     _pruner: TextPruner | None = PrivateAttr(default=None)
     _hr: Headroom | None = PrivateAttr(default=None)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Check the pruning options once, when the postprocessor is made."""
+        super().model_post_init(context)
+        self._config = PrunerConfig(
+            scorer=self.scorer,
+            target_ratio=self.target_ratio,
+            token_budget=self.token_budget,
+            context_window=self.context_window,
+            dedup=self.dedup,
+            model=self.model,
+        )
 
     @classmethod
     def class_name(cls) -> str:
@@ -103,17 +116,7 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
     def _get_pruner(self) -> TextPruner:
         # Built on first use: a neural scorer loads its model then, not at construction.
         if self._pruner is None:
-            hr = self._client()
-            self._pruner = TextPruner(
-                scorer=self.scorer,
-                target_ratio=self.target_ratio,
-                token_budget=self.token_budget,
-                context_window=self.context_window,
-                dedup=self.dedup,
-                store=hr.store,
-                count_tokens=hr.config.token_counter,
-                model=self.model,
-            )
+            self._pruner = self._client().pruner(self._config)
         return self._pruner
 
     def _count(self, text: str) -> int:
