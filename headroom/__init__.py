@@ -31,12 +31,14 @@ from headroom.errors import (
     HeadroomError,
     InvalidArgumentError,
     InvalidMessageError,
+    SharedKeyError,
     StoreError,
     StoreUnavailableError,
     UnknownKindError,
 )
 from headroom.results import CompressResult, HeadroomStats, PieceDiagnostic, TextResult
 from headroom.retrieval import normalize_handle
+from headroom.shared import SharedContext, SharedEntry
 from headroom.store import MemoryStore, SQLiteStore, Store
 from headroom.tools import answer as retrieve_answer
 
@@ -64,6 +66,9 @@ __all__ = [
     "PrunerConfig",
     "RollingSummarizer",
     "SQLiteStore",
+    "SharedContext",
+    "SharedEntry",
+    "SharedKeyError",
     "Store",
     "StoreError",
     "StoreUnavailableError",

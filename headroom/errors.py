@@ -7,6 +7,7 @@ also derive from the built-in exception users already catch::
     ├── InvalidMessageError      (ValueError)  a message list of the wrong shape
     ├── InvalidArgumentError     (ValueError)  a bad option or argument value
     ├── UnknownKindError         (ValueError)  a content kind no compressor knows
+    ├── SharedKeyError           (KeyError)    no shared context under a key
     └── StoreError               (RuntimeError) the CCR store failed
         ├── StoreUnavailableError               the store cannot be reached (names it)
         └── HandleNotFoundError  (KeyError)    no original stored under a handle
@@ -27,6 +28,7 @@ __all__ = [
     "HeadroomError",
     "InvalidArgumentError",
     "InvalidMessageError",
+    "SharedKeyError",
     "StoreError",
     "StoreUnavailableError",
     "UnknownKindError",
@@ -56,6 +58,27 @@ class InvalidArgumentError(HeadroomError, ValueError):
 
 class UnknownKindError(HeadroomError, ValueError):
     """A content kind was named that Headroom does not know."""
+
+
+class SharedKeyError(HeadroomError, KeyError):
+    """No :class:`~headroom.SharedContext` entry is under the key (never put, deleted, or
+    its TTL ran out).
+
+    Attributes:
+        app: the context's namespace.
+        key: the key.
+    """
+
+    def __init__(self, app: str, key: str) -> None:
+        super().__init__(key)
+        self.app = app
+        self.key = key
+
+    def __str__(self) -> str:
+        return (
+            f"nothing is shared under key {self.key!r} in app {self.app!r} (it was never put, "
+            "was deleted, or expired)"
+        )
 
 
 class StoreError(HeadroomError, RuntimeError):

@@ -86,6 +86,7 @@ class MemoryStore:
             OrderedDict()
         )
         self._bytes = 0
+        self._refs: dict[str, tuple[str, float | None]] = {}  # name -> (handle, expires at)
 
     def __repr__(self) -> str:
         return (
@@ -169,6 +170,28 @@ class MemoryStore:
             snapshot = [(h, self._entries[h]) for h in self._by_created]
         for handle, entry in snapshot:
             yield StoredOriginal(handle, entry.data, entry.kind, entry.created_at, len(entry.data))
+
+    def set_ref(self, name: str, handle: str, ttl_seconds: float | None) -> None:
+        """Point the reference ``name`` at ``handle`` for ``ttl_seconds`` (``None``: until
+        replaced)."""
+        with self._lock:
+            now = self._clock()
+            self._refs = {n: r for n, r in self._refs.items() if r[1] is None or r[1] > now}
+            self._refs[name] = (handle, None if ttl_seconds is None else now + ttl_seconds)
+
+    def get_ref(self, name: str) -> str | None:
+        """The handle the reference ``name`` points at, or ``None`` (never set, deleted or
+        expired)."""
+        with self._lock:
+            ref = self._refs.get(name)
+            if ref is None or (ref[1] is not None and ref[1] <= self._clock()):
+                return None
+            return ref[0]
+
+    def delete_ref(self, name: str) -> bool:
+        """Remove the reference ``name``; whether there was one."""
+        with self._lock:
+            return self._refs.pop(name, None) is not None
 
     def __contains__(self, handle: object) -> bool:
         if not isinstance(handle, str):

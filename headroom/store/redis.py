@@ -362,6 +362,41 @@ class RedisStore:
                     yield StoredOriginal(handle, data, kind, created, len(data))
             offset += len(handles)
 
+    def set_ref(self, name: str, handle: str, ttl_seconds: float | None) -> None:
+        """Point the reference ``name`` at ``handle`` for ``ttl_seconds`` (``None``: until
+        replaced); one atomic ``SET``, which Redis also expires.
+
+        Raises:
+            StoreUnavailableError: the server is unreachable or did not answer in time.
+        """
+        now = self._clock()
+        expires = "" if ttl_seconds is None else repr(now + ttl_seconds)
+        key = f"{self._prefix}r:{name}"
+        value = f"{handle}|{expires}"
+        if ttl_seconds is None:
+            self._call(self._client.set, key, value)
+        else:
+            self._call(self._client.set, key, value, px=max(1, math.ceil(ttl_seconds * 1000)))
+
+    def get_ref(self, name: str) -> str | None:
+        """The handle the reference ``name`` points at, or ``None`` (never set, deleted or
+        expired).
+
+        Raises:
+            StoreUnavailableError: the server is unreachable or did not answer in time.
+        """
+        value = self._call(self._client.get, f"{self._prefix}r:{name}")
+        if value is None:
+            return None
+        handle, _, expires = _text(value).partition("|")
+        if expires and float(expires) <= self._clock():
+            return None
+        return handle
+
+    def delete_ref(self, name: str) -> bool:
+        """Remove the reference ``name``; whether there was one."""
+        return bool(self._call(self._client.delete, f"{self._prefix}r:{name}"))
+
     def __contains__(self, handle: object) -> bool:
         """Whether ``get(handle)`` would find the original. A handle this client put in
         the last few seconds (within the grace period and TTL) is known to be there

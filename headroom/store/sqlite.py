@@ -9,15 +9,17 @@ directories and files the store creates are private to the user (0700 and 0600, 
 gives the ``-wal`` and ``-shm`` files the database's mode); a row whose bytes no longer match
 their hash is refused by ``get`` and rewritten by the next ``put`` of the same original.
 
-Schema (``PRAGMA user_version`` = 2; a version 1 file gains ``tombstones`` when first
-opened for writing)::
+Schema (``PRAGMA user_version`` = 3; an older file gains the tables it lacks when first
+opened for writing, and is read as it is when opened read-only)::
 
     originals(handle TEXT PRIMARY KEY, sha256 TEXT NOT NULL, kind TEXT,
               created_at REAL, accessed_at REAL, size INTEGER, data BLOB)
     usage(kind TEXT PRIMARY KEY, calls INTEGER, tokens_before INTEGER, tokens_after INTEGER)
         -- written by headroom.store.usage.SQLiteUsageLog, not by the store
-    tombstones(handle TEXT PRIMARY KEY, went_at REAL, reason TEXT)
+    tombstones(handle TEXT PRIMARY KEY, went_at REAL, reason TEXT)     -- since version 2
+    refs(name TEXT PRIMARY KEY, handle TEXT NOT NULL, expires_at REAL) -- since version 3
 
+``refs`` holds named references to originals (for :class:`headroom.SharedContext`).
 ``tombstones`` remembers the latest 100,000 originals that expired or were evicted, so a
 ``get`` of one raises :class:`~headroom.errors.HandleExpiredError` saying when.
 """
@@ -32,7 +34,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Literal
 
 from headroom.errors import HandleExpiredError, HandleNotFoundError, StoreError
 from headroom.store._common import (
@@ -49,7 +50,7 @@ from headroom.store.base import StoredOriginal, StoreStats
 
 __all__ = ["SQLiteStore"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _BUSY_TIMEOUT_S = 10.0
 # Every SQLite 3 database file starts with these 16 bytes.
 _MAGIC = b"SQLite format 3\x00"
@@ -57,6 +58,7 @@ _COLUMNS = {
     "originals": ["handle", "sha256", "kind", "created_at", "accessed_at", "size", "data"],
     "usage": ["kind", "calls", "tokens_before", "tokens_after"],
     "tombstones": ["handle", "went_at", "reason"],
+    "refs": ["name", "handle", "expires_at"],
 }
 _OBJECTS = {
     "originals": "table",
@@ -64,13 +66,23 @@ _OBJECTS = {
     "originals_by_access": "index",
     "originals_by_creation": "index",
     "tombstones": "table",
+    "refs": "table",
 }
-# Version 1 had no tombstones; such a file is upgraded in place (one CREATE TABLE).
-_V1_OBJECTS = {name: kind for name, kind in _OBJECTS.items() if name != "tombstones"}
-_V1_COLUMNS = {table: columns for table, columns in _COLUMNS.items() if table != "tombstones"}
 _TOMBSTONES = (
     "CREATE TABLE IF NOT EXISTS tombstones (handle TEXT PRIMARY KEY, went_at REAL, reason TEXT)"
 )
+_REFS = (
+    "CREATE TABLE IF NOT EXISTS refs (name TEXT PRIMARY KEY, handle TEXT NOT NULL, expires_at REAL)"
+)
+# The tables each version added; an older file is upgraded in place by creating them.
+_ADDED_IN = {2: ("tombstones", _TOMBSTONES), 3: ("refs", _REFS)}
+
+
+def _objects_at(version: int) -> dict[str, str]:
+    gone = {table for at, (table, _) in _ADDED_IN.items() if at > version}
+    return {name: kind for name, kind in _OBJECTS.items() if name not in gone}
+
+
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS originals (
         handle TEXT PRIMARY KEY,
@@ -91,6 +103,7 @@ _SCHEMA = (
         tokens_after INTEGER
     )""",
     _TOMBSTONES,
+    _REFS,
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
 
@@ -166,7 +179,7 @@ class SQLiteStore:
         self._read_only = read_only
         self._clock = clock
         self._lock = threading.Lock()
-        self._has_tombstones = True  # False only for a version 1 file opened read-only
+        self._version = SCHEMA_VERSION  # lower only for an older file opened read-only
         if not read_only:
             self._create_private()
         self._pid = os.getpid()
@@ -273,7 +286,7 @@ class SQLiteStore:
                     "DELETE FROM originals WHERE handle = ? AND created_at = ?",
                     (handle, created_at),
                 )
-                if self._has_tombstones:
+                if self._version >= 2:
                     self._try_write(
                         conn,
                         "INSERT OR REPLACE INTO tombstones VALUES (?, ?, 'expired')",
@@ -309,6 +322,47 @@ class SQLiteStore:
             if len(rows) < batch:
                 return
             after = (rows[-1][2], rows[-1][0])
+
+    def set_ref(self, name: str, handle: str, ttl_seconds: float | None) -> None:
+        """Point the reference ``name`` at ``handle`` for ``ttl_seconds`` (``None``: until
+        replaced); expired references are purged on the way.
+
+        Raises:
+            StoreError: the store is read-only, or SQLite failed.
+        """
+        self._check_writable()
+        with self._session() as conn:
+            now = self._clock()
+            expires = None if ttl_seconds is None else now + ttl_seconds
+            with _transaction(conn):
+                conn.execute("DELETE FROM refs WHERE expires_at <= ?", (now,))
+                conn.execute(
+                    "INSERT OR REPLACE INTO refs (name, handle, expires_at) VALUES (?, ?, ?)",
+                    (name, handle, expires),
+                )
+
+    def get_ref(self, name: str) -> str | None:
+        """The handle the reference ``name`` points at, or ``None`` (never set, deleted or
+        expired)."""
+        if self._version < 3:
+            return None
+        with self._session() as conn:
+            row = conn.execute(
+                "SELECT handle, expires_at FROM refs WHERE name = ?", (name,)
+            ).fetchone()
+        if row is None or (row[1] is not None and row[1] <= self._clock()):
+            return None
+        return str(row[0])
+
+    def delete_ref(self, name: str) -> bool:
+        """Remove the reference ``name``; whether there was one.
+
+        Raises:
+            StoreError: the store is read-only, or SQLite failed.
+        """
+        self._check_writable()
+        with self._session() as conn:
+            return conn.execute("DELETE FROM refs WHERE name = ?", (name,)).rowcount > 0
 
     def __contains__(self, handle: object) -> bool:
         """Whether ``handle`` is stored and not expired; ``False`` when the file cannot
@@ -367,7 +421,7 @@ class SQLiteStore:
                 raise StoreError(f"SQLite store at {self._path}: {exc}") from exc
 
     def _not_found(self, conn: sqlite3.Connection, handle: str) -> HandleNotFoundError:
-        if self._has_tombstones:
+        if self._version >= 2:
             row = conn.execute(
                 "SELECT went_at, reason FROM tombstones WHERE handle = ?", (handle,)
             ).fetchone()
@@ -420,11 +474,10 @@ class SQLiteStore:
             raise StoreError(f"SQLite store at {self._path}: the file is not writable")
         conn = self._open_read_only() if self._read_only else self._open_read_write()
         try:
-            state = self._inspect(conn)
-            empty = state == "empty"
+            version = self._inspect(conn)
             if self._read_only:
-                self._has_tombstones = state == "current"
-                if empty:
+                self._version = version
+                if version == 0:
                     raise StoreError(
                         f"SQLite store at {self._path}: the file holds no store yet, and a "
                         "read-only store cannot create one"
@@ -435,16 +488,17 @@ class SQLiteStore:
                 self._set_journal_mode(conn)
                 # FULL because put() promises durability before the handle is returned.
                 conn.execute("PRAGMA synchronous = FULL")
-                if state != "current":
+                if version != SCHEMA_VERSION:
                     with _transaction(conn):
                         # Re-read under the write lock: another process may have just
                         # created or upgraded the schema.
-                        state = self._inspect(conn)
-                        if state == "empty":
+                        version = self._inspect(conn)
+                        if version == 0:
                             for statement in _SCHEMA:
                                 conn.execute(statement)
-                        elif state == "v1":
-                            conn.execute(_TOMBSTONES)
+                        elif version < SCHEMA_VERSION:
+                            for at in range(version + 1, SCHEMA_VERSION + 1):
+                                conn.execute(_ADDED_IN[at][1])
                             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.Error as exc:
             conn.close()
@@ -505,9 +559,9 @@ class SQLiteStore:
                     break  # not a matter of access: the file itself is bad
         raise StoreError(f"SQLite store at {self._path}: cannot open: {error}") from error
 
-    def _inspect(self, conn: sqlite3.Connection) -> Literal["empty", "v1", "current"]:
-        """Read-only check that the file is a Headroom store: still ``"empty"``, version 1
-        (``"v1"``, to upgrade) or ``"current"``.
+    def _inspect(self, conn: sqlite3.Connection) -> int:
+        """Read-only check that the file is a Headroom store; returns its schema version,
+        0 while it is still empty (an older version is upgraded by the caller).
 
         Raises:
             StoreError: the file is another application's database, or a newer schema.
@@ -531,18 +585,15 @@ class SQLiteStore:
                 f"a newer Headroom (this one reads version {SCHEMA_VERSION})"
             )
         if version == 0 and not objects:
-            return "empty"
-        for state, at, expected, expected_columns in (
-            ("current", SCHEMA_VERSION, _OBJECTS, _COLUMNS),
-            ("v1", 1, _V1_OBJECTS, _V1_COLUMNS),
-        ):
-            if version == at and objects == expected:
-                columns = {
-                    table: [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
-                    for table in expected_columns
-                }
-                if columns == expected_columns:
-                    return "current" if state == "current" else "v1"
+            return 0
+        if version >= 1 and objects == _objects_at(version):
+            columns = {
+                table: [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+                for table, kind in objects.items()
+                if kind == "table"
+            }
+            if all(columns[table] == _COLUMNS[table] for table in columns):
+                return version
         tables = sorted(name for name, kind in objects.items() if kind == "table")
         raise StoreError(
             f"SQLite store at {self._path}: the file is an SQLite database but not a Headroom "

@@ -75,6 +75,22 @@ class UnavailableStore:
     def __contains__(self, handle: object) -> bool:
         return False
 
+    def set_ref(self, name: str, handle: str, ttl_seconds: float | None) -> None:
+        """Always raises.
+
+        Raises:
+            StoreError: naming the store and why it could not be opened.
+        """
+        raise StoreError(f"{self._reason}; nothing was stored")
+
+    def get_ref(self, name: str) -> str | None:
+        """Always ``None``: nothing is stored."""
+        return None
+
+    def delete_ref(self, name: str) -> bool:
+        """Always ``False``: nothing is stored."""
+        return False
+
     def stats(self) -> StoreStats:
         """Empty, not writable, with the reason in ``error``."""
         return StoreStats("unavailable", self.location, 0, 0, writable=False, error=self._reason)

@@ -181,31 +181,45 @@ def test_redis_tombstones_expire_after_the_retention(
     assert 0 < ttl_ms <= 1000
 
 
-def test_a_version_1_sqlite_file_is_upgraded_in_place(tmp_path: Path) -> None:
-    path = tmp_path / "v1.sqlite3"
+_TOMBSTONES_V2 = "CREATE TABLE tombstones (handle TEXT PRIMARY KEY, went_at REAL, reason TEXT);"
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_sqlite_file_is_upgraded_in_place(tmp_path: Path, version: int) -> None:
+    path = tmp_path / "old.sqlite3"
     conn = sqlite3.connect(path)
     conn.executescript(
-        """
+        f"""
         CREATE TABLE originals (handle TEXT PRIMARY KEY, sha256 TEXT NOT NULL, kind TEXT,
             created_at REAL, accessed_at REAL, size INTEGER, data BLOB);
         CREATE INDEX originals_by_access ON originals (accessed_at, handle, size);
         CREATE INDEX originals_by_creation ON originals (created_at);
         CREATE TABLE usage (kind TEXT PRIMARY KEY, calls INTEGER, tokens_before INTEGER,
             tokens_after INTEGER);
-        PRAGMA user_version = 1;
+        {_TOMBSTONES_V2 if version == 2 else ""}
+        PRAGMA user_version = {version};
         """
     )
     conn.close()
-    # Read-only, it has no tombstones but still works.
+    # Read-only, it is read as it is: no tombstones or refs, but it works.
     with SQLiteStore(path, read_only=True) as old, pytest.raises(HandleNotFoundError):
+        assert old.get_ref("anything") is None
         old.get(handle_for("x"))
 
     with SQLiteStore(path) as store:
         handle = store.put("kept", kind="text")
         assert store.get(handle).data == b"kept"
+        store.set_ref("name", handle, None)
+        assert store.get_ref("name") == handle
 
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone() == (2,)
-    columns = [row[1] for row in conn.execute("PRAGMA table_info(tombstones)")]
+    assert conn.execute("PRAGMA user_version").fetchone() == (3,)
+    tables = {
+        table: [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+        for table in ("tombstones", "refs")
+    }
     conn.close()
-    assert columns == ["handle", "went_at", "reason"]
+    assert tables == {
+        "tombstones": ["handle", "went_at", "reason"],
+        "refs": ["name", "handle", "expires_at"],
+    }
