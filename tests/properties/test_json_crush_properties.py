@@ -250,3 +250,38 @@ def test_records_with_differing_keys_keep_failures(
     if crushed is not None:
         assert rows[failing] in crushed.value
         assert json.loads(store.get(crushed.handles[0]).text) == rows
+
+
+def _nested_record_text(value: Any, depth: int = 0) -> str:
+    # The definition record_text keeps: each container's values joined with spaces.
+    if depth > 200:
+        return ""
+    if isinstance(value, dict):
+        return " ".join(_nested_record_text(item, depth + 1) for item in value.values())
+    if isinstance(value, list):
+        return " ".join(_nested_record_text(item, depth + 1) for item in value)
+    if isinstance(value, str):
+        return value
+    if value is None or isinstance(value, bool):
+        return ""
+    return str(value)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@given(json_values)
+def test_record_text_joins_every_level_with_spaces(value: Any) -> None:
+    from headroom.compressors.json.profile import record_text
+
+    assert record_text(value) == _nested_record_text(value)
+    deep: Any = "x"
+    for _ in range(250):
+        deep = [deep, 1]
+    assert record_text(deep) == _nested_record_text(deep)

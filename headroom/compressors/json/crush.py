@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from headroom.compressors.json.profile import Profile
-from headroom.compressors.json.select import record_text, select_rows
+from headroom.compressors.json.select import select_rows
 from headroom.compressors.json.summary import summarize
 from headroom.compressors.json.text import query_words, shorten
 from headroom.handles import format_marker
@@ -224,7 +224,8 @@ class _Crusher:
             keep_ids=self.options.keep_ids,
             keep_names=self.options.keep_names,
         )
-        replaced = sum(len(record_text(items[row])) + 1 for row in dropped)
+        texts = profile.texts
+        replaced = sum(len(texts[row]) + 1 for row in dropped)
         if len(summary) > _MAX_LISTING_SHARE * replaced:
             return [self.visit(item, f"{path}.{i}", depth + 1) for i, item in enumerate(items)]
         handle = self.stash(_minify(items) if self.whole is None else self.whole)

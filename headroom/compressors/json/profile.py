@@ -41,6 +41,7 @@ __all__ = ["Column", "Profile"]
 Path = tuple[str, ...]
 
 _MAX_FLATTEN_DEPTH: Final = 6
+_MAX_DEPTH: Final = 200  # record_text reads no deeper (as the crusher walks)
 _MIN_PER_CATEGORY: Final = 4  # a column with fewer records per value is not categorical
 _MIN_NUMERIC: Final = 8  # too few values for a median and a spread to mean anything
 # Columns holding identifiers are not measurements: an "outlying" id means nothing.
@@ -97,6 +98,38 @@ def _hashable(value: Any) -> Any:
     return (type(value).__name__, value)
 
 
+def record_text(value: Any) -> str:
+    """The scalar values of a record (keys aside), space-separated, for text matching.
+
+    >>> record_text({"id": 7, "user": {"login": "ana", "admin": False}, "tags": ["a", "b"]})
+    '7 ana  a b'
+    """
+    parts: list[str] = []
+    _scalar_texts(value, 0, parts)
+    return " ".join(parts)
+
+
+def _scalar_texts(value: Any, depth: int, parts: list[str]) -> None:
+    # One part per scalar, "" for null, booleans and empty containers: the same text as
+    # joining each container's values with spaces, level by level.
+    if depth > _MAX_DEPTH:
+        parts.append("")
+    elif type(value) is dict or type(value) is list:
+        items = value.values() if type(value) is dict else value
+        if not items:
+            parts.append("")
+        for item in items:
+            _scalar_texts(item, depth + 1, parts)
+    elif isinstance(value, dict | list):  # subclasses, as the recursive form took them
+        _scalar_texts(dict(value) if isinstance(value, dict) else list(value), depth, parts)
+    elif isinstance(value, str):
+        parts.append(value)
+    elif value is None or isinstance(value, bool):
+        parts.append("")
+    else:
+        parts.append(str(value))
+
+
 class Profile:
     """The columns of one array's records and what they say about each row.
 
@@ -117,6 +150,11 @@ class Profile:
                 rows.append(index)
                 values.append(value)
         self.columns = [Column(path, rows, values) for path, (rows, values) in flat.items()]
+
+    @cached_property
+    def texts(self) -> list[str]:
+        """Each item's :func:`record_text`, for text matching (made once per array)."""
+        return [record_text(item) for item in self.items]
 
     @cached_property
     def categorical(self) -> list[Column]:

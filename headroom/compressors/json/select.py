@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from headroom.compressors.json.profile import Profile
+from headroom.compressors.json.profile import Profile, record_text
 from headroom.relevance import bm25_scores
 
 __all__ = ["MAX_QUERY_HITS", "query_hits", "record_text", "select_rows"]
@@ -26,7 +26,6 @@ _HIT_SHARE: Final = 0.5
 MAX_QUERY_HITS: Final = 25
 """Query hits are always kept, but a vague query should not keep half the array: at most
 this many, best first (the marker's handle can still be queried for the rest)."""
-_MAX_DEPTH: Final = 200
 
 
 def select_rows(profile: Profile, query: str | None, *, max_rows: int) -> list[int]:
@@ -42,36 +41,24 @@ def select_rows(profile: Profile, query: str | None, *, max_rows: int) -> list[i
         return []
     keep = {0, count - 1}
     keep.update(profile.signals())
-    keep.update(query_hits(profile.items, query, limit=MAX_QUERY_HITS))
+    if query and query.strip():
+        keep.update(query_hits(profile.items, query, limit=MAX_QUERY_HITS, texts=profile.texts))
     keep.update(_sample(profile, keep, max_rows))
     return sorted(keep)
 
 
-def query_hits(items: Sequence[Any], query: str | None, *, limit: int) -> list[int]:
+def query_hits(
+    items: Sequence[Any], query: str | None, *, limit: int, texts: Sequence[str] | None = None
+) -> list[int]:
     """Rows whose values match ``query`` clearly: BM25 score at least 1.0 and at least half
     the best score; the ``limit`` best, ties by position."""
     if not query or not query.strip() or limit <= 0:
         return []
-    scores = bm25_scores(query, [record_text(item) for item in items])
+    scores = bm25_scores(query, texts if texts is not None else [record_text(i) for i in items])
     best = max(scores, default=0.0)
     floor = max(_MIN_HIT_SCORE, _HIT_SHARE * best)
     ranked = sorted((i for i, s in enumerate(scores) if s >= floor), key=lambda i: (-scores[i], i))
     return ranked[:limit]
-
-
-def record_text(value: Any, depth: int = 0) -> str:
-    """The scalar values of a record (keys aside), space-separated, for text matching."""
-    if depth > _MAX_DEPTH:
-        return ""
-    if isinstance(value, dict):
-        return " ".join(record_text(item, depth + 1) for item in value.values())
-    if isinstance(value, list):
-        return " ".join(record_text(item, depth + 1) for item in value)
-    if isinstance(value, str):
-        return value
-    if value is None or isinstance(value, bool):
-        return ""
-    return str(value)
 
 
 def _sample(profile: Profile, keep: set[int], budget: int) -> list[int]:
