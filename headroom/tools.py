@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from headroom.client import Headroom, retrieve
+from headroom.client import Headroom, stores_for
 from headroom.config import DEFAULT_MODEL, CompressConfig
-from headroom.errors import HandleNotFoundError, HeadroomError, InvalidArgumentError
+from headroom.errors import InvalidArgumentError
 from headroom.messages.hints import path_argument
+from headroom.retrieval import answer_from
 from headroom.store import Store
 
 __all__ = [
@@ -79,16 +80,10 @@ def answer(handle: str, query: str | None = None, *, client: Headroom | None = N
     "No original is stored under 'headroom:"
     """
     try:
-        return retrieve(handle, query=query, client=client)
-    except HandleNotFoundError as error:
-        return (
-            f"No original is stored under {error.handle!r} (it was never stored here, or it "
-            "expired or was evicted); check the handle in the marker."
-        )
+        stores = stores_for(client)
     except InvalidArgumentError as error:
         return f"Cannot retrieve: {error}"
-    except HeadroomError as error:  # the store failed: say so, the run goes on
-        return f"Cannot retrieve {handle!r}: {error}"
+    return answer_from(stores, handle, query=query)
 
 
 def path_hint(arguments: object) -> str | None:
