@@ -7,7 +7,8 @@ into their configuration files. The MCP Python SDK is the ``mcp`` extra, importe
 :func:`create_server` and ``headroom mcp`` serving, never by ``import headroom``. See
 ``docs/mcp.md``.
 
-Modules: ``server`` (the tools on the SDK's ``MCPServer``), ``roots`` (which files
+Modules: ``options`` (:class:`ServerOptions`), ``server`` (the tools on the SDK's
+``MCPServer``), ``roots`` (which files
 ``headroom_read`` may open), ``clients`` (where each client keeps its configuration),
 ``install`` (adding and removing the entry, with a backup), ``cli`` (``headroom mcp``).
 """
@@ -16,11 +17,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from headroom.mcpserver.options import DEFAULT_MAX_CONTENT_BYTES, ServerOptions
+
 if TYPE_CHECKING:
     from headroom.client import Headroom
-    from headroom.mcpserver.server import ServerOptions
 
-__all__ = ["create_server"]
+__all__ = ["DEFAULT_MAX_CONTENT_BYTES", "ServerOptions", "create_server"]
 
 
 def create_server(options: ServerOptions | None = None, *, client: Headroom | None = None) -> Any:

@@ -18,6 +18,7 @@ from typing import Any
 from headroom.errors import HeadroomError, InvalidArgumentError
 from headroom.mcpserver.clients import CLIENTS, Client, Scope, client_names
 from headroom.mcpserver.install import Change, apply, plan_install, plan_uninstall
+from headroom.mcpserver.options import DEFAULT_MAX_CONTENT_BYTES, ServerOptions
 
 __all__ = ["add_parser", "run"]
 
@@ -109,7 +110,7 @@ def _serve_options(p: argparse.ArgumentParser, *, inherited: bool) -> None:
         "--max-content-bytes",
         type=int,
         default=default(None),
-        help="largest content one call may hand in (default 16 MiB)",
+        help=f"largest content (bytes) one call may hand in (default {DEFAULT_MAX_CONTENT_BYTES})",
     )
     p.add_argument(
         "--store",
@@ -133,25 +134,25 @@ def run(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from headroom.client import Headroom
-    from headroom.mcpserver.server import DEFAULT_MAX_CONTENT_BYTES, ServerOptions, create_server
+    from headroom.mcpserver.server import create_server
 
     if not 0 < args.port < 65536:
         print(f"headroom mcp: error: --port: expected 1-65535, got {args.port}", file=sys.stderr)
         return 2
     limit = DEFAULT_MAX_CONTENT_BYTES if args.max_content_bytes is None else args.max_content_bytes
-    options = ServerOptions(
-        store=getattr(args, "store", None),
-        allow_read=tuple(args.allow_read or ()),
-        max_content_bytes=limit,
-    )
     try:
+        options = ServerOptions(
+            store=getattr(args, "store", None),
+            allow_read=tuple(args.allow_read or ()),
+            max_content_bytes=limit,
+        )
         client = Headroom(store=options.store, model=options.model)
     except HeadroomError as error:  # e.g. a store URL that is no store
         print(f"headroom mcp: error: {error}", file=sys.stderr)
         return 2
     try:
         server = create_server(options, client=client)
-    except HeadroomError as error:
+    except HeadroomError as error:  # an --allow-read that is not a directory
         client.close()
         print(f"headroom mcp: error: {error}", file=sys.stderr)
         return 2

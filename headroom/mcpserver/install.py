@@ -164,6 +164,20 @@ def add_entry(text: bytes, fmt: Format, entry: dict[str, Any], *, path: Path) ->
 
     Raises:
         ConfigError: ``text`` does not parse, or its server list is not a table.
+
+    Example:
+        >>> entry = {"command": "headroom", "args": ["mcp"]}
+        >>> toml = add_entry(b'model = "o3"\\n', "toml", entry, path=Path("config.toml"))
+        >>> print(toml.decode(), end="")
+        model = "o3"
+        <BLANKLINE>
+        [mcp_servers.headroom]
+        command = "headroom"
+        args = ["mcp"]
+        >>> add_entry(toml, "toml", entry, path=Path("config.toml")) == toml
+        True
+        >>> remove_entry(toml, "toml", path=Path("config.toml"))
+        b'model = "o3"\\n'
     """
     if fmt == "json":
         data = _json(text, path)

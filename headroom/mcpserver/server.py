@@ -12,7 +12,6 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any, Final, TypeVar
 
 # isort: off
@@ -28,22 +27,14 @@ from headroom import __version__
 from headroom._rawbytes import from_bytes
 from headroom.client import Headroom
 from headroom.config import KINDS
-from headroom.errors import HeadroomError, InvalidArgumentError
+from headroom.errors import HeadroomError
+from headroom.mcpserver.options import ServerOptions
 from headroom.mcpserver.roots import ReadRoots
 from headroom.results import TextResult
 
-__all__ = [
-    "DEFAULT_MAX_CONTENT_BYTES",
-    "CompressOutput",
-    "ServerOptions",
-    "StatsOutput",
-    "create_server",
-]
+__all__ = ["CompressOutput", "StatsOutput", "create_server"]
 
 _T = TypeVar("_T")
-
-DEFAULT_MAX_CONTENT_BYTES: Final = 16 * 1024 * 1024
-"""The most content (UTF-8 bytes) one ``headroom_compress`` or ``headroom_read`` takes."""
 
 _INSTRUCTIONS: Final = (
     "Headroom shrinks large content (logs, JSON API responses, search results, diffs, source "
@@ -51,24 +42,6 @@ _INSTRUCTIONS: Final = (
     "a handle (headroom:<12 hex digits>), and headroom_retrieve gives back the exact original "
     "or, with a query, the parts that match."
 )
-
-
-@dataclass(frozen=True, kw_only=True)
-class ServerOptions:
-    """How the server is set up.
-
-    Attributes:
-        store: where originals go: ``None`` for ``HEADROOM_STORE`` or else the default SQLite
-            file, ``"memory"``, a SQLite file path, or a ``redis://`` URL.
-        allow_read: directories ``headroom_read`` may read under; empty turns it off.
-        max_content_bytes: the largest content (UTF-8 bytes) a call may hand in.
-        model: the model whose tokenizer counts tokens.
-    """
-
-    store: str | None = None
-    allow_read: tuple[str, ...] = ()
-    max_content_bytes: int = DEFAULT_MAX_CONTENT_BYTES
-    model: str = "gpt-4o"
 
 
 class CompressOutput(BaseModel):
@@ -144,8 +117,7 @@ def create_server(options: ServerOptions | None = None, *, client: Headroom | No
 
     Raises:
         ImportError: the ``mcp`` extra is not installed (names the ``pip install``).
-        InvalidArgumentError: an ``allow_read`` root is not a directory, or the size limit
-            is not positive.
+        InvalidArgumentError: an ``allow_read`` root is not a directory.
 
     Example:
         >>> server = create_server(ServerOptions(store="memory"))
@@ -153,10 +125,6 @@ def create_server(options: ServerOptions | None = None, *, client: Headroom | No
         'headroom'
     """
     options = options or ServerOptions()
-    if options.max_content_bytes <= 0:
-        raise InvalidArgumentError(
-            f"max_content_bytes: expected a positive number, got {options.max_content_bytes}"
-        )
     roots = ReadRoots(options.allow_read)
     hr = client or Headroom(store=options.store, model=options.model)
     limit = options.max_content_bytes
