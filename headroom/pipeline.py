@@ -1,9 +1,10 @@
 """Compress one piece of text: gate, route, run the kind's chain, check, fall back.
 
 The contracts every compressor keeps are enforced here once: content below ``min_tokens``,
-already carrying a Headroom marker, disabled or opaque passes through; a lossy result is
-discarded when ``lossy=False``; a result that is not smaller in tokens is discarded; an
-exception inside a compressor leaves the content as it was and becomes a warning.
+already compressed (:func:`headroom.router.already_compressed`), disabled or opaque passes
+through; a lossy result is discarded when ``lossy=False``; a result that is not smaller in
+tokens is discarded; an exception inside a compressor leaves the content as it was and
+becomes a warning.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from headroom.compressors import Context, Registry
 from headroom.compressors.json.minify import json_layout
 from headroom.config import KINDS, CompressConfig, Kind
 from headroom.errors import UnknownKindError
-from headroom.handles import has_marker
-from headroom.router import Hints, Route, detect
+from headroom.router import Hints, Route, already_compressed, detect
 from headroom.store.base import Store
 from headroom.tokens import TokenCounter, memoized
 
@@ -91,7 +91,7 @@ def _compress(
         (not surely_large and count(text) < config.min_tokens)
         or len(text) > config.max_input_chars
         or not config.kind_enabled(route.kind)
-        or has_marker(text)  # already compressed: compressing again changes nothing
+        or already_compressed(text) is not None  # compressing again changes nothing
     ):
         piece.tokens_before = piece.tokens_after = count(text)
         return piece

@@ -1,9 +1,12 @@
-"""Decide what kind of content a piece of text is.
+"""Decide what kind of content a piece of text is, and whether Headroom already compressed it.
 
 ``detect`` looks at a bounded sample (the first 64 KiB, at most 400 lines) except for JSON
 and JSON Lines, which must parse whole to count as JSON. Hints (a tool name, a file path)
 steer the choice when the content fits more than one kind; a file extension of a source
 language is trusted.
+
+:func:`already_compressed` is the one answer to "is this our own output?": the router routes
+a table document by it, and the pipeline passes through whatever it says is compressed.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from headroom.compressors.code.detect import code_language
 from headroom.compressors.json.minify import json_layout
 from headroom.compressors.markdown import looks_like_markdown
 from headroom.config import Kind
+from headroom.handles import find_markers
 from headroom.jsontables import is_table_document
 
-__all__ = ["LEVEL_RE", "Hints", "Route", "detect"]
+__all__ = ["LEVEL_RE", "Hints", "Route", "already_compressed", "detect"]
 
 _SAMPLE_CHARS: Final = 65_536
 _SAMPLE_LINES: Final = 400
@@ -115,7 +119,7 @@ def detect(text: str, hints: Hints | None = None) -> Route:
 
     extension = PurePosixPath(hints.path).suffix.lower() if hints.path else ""
     if is_table_document(stripped):
-        return Route("json", reason="Headroom table document (already compressed)")
+        return Route("json", reason=f"{TABLE_DOCUMENT} (already compressed)")
     layout = json_layout(text)  # the minifier asks again for this text: a cache hit
     if layout == "document":
         return Route("json", reason="parses as JSON")
@@ -289,6 +293,42 @@ _TIMESTAMP_RE = re.compile(
     r"|\S+\.log\.\d{4}-\d{2}-\d{2}"  # OpenStack file prefix
     r")"
 )
+TABLE_DOCUMENT: Final = "Headroom table document"
+OWN_MARKER: Final = "carries a Headroom marker"
+
+
+def already_compressed(text: str) -> str | None:
+    """Why ``text`` is Headroom's own output (:data:`TABLE_DOCUMENT` or :data:`OWN_MARKER`),
+    or ``None``: compressing it again would change nothing (contract 3).
+
+    A marker quoted as inline code (between backticks, as a README explaining handles quotes
+    one) is a mention, not an omission: no compressor writes a backtick on both sides of its
+    marker. Markers in fenced blocks still count, since the
+    markdown compressor writes code skeletons, markers included, inside fences.
+
+    >>> already_compressed("[headroom-json/1 · x]\\n[1,2]")
+    'Headroom table document'
+    >>> already_compressed("a\\n[2 rows omitted · retrieve: headroom:2cf24dba5fb0]")
+    'carries a Headroom marker'
+    >>> already_compressed("e.g. `[2 rows omitted · retrieve: headroom:2cf24dba5fb0]`") is None
+    True
+    """
+    if is_table_document(text.lstrip()):
+        return TABLE_DOCUMENT
+    at = 0
+    for marker in find_markers(text):
+        # The marker's own spelling; one whose summary the grammar reads differently than
+        # format_marker writes it is not found, and counts as ours (the safe side).
+        literal = str(marker)
+        start = text.find(literal, at)
+        if start < 0:
+            return OWN_MARKER
+        at = start + len(literal)
+        if not (text[start - 1 : start] == "`" and text[at : at + 1] == "`"):
+            return OWN_MARKER
+    return None
+
+
 LEVEL_RE = re.compile(r"\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|FATAL|CRITICAL|SEVERE)\b")
 
 
