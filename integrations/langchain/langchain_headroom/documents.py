@@ -80,13 +80,10 @@ class HeadroomDocumentCompressor(BaseDocumentCompressor):
     def model_post_init(self, context: Any, /) -> None:
         """Check the pruning options once, when the compressor is made."""
         super().model_post_init(context)
-        self._config = PrunerConfig(
-            scorer=self.scorer,
-            target_ratio=self.target_ratio,
-            token_budget=self.token_budget,
-            context_window=self.context_window,
-            dedup=self.dedup,
-        )
+        # The fields named like PrunerConfig options are those options.
+        fields = type(self).model_fields
+        options = {n: getattr(self, n) for n in PrunerConfig.field_names() if n in fields}
+        self._config = PrunerConfig(**options)
 
     def _get_pruner(self) -> TextPruner:
         # Built on first use: a neural scorer loads its model then, not at construction.

@@ -100,14 +100,10 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
     def model_post_init(self, context: Any, /) -> None:
         """Check the pruning options once, when the postprocessor is made."""
         super().model_post_init(context)
-        self._config = PrunerConfig(
-            scorer=self.scorer,
-            target_ratio=self.target_ratio,
-            token_budget=self.token_budget,
-            context_window=self.context_window,
-            dedup=self.dedup,
-            model=self.model,
-        )
+        # The fields named like PrunerConfig options are those options.
+        fields = type(self).model_fields
+        options = {n: getattr(self, n) for n in PrunerConfig.field_names() if n in fields}
+        self._config = PrunerConfig(**options)
 
     @classmethod
     def class_name(cls) -> str:
