@@ -8,6 +8,7 @@ points outside it.
 from __future__ import annotations
 
 import contextlib
+import json.decoder
 import os
 import shutil
 import socket
@@ -70,6 +71,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory, bench_data: Path) -> Path:
     (root / "sub").mkdir(parents=True)
     shutil.copyfile(bench_data / LOG, root / "sub" / "hdfs.log")
     shutil.copyfile(bench_data / JSON, root / "issues.json")
+    shutil.copyfile(json.decoder.__file__, root / "decoder.py")  # real source: the stdlib's
     (top / "secret.txt").write_text("outside the allowed root\n")
     (root / "escape.txt").symlink_to(top / "secret.txt")
     (root / "inside-link.log").symlink_to(root / "sub" / "hdfs.log")

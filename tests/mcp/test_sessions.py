@@ -158,14 +158,19 @@ def test_read_compresses_files_under_the_allowed_root(served: Served, bench_data
         original = await _call(
             client, "headroom_retrieve", handle=log.structured_content["handles"][0]
         )
-        return log, data, original
+        code = await _call(client, "headroom_read", path=str(served.root / "decoder.py"))
+        return log, data, original, code
 
-    log, data, original = session(served.target, work)
+    log, data, original, code = session(served.target, work)
     assert log.structured_content["kind"] == "log"
     assert log.structured_content["path"] == str((served.root / "sub" / "hdfs.log").resolve())
     assert original.content[0].text == read_bench(bench_data / LOG)
     assert data.structured_content["kind"] == "json"
     assert "Mongoid::Autoinc" in data.structured_content["text"]
+    skeleton = code.structured_content
+    assert (skeleton["kind"], skeleton["language"]) == ("code", "python")
+    assert skeleton["tokens_after"] * 2 < skeleton["tokens_before"]
+    assert "    def __init__(self, msg, doc, pos):\n" in skeleton["text"]  # signatures kept
 
 
 def test_stats_count_this_session_and_the_store(served: Served, bench_data: Path) -> None:
