@@ -299,9 +299,16 @@ class SQLiteStore:
                     f"does not match its sha256 {sha} (the file is corrupt or was edited; "
                     "storing the same original again repairs it)"
                 )
-            self._try_write(
-                conn, "UPDATE originals SET accessed_at = ? WHERE handle = ?", (now, handle)
-            )
+            # The LRU bump need not survive a power cut, so it skips the fsync a put pays
+            # for: in WAL mode an unsynced commit is still atomic and is made durable by the
+            # next synced one. (3.6 ms -> well under 1 ms per get: docs/store.md.)
+            conn.execute("PRAGMA synchronous = NORMAL")
+            try:
+                self._try_write(
+                    conn, "UPDATE originals SET accessed_at = ? WHERE handle = ?", (now, handle)
+                )
+            finally:
+                conn.execute("PRAGMA synchronous = FULL")
         return StoredOriginal(handle, data, kind or "", created_at, len(data))
 
     def originals(self, *, batch: int = 100) -> Iterator[StoredOriginal]:

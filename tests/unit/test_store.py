@@ -709,6 +709,16 @@ def test_sqlite_busy_timeout_is_set(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
 
 
+def test_sqlite_get_leaves_puts_fully_synced(tmp_path: Path) -> None:
+    """A get's LRU bump skips the fsync; the connection must be back to FULL for puts."""
+    with SQLiteStore(tmp_path / "ccr.sqlite3") as store:
+        handle = store.put("x", kind="text")
+        store.get(handle)
+        conn = store._conn
+        assert conn is not None
+        assert conn.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+
+
 def test_sqlite_closed_store_raises(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "ccr.sqlite3")
     store.close()
