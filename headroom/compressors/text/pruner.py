@@ -217,6 +217,8 @@ class TextPruner:
         self,
         documents: str | Sequence[str | Chunk | Mapping[str, Any]],
         query: str | None = None,
+        *,
+        stash: Callable[[str], str] | None = None,
     ) -> PruneResult:
         """Prune ``documents`` for ``query``.
 
@@ -226,6 +228,10 @@ class TextPruner:
                 (``text``, ``page_content``, ``content``, ``body`` or ``snippet``).
             query: the question; ``None`` or blank means duplicate removal only (and, with
                 ``no_query="salience"``, selection by salience).
+            stash: stores the original (the documents as rendered) and returns its handle;
+                called before the marker naming the handle is written, and only when
+                something is dropped. Default: this pruner's ``store``. Compressors pass
+                their context's, so the handle gives back the piece as the caller sent it.
 
         Returns:
             A :class:`PruneResult`.
@@ -261,7 +267,7 @@ class TextPruner:
         if omitted == 0 and all(alive):
             return self._unchanged(shape, items, chunks, segments, original, before)
         body = _render(shape, items, texts, chunks, keep=alive)
-        handle = self.store.put(original, kind="text")
+        handle = stash(original) if stash is not None else self.store.put(original, kind="text")
         unit = "sentences" if omitted != 1 else "sentence"
         marker = format_marker(omitted, unit, handle)
         text = _attach(shape, body, marker)
