@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 from headroom.client import (
     Headroom,
@@ -82,4 +83,18 @@ __all__ = [
     "normalize_handle",
     "retrieve",
     "retrieve_answer",
+    "wrap",
 ]
+
+if TYPE_CHECKING:
+    from headroom.proxy.inprocess import wrap
+
+
+def __getattr__(name: str) -> object:
+    # ``wrap`` needs the proxy extra (httpx, Starlette): imported on first use, never by
+    # ``import headroom``.
+    if name == "wrap":
+        from headroom.proxy.inprocess import wrap
+
+        return wrap
+    raise AttributeError(f"module 'headroom' has no attribute {name!r}")
