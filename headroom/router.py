@@ -23,6 +23,7 @@ from headroom.compressors.markdown import looks_like_markdown
 from headroom.config import Kind
 from headroom.handles import find_markers
 from headroom.jsontables import is_table_document
+from headroom.signals import SPELLED_LEVELS, words_re
 
 __all__ = ["LEVEL_RE", "Hints", "Route", "already_compressed", "detect"]
 
@@ -329,7 +330,8 @@ def already_compressed(text: str) -> str | None:
     return None
 
 
-LEVEL_RE = re.compile(r"\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|FATAL|CRITICAL|SEVERE)\b")
+LEVEL_RE = words_re(SPELLED_LEVELS, flags=0)
+"""A level spelled out (:data:`headroom.signals.SPELLED_LEVELS`), upper case, as a word."""
 
 
 def _is_log(lines: list[str]) -> bool:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from headroom import signals
+
 __all__ = [
     "CONSTRAINT_RE",
     "DECISION_RE",
@@ -55,11 +57,8 @@ DECISION_RE = re.compile(
     r"confirmed|agreed|proceed)\b",
     re.I,
 )
-ERROR_RE = re.compile(
-    r"\b(?:error|exception|traceback|failed|failure|fatal|denied|not found|no such|invalid|"
-    r"timed out|refused)\b",
-    re.I,
-)
+ERROR_RE = signals.ERROR_RE
+"""A sentence or line that reports an error (:data:`headroom.signals.ERROR_RE`)."""
 
 # What varies between two reports of the same error: numbers, hex, quoted names, paths.
 _VARIABLE_RE = re.compile(r"0x[0-9a-f]+|\d+|'[^']*'|\"[^\"]*\"|/[\w./-]+", re.I)

@@ -36,6 +36,7 @@ from functools import lru_cache
 from typing import Any, Final
 
 from headroom.relevance import tokenize
+from headroom.signals import failure_status_words
 
 __all__ = [
     "CATEGORY_HINTS",
@@ -63,11 +64,10 @@ _STATUS_KEYS: Final = frozenset({
     "status", "state", "conclusion", "result", "outcome", "level", "loglevel", "severity",
     "health", "type", "kind",
 })
-_FAILURE_WORDS: Final = frozenset({
-    "error", "errored", "errors", "err", "fail", "failed", "failing", "failure", "fatal",
-    "critical", "crit", "emerg", "emergency", "alert", "severe", "panic", "exception",
-    "crash", "crashed", "timeout", "timed_out", "timedout", "cancelled", "canceled",
-    "aborted", "broken", "unhealthy", "down", "warn", "warning", "startup_failure",
+# Every error and warning word of headroom.signals, and the states only a status holds.
+_FAILURE_WORDS: Final = failure_status_words({
+    "errored", "failing", "emerg", "emergency", "alert", "severe", "crash", "crashed",
+    "cancelled", "canceled", "broken", "unhealthy", "down", "startup_failure",
     "action_required",
 })
 # Column names that say the column sorts records into kinds: a rare kind is news.

@@ -9,7 +9,8 @@ Levels are normalised to upper case with abbreviations spelled out (``err`` -> `
 Android's ``W`` -> ``WARN``); :func:`severity` ranks them. Lines of formats without a level
 (syslog, plain text) have ``level=None``; :data:`SIGNAL_WORDS` decides whether such a line
 reads as an error. Access logs take their level from the HTTP status: 5xx is ``ERROR``, 4xx
-``WARN``, anything else ``INFO``.
+``WARN``, anything else ``INFO``. The vocabulary (level ranks, error words, exceptions) is
+:mod:`headroom.signals`, shared with the router, the JSON crusher and the summarizer.
 
 Example:
     >>> p = parse_prefix("081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1")
@@ -25,6 +26,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
+
+from headroom.signals import (
+    EXCEPTION_HINTS,
+    EXCEPTION_RE,
+    SEVERITY,
+    SIGNAL_HINTS,
+    SIGNAL_RE,
+    WARN_SEVERITY,
+)
 
 __all__ = [
     "EXCEPTION_RE",
@@ -75,29 +85,6 @@ _LEVEL_NAMES: Final[dict[str, str]] = {
     "CRIT": "CRITICAL",
     "EMERG": "EMERGENCY",
 }
-_SEVERITY: Final[dict[str, int]] = {
-    "TRACE": 0,
-    "FINEST": 0,
-    "FINER": 0,
-    "VERBOSE": 0,
-    "DEBUG": 1,
-    "FINE": 1,
-    "CONFIG": 1,
-    "INFO": 2,
-    "NOTICE": 2,
-    "WARN": 3,
-    "WARNING": 3,
-    "ERROR": 4,
-    "SEVERE": 4,
-    "CRITICAL": 5,
-    "FATAL": 5,
-    "ALERT": 5,
-    "EMERGENCY": 5,
-    "PANIC": 5,
-    "ASSERT": 5,
-}
-WARN_SEVERITY: Final = 3
-"""Levels at or above this rank (WARN, ERROR, FATAL, ...) are signal."""
 
 # syslog PRI: the severity is the low three bits.
 _SYSLOG_SEVERITIES: Final = (
@@ -111,47 +98,9 @@ _SYSLOG_SEVERITIES: Final = (
     "DEBUG",
 )
 
-SIGNAL_WORDS: Final = re.compile(
-    r"\b(?:errors?|err|fatal|fail(?:s|ed|ure|ures)?|critical|crit|exceptions?|panic(?:ked)?"
-    r"|denied|refused|invalid|illegal|time[ds]? ?out|abort(?:ed)?|segfault|warn(?:ing)?"
-    r"|break-in|unreachable|corrupt(?:ed)?)\b",
-    # ASCII: no Kelvin sign matching "k", so the substring pre-check below is exact.
-    re.IGNORECASE | re.ASCII,
-)
-"""Words that make a line without a level read as an error or warning."""
-
-EXCEPTION_RE: Final = re.compile(
-    # "\b[A-Z][\w$]*(?:Exception|Error)\b", tried only from the first word of each [\w$] run
-    # that starts with a capital (words are split by "$"): tried from every such word, it
-    # rescanned the run each time, quadratic on "A$A$A$...". A match from a later word
-    # implies one from the first.
-    r"(?<![\w$])(?:\$|[^\WA-Z]\w*+)*+[A-Z][\w$]*(?:Exception|Error)\b"
-    r"|Traceback \(most recent call last\)|\bpanic:"
-)
-"""An exception, a Python traceback or a Go panic: signal whatever the line's level."""
-
-# Every match of EXCEPTION_RE contains one of these; every match of SIGNAL_WORDS, lowered, one
-# of those.
-_EXCEPTION_HINTS: Final = ("Exception", "Error", "Traceback", "panic:")
-_SIGNAL_HINTS: Final = (
-    "err",
-    "fatal",
-    "fail",
-    "crit",
-    "exception",
-    "panic",
-    "denied",
-    "refused",
-    "invalid",
-    "illegal",
-    "time",
-    "abort",
-    "segfault",
-    "warn",
-    "break-in",
-    "unreachable",
-    "corrupt",
-)
+SIGNAL_WORDS: Final = SIGNAL_RE
+"""Words that make a line without a level read as an error or warning
+(:data:`headroom.signals.SIGNAL_RE`)."""
 
 _LEVEL_UP = (
     r"TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|CRIT|SEVERE|ALERT"
@@ -310,7 +259,7 @@ def severity(level: str | None) -> int:
     >>> severity("WARN"), severity("FATAL"), severity(None)
     (3, 5, 2)
     """
-    return _SEVERITY.get(level, 2) if level else 2
+    return SEVERITY.get(level, 2) if level else 2
 
 
 def is_signal(level: str | None, message: str) -> bool:
@@ -324,12 +273,12 @@ def is_signal(level: str | None, message: str) -> bool:
     if level is not None and severity(level) >= WARN_SEVERITY:
         return True
     # Substring tests first: they are much cheaper than the regexes, which rarely match.
-    if any(hint in message for hint in _EXCEPTION_HINTS) and EXCEPTION_RE.search(message):
+    if any(hint in message for hint in EXCEPTION_HINTS) and EXCEPTION_RE.search(message):
         return True
     if level is not None:
         return False
     lowered = message.lower()
-    return any(hint in lowered for hint in _SIGNAL_HINTS) and bool(SIGNAL_WORDS.search(message))
+    return any(hint in lowered for hint in SIGNAL_HINTS) and bool(SIGNAL_WORDS.search(message))
 
 
 def parse_prefix(line: str, hint: str | None = None) -> Prefix:
