@@ -58,7 +58,7 @@ from headroom.config import NoQuery, PrunerConfig, Scorer
 from headroom.errors import InvalidArgumentError
 from headroom.handles import format_marker
 from headroom.relevance import dedup, salience
-from headroom.relevance.bm25 import okapi_scores, query_terms, tokenize
+from headroom.relevance.bm25 import okapi_scores, query_terms, tokenize, tokenize_many
 from headroom.relevance.segment import Segment, segment
 from headroom.store import Store, open_store
 from headroom.tokens import get_counter
@@ -362,7 +362,7 @@ class TextPruner:
         if not flat:
             return False
         sentence_texts = [segments[i][j].text for i, j in flat]
-        sentence_tokens = [tokenize(t) for t in sentence_texts]
+        sentence_tokens = tokenize_many(sentence_texts)
         scores = self._score(query, sentence_texts, sentence_tokens)
         # Passages: the paragraphs of each live chunk, scored as wholes (title included).
         passages: dict[tuple[int, int], list[int]] = {}
