@@ -24,6 +24,7 @@ from headroom.compressors.text.compressor import (
     _DEFAULT_RATIO,
     _MIN_SENTENCES,
     _MIN_TOKENS,
+    kept_segments,
     stash_piece,
 )
 from headroom.compressors.text.pruner import Chunk, TextPruner
@@ -76,26 +77,12 @@ def _prune(
     if not result.handles:
         return None  # nothing worth dropping
     if result.chunks:
-        kept = _kept_segments(segments, result.chunks[0].text)
+        kept = kept_segments(segments, result.chunks[0].text)
     else:
         kept = [False] * len(segments)
     if not any(kept[j] and not _is_heading(s) for j, s in enumerate(segments)):
         kept = _lead(segments, int(ctx.count_tokens(page) * ratio), ctx)
     return _with_headings(segments, kept)
-
-
-def _kept_segments(segments: list[Segment], kept_text: str) -> list[bool]:
-    """Map the pruner's kept text back to segments: they appear in it in order."""
-    flags = [False] * len(segments)
-    pos = 0
-    for j, seg in enumerate(segments):
-        start = pos
-        while start < len(kept_text) and kept_text[start].isspace():
-            start += 1
-        if kept_text.startswith(seg.text, start):
-            flags[j] = True
-            pos = start + len(seg.text)
-    return flags
 
 
 def _lead(segments: list[Segment], budget: int, ctx: Context) -> list[bool]:

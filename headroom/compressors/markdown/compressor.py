@@ -37,6 +37,7 @@ from headroom.compressors.text.compressor import (
     _DEFAULT_RATIO,
     _MIN_SENTENCES,
     _MIN_TOKENS,
+    kept_segments,
     stash_piece,
 )
 from headroom.compressors.text.pruner import Chunk, PruneResult, TextPruner
@@ -181,16 +182,7 @@ def _apply(prose: list[_Prose], result: PruneResult) -> None:
         if kept_text is None:
             p.kept = [False] * len(p.segments)
             continue
-        flags = [False] * len(p.segments)
-        pos = 0
-        for j, seg in enumerate(p.segments):
-            start = pos
-            while start < len(kept_text) and kept_text[start].isspace():
-                start += 1
-            if kept_text.startswith(seg.text, start):
-                flags[j] = True
-                pos = start + len(seg.text)
-        p.kept = flags
+        p.kept = kept_segments(p.segments, kept_text)
 
 
 def _identifiers(text: str) -> set[str]:

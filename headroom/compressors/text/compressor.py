@@ -21,9 +21,9 @@ from collections.abc import Callable
 
 from headroom.compressors.base import Compressed, Context
 from headroom.compressors.text.pruner import TextPruner
-from headroom.relevance.segment import segment
+from headroom.relevance.segment import Segment, segment
 
-__all__ = ["TextCompressor", "stash_piece"]
+__all__ = ["TextCompressor", "kept_segments", "stash_piece"]
 
 # The smallest share that keeps >= 98% of SQuAD answers (72.7% saved); the curve is in
 # docs/rag.md (python -m headroom.bench_rag).
@@ -106,6 +106,21 @@ class TextCompressor:
         if not pruned.handles:
             return None
         return Compressed(pruned.text, self.name, lossless=False, handles=pruned.handles)
+
+
+def kept_segments(segments: list[Segment], kept_text: str) -> list[bool]:
+    """Which of a chunk's ``segments`` the pruner kept, read back from its kept text (the
+    kept sentences appear in it whole and in order, with their spacing between them)."""
+    flags = [False] * len(segments)
+    pos = 0
+    for j, seg in enumerate(segments):
+        start = pos
+        while start < len(kept_text) and kept_text[start].isspace():
+            start += 1
+        if kept_text.startswith(seg.text, start):
+            flags[j] = True
+            pos = start + len(seg.text)
+    return flags
 
 
 def _paragraphs(text: str) -> list[str]:
