@@ -18,7 +18,6 @@ from __future__ import annotations
 import atexit
 import threading
 import time
-import weakref
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -151,7 +150,6 @@ class RedisUsageLog:
         self._lock = threading.Lock()
         self._pending: dict[str, UsageTotals] = {}
         self._flushed_at = time.monotonic()
-        atexit.register(_flush_at_exit, weakref.ref(self))
 
     def record(self, kind: str, tokens_before: int, tokens_after: int) -> None:
         """Add one call's counts; written with the others when the interval is up.
@@ -163,6 +161,7 @@ class RedisUsageLog:
         check_usage(kind, tokens_before, tokens_after)
         with self._lock:
             self._pending[kind] = _add(self._pending.get(kind), 1, tokens_before, tokens_after)
+            _UNFLUSHED.add(self)
             due = time.monotonic() - self._flushed_at >= self._flush_seconds
         if due:
             self.flush()
@@ -176,6 +175,7 @@ class RedisUsageLog:
         with self._lock:
             pending, self._pending = self._pending, {}
             self._flushed_at = time.monotonic()
+            _UNFLUSHED.discard(self)
         if not pending:
             return
         prefix = self._store.prefix
@@ -190,6 +190,7 @@ class RedisUsageLog:
             self._store._call(pipe.execute)
         except StoreError:
             with self._lock:
+                _UNFLUSHED.add(self)
                 for kind, add in pending.items():
                     self._pending[kind] = _add(
                         self._pending.get(kind), add.calls, add.tokens_before, add.tokens_after
@@ -262,9 +263,14 @@ def usage_log_for(store: Store) -> UsageLog:
     return MemoryUsageLog()
 
 
-def _flush_at_exit(ref: weakref.ref[RedisUsageLog]) -> None:
-    log = ref()
-    if log is not None:
+# The logs holding counts not yet written, kept alive until they are (a log dropped without
+# close() still gets its counts out at exit); one exit hook, however many logs.
+_UNFLUSHED: set[RedisUsageLog] = set()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    for log in list(_UNFLUSHED):  # close() removes it from the set
         log.close()
 
 

@@ -218,3 +218,16 @@ def test_a_server_killed_mid_run_loses_nothing_returned_and_hangs_nothing(
     assert third.handles and hr.retrieve(third.handles[0]) == third_log
     with pytest.raises(HandleNotFoundError):
         hr.retrieve(first.handles[0])
+
+
+def test_usage_held_back_is_written_when_the_process_exits(store: RedisStore) -> None:
+    code = (
+        "from headroom.store.redis import RedisStore;"
+        "from headroom.store.usage import RedisUsageLog;"
+        f"RedisUsageLog(RedisStore({store.url!r}, prefix={store.prefix!r}), flush_seconds=3600)"
+        ".record('log', 10, 1)"  # the log is dropped at once, never closed
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO_ROOT, timeout=60)
+
+    totals = RedisUsageLog(store).totals()["log"]
+    assert (totals.calls, totals.tokens_before, totals.tokens_after) == (1, 10, 1)
