@@ -19,6 +19,7 @@ Rules, in order:
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -151,6 +152,13 @@ def segment(text: str) -> list[Segment]:
     >>> [s.text for s in segment("# Title\\nIntro line.\\n\\n- one\\n- two")]
     ['# Title', 'Intro line.', '- one', '- two']
     """
+    return list(_segments(text))
+
+
+# The prose compressor asks whether a piece has enough sentences to prune, then the pruner
+# cuts the same piece: the second cut of a long text is a lookup (segments are immutable).
+@functools.lru_cache(maxsize=4)
+def _segments(text: str) -> tuple[Segment, ...]:
     blocks: list[tuple[int, int, bool]] = []  # (start, end, is_code)
     pos = 0
     for fence in _FENCE_RE.finditer(text):
@@ -196,7 +204,7 @@ def segment(text: str) -> list[Segment]:
                     if emit(para_start + a + s, para_start + a + e, first):
                         first = False
             para_start = blank_end
-    return out
+    return tuple(out)
 
 
 def sentences(text: str) -> list[str]:
