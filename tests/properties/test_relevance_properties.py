@@ -110,7 +110,8 @@ def test_no_query_never_prunes_sentences(chunks: list[str]) -> None:
 
 def _bm25_scores_per_token(query: str, documents: list[str]) -> list[float]:
     """bm25_scores as first written (every document tokenized whole): the specification the
-    word-count version must equal bit for bit."""
+    word-count version must equal bit for bit. Terms are summed in sorted order (a set's
+    order depends on the process's hash seed)."""
     import math
     from collections import Counter
 
@@ -133,7 +134,11 @@ def _bm25_scores_per_token(query: str, documents: list[str]) -> list[float]:
         norm = k1 * (1 - b + b * len(tokens) / average)
         scores.append(
             float(
-                sum(idf[t] * counts[t] * (k1 + 1) / (counts[t] + norm) for t in terms if counts[t])
+                sum(
+                    idf[t] * counts[t] * (k1 + 1) / (counts[t] + norm)
+                    for t in sorted(terms)
+                    if counts[t]
+                )
             )
         )
     return scores
