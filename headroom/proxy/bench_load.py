@@ -228,26 +228,25 @@ def load_bodies(texts: list[str], count: int) -> list[Body]:
 
 async def _send_all(
     url: str, bodies: list[Body], concurrency: int
-) -> tuple[list[float], int, float]:
-    """Each body's seconds (in order), the errors, and the wall time."""
+) -> tuple[list[float], list[str], float]:
+    """Each body's seconds (in order), what went wrong (one line per error), the wall time."""
     times = [math.nan] * len(bodies)
-    errors = 0
+    errors: list[str] = []
     queue = iter(range(len(bodies)))
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     headers = {"content-type": "application/json", "authorization": "Bearer sk-bench"}
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=600) as client:
 
         async def worker() -> None:
-            nonlocal errors
             for i in queue:
                 start = time.perf_counter()
                 try:
                     response = await client.post(CHAT, content=bodies[i].data, headers=headers)
-                    ok = response.status_code == 200 and response.json()["choices"]
-                except (httpx.HTTPError, ValueError, KeyError):
-                    ok = False
+                    if response.status_code != 200 or not response.json()["choices"]:
+                        errors.append(f"request {i}: {response.status_code} {response.text[:200]}")
+                except (httpx.HTTPError, ValueError, KeyError) as error:
+                    errors.append(f"request {i}: {type(error).__name__}: {error}")
                 times[i] = time.perf_counter() - start
-                errors += not ok
 
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -324,27 +323,36 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 
 
 @contextlib.contextmanager
-def _process(args: list[str], env: dict[str, str], health: str) -> Iterator[None]:
-    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(health, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                err = process.stderr.read().decode() if process.stderr else ""
-                raise SystemExit(f"{args[:4]} did not start: {err[-2000:]}")
-            time.sleep(0.2)
-        yield
-    finally:
-        process.terminate()
+def _process(args: list[str], env: dict[str, str], health: str, log: Path) -> Iterator[None]:
+    """Run ``args`` until the block ends, its output in ``log`` (a file: a pipe nobody
+    reads would stall the server once full)."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(health, timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    tail = log.read_text("utf-8", "replace")[-2000:]
+                    raise SystemExit(f"{args[:4]} did not start: {tail}")
+                time.sleep(0.2)
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _problems(log: Path) -> list[str]:
+    """The warning and error lines of a server's log (not its access log)."""
+    lines = log.read_text("utf-8", "replace").splitlines()
+    return [line for line in lines if "WARNING" in line or "ERROR" in line][:20]
 
 
 def run(
@@ -365,9 +373,10 @@ def run(
         upstream_cmd = [sys.executable, "-m", "headroom.proxy.bench_load", "--serve-upstream"]
         proxy_cmd = [sys.executable, "-m", "headroom", "proxy", "--port", str(proxy_port)]
         proxy_cmd += ["--workers", str(workers), "--openai-upstream", upstream]
+        up_log, proxy_log = Path(home) / "upstream.log", Path(home) / "proxy.log"
         with (
-            _process([*upstream_cmd, str(up_port)], env, f"{upstream}/health"),
-            _process(proxy_cmd, env, f"{proxy}/health"),
+            _process([*upstream_cmd, str(up_port)], env, f"{upstream}/health", up_log),
+            _process(proxy_cmd, env, f"{proxy}/health", proxy_log),
         ):
             direct, direct_errors, direct_wall = asyncio.run(
                 _send_all(upstream, bodies, concurrency)
@@ -377,6 +386,7 @@ def run(
             summary = httpx.get(f"{upstream}/bench/summary").json()
             stats = httpx.get(f"{proxy}/stats").json()  # one worker's counters
             seen = asyncio.run(_seen_vs_fresh(proxy, upstream, texts, repeats))
+        logged = {"upstream": _problems(up_log), "proxy": _problems(proxy_log)}
     added = [v - d for v, d in zip(via, direct, strict=True)]
     return {
         "requests": requests,
@@ -389,7 +399,8 @@ def run(
             "median": int(statistics.median(b.tokens for b in bodies)),
             "total": sum(b.tokens for b in bodies),
         },
-        "errors": errors + direct_errors,
+        "errors": {"direct": direct_errors, "proxy": errors},
+        "logged": logged,
         "direct": {"ms": _percentiles(direct), "rps": round(requests / direct_wall, 1)},
         "proxy": {"ms": _percentiles(via), "rps": round(requests / wall, 1)},
         "added_ms": _percentiles(added),
@@ -421,7 +432,9 @@ def _markdown(r: dict[str, Any]) -> str:
         f"| added by the proxy (per request) | {r['added_ms']['p50']} | {r['added_ms']['p99']} "
         f"| {r['added_ms']['max']} | |",
         "",
-        f"errors: {r['errors']}; bytes the upstream received: {wire['direct']:,} direct, "
+        f"errors: {len(r['errors']['proxy'])} through the proxy, "
+        f"{len(r['errors']['direct'])} direct; "
+        f"bytes the upstream received: {wire['direct']:,} direct, "
         f"{wire['via_proxy']:,} through the proxy "
         f"({1 - wire['via_proxy'] / max(1, wire['direct']):.1%} less)",
         "",
