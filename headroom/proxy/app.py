@@ -112,7 +112,8 @@ def create_app(
     # Both read counters only (no I/O), so they run on the event loop: the only thread
     # that adds per-request config clients, which the snapshot walks.
     async def stats(request: Request) -> Response:
-        return JSONResponse(state.snapshot())
+        stored = await anyio.to_thread.run_sync(state.stored)  # the store's usage log: I/O
+        return JSONResponse(state.snapshot(stored))
 
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -28,6 +28,7 @@ from starlette.responses import Response, StreamingResponse
 
 from headroom.client import Headroom
 from headroom.config import CompressConfig
+from headroom.errors import HeadroomError
 from headroom.proxy import retrieve_loop, retrieve_stream
 from headroom.proxy.billed import Billed, tap
 from headroom.proxy.forward import forward, request_headers
@@ -54,8 +55,33 @@ class State:
     def clients(self) -> list[Headroom]:
         return [self.client, *self.configs.values()]
 
-    def snapshot(self) -> dict[str, Any]:
-        return self.stats.snapshot(self.clients())
+    def snapshot(self, stored: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The counters; with ``stored`` (see :meth:`stored`) under ``savings.stored``."""
+        out = self.stats.snapshot(self.clients())
+        if stored is not None:
+            out["savings"]["stored"] = stored
+        return out
+
+    def stored(self) -> dict[str, Any]:
+        """Tokens saved by kind over every process and restart that used this store (its
+        usage log), or the error that kept them from being read (blocking: run it in a
+        thread)."""
+        try:
+            totals = self.client.usage.totals()
+        except HeadroomError as error:
+            return {"by_kind": {}, "error": str(error)}
+        return {
+            "by_kind": {
+                kind: {
+                    "calls": t.calls,
+                    "tokens_before": t.tokens_before,
+                    "tokens_after": t.tokens_after,
+                    "tokens_saved": t.tokens_saved,
+                }
+                for kind, t in totals.items()
+            },
+            "error": None,
+        }
 
 
 @dataclass(frozen=True, slots=True)

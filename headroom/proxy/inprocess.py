@@ -119,7 +119,7 @@ def stats(client: object) -> dict[str, Any]:
         raise InvalidArgumentError(
             f"client: expected a client made by headroom.wrap, got {type(client).__name__}"
         )
-    return transport.state.snapshot()
+    return transport.state.snapshot(transport.state.stored())
 
 
 def _is_async(client: object) -> bool:

@@ -104,6 +104,8 @@ def reprice(savings: dict[str, Any], prices: str | None) -> dict[str, Any]:
         out[period] = report(tallies, table)
         if "date" in part:
             out[period] = {"date": part["date"], **out[period]}
+    if "stored" in savings:  # tokens only: the usage log does not know the models
+        out["stored"] = savings["stored"]
     return out
 
 
@@ -139,6 +141,15 @@ def render(url: str, savings: dict[str, Any], billed: dict[str, Any]) -> str:
             lines.append(
                 f"  {model:22}{given:>14,} input{cached:>14,} cached ({share:.0%}) "
                 f"in {row['responses']:,} responses"
+            )
+    stored = savings.get("stored")
+    if stored and (stored["by_kind"] or stored["error"]):
+        lines.append("all time, from the store's usage log (every worker and restart)")
+        if stored["error"]:
+            lines.append(f"  not read: {stored['error']}")
+        for kind, entry in stored["by_kind"].items():
+            lines.append(
+                f"  {kind:22}{entry['tokens_saved']:>14,} saved in {entry['calls']:,} calls"
             )
     if total["unpriced"]:
         lines.append(f"unpriced models (no dollar figure): {', '.join(total['unpriced'])}")

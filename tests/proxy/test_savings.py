@@ -311,6 +311,11 @@ def test_perf_reports_a_running_proxy(
     assert f"${saved * 2.5 / 1e6:,.2f}" in text  # gpt-4o's list price
     assert "gpt-4o-2024-08-06" in text and "log" in text
     assert "1,200 input" in text  # what the recording upstream said it billed
+    assert "all time, from the store's usage log" in text
+    assert (
+        f"{served['savings']['stored']['by_kind']['log']['tokens_saved']:,} saved in 1 calls"
+        in text
+    )
 
     prices = tmp_path / "prices.json"
     prices.write_text(json.dumps({"models": {"gpt-4o": {"input": 10.0}}}))
@@ -328,3 +333,22 @@ def test_perf_without_a_proxy_says_where_it_looked(capsys: pytest.CaptureFixture
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     assert main(["perf", "--url", url]) == 1
     assert f"no proxy stats at {url}/stats" in capsys.readouterr().err
+
+
+def test_stored_totals_outlive_a_restart(
+    start_proxy: Callable[..., Served], hdfs: str, tmp_path: Path
+) -> None:
+    db = str(tmp_path / "ccr.sqlite3")
+    saved = []
+    for _ in range(2):  # the same store file, one proxy after the other
+        proxy = start_proxy(client=Headroom(store=db))
+        client = openai.OpenAI(base_url=f"{proxy.url}/v1", api_key="k", max_retries=0)
+        client.chat.completions.create(model="gpt-4o", messages=_chat_messages(hdfs))  # type: ignore[arg-type]
+        savings = httpx.get(f"{proxy.url}/stats").json()["savings"]
+        saved.append(savings["total"]["by_kind"]["log"]["tokens_saved"])
+        stored = savings["stored"]
+        assert stored["error"] is None
+    # This process's counters start again; the store's usage log holds both runs.
+    assert saved[0] == saved[1] > 0
+    assert stored["by_kind"]["log"]["calls"] == 2
+    assert stored["by_kind"]["log"]["tokens_saved"] == 2 * saved[1]
