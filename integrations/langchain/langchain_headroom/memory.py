@@ -20,7 +20,7 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from langchain_headroom._common import compress_message_list, to_dicts
-from langchain_headroom.middleware import compact_messages
+from langchain_headroom._compaction import Compactor
 
 __all__ = ["compress_messages", "headroom_summarizer"]
 
@@ -73,18 +73,16 @@ def compress_messages(
         (True, True)
     """
     hr = client_for(headroom, config=config, store=store, model=model)
-    summarizer = None
+    compactor = None
     if budget_tokens is not None or max_messages is not None:
-        summarizer = hr.summarizer(
-            budget_tokens,
-            max_messages=max_messages,
-            keep_recent=keep_recent,
+        compactor = Compactor(
+            hr, budget_tokens=budget_tokens, max_messages=max_messages, keep_recent=keep_recent
         )
 
     def run(value: MessagesInput) -> list[BaseMessage]:
         messages = value.to_messages() if isinstance(value, PromptValue) else list(value)
-        if summarizer is not None:
-            compacted = compact_messages(summarizer, messages)
+        if compactor is not None:
+            compacted = compactor.compact(messages).messages
             if compacted is not None:
                 messages = list(compacted)
         return compress_message_list(hr, messages, query=query)

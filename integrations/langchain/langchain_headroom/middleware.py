@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
-from headroom import CompressConfig, Headroom, HeadroomError, RollingSummarizer, Store
+from headroom import CompressConfig, Headroom, Store
 from headroom.tools import DEFAULT_MODEL, client_for, path_hint
 from langchain.agents.middleware import (
     AgentMiddleware,
@@ -18,8 +18,6 @@ from langchain.agents.middleware import (
 from langchain.agents.middleware.types import ToolCallRequest
 from langchain_core.messages import (
     AnyMessage,
-    BaseMessage,
-    HumanMessage,
     RemoveMessage,
     ToolMessage,
 )
@@ -28,13 +26,11 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from langchain_headroom._common import (
-    META_KEY,
     compress_message_list,
     compress_tool_message,
     last_user_text,
-    logger,
-    to_dicts,
 )
+from langchain_headroom._compaction import Compactor
 from langchain_headroom.tools import RETRIEVE_TOOL_NAME, make_retrieve_tool
 
 __all__ = ["HeadroomMiddleware"]
@@ -54,8 +50,11 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
       compression of what the model is sent (older assistant text, unmarked tool results);
       the agent's state keeps the originals.
     * ``before_model`` / ``abefore_model`` (``budget_tokens`` or ``max_messages`` set): the
-      oldest turns are condensed by a :class:`headroom.RollingSummarizer` into one summary
-      message; tool calls are never separated from their results.
+      oldest turns are condensed by a :class:`headroom.RollingSummarizer` into summary
+      messages; tool calls are never separated from their results, and the open exchange
+      (the newest human message and the tool calls and results after it) always stays
+      verbatim. When the budget cannot be met (the open exchange alone is over it), a
+      warning on the ``langchain_headroom`` logger says so.
     * ``tools``: ``headroom_retrieve``, with which the model gets any original back.
 
     Args:
@@ -103,10 +102,11 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         self.compress_requests = compress_requests
         # The retrieve tool's answer is the original the model asked for: never shrink it.
         self.exclude_tools = frozenset(exclude_tools) | {RETRIEVE_TOOL_NAME}
-        self.summarizer: RollingSummarizer | None = None
+        self.compactor: Compactor | None = None
         if budget_tokens is not None or max_messages is not None:
-            self.summarizer = self.headroom.summarizer(
-                budget_tokens,
+            self.compactor = Compactor(
+                self.headroom,
+                budget_tokens=budget_tokens,
                 max_messages=max_messages,
                 keep_recent=keep_recent,
                 summarizer=summarizer,
@@ -204,52 +204,9 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         return await asyncio.to_thread(self._compact, state)
 
     def _compact(self, state: AgentState[Any]) -> dict[str, Any] | None:
-        if self.summarizer is None:
+        if self.compactor is None:
             return None
-        messages = list(state["messages"])
-        new = compact_messages(self.summarizer, messages)
+        new = self.compactor.compact(state["messages"]).messages
         if new is None:
             return None
         return {"messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES), *new]}
-
-
-def compact_messages(
-    summarizer: RollingSummarizer, messages: Sequence[BaseMessage]
-) -> list[AnyMessage] | None:
-    """``messages`` with the oldest turns condensed, or None when nothing changed.
-
-    Kept messages are the same objects; the summary is a new, marked ``HumanMessage``.
-    """
-    dicts = to_dicts(messages)
-    try:
-        result = summarizer.summarize(dicts)
-    except HeadroomError as exc:
-        logger.warning("headroom: history left as it was: %s", exc)
-        return None
-    if result.summarized == 0 or result.summary is None:
-        return None
-    # The summarizer keeps the dicts it does not condense as the same objects, in order,
-    # which maps every kept dict back to its LangChain message.
-    by_id = {id(d): m for d, m in zip(dicts, messages, strict=True)}
-    out: list[AnyMessage] = []
-    for item in result.messages:
-        original = by_id.get(id(item))
-        if original is not None:
-            out.append(original)  # type: ignore[arg-type]
-            continue
-        out.append(
-            HumanMessage(
-                content=result.summary,
-                response_metadata={
-                    META_KEY: {
-                        "compressed": True,
-                        "summary": True,
-                        "covers": result.covers,
-                        "handles": list(result.handles),
-                        "tokens_before": result.tokens_before,
-                        "tokens_after": result.tokens_after,
-                    }
-                },
-            )
-        )
-    return out

@@ -289,3 +289,48 @@ def test_second_turn_on_a_thread_does_not_recompress(data_tools):
     sent = _tool_messages(model.received[-1])
     assert sent[0].content == kept.content
     assert all(m.response_metadata["headroom"]["compressed"] for m in sent)
+
+
+def _replay_agent(model: ScriptedChatModel, mw: HeadroomMiddleware) -> Any:
+    from conftest import DATA
+    from langgraph.checkpoint.memory import InMemorySaver
+    from replay import replay_tools
+
+    if not DATA.exists():
+        pytest.skip(f"benchmark data not found: {DATA}")
+    return create_agent(
+        model, tools=replay_tools(DATA), middleware=[mw], checkpointer=InMemorySaver()
+    )
+
+
+def test_budget_keeps_the_latest_question_and_open_exchange(caplog):
+    # 30 user turns over real loghub and GitHub data: 60 model requests. Before the open
+    # exchange was pinned, 9 of them reached the model without the newest question.
+    from replay import question, replay_script, run_replay
+
+    from langchain_headroom._common import count_tokens
+
+    budget = 8_000
+    model = ScriptedChatModel(script=replay_script(30))
+    mw = HeadroomMiddleware(headroom=Headroom(store="memory"), budget_tokens=budget)
+    run_replay(_replay_agent(model, mw), 30)
+    assert len(model.received) == 60
+    over = 0
+    for index, request in enumerate(model.received):
+        turn = index // 2
+        asked = question(turn)
+        position = [i for i, m in enumerate(request) if m.content == asked]
+        assert position, f"request {index} lost the question of turn {turn}"
+        exchange = request[position[0] :]
+        if index % 2:  # the tool call made for the question, and its result, follow it
+            assert [type(m) for m in exchange] == [HumanMessage, AIMessage, ToolMessage]
+            assert exchange[1].tool_calls[0]["id"] == f"call_{turn}"
+            assert exchange[2].tool_call_id == f"call_{turn}"
+        tokens = count_tokens(request, model="gpt-4o")
+        if tokens > budget:
+            over += 1
+            # Over budget only when the exchange that must stay is itself too big.
+            assert count_tokens(exchange, model="gpt-4o") > budget * 0.9
+    assert over and "cannot be met: the latest user turn and its open tool-call" in caplog.text
+    # Requests with room to spare fit: most requests are within budget.
+    assert over < len(model.received) / 4
