@@ -49,7 +49,9 @@ class HeadroomDocumentCompressor(BaseDocumentCompressor):
         [('a', 'Paris is the capital of France. It has 2.1 million people.')]
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    # Options are checked when set as well as at construction, and a change takes effect
+    # on the next call.
+    model_config = ConfigDict(arbitrary_types_allowed=True, validate_assignment=True)
 
     scorer: Literal["bm25", "bi-encoder", "cross-encoder", "hybrid"] = Field(
         default="bm25",
@@ -76,19 +78,36 @@ class HeadroomDocumentCompressor(BaseDocumentCompressor):
 
     _config: PrunerConfig = PrivateAttr()
     _pruner: TextPruner | None = PrivateAttr(default=None)
+    _pruner_config: PrunerConfig | None = PrivateAttr(default=None)
 
     def model_post_init(self, context: Any, /) -> None:
-        """Check the pruning options once, when the compressor is made."""
+        """Check the pruning options when the compressor is made."""
         super().model_post_init(context)
+        self._config = PrunerConfig(**self._options())
+
+    def _options(self, **changed: Any) -> dict[str, Any]:
         # The fields named like PrunerConfig options are those options.
         fields = type(self).model_fields
         options = {n: getattr(self, n) for n in PrunerConfig.field_names() if n in fields}
-        self._config = PrunerConfig(**options)
+        return {**options, **{k: v for k, v in changed.items() if k in options}}
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Check a pruning option before it is set (InvalidArgumentError names it)."""
+        if name in PrunerConfig.field_names() and name in type(self).model_fields:
+            config = PrunerConfig(**self._options(**{name: value}))
+            super().__setattr__(name, value)
+            self._config = config
+            return
+        super().__setattr__(name, value)
+        if name in ("headroom", "store"):
+            self._pruner = None  # the next call uses the new client's store
 
     def _get_pruner(self) -> TextPruner:
-        # Built on first use: a neural scorer loads its model then, not at construction.
-        if self._pruner is None:
+        # Built on first use (a neural scorer loads its model then, not at construction),
+        # and again when an option changed since.
+        if self._pruner is None or self._pruner_config != self._config:
             self._pruner = client_for(self.headroom, store=self.store).pruner(self._config)
+            self._pruner_config = self._config
         return self._pruner
 
     def compress_documents(

@@ -147,3 +147,33 @@ def test_bad_pruning_options_are_refused_when_the_compressor_is_made():
         HeadroomDocumentCompressor(store="memory", target_ratio=1.5)
     with pytest.raises(ValueError, match=r"PrunerConfig\.context_window: expected an int"):
         HeadroomDocumentCompressor(store="memory", context_window=-1)
+
+
+def test_options_are_checked_when_set_and_take_effect_on_the_next_call(squad_article):
+    from headroom import InvalidArgumentError
+
+    docs = [Document(p["context"]) for p in squad_article["paragraphs"][:5]]
+    query = squad_article["paragraphs"][0]["qas"][0]["question"]
+    compressor = HeadroomDocumentCompressor(store="memory", target_ratio=0.3)
+    small = sum(len(d.page_content) for d in compressor.compress_documents(docs, query))
+    with pytest.raises(InvalidArgumentError, match=r"target_ratio: expected a number"):
+        compressor.target_ratio = 3
+    assert compressor.target_ratio == 0.3  # a refused value is not kept
+    with pytest.raises(ValueError, match="min_docs"):
+        compressor.min_docs = -1
+    compressor.target_ratio = 0.9  # set after the first call: used by the next one
+    large = sum(len(d.page_content) for d in compressor.compress_documents(docs, query))
+    assert large > 2 * small
+
+
+def test_never_an_empty_answer_over_150_squad_retrievals():
+    data = json.loads((DATA / "squad" / "dev-v2.0.json").read_text())["data"]
+    compressor = HeadroomDocumentCompressor(store="memory")
+    asked = 0
+    for article in data[:15]:
+        paragraphs = article["paragraphs"][:5]
+        docs = [Document(p["context"]) for p in paragraphs]
+        for q in [q["question"] for p in paragraphs for q in p["qas"]][:10]:
+            asked += 1
+            assert compressor.compress_documents(docs, q), q
+    assert asked == 150

@@ -236,3 +236,30 @@ class _PromptRecorder(MockLLM):
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
         self.prompts.append(prompt)
         return super().complete(prompt, formatted=formatted, **kwargs)
+
+
+def test_options_are_checked_when_set_and_take_effect_on_the_next_call(
+    squad_articles: list[dict[str, Any]],
+) -> None:
+    from headroom import InvalidArgumentError
+
+    paragraphs = squad_articles[0]["paragraphs"][:5]
+    query = paragraphs[0]["qas"][0]["question"]
+
+    def nodes() -> list[NodeWithScore]:
+        return [NodeWithScore(node=TextNode(text=p["context"]), score=1.0) for p in paragraphs]
+
+    pp = HeadroomNodePostprocessor(store="memory", target_ratio=0.3)
+
+    def size() -> int:
+        out = pp.postprocess_nodes(nodes(), query_str=query)
+        return sum(len(n.node.get_content()) for n in out)
+
+    small = size()
+    with pytest.raises(InvalidArgumentError, match=r"target_ratio: expected a number"):
+        pp.target_ratio = 3
+    assert pp.target_ratio == 0.3  # a refused value is not kept
+    with pytest.raises(ValueError, match="min_nodes"):
+        pp.min_nodes = -1
+    pp.target_ratio = 0.9  # set after the first call: used by the next one
+    assert size() > 2 * small

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from headroom import Headroom, PrunerConfig, Store, TextPruner, count_tokens
 from headroom.tools import client_for
-from llama_index.core.bridge.pydantic import Field, PrivateAttr
+from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle, TextNode
 
@@ -93,26 +93,47 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
         default=None, exclude=True, description="Where originals go when no client is given."
     )
 
+    # Options are checked when set as well as at construction, and a change takes effect
+    # on the next call.
+    model_config = ConfigDict(validate_assignment=True)
+
     _config: PrunerConfig = PrivateAttr()
     _pruner: TextPruner | None = PrivateAttr(default=None)
+    _pruner_config: PrunerConfig | None = PrivateAttr(default=None)
     _hr: Headroom | None = PrivateAttr(default=None)
 
     def model_post_init(self, context: Any, /) -> None:
-        """Check the pruning options once, when the postprocessor is made."""
+        """Check the pruning options when the postprocessor is made."""
         super().model_post_init(context)
+        self._config = PrunerConfig(**self._options())
+
+    def _options(self, **changed: Any) -> dict[str, Any]:
         # The fields named like PrunerConfig options are those options.
         fields = type(self).model_fields
         options = {n: getattr(self, n) for n in PrunerConfig.field_names() if n in fields}
-        self._config = PrunerConfig(**options)
+        return {**options, **{k: v for k, v in changed.items() if k in options}}
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Check a pruning option before it is set (InvalidArgumentError names it)."""
+        if name in PrunerConfig.field_names() and name in type(self).model_fields:
+            config = PrunerConfig(**self._options(**{name: value}))
+            super().__setattr__(name, value)
+            self._config = config
+            return
+        super().__setattr__(name, value)
+        if name in ("headroom", "store"):
+            self._pruner = self._hr = None  # the next call uses the new client's store
 
     @classmethod
     def class_name(cls) -> str:
         return "HeadroomNodePostprocessor"
 
     def _get_pruner(self) -> TextPruner:
-        # Built on first use: a neural scorer loads its model then, not at construction.
-        if self._pruner is None:
+        # Built on first use (a neural scorer loads its model then, not at construction),
+        # and again when an option changed since.
+        if self._pruner is None or self._pruner_config != self._config:
             self._pruner = self._client().pruner(self._config)
+            self._pruner_config = self._config
         return self._pruner
 
     def _count(self, text: str) -> int:
