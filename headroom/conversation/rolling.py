@@ -1,13 +1,21 @@
-"""RollingSummarizer: condense old turns into one summary message, within a token budget.
+"""RollingSummarizer: condense old turns into summary blocks, within a token budget.
 
-The summary is a ``user`` message placed where the old turns were (right after the
-leading system messages), so it is valid in both OpenAI and Anthropic shapes. It is
-marked by its first line, :data:`SUMMARY_HEADER`, rather than by an extra key on the
-message dict: Anthropic's API rejects unknown message fields, and a content mark survives
-every adapter's serialisation. Each block of summarized turns ends with a marker
-``[N messages omitted: turns A-B · retrieve: headroom:…]`` whose handle returns the
-JSON of those original messages; the marker counts also tell how many messages the
-summary covers, so a later call extends it instead of recomputing it.
+Each compaction writes one *block*: a ``user`` message placed where the old turns were
+(after the leading system messages and any earlier blocks), so it is valid in both OpenAI
+and Anthropic shapes. A block is marked by its content, not by an extra key on the
+message dict (Anthropic's API rejects unknown message fields, and a content mark survives
+every adapter's serialisation): the first block starts with :data:`SUMMARY_HEADER` when it
+has lines to say, and every block ends with a marker
+``[N messages omitted: turns A-B · retrieve: headroom:…]`` whose handle returns the JSON
+of those original messages; the marker counts also tell how many messages the blocks
+cover, so turn numbers continue across blocks.
+
+Blocks are immutable (contract 8): a later compaction appends a new block and never
+rewrites an earlier one, so the system prompt and every block already sent stay a
+byte-identical prefix of later requests. Compaction is hysteretic: when the budget is
+crossed, it compacts down to a low watermark below it (``hysteresis``), so the next
+several messages append without compacting again. Only when the blocks themselves no
+longer fit are they rebuilt, once, into one block (with a warning saying so).
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from headroom.conversation._turns import (
     turn_text,
     valid_cuts,
 )
-from headroom.conversation.extractive import Line, extract_lines, task_turn
+from headroom.conversation.extractive import TASK_PRIORITY, Line, extract_lines, task_turn
 from headroom.errors import InvalidArgumentError, StoreError
 from headroom.handles import find_markers, format_marker, handle_for, is_marker
 from headroom.messages import untrusted_json, validate_messages
@@ -45,6 +53,11 @@ _LEGACY_HEADERS = (
 )
 # An allowance no summary meets: _text then returns the shortest it can make.
 _SHORTEST = -1
+# For slack below the budget a new block sheds only lines of this priority or above (tool
+# calls, decisions, facts the agent or a tool stated), and of those drops only what has no
+# fact or handle to keep: never the task, what the user typed, constraints or errors
+# (see headroom.conversation.extractive).
+_SLACK_SHEDS_FROM = 3
 
 Summarizer = Callable[[list[Any]], str]
 
@@ -54,11 +67,14 @@ class ConversationResult:
     """What :meth:`RollingSummarizer.summarize` returns.
 
     Attributes:
-        messages: the new message list (the input is never mutated).
+        messages: the new message list (the input is never mutated; messages kept are
+            the same objects, so only a block this call wrote is a new dict).
         tokens_before / tokens_after: whole-list token counts.
-        summary: the summary message's text, or ``None`` when there is none.
-        summarized: how many messages this call aged out into the summary.
-        covers: how many original messages the summary stands for in total.
+        summary: the text of the newest block: the one this call wrote when
+            ``summarized > 0``, else the last block already there, or ``None``.
+        summarized: how many messages this call aged out into its new block.
+        covers: how many original messages the blocks stand for in total.
+        blocks: the text of every summary block in ``messages``, in order.
         handles: CCR handles created by this call.
         warnings: why the budget was not met, or what was dropped to meet it.
     """
@@ -71,6 +87,7 @@ class ConversationResult:
     covers: int = 0
     handles: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    blocks: list[str] = field(default_factory=list)
 
     @property
     def tokens_saved(self) -> int:
@@ -78,20 +95,23 @@ class ConversationResult:
 
 
 def is_summary(message: Mapping[str, Any]) -> bool:
-    """Whether ``message`` is a summary this module wrote.
+    """Whether ``message`` is a summary block this module wrote.
 
-    Its content starts with the header, or, when the summary had no line to say, with the
-    block marker itself (``[N messages omitted: turns A-B · retrieve: headroom:…]``).
+    Its content starts with the header, or ends with its block marker on a line of its
+    own (``[N messages omitted: turns A-B · retrieve: headroom:…]``).
+
+    >>> is_summary({"role": "user", "content": "Hi."})
+    False
     """
     content = message.get("content")
     if not isinstance(content, str):
         return False
     if content.startswith((SUMMARY_HEADER, *_LEGACY_HEADERS)):
         return True
-    first = content.split("\n", 1)[0]
-    marker = find_markers(first)
+    last = content.rsplit("\n", 1)[-1]
+    marker = find_markers(last)
     return (
-        is_marker(first)
+        is_marker(last)
         and marker[0].unit == "messages"
         and (marker[0].summary or "").startswith("turns ")
     )
@@ -133,9 +153,10 @@ class RollingSummarizer:
         model: whose tokenizer counts tokens.
         token_counter: a ``Callable[[str], int]`` to count with instead.
         hysteresis: when it must compact to meet ``budget_tokens``, compact to this share
-            below it if that costs no recent message, so the next messages fit without
-            compacting again (each compaction rewrites the summary message, where the
-            prompt cache's prefix then ends). 0 takes the smallest cut that fits.
+            below it (the low watermark), keeping ``keep_recent`` messages if that
+            reaches it, fewer if only that does, so the next messages append without
+            compacting again: each compaction ends the prompt cache's prefix at its new
+            block. 0 takes the smallest cut that fits.
 
     Example:
         >>> rs = RollingSummarizer(max_messages=3, keep_recent=1, store="memory")
@@ -161,7 +182,7 @@ class RollingSummarizer:
         store: Store | str | None = None,
         model: str = DEFAULT_MODEL,
         token_counter: Callable[[str], int] | None = None,
-        hysteresis: float = 0.15,
+        hysteresis: float = 0.2,
     ) -> None:
         if budget_tokens is None and max_messages is None:
             raise InvalidArgumentError("RollingSummarizer: give budget_tokens or max_messages")
@@ -188,8 +209,10 @@ class RollingSummarizer:
         """Condense the oldest turns of ``messages`` if the budget or count says so.
 
         Leading system messages are never summarized; a tool call is never separated from
-        its result; the last message always stays verbatim. An existing summary (see
-        :func:`is_summary`) is extended, its text kept as an exact prefix.
+        its result; the last message always stays verbatim. Summary blocks already in
+        ``messages`` (see :func:`is_summary`) are kept byte for byte and a new block is
+        added after them, unless they alone no longer fit (then they are rebuilt as one
+        block, with a warning).
 
         Raises:
             InvalidMessageError: a message has the wrong shape.
@@ -201,17 +224,22 @@ class RollingSummarizer:
         head = 0
         while head < len(msgs) and msgs[head].get("role") in ("system", "developer"):
             head += 1
-        prior: str | None = None
         start = head
-        if head < len(msgs) and is_summary(msgs[head]):
-            prior = str(msgs[head]["content"])
-            start = head + 1
-        covers = _covers(prior) if prior else 0
+        while start < len(msgs) - 1 and is_summary(msgs[start]):
+            start += 1
+        blocks = [str(m["content"]) for m in msgs[head:start]]
+        covers = sum(_covers(b) for b in blocks)
 
         def unchanged(why: str | None = None) -> ConversationResult:
             warnings = [] if why is None else [self._unmet(before, why)]
             return ConversationResult(
-                msgs, before, before, summary=prior, covers=covers, warnings=warnings
+                msgs,
+                before,
+                before,
+                summary=blocks[-1] if blocks else None,
+                covers=covers,
+                blocks=list(blocks),
+                warnings=warnings,
             )
 
         if self._fits(before, len(msgs)):
@@ -225,7 +253,9 @@ class RollingSummarizer:
         if not candidates:
             return unchanged("no earlier turn can be summarized")
         costs = [message_cost(m, count) for m in msgs]
-        fixed = count_messages([], count) + sum(costs[:head])
+        # What every plan keeps as it is: the system prompt and the blocks already sent,
+        # which are never rewritten (their bytes are the prompt cache's prefix).
+        fixed = count_messages([], count) + sum(costs[:start])
         suffix = [0] * (len(body) + 1)
         for j in range(len(body) - 1, -1, -1):
             suffix[j] = suffix[j + 1] + costs[start + j]
@@ -233,8 +263,8 @@ class RollingSummarizer:
         rest = [j for j in candidates if j not in preferred]
         names = tool_name_map(msgs)
         # The task statement is the first real user request of the whole conversation:
-        # once a summary exists, it already holds it (or it was never in the body).
-        task = task_turn(body, first_turn) if prior is None else None
+        # once a block exists, the first one holds it (or it was never in the body).
+        task = task_turn(body, first_turn) if not blocks else None
         lines: list[Line] = (
             extract_lines(body, first_turn=first_turn, names=names, task=task)
             if self.summarizer is None
@@ -244,74 +274,92 @@ class RollingSummarizer:
         def _kept_text(j: int) -> str:
             return "\n".join(turn_text(m) for m in [*msgs[:start], *body[j:]])
 
-        def plan(j: int, allowance: int | None) -> _Plan | None:
+        def plan(j: int, allowance: int | None, shed_from: int = TASK_PRIORITY) -> _Plan | None:
             chunk = [ln for ln in lines if ln.turn < first_turn + j]
             text, kept, dropped = self._text(
-                prior, body[:j], chunk, first_turn, allowance, lambda: _kept_text(j)
+                bool(blocks),
+                body[:j],
+                chunk,
+                first_turn,
+                allowance,
+                lambda: _kept_text(j),
+                shed_from=shed_from,
             )
             if text is None:
                 return None
             tokens = fixed + suffix[j] + message_cost({"role": "user", "content": text}, count)
             return _Plan(j, text, kept, tokens, dropped)
 
-        chosen: _Plan | None = None
-        slack = self._slack_target()
-        if slack is not None:
-            # Hysteresis: compact a little below the budget, so the next few messages fit
-            # without compacting again (each compaction rewrites the summary message and
-            # so ends the prompt-cache prefix there). Only when it costs no recent message.
-            for j in preferred:
-                if fixed + suffix[j] > slack:
-                    continue
+        def first_within(pool: Sequence[int], limit: int | None) -> _Plan | None:
+            for j in pool:
+                if limit is not None and fixed + suffix[j] > limit:
+                    continue  # even an empty block would not fit; skip the summarizer call
                 candidate = plan(j, None)
                 if (
                     candidate is not None
-                    and candidate.tokens <= slack
-                    and self._fits(candidate.tokens, head + 1 + len(body) - j)
+                    and (limit is None or candidate.tokens <= limit)
+                    and self._fits(candidate.tokens, start + 1 + len(body) - j)
                 ):
-                    chosen = candidate
-                    break
-        for j in [] if chosen is not None else preferred + rest:
-            if self.budget_tokens is not None and fixed + suffix[j] > self.budget_tokens:
-                continue  # even an empty summary would not fit; skip the summarizer call
-            candidate = plan(j, None)
-            if candidate is not None and self._fits(candidate.tokens, head + 1 + len(body) - j):
-                chosen = candidate
-                break
-        warnings: list[str] = []
-        if chosen is None and self.summarizer is None and self.budget_tokens is not None:
-            # Nothing fits whole: shrink the summary of the most we may age out.
+                    return candidate
+            return None
+
+        def shrunk_within(limit: int, shed_from: int) -> _Plan | None:
+            # Nothing fits whole: shrink the new block of the most we may age out.
             for j in ([max(preferred)] if preferred else []) + rest:
-                allowance = self.budget_tokens - fixed - suffix[j]
-                candidate = plan(j, allowance)
-                if candidate is not None and self._fits(candidate.tokens, head + 1 + len(body) - j):
-                    chosen = candidate
-                    break
-        if chosen is None and prior is not None and self.summarizer is None:
-            # The summary only grows (its text stays a prefix), so a long session ends up
-            # with a summary that no longer fits. Rebuild it once from the originals its
-            # blocks stored: the prompt-cache prefix breaks here, but the session is back
-            # under budget, with slack, instead of over it at every message.
-            originals = self._originals(prior)
+                candidate = plan(j, limit - fixed - suffix[j], shed_from)
+                if candidate is not None and self._fits(
+                    candidate.tokens, start + 1 + len(body) - j
+                ):
+                    return candidate
+            return None
+
+        chosen: _Plan | None = None
+        low = self._low_watermark()
+        extractive = self.summarizer is None
+        if low is not None:
+            # Hysteresis: compact in one block down to the low watermark, so the next
+            # messages append without compacting again (each compaction ends the prompt
+            # cache's prefix at its new block). For that slack the block may shed only
+            # lines below the signal (tool calls, decisions, the agent's facts, tool
+            # results' first lines: all retrievable by its handle); the task, what the
+            # user typed, constraints and errors go only to meet the budget itself.
+            chosen = first_within(preferred, low) or first_within(rest, low)
+            if chosen is None and extractive:
+                chosen = shrunk_within(low, _SLACK_SHEDS_FROM)
+        if chosen is None:
+            chosen = first_within(preferred + rest, self.budget_tokens)
+        if chosen is None and extractive and self.budget_tokens is not None:
+            chosen = shrunk_within(self.budget_tokens, TASK_PRIORITY)
+        warnings: list[str] = []
+        if chosen is None and blocks and self.summarizer is None:
+            # Blocks are never rewritten, so a long session ends up with blocks that no
+            # longer fit. Rebuild them once, as one block, from the originals they stored:
+            # the prompt-cache prefix breaks here, but the session is back under budget,
+            # with slack, instead of over it at every message.
+            originals = self._originals(blocks)
             if originals is not None:
                 rebuilt = self.summarize([*msgs[:head], *originals, *body])
                 # Only when that meets the budget: a prefix broken for nothing costs cache.
                 if self._fits(rebuilt.tokens_after, len(rebuilt.messages)):
-                    note = f"summary rebuilt from the originals of its {covers} messages"
+                    note = (
+                        f"summary rebuilt from the originals of its {covers} messages: "
+                        f"its {len(blocks)} blocks no longer fit the budget"
+                    )
                     return replace(rebuilt, warnings=[note, *rebuilt.warnings])
         if chosen is None:
-            # Best effort: the smallest list any cut gives, the summary cut to its header
-            # and block marker; if even that is no smaller, leave the messages alone.
+            # Best effort: the smallest list any cut gives, the new block cut to its block
+            # marker; if even that is no smaller, leave the messages alone.
             # A custom summarizer may be an LLM call: try only the deepest cut with it.
             pool = candidates if self.summarizer is None else [max(candidates)]
             tries = [p for j in pool if (p := plan(j, _SHORTEST)) is not None]
             best = min(tries, key=lambda p: (p.tokens, p.cut), default=None)
-            # What no cut can shed: leading system messages and the shortest tail any
-            # valid cut leaves (the last message and any tool call still open).
+            # What no cut can shed: leading system messages, the blocks already sent and
+            # the shortest tail any valid cut leaves (the last message, open tool calls).
             protected = fixed + suffix[max(candidates)]
             why = (
                 "the messages that must stay verbatim (system prompt, last message, open "
-                f"tool calls) need {protected} tokens"
+                f"tool calls{', earlier summary blocks' if blocks else ''}) need "
+                f"{protected} tokens"
                 + (
                     f", more than the budget of {self.budget_tokens}"
                     if self.budget_tokens is not None and protected > self.budget_tokens
@@ -336,8 +384,8 @@ class RollingSummarizer:
             handles = self._store(body[: chosen.cut], chosen.lines)
         except StoreError as error:  # no summary without its originals behind it
             return unchanged(f"the store cannot keep the summarized turns ({error})")
-        summary_message = {"role": "user", "content": chosen.text}
-        out = [*msgs[:head], summary_message, *body[chosen.cut :]]
+        block = {"role": "user", "content": chosen.text}
+        out = [*msgs[:start], block, *body[chosen.cut :]]
         return ConversationResult(
             out,
             before,
@@ -345,14 +393,15 @@ class RollingSummarizer:
             summary=chosen.text,
             summarized=chosen.cut,
             covers=covers + chosen.cut,
+            blocks=[*blocks, chosen.text],
             handles=handles,
             warnings=warnings,
         )
 
-    def _originals(self, prior: str) -> list[Any] | None:
-        """The messages ``prior``'s blocks stand for, from the store; None if any is gone."""
+    def _originals(self, blocks: Sequence[str]) -> list[Any] | None:
+        """The messages ``blocks`` stand for, from the store; None if any is gone."""
         out: list[Any] = []
-        for marker in find_markers(prior):
+        for marker in find_markers("\n".join(blocks)):
             if marker.unit != "messages":
                 continue
             try:
@@ -364,7 +413,7 @@ class RollingSummarizer:
             out.extend(chunk)
         return out
 
-    def _slack_target(self) -> int | None:
+    def _low_watermark(self) -> int | None:
         if self.budget_tokens is None or not self.hysteresis:
             return None
         return int(self.budget_tokens * (1 - self.hysteresis))
@@ -384,17 +433,22 @@ class RollingSummarizer:
 
     def _text(
         self,
-        prior: str | None,
+        continued: bool,
         chunk: list[Any],
         lines: list[Line],
         first_turn: int,
         allowance: int | None,
         kept_text: Callable[[], str],
+        *,
+        shed_from: int = TASK_PRIORITY,
     ) -> tuple[str | None, list[Line], int]:
-        """The summary text extending ``prior`` with ``chunk``; None if over ``allowance``.
+        """The text of a new block summarizing ``chunk``; None if over ``allowance``.
 
-        A new summary with no line to say is its block marker alone: a header over
-        nothing would cost ~18 tokens of a budget that is already short.
+        Its lines, then its marker. Only the first block of a conversation (not
+        ``continued``) starts with the header, and only when it has a line to say: a
+        header over nothing would cost ~18 tokens of a budget that is already short.
+        To meet ``allowance`` only lines of priority ``shed_from`` or above are compacted
+        or dropped.
         """
         last = first_turn + len(chunk) - 1
         marker = format_marker(
@@ -406,7 +460,7 @@ class RollingSummarizer:
 
         def compose(parts: Sequence[str]) -> str:
             said = [p for p in parts if p]
-            base = prior if prior is not None else (SUMMARY_HEADER if said else None)
+            base = SUMMARY_HEADER if said and not continued else None
             return "\n".join(p for p in (base, *said, marker) if p)
 
         if self.summarizer is not None:
@@ -420,18 +474,18 @@ class RollingSummarizer:
         if allowance is None:
             return compose([ln.text for ln in lines]), list(lines), 0
         count = self.count
-        base = prior if prior is not None else SUMMARY_HEADER
-        fixed = message_cost({"role": "user", "content": base + "\n" + marker}, count)
+        base = SUMMARY_HEADER + "\n" if not continued else ""
+        fixed = message_cost({"role": "user", "content": base + marker}, count)
         texts = [ln.text for ln in lines]
         sizes = [count(t) + 1 for t in texts]  # +1: the newline; a close upper bound
         # Least important first, the oldest first among equals: the recent past matters
         # more to the next turn. Compact every such line before dropping any. The task
         # statement's paragraphs come last of all, its tail before its opening.
         order = sorted(
-            (i for i in range(len(lines)) if lines[i].priority >= 0),
+            (i for i in range(len(lines)) if lines[i].priority >= max(0, shed_from)),
             key=lambda i: (-lines[i].priority, i),
         )
-        task = [i for i in reversed(range(len(lines))) if lines[i].priority < 0]
+        task = [i for i in reversed(range(len(lines))) if shed_from <= lines[i].priority < 0]
         # First go the fact lines whose every fact the kept messages still show verbatim.
         elsewhere = kept_text()
         redundant = [
@@ -444,7 +498,14 @@ class RollingSummarizer:
         steps = [(i, "drop") for i in redundant]
         steps += [(i, "compact") for i in order if lines[i].compact is not None]
         gone = set(redundant)
-        steps += [(i, "drop") for i in order if i not in gone]
+        # For slack alone a line is only compacted, to its facts or a tool output's
+        # marker; dropped only when it has neither, or its facts are shown elsewhere.
+        steps += [
+            (i, "drop")
+            for i in order
+            if i not in gone
+            and (shed_from == TASK_PRIORITY or not (lines[i].facts or lines[i].original))
+        ]
         steps += [(i, "compact") for i in task if lines[i].compact is not None]
         steps += [(i, "drop") for i in task]
         dropped: set[int] = set()

@@ -151,8 +151,13 @@ def test_rolling_keeps_prefix(messages: list[dict[str, Any]], max_messages: int)
     first = rs.summarize(messages)
     extra = {"role": "user", "content": "and one more thing: never fly before 09:00"}
     second = rs.summarize([*first.messages, extra, {"role": "assistant", "content": "ok"}])
-    if first.summary is not None:
-        assert second.summary is not None and second.summary.startswith(first.summary)
+    rebuilt = any(w.startswith("summary rebuilt") for w in second.warnings)
+    if first.summary is not None and not rebuilt:
+        # Every block already sent comes back as the same bytes, in the same place.
+        assert second.blocks[: len(first.blocks)] == first.blocks
+        head = next(i for i, m in enumerate(first.messages) if m["content"] == first.blocks[0])
+        end = head + len(first.blocks)  # system prompt (if any), then the blocks
+        assert second.messages[:end] == first.messages[:end]
 
 
 @given(_TEXT, st.sampled_from(["2024-05-15 15:00:00 EST", "2030-01-01T00:00:00Z"]), _TEXT)

@@ -40,15 +40,16 @@ def test_no_header_when_the_summary_has_nothing_to_say(bench_data: Path) -> None
     assert set(pairing_problems(result.messages)) <= set(pairing_problems(messages))
 
 
-def test_a_marker_only_summary_is_extended_with_its_bytes_kept(bench_data: Path) -> None:
+def test_a_marker_only_block_is_kept_byte_for_byte(bench_data: Path) -> None:
     messages = _session(bench_data)
     rs = RollingSummarizer(BELOW_SYSTEM_PROMPT, keep_recent=2, store=MemoryStore())
     first = rs.summarize(messages[:40])
     assert first.summary is not None and is_marker(first.summary)
     grown = [*first.messages, *messages[40:]]
     second = rs.summarize(grown)
-    assert second.summary is not None and second.summary.startswith(first.summary)
-    assert second.covers > first.covers  # extended, not summarized over again
+    assert second.blocks[0] == first.summary  # recognised as a block, not summarized again
+    assert second.messages[1] is first.messages[1]
+    assert second.covers > first.covers
 
 
 def test_budget_below_the_protected_messages_is_reported(bench_data: Path) -> None:

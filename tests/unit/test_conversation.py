@@ -202,18 +202,24 @@ def test_summary_marked_placed_after_system_and_input_untouched() -> None:
     assert markers[-1].unit == "messages" and markers[-1].count == result.summarized
 
 
-def test_rolling_extension_keeps_old_summary_as_prefix() -> None:
+def test_rolling_extension_appends_a_block_and_keeps_the_first_byte_for_byte() -> None:
     full = chat(10)
     store = MemoryStore()
     rs = RollingSummarizer(max_messages=10, keep_recent=4, store=store)
     first = rs.summarize(full[:21])
-    assert first.summary is not None
+    assert first.summary is not None and first.blocks == [first.summary]
     # The conversation goes on: the caller sends the summarized list plus new turns.
     grown = first.messages + full[21:]
     second = rs.summarize(grown)
-    assert second.summary is not None and second.summary.startswith(first.summary)
+    assert second.summarized > 0 and not second.warnings
+    # The earlier block is the same message, same bytes, same place; a new one follows.
+    assert second.messages[:2] == first.messages[:2]  # the system prompt, the first block
+    assert second.messages[1] is first.messages[1]
+    assert second.blocks == [first.summary, second.summary]
+    assert is_summary(second.messages[2]) and second.messages[2]["content"] == second.summary
+    assert not second.summary.startswith(SUMMARY_HEADER)  # the header is said once
     assert second.covers == first.covers + second.summarized
-    assert untraceable_lines(second.summary, full) == []  # turn numbers continue
+    assert untraceable_lines("\n".join(second.blocks), full) == []  # turn numbers continue
     again = rs.summarize(grown)
     assert again.messages == second.messages  # deterministic
 
