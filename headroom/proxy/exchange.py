@@ -174,7 +174,7 @@ def _prepare(client: Headroom, raw: bytes, fmt: Format) -> tuple[Rewrite, dict[s
     """The compressed body, and that body with ``headroom_retrieve`` added when it gets the
     tool (one worker thread for both: each reads the JSON)."""
     rewrite = compress_body(client, raw, fmt)
-    return rewrite, offer(rewrite.body, fmt)
+    return rewrite, offer(rewrite.body, fmt, parsed=rewrite.parsed)
 
 
 async def _send(

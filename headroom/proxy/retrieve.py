@@ -79,12 +79,17 @@ class Call:
     query: str | None
 
 
-def offer(raw: bytes, fmt: Format) -> dict[str, Any] | None:
-    """The body with the tool appended, or ``None`` when this request gets no tool."""
+def offer(
+    raw: bytes, fmt: Format, *, parsed: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The body with the tool appended, or ``None`` when this request gets no tool.
+
+    ``parsed`` is ``raw`` already read (it is not changed: the body returned is a copy).
+    """
     if fmt not in LOOP_FORMATS or _MARKER_BYTES not in raw:
         return None
     try:
-        body = json.loads(raw)
+        body = dict(parsed) if parsed is not None else json.loads(raw)
     except ValueError:
         return None
     if not isinstance(body, dict):

@@ -64,6 +64,9 @@ class Rewrite:
     error: str | None = None
     by_kind: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Tokens before and after of the pieces compression considered, by content kind."""
+    parsed: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    """The object ``body`` is the JSON of (``None`` when skipped or failed): read once, so
+    whoever adds to the body next need not parse it again."""
 
 
 def compress_body(client: Headroom, raw: bytes, fmt: Format) -> Rewrite:
@@ -98,6 +101,7 @@ def compress_body(client: Headroom, raw: bytes, fmt: Format) -> Rewrite:
             result.tokens_after,
             result.warnings,
             by_kind=by_kind,
+            parsed=body,
         )
     rewritten: dict[str, Any] = dict(body)  # same key order: only the list is swapped
     rewritten[key] = result.messages
@@ -109,6 +113,7 @@ def compress_body(client: Headroom, raw: bytes, fmt: Format) -> Rewrite:
         result.tokens_after,
         result.warnings,
         by_kind=by_kind,
+        parsed=rewritten,
     )
 
 

@@ -172,3 +172,21 @@ def test_a_stream_of_several_choices_is_not_continued() -> None:
     one = _Round("chat")
     one.read({"choices": [{"index": 0, "delta": {"tool_calls": [call]}}]})
     assert retrieve_calls(one.response(), "chat") is not None
+
+
+def test_a_body_read_once_is_offered_as_if_read_again() -> None:
+    from headroom import Headroom
+    from headroom.proxy.wire import compress_body
+
+    rows = json.dumps([{"id": i, "status": "active", "note": f"row {i}"} for i in range(300)])
+    tools = [{"role": "tool", "content": rows}, {"role": "tool", "content": MARKER}]
+    raw = dump({"model": "gpt-4o", "messages": tools, "n": 1})
+    cases = [("chat", raw, "compressed"), ("anthropic", _body(MARKER), "unchanged")]
+    for fmt, body, status in cases:
+        rewrite = compress_body(Headroom(store="memory"), body, fmt)
+        assert rewrite.status == status
+        assert rewrite.parsed is not None and json.loads(rewrite.body) == rewrite.parsed
+        kept = json.loads(json.dumps(rewrite.parsed))
+        offered = offer(rewrite.body, fmt, parsed=rewrite.parsed)
+        assert offered is not None and offered == offer(rewrite.body, fmt)
+        assert rewrite.parsed == kept  # the tool went into a copy
