@@ -12,6 +12,7 @@ from typing import Any
 
 from headroom import Headroom, HeadroomError, TextResult
 from headroom import count_tokens as headroom_count_tokens
+from headroom.tools import RETRIEVE_TOOL_NAME
 from langchain_core.messages import BaseMessage, HumanMessage, ToolMessage
 from langchain_core.messages import convert_to_openai_messages as _to_openai
 
@@ -19,9 +20,12 @@ __all__ = [
     "META_KEY",
     "compress_message_list",
     "compress_tool_message",
+    "fold_retrieved",
     "is_marked",
+    "is_retrieved",
     "last_user_text",
     "mark",
+    "open_exchange_start",
     "result_info",
     "text_of",
     "to_dicts",
@@ -80,6 +84,52 @@ def last_user_text(messages: Sequence[Any]) -> str | None:
             if text:
                 return text
     return None
+
+
+def _is_summary_message(message: BaseMessage) -> bool:
+    entry = (getattr(message, "response_metadata", None) or {}).get(META_KEY)
+    return isinstance(entry, Mapping) and bool(entry.get("summary"))
+
+
+def open_exchange_start(messages: Sequence[BaseMessage]) -> int:
+    """Index of the newest human message that is not a summary (0 when there is none).
+
+    It and every message after it (the tool calls made for it and their results) are the
+    open exchange: the turn being answered, which is never condensed or re-compressed.
+    """
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        if isinstance(message, HumanMessage) and not _is_summary_message(message):
+            return index
+    return 0
+
+
+def is_retrieved(message: BaseMessage) -> bool:
+    """Whether ``message`` is an answer of the ``headroom_retrieve`` tool."""
+    return isinstance(message, ToolMessage) and message.name == RETRIEVE_TOOL_NAME
+
+
+def fold_retrieved(hr: Headroom, messages: Sequence[BaseMessage]) -> list[BaseMessage]:
+    """``messages`` with ``headroom_retrieve`` answers of earlier turns compressed again.
+
+    An original the model retrieved is for the turn that asked for it; left whole, it would
+    be sent on every later call. Before the open exchange each such answer is compressed
+    again, without a query, so its bytes are the same on every later call (and, for a whole
+    original, its marker carries the handle it was retrieved by). The answers of the open
+    exchange, and error answers, are sent as they are.
+    """
+    pin = open_exchange_start(messages)
+    out = list(messages)
+    for index in range(pin):
+        message = out[index]
+        if not is_retrieved(message) or getattr(message, "status", None) == "error":
+            continue
+        assert isinstance(message, ToolMessage)
+        text = text_of(message.content)
+        result = hr.compress_text(text)
+        if result.changed and result.text != text:
+            out[index] = mark(message, result.text, {**result_info(result), "source": "retrieved"})
+    return out
 
 
 def to_dicts(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:

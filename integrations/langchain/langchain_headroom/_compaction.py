@@ -10,36 +10,18 @@ budget left once the exchange is paid for, and says why when the budget cannot b
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from headroom import Headroom, HeadroomError
 from langchain_core.messages import AnyMessage, BaseMessage, HumanMessage
 
-from langchain_headroom._common import META_KEY, count_tokens, to_dicts
+from langchain_headroom._common import META_KEY, count_tokens, open_exchange_start, to_dicts
 
-__all__ = ["Compaction", "Compactor", "open_exchange_start"]
+__all__ = ["Compaction", "Compactor"]
 
 logger = logging.getLogger("langchain_headroom")
-
-
-def _is_summary_message(message: BaseMessage) -> bool:
-    entry = (getattr(message, "response_metadata", None) or {}).get(META_KEY)
-    return isinstance(entry, Mapping) and bool(entry.get("summary"))
-
-
-def open_exchange_start(messages: Sequence[BaseMessage]) -> int:
-    """Index of the newest human message that is not a summary (0 when there is none).
-
-    It and every message after it (the tool calls made for it and their results) are the
-    open exchange, which compaction never touches.
-    """
-    for index in range(len(messages) - 1, -1, -1):
-        message = messages[index]
-        if isinstance(message, HumanMessage) and not _is_summary_message(message):
-            return index
-    return 0
 
 
 @dataclass(frozen=True, slots=True)

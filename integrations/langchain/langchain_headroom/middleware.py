@@ -18,6 +18,7 @@ from langchain.agents.middleware import (
 from langchain.agents.middleware.types import ToolCallRequest
 from langchain_core.messages import (
     AnyMessage,
+    BaseMessage,
     RemoveMessage,
     ToolMessage,
 )
@@ -28,7 +29,10 @@ from langgraph.types import Command
 from langchain_headroom._common import (
     compress_message_list,
     compress_tool_message,
+    fold_retrieved,
+    is_retrieved,
     last_user_text,
+    open_exchange_start,
 )
 from langchain_headroom._compaction import Compactor
 from langchain_headroom.tools import RETRIEVE_TOOL_NAME, make_retrieve_tool
@@ -46,9 +50,13 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
       returns, and marked in ``response_metadata["headroom"]``; marked messages are never
       compressed again. The query is the last human message. Error results and the output
       of ``headroom_retrieve`` itself pass through verbatim.
-    * ``wrap_model_call`` / ``awrap_model_call`` (``compress_requests=True``): view-time
-      compression of what the model is sent (older assistant text, unmarked tool results);
-      the agent's state keeps the originals.
+    * ``wrap_model_call`` / ``awrap_model_call``: an original the model fetched with
+      ``headroom_retrieve`` is sent whole for the turn that asked for it; later calls get
+      it compressed again (same handle, the same bytes on every call), so one retrieval
+      does not cost its full size for the rest of the thread (``compress_tool_results``).
+      With ``compress_requests=True``, also view-time compression of what the model is
+      sent (older assistant text, unmarked tool results). The agent's state keeps the
+      originals.
     * ``before_model`` / ``abefore_model`` (``budget_tokens`` or ``max_messages`` set): the
       oldest turns are condensed by a :class:`headroom.RollingSummarizer` into summary
       messages; tool calls are never separated from their results, and the open exchange
@@ -182,13 +190,25 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         return await handler(await asyncio.to_thread(self._compress_request, request))
 
     def _compress_request(self, request: ModelRequest[Any]) -> ModelRequest[Any]:
-        if not self.compress_requests or not request.messages:
+        if not request.messages:
             return request
-        messages = compress_message_list(self.headroom, request.messages)
-        if all(a is b for a, b in zip(messages, request.messages, strict=True)):
+        given: list[BaseMessage] = list(request.messages)
+        messages = given
+        if self.compress_tool_results:
+            messages = fold_retrieved(self.headroom, messages)
+        if self.compress_requests:
+            compressed = compress_message_list(self.headroom, messages)
+            # What headroom_retrieve answered in the open exchange is what the model
+            # asked for now: it goes whole.
+            pin = open_exchange_start(messages)
+            messages = [
+                m if i >= pin and is_retrieved(m) else c
+                for i, (m, c) in enumerate(zip(messages, compressed, strict=True))
+            ]
+        if all(a is b for a, b in zip(messages, given, strict=True)):
             return request
-        # compress_message_list returns the given messages or copies of them, so every
-        # element is still one of the AnyMessage types.
+        # The helpers return the given messages or copies of them, so every element is
+        # still one of the AnyMessage types.
         return request.override(messages=cast("list[AnyMessage]", messages))
 
     # -- history ------------------------------------------------------------------------

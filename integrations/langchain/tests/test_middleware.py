@@ -334,3 +334,40 @@ def test_budget_keeps_the_latest_question_and_open_exchange(caplog):
     assert over and "cannot be met: the latest user turn and its open tool-call" in caplog.text
     # Requests with room to spare fit: most requests are within budget.
     assert over < len(model.received) / 4
+
+
+def test_a_retrieved_original_is_for_the_turn_that_asked(data_tools, log_text):
+    # Before: the whole 80 kB log, once retrieved, was sent on every later call.
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    hr = Headroom(store="memory")
+    first = hr.compress_text(log_text, query="Which blocks failed?", tool_name="read_log")
+    handle = first.handles[0]
+    model = ScriptedChatModel(
+        script=[
+            call("read_log", {"path": "hdfs.log"}, "c1"),
+            AIMessage("Some blocks were replicated."),
+            call("headroom_retrieve", {"handle": handle}, "r1"),
+            AIMessage("The full log shows no failures."),
+            AIMessage("Yes, the same node."),
+            AIMessage("Done."),
+        ]
+    )
+    mw = HeadroomMiddleware(headroom=hr, compress_requests=True)
+    agent = create_agent(model, tools=data_tools, middleware=[mw], checkpointer=InMemorySaver())
+    thread = {"configurable": {"thread_id": "t"}}
+    for question in ["Which blocks failed?", "Show me the whole log.", "Same node?", "Thanks"]:
+        agent.invoke({"messages": [HumanMessage(question)]}, thread)
+
+    def retrieved(request: list[Any]) -> ToolMessage:
+        return next(m for m in _tool_messages(request) if m.name == "headroom_retrieve")
+
+    # The call answering "Show me the whole log." sees the original, whole.
+    assert retrieved(model.received[3]).content == log_text
+    # Later turns see it compressed again: smaller, the same handle, byte-identical.
+    later = [retrieved(model.received[i]).content for i in (4, 5)]
+    assert later[0] == later[1]
+    assert handle in later[0] and len(later[0]) < len(log_text) / 10
+    # The checkpointed state keeps what the tool returned.
+    state = agent.get_state(thread).values["messages"]
+    assert retrieved(state).content == log_text
