@@ -32,7 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from headroom.conversation import RollingSummarizer
-from headroom.conversation._turns import count_messages, is_output, turn_text, valid_cuts
+from headroom.conversation._turns import (
+    count_messages,
+    is_output,
+    message_cost,
+    turn_text,
+    valid_cuts,
+)
 from headroom.conversation.audit import pairing_problems, untraceable_lines
 from headroom.conversation.extractive import task_turn
 from headroom.conversation.facts import (
@@ -113,7 +119,7 @@ def score_transcript(name: str, messages: list[dict[str, Any]], ratio: float) ->
     output_text = "\n".join(turn_text(m) for m in result.messages)
     facts_total, facts_kept = _retention(summarized, output_text, tools=False)
     tool_total, tool_kept = _retention(summarized, output_text, tools=True)
-    fabricated = len(untraceable_lines(result.summary or "", messages))
+    fabricated = len(untraceable_lines("\n".join(result.blocks), messages))
     pairing_ok = set(pairing_problems(result.messages)) <= set(pairing_problems(messages))
     return ConversationScore(
         name,
@@ -372,6 +378,11 @@ def print_compaction(transcripts: Sequence[list[dict[str, Any]]]) -> None:
 # ---- Growing sessions (issue 23, item 4): is the previous request a prefix of the next?
 
 
+# What a prompt-cache hit costs against an uncached input token: Anthropic bills cache
+# reads at 0.1x the input price (OpenAI's automatic cache at 0.5x); cache writes ignored.
+CACHED_PRICE = 0.1
+
+
 @dataclass(slots=True)
 class GrowthScore:
     """Sums over the steps of every session grown one message at a time."""
@@ -380,6 +391,14 @@ class GrowthScore:
     prefix_kept: int = 0
     input_tokens: int = 0
     cached_tokens: int = 0
+    # What sending the whole uncompacted history at every step would have cost.
+    uncompacted_tokens: int = 0
+    uncompacted_cost: float = 0.0
+
+    @property
+    def cost(self) -> float:
+        """Input billed in uncached-token units, cached tokens at :data:`CACHED_PRICE`."""
+        return self.input_tokens - self.cached_tokens * (1 - CACHED_PRICE)
 
 
 def _grow(
@@ -390,10 +409,14 @@ def _grow(
 ) -> GrowthScore:
     score = GrowthScore()
     sent: list[Any] = []
-    for message in messages:
+    for i, message in enumerate(messages):
         # The app keeps what it sent last time and appends the new message.
         request = step([*sent, message])
         if sent and message.get("role") != "system":
+            whole = count_messages(messages[: i + 1], count)
+            score.uncompacted_tokens += whole
+            old = count_messages(messages[:i], count)
+            score.uncompacted_cost += whole - old * (1 - CACHED_PRICE)
             score.steps += 1
             same = request[: len(sent)] == sent
             score.prefix_kept += same
@@ -427,7 +450,34 @@ def growth_scores(
             total.prefix_kept += one.prefix_kept
             total.input_tokens += one.input_tokens
             total.cached_tokens += one.cached_tokens
+            total.uncompacted_tokens += one.uncompacted_tokens
+            total.uncompacted_cost += one.uncompacted_cost
     return totals
+
+
+def prefix_ceiling(transcripts: Sequence[list[dict[str, Any]]], ratio: float) -> float:
+    """The most steps any method can keep as a prefix within the budget while keeping the
+    latest message: an oracle whose compaction drops everything but the system prompt
+    and the latest message, at no cost. A share above this needs requests over budget."""
+    count = get_counter("gpt-4o")
+    steps = kept = 0
+    for messages in transcripts:
+        budget = max(1, int(count_messages(messages, count) * ratio))
+        head = next((i for i, m in enumerate(messages) if m.get("role") != "system"), len(messages))
+        base = count_messages(messages[:head], count)
+        size = base
+        for i, message in enumerate(messages[head:]):
+            cost = message_cost(message, count)
+            if i == 0 and not head:
+                size += cost
+                continue
+            steps += 1
+            if size + cost <= budget:
+                kept += 1
+                size += cost
+            else:
+                size = base + cost
+    return kept / steps if steps else 0.0
 
 
 def print_growth(transcripts: Sequence[list[dict[str, Any]]]) -> None:
@@ -435,14 +485,21 @@ def print_growth(transcripts: Sequence[list[dict[str, Any]]]) -> None:
     an exact prefix, and the share of input tokens a prompt cache could serve."""
     print()
     print(
-        f"{'growing':<14} {'budget':>6} {'steps':>6} {'prefix kept':>11} {'input':>9} {'cached':>7}"
+        f"{'growing':<14} {'budget':>6} {'steps':>6} {'prefix kept':>11} {'input':>9} "
+        f"{'saved':>6} {'cached':>7} {'billed':>9} {'saved':>6}"
     )
     for ratio in (0.25, 0.5):
         for name, g in growth_scores(transcripts, ratio).items():
+            saved = 1 - g.input_tokens / g.uncompacted_tokens if g.uncompacted_tokens else 0.0
+            billed = 1 - g.cost / g.uncompacted_cost if g.uncompacted_cost else 0.0
             print(
                 f"{name:<14} {ratio:>6.0%} {g.steps:>6} {_pct(g.prefix_kept, g.steps):>11} "
-                f"{g.input_tokens:>9} {_pct(g.cached_tokens, g.input_tokens):>7}"
+                f"{g.input_tokens:>9} {saved:>6.1%} {_pct(g.cached_tokens, g.input_tokens):>7} "
+                f"{g.cost:>9.0f} {billed:>6.1%}"
             )
+        print(
+            f"{'(ceiling)':<14} {ratio:>6.0%} {'':>6} {prefix_ceiling(transcripts, ratio):>11.1%}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
