@@ -12,6 +12,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -323,3 +324,51 @@ def test_import_headroom_loads_no_sdk_or_http_stack() -> None:
         "assert 'starlette' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_sync_stream_relayed_as_it_arrives(upstream: Upstream, store: Headroom, hdfs: str) -> None:
+    client = _openai(upstream.url, store)
+    upstream.gate.clear()
+    stream = client.chat.completions.create(
+        model="gpt-4o",
+        messages=_chat_messages(hdfs),  # type: ignore[arg-type]
+        stream=True,
+        extra_headers={"x-test-gate": "1"},
+    )
+    deltas = []
+    for chunk in stream:
+        # The upstream holds the rest until the client has the first chunk: a transport
+        # that read the stream whole would keep the gate shut until its timeout.
+        upstream.gate.set()
+        deltas.append(chunk.choices[0].delta.content if chunk.choices else None)
+    assert upstream.gate_opened[-1] is True
+    assert [d for d in deltas if d] == CHAT_TEXT
+    client.close()
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+def test_closing_a_stream_closes_the_upstream(
+    upstream: Upstream, store: Headroom, is_async: bool
+) -> None:
+    upstream.disconnected.clear()
+    url = f"{upstream.url}/endless"  # a passthrough path: an event every few ms, forever
+    if is_async:
+
+        async def read_one() -> bytes:
+            client = _async_openai(upstream.url, store)
+            async with client._client.stream("GET", url) as response:
+                first = await anext(response.aiter_raw())
+            await client.close()
+            return first
+
+        first = asyncio.run(read_one())
+    else:
+        client = _openai(upstream.url, store)
+        with client._client.stream("GET", url) as response:
+            first = next(response.iter_raw())
+        client.close()
+    assert first.startswith(b"data: 0")
+    deadline = time.monotonic() + 10
+    while not upstream.disconnected.is_set() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert upstream.disconnected.is_set()
