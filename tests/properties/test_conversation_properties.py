@@ -6,15 +6,18 @@ import copy
 import json
 from typing import Any
 
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from headroom.bench_conversation import load_transcript
 from headroom.conversation import CacheAligner, RollingSummarizer
 from headroom.conversation._turns import count_messages, message_cost, valid_cuts
 from headroom.conversation.audit import pairing_problems, untraceable_lines
 from headroom.handles import format_marker, handle_for
 from headroom.store import MemoryStore
 from headroom.tokens import get_counter
+from tests.conftest import BENCH_DATA
 
 COUNT = get_counter("gpt-4o")
 
@@ -176,3 +179,49 @@ def test_aligner_prefix_independent_of_timestamp(before: str, stamp: str, after:
     two = CacheAligner().align(with_stamp("1999-12-31 23:59:59 UTC"))
     assert one.fingerprint == two.fingerprint
     assert stamp in json.dumps(one.messages, ensure_ascii=False)
+
+
+# --- Contract 8 on real sessions, grown one message at a time ------------------------
+
+_TRANSCRIPTS = sorted(
+    p for p in (BENCH_DATA / "transcripts").glob("*.json") if not p.name.endswith(".meta.json")
+)
+
+
+@pytest.mark.skipif(not _TRANSCRIPTS, reason=f"no transcripts under {BENCH_DATA}")
+@settings(max_examples=12, deadline=None)
+@given(
+    index=st.integers(0, max(0, len(_TRANSCRIPTS) - 1)),
+    ratio=st.sampled_from([0.15, 0.25, 0.4, 0.5, 0.7]),
+    hysteresis=st.sampled_from([0.0, 0.1, 0.2, 0.35]),
+    keep_recent=st.integers(0, 4),
+)
+def test_blocks_stay_byte_identical_while_a_real_session_grows(
+    index: int, ratio: float, hysteresis: float, keep_recent: int
+) -> None:
+    messages = load_transcript(_TRANSCRIPTS[index])
+    budget = max(1, int(count_messages(messages, COUNT) * ratio))
+    rs = RollingSummarizer(
+        budget, keep_recent=keep_recent, hysteresis=hysteresis, store=MemoryStore()
+    )
+    sent: list[Any] = []
+    blocks: list[str] = []
+    head = 0
+    for i, message in enumerate(messages):
+        request = [*sent, message]
+        result = rs.summarize(request)
+        out = result.messages
+        if any(w.startswith("summary rebuilt") for w in result.warnings):
+            blocks = []  # the one sanctioned rewrite, and it says so
+        # Every block already sent is sent again, same bytes, same place.
+        assert result.blocks[: len(blocks)] == blocks
+        assert [m["content"] for m in out[head : head + len(blocks)]] == blocks
+        assert out[:head] == messages[:head]  # the system prompt
+        assert result.tokens_after <= budget or result.warnings
+        assert result.tokens_after <= count_messages(request, COUNT)
+        assert out[-1] is message
+        assert set(pairing_problems(out)) <= set(pairing_problems(messages[: i + 1]))
+        assert untraceable_lines("\n".join(result.blocks), messages[: i + 1]) == []
+        if message.get("role") in ("system", "developer") and not sent[head:]:
+            head += 1
+        sent, blocks = out, result.blocks
