@@ -54,9 +54,9 @@ _LEGACY_HEADERS = (
 # An allowance no summary meets: _text then returns the shortest it can make.
 _SHORTEST = -1
 # For slack below the budget a new block sheds only lines of this priority or above (tool
-# calls, decisions, facts the agent or a tool stated), and of those drops only what has no
-# fact or handle to keep: never the task, what the user typed, constraints or errors
-# (see headroom.conversation.extractive).
+# calls, decisions, facts the agent stated), compacting them to their facts and dropping
+# only what has none: never the task, what the user typed, constraints, errors or a tool
+# output's first line (see headroom.conversation.extractive).
 _SLACK_SHEDS_FROM = 3
 
 Summarizer = Callable[[list[Any]], str]
@@ -313,39 +313,60 @@ class RollingSummarizer:
                     return candidate
             return None
 
+        def rebuild(limit: int | None, room: str) -> ConversationResult | None:
+            # Blocks are never rewritten, so a long session ends up with blocks that no
+            # longer fit. Rebuild them once, as one block, from the originals they stored:
+            # the prompt-cache prefix breaks at the first block, but the session is back
+            # under budget, with slack, instead of compacting again at every message.
+            if not blocks or not extractive:
+                return None
+            originals = self._originals(blocks)
+            if originals is None:
+                return None
+            rebuilt = self.summarize([*msgs[:head], *originals, *body])
+            # Only when that meets the limit: a prefix broken for nothing costs cache.
+            if not self._fits(rebuilt.tokens_after, len(rebuilt.messages)) or (
+                limit is not None and rebuilt.tokens_after > limit
+            ):
+                return None
+            note = (
+                f"summary rebuilt from the originals of its {covers} messages: its "
+                f"{len(blocks)} blocks left no room {room}"
+            )
+            return replace(rebuilt, warnings=[note, *rebuilt.warnings])
+
         chosen: _Plan | None = None
-        low = self._low_watermark()
         extractive = self.summarizer is None
+        low = self._low_watermark()
         if low is not None:
             # Hysteresis: compact in one block down to the low watermark, so the next
             # messages append without compacting again (each compaction ends the prompt
-            # cache's prefix at its new block). For that slack the block may shed only
-            # lines below the signal (tool calls, decisions, the agent's facts, tool
-            # results' first lines: all retrievable by its handle); the task, what the
-            # user typed, constraints and errors go only to meet the budget itself.
+            # cache's prefix at its new block). For that slack the block may only compact
+            # lines below the signal (tool calls, decisions, the agent's facts: all
+            # retrievable by its handle); the task, what the user typed, constraints,
+            # errors and tool outputs' first lines give way only to the budget itself.
             chosen = first_within(preferred, low) or first_within(rest, low)
             if chosen is None and extractive:
                 chosen = shrunk_within(low, _SLACK_SHEDS_FROM)
+            if chosen is None:
+                # The blocks already sent leave no slack: rebuilding them costs the cache
+                # once now, where a compaction without slack costs it again next message.
+                merged = rebuild(low, "for slack below the budget")
+                if merged is not None:
+                    return merged
         if chosen is None:
             chosen = first_within(preferred + rest, self.budget_tokens)
         if chosen is None and extractive and self.budget_tokens is not None:
             chosen = shrunk_within(self.budget_tokens, TASK_PRIORITY)
         warnings: list[str] = []
-        if chosen is None and blocks and self.summarizer is None:
-            # Blocks are never rewritten, so a long session ends up with blocks that no
-            # longer fit. Rebuild them once, as one block, from the originals they stored:
-            # the prompt-cache prefix breaks here, but the session is back under budget,
-            # with slack, instead of over it at every message.
-            originals = self._originals(blocks)
-            if originals is not None:
-                rebuilt = self.summarize([*msgs[:head], *originals, *body])
-                # Only when that meets the budget: a prefix broken for nothing costs cache.
-                if self._fits(rebuilt.tokens_after, len(rebuilt.messages)):
-                    note = (
-                        f"summary rebuilt from the originals of its {covers} messages: "
-                        f"its {len(blocks)} blocks no longer fit the budget"
-                    )
-                    return replace(rebuilt, warnings=[note, *rebuilt.warnings])
+        if chosen is None and self.budget_tokens is not None:
+            merged = rebuild(self.budget_tokens, "within the budget")
+            if merged is not None:
+                return merged
+        elif chosen is None and self.max_messages is not None:
+            merged = rebuild(None, "within max_messages")
+            if merged is not None:
+                return merged
         if chosen is None:
             # Best effort: the smallest list any cut gives, the new block cut to its block
             # marker; if even that is no smaller, leave the messages alone.
@@ -496,10 +517,17 @@ class RollingSummarizer:
             and all(fact in elsewhere for fact in lines[i].facts)
         ]
         steps = [(i, "drop") for i in redundant]
-        steps += [(i, "compact") for i in order if lines[i].compact is not None]
+        # For slack alone a tool output's line keeps its first line: it holds the ids and
+        # figures the next turns quote, and its marker is there either way.
+        steps += [
+            (i, "compact")
+            for i in order
+            if lines[i].compact is not None
+            and (shed_from == TASK_PRIORITY or lines[i].original is None)
+        ]
         gone = set(redundant)
-        # For slack alone a line is only compacted, to its facts or a tool output's
-        # marker; dropped only when it has neither, or its facts are shown elsewhere.
+        # For slack alone a line is compacted to its facts, and dropped only when it has
+        # none (or the kept messages show them) and no tool output behind it.
         steps += [
             (i, "drop")
             for i in order
