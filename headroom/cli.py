@@ -36,8 +36,8 @@ def _parser() -> argparse.ArgumentParser:
         "--store",
         default=None,
         help="where originals are kept: a SQLite file path, 'memory', or a Redis URL "
-        "(redis://host:port/db, rediss://, unix://); default: the SQLite file under "
-        "HEADROOM_HOME",
+        "(redis://host:port/db, rediss://, unix://); default: HEADROOM_STORE, else the "
+        "SQLite file under HEADROOM_HOME (the same for every verb, the proxy and mcp)",
     )
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
@@ -106,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verb == "compress":
             return _compress(args)
         if args.verb == "retrieve":
-            client = Headroom(store=args.store or "sqlite")
+            client = Headroom(store=args.store)
             # The original's own bytes, whatever the locale, and nothing added: piping the
             # output to a file gives back exactly what was compressed.
             _write(to_bytes(client.retrieve(args.handle, query=args.query)))
@@ -158,7 +158,7 @@ def _compress(args: argparse.Namespace) -> int:
     config = CompressConfig(lossy=not args.lossless)
     if args.min_tokens is not None:
         config = dataclasses.replace(config, min_tokens=args.min_tokens)
-    client = Headroom(config, store=args.store or "sqlite", model=args.model)
+    client = Headroom(config, store=args.store, model=args.model)
     text = _read_input(args.file)
     path = None if args.file == "-" else args.file
     result = client.compress_text(text, kind=args.kind, query=args.query, path=path)
@@ -243,7 +243,7 @@ def _store_verb(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
-    client = Headroom(store=args.store or "sqlite")
+    client = Headroom(store=args.store)
     stats = client.store.stats()
     print(f"store: {stats.backend} {stats.location or ''}".rstrip())
     if stats.error:

@@ -82,7 +82,7 @@ def create_app(
     """
     settings = settings or ProxySettings.from_env()
     owned = client is None  # a client made here is closed with the app
-    state = State(settings, client or Headroom(config, store=settings.store or "sqlite"))
+    state = State(settings, client or Headroom(config, store=settings.store))
     registry = CollectorRegistry(auto_describe=True)
     registry.register(StatsCollector(state.snapshot))
 

@@ -366,10 +366,10 @@ def run(
     proxy = f"http://127.0.0.1:{proxy_port}"
     with tempfile.TemporaryDirectory(prefix="headroom-bench-") as home:
         env = {**os.environ, "HEADROOM_HOME": home}
-        for name in ("HEADROOM_PROXY_STORE", "HEADROOM_PRICES"):
+        for name in ("HEADROOM_STORE", "HEADROOM_PRICES"):
             env.pop(name, None)
         if store is not None:
-            env["HEADROOM_PROXY_STORE"] = store
+            env["HEADROOM_STORE"] = store
         upstream_cmd = [sys.executable, "-m", "headroom.proxy.bench_load", "--serve-upstream"]
         proxy_cmd = [sys.executable, "-m", "headroom", "proxy", "--port", str(proxy_port)]
         proxy_cmd += ["--workers", str(workers), "--openai-upstream", upstream]

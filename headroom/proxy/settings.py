@@ -15,7 +15,7 @@ flag                           variable                         default
 ``--insecure``                 ``HEADROOM_PROXY_INSECURE=1``    off
 ``--max-body-bytes``           ``HEADROOM_PROXY_MAX_BODY_BYTES`` 33554432 (32 MiB)
 ``--timeout``                  ``HEADROOM_PROXY_TIMEOUT``       ``600`` seconds
-``headroom --store``           ``HEADROOM_PROXY_STORE``         SQLite under HEADROOM_HOME
+``headroom --store``           ``HEADROOM_STORE``               SQLite under HEADROOM_HOME
 =============================  ===============================  ==========================
 
 The upstream variables are deliberately not ``OPENAI_BASE_URL`` / ``ANTHROPIC_BASE_URL``:
@@ -45,7 +45,7 @@ ENV: Final = {
     "insecure": "HEADROOM_PROXY_INSECURE",
     "max_body_bytes": "HEADROOM_PROXY_MAX_BODY_BYTES",
     "timeout": "HEADROOM_PROXY_TIMEOUT",
-    "store": "HEADROOM_PROXY_STORE",
+    "store": "HEADROOM_STORE",
 }
 """Setting name -> environment variable."""
 

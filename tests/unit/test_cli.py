@@ -97,3 +97,112 @@ def test_errors_exit_nonzero_with_a_message(tmp_path: Path) -> None:
     assert run("compress", "--kind", "yaml", home=tmp_path).returncode == 2
     nofile = run("compress", str(tmp_path / "nope.txt"), home=tmp_path)
     assert nofile.returncode == 1 and b"nope.txt" in nofile.stderr
+
+
+# --- Which store each door opens: --store, else HEADROOM_STORE, else the default SQLite file.
+
+
+def _env_run(
+    *args: str, env: dict[str, str], stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "headroom", *args], input=stdin, capture_output=True, env=env
+    )
+
+
+def _store_env(home: Path, store: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "HEADROOM_STORE"}
+    env["HEADROOM_HOME"] = str(home)
+    if store is not None:
+        env["HEADROOM_STORE"] = store
+    return env
+
+
+def _log_text(marker: str) -> bytes:
+    lines = [f"2024-01-01 00:00:{i % 60:02d} INFO {marker} job {i} done" for i in range(400)]
+    return ("\n".join(lines) + "\n2024-01-01 00:01:00 ERROR disk full\n").encode()
+
+
+def test_cli_verbs_honour_headroom_store(redis_url: str, tmp_path: Path) -> None:
+    from headroom import Headroom
+
+    env = _store_env(tmp_path, redis_url)
+    data = _log_text("redis-door")
+    out = _env_run("compress", "-", env=env, stdin=data)
+    assert out.returncode == 0, out.stderr
+    handle = out.stderr.decode().rsplit("originals: ", 1)[1].strip()
+    # The original went to Redis, not to the default SQLite file.
+    assert Headroom(store=redis_url).retrieve(handle) == data.decode()
+    assert not (tmp_path / "ccr.sqlite3").exists()
+    back = _env_run("retrieve", handle, env=env)
+    assert back.returncode == 0 and back.stdout == data
+    stats = _env_run("stats", env=env).stdout.decode()
+    assert stats.startswith("store: redis") and "log" in stats
+    assert not (tmp_path / "ccr.sqlite3").exists()
+
+
+def test_cli_store_flag_beats_headroom_store(redis_url: str, tmp_path: Path) -> None:
+    env = _store_env(tmp_path, redis_url)
+    data = _log_text("flag-door")
+    db = tmp_path / "flag.sqlite3"
+    out = _env_run("--store", str(db), "compress", "-", env=env, stdin=data)
+    assert out.returncode == 0, out.stderr
+    handle = out.stderr.decode().rsplit("originals: ", 1)[1].strip()
+    assert _env_run("--store", str(db), "retrieve", handle, env=env).stdout == data
+    # HEADROOM_STORE (Redis) never saw it.
+    missing = _env_run("retrieve", handle, env=env)
+    assert missing.returncode == 1 and b"no original stored" in missing.stderr
+    stats = _env_run("--store", str(db), "stats", env=env).stdout.decode()
+    assert stats.startswith(f"store: sqlite {db}")
+
+
+def test_cli_without_flag_or_variable_uses_the_default_file(tmp_path: Path) -> None:
+    env = _store_env(tmp_path, None)
+    out = _env_run("compress", "-", env=env, stdin=_log_text("default-door"))
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "ccr.sqlite3").exists()
+    stats = _env_run("stats", env=env).stdout.decode()
+    assert stats.startswith(f"store: sqlite {tmp_path / 'ccr.sqlite3'}")
+
+
+def test_library_and_proxy_app_honour_headroom_store(
+    redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("starlette")
+    from headroom import Headroom
+    from headroom.proxy import ProxySettings, create_app
+
+    monkeypatch.setenv("HEADROOM_HOME", str(tmp_path))
+    monkeypatch.setenv("HEADROOM_STORE", redis_url)
+    assert Headroom().store.stats().backend == "redis"
+    settings = ProxySettings.from_env()
+    assert settings.store == redis_url
+    app = create_app(settings)
+    assert app.state.headroom.client.store.stats().backend == "redis"
+    app.state.headroom.client.close()
+    # The proxy's --store is passed to its workers in the same variable.
+    flagged = ProxySettings(store=str(tmp_path / "p.sqlite3"))
+    assert ProxySettings.from_env(flagged.to_env()).store == flagged.store
+    monkeypatch.delenv("HEADROOM_STORE")
+    app = create_app(ProxySettings.from_env())
+    assert app.state.headroom.client.store.stats().location == str(tmp_path / "ccr.sqlite3")
+    app.state.headroom.client.close()
+
+
+def test_mcp_server_honours_headroom_store(redis_url: str, tmp_path: Path) -> None:
+    pytest.importorskip("mcp")
+    import anyio
+    from mcp.client import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "headroom", "mcp"], env=_store_env(tmp_path, redis_url)
+    )
+
+    async def main() -> str:
+        async with Client(params, read_timeout_seconds=120) as client:
+            result = await client.call_tool("headroom_stats", {})
+            return str(result.structured_content["store"])
+
+    assert anyio.run(main) == "redis"
+    assert not (tmp_path / "ccr.sqlite3").exists()
