@@ -285,3 +285,39 @@ def test_record_text_joins_every_level_with_spaces(value: Any) -> None:
     for _ in range(250):
         deep = [deep, 1]
     assert record_text(deep) == _nested_record_text(deep)
+
+
+_FLOAT_SPELLINGS = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),  # as Python writes them
+    st.floats(allow_nan=False, allow_infinity=False).map(lambda x: json.dumps([x])[1:-1]),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e-3, max_value=1e-3).map(
+        lambda x: _orjson_spelling(x)
+    ),
+    st.from_regex(r"-?(0|[1-9][0-9]{0,3})\.[0-9]{1,8}([eE][-+]?[0-9]{1,3})?", fullmatch=True),
+)
+
+
+def _orjson_spelling(x: float) -> str:
+    import orjson
+
+    return orjson.dumps(x).decode()
+
+
+@given(st.lists(_FLOAT_SPELLINGS, min_size=1, max_size=6))
+def test_parsed_floats_keep_their_spelling(spellings: list[str]) -> None:
+    # Whatever parser reads the text (orjson's fast path or the json module), every float
+    # written back is spelled as the input spelled it.
+    from headroom.compressors.json.smart_crusher import parse_json
+    from headroom.jsontables.syntax import RawFloat
+
+    text = "[" + ",".join(spellings) + "]"
+    parsed = parse_json(text)
+    if parsed is None:  # out of float range: left to the minifier
+        assert any(abs(float(s)) == float("inf") for s in spellings)
+        return
+    for spelling, value in zip(spellings, parsed[0], strict=True):
+        if isinstance(value, float):
+            written = value.spelling if isinstance(value, RawFloat) else repr(value)
+        else:
+            written = str(value)
+        assert written == spelling
