@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Final
@@ -102,6 +103,7 @@ def create_app(
             {
                 "status": "ok",
                 "version": headroom.__version__,
+                "pid": os.getpid(),  # which worker answered (``--workers N``)
                 "upstreams": {
                     "openai": settings.openai_upstream,
                     "anthropic": settings.anthropic_upstream,

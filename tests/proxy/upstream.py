@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import re
 import socket
 import threading
 import time
@@ -26,6 +27,7 @@ from starlette.routing import Route
 
 MODELS_BODY = b'{"object": "list",\n  "data": [{"id": "gpt-4o", "object": "model"}]}  \n'
 CHAT_TEXT = ["Block ", "blk_-1608999687919862906 ", "failed ", "on 10.250.19.102."]
+RETRIEVE_CALL = "call_retrieve_1"
 CLAUDE_TEXT = ["The ", "failing ", "blocks ", "are listed above."]
 
 
@@ -95,6 +97,9 @@ class Upstream:
             if failure is not None:
                 return failure
             body = seen.json()
+            answered = any(m.get("tool_call_id") == RETRIEVE_CALL for m in body["messages"])
+            if seen.header("x-test-retrieve") == "1" and not answered:
+                return Response(_retrieve_call(body), media_type="application/json")
             if body.get("stream"):
                 return StreamingResponse(
                     self._events(_chat_events(body["model"]), seen.header("x-test-gate") == "1"),
@@ -215,6 +220,26 @@ def _chat_body(model: str) -> bytes:
         },
         indent=2,
     ).encode()
+
+
+def _retrieve_call(body: dict[str, Any]) -> bytes:
+    """A chat completion calling ``headroom_retrieve`` on the first handle in the request
+    (what a model does with ``x-test-retrieve: 1``; its next round, holding the tool's
+    answer, gets the ordinary text)."""
+    handle = re.search(r"headroom:[0-9a-f]{12}", json.dumps(body["messages"]))
+    assert handle is not None, "x-test-retrieve: the request holds no handle"
+    call = {
+        "id": RETRIEVE_CALL,
+        "type": "function",
+        "function": {
+            "name": "headroom_retrieve",
+            "arguments": json.dumps({"handle": handle.group(0)}),
+        },
+    }
+    data = json.loads(_chat_body(body["model"]))
+    data["choices"][0]["message"] = {"role": "assistant", "content": None, "tool_calls": [call]}
+    data["choices"][0]["finish_reason"] = "tool_calls"
+    return json.dumps(data).encode()
 
 
 def _chat_events(model: str) -> list[bytes]:
