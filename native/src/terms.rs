@@ -38,21 +38,15 @@ pub fn term_counts<D: AsRef<str>, T: AsRef<str>>(
     documents
         .iter()
         .map(|document| {
-            let bytes = document.as_ref().as_bytes();
-            if !bytes.is_ascii() {
-                return None;
-            }
             let mut length = 0usize;
-            for word in bytes
-                .split(|b| !b.is_ascii_alphanumeric())
-                .filter(|w| !w.is_empty())
-            {
-                for_each_token(word, &mut lower, |token| {
-                    length += 1;
-                    if let Some(&i) = index.get(token) {
-                        counts[i] += 1;
-                    }
-                });
+            let ascii = for_each_text_token(document.as_ref(), &mut lower, |token| {
+                length += 1;
+                if let Some(&i) = index.get(token) {
+                    counts[i] += 1;
+                }
+            });
+            if !ascii {
+                return None;
             }
             let found = counts
                 .iter_mut()
@@ -78,23 +72,30 @@ pub fn token_lists<D: AsRef<str>>(texts: &[D]) -> Vec<Option<Vec<String>>> {
     texts
         .iter()
         .map(|text| {
-            let bytes = text.as_ref().as_bytes();
-            if !bytes.is_ascii() {
-                return None;
-            }
             let mut tokens = Vec::new();
-            for word in bytes
-                .split(|b| !b.is_ascii_alphanumeric())
-                .filter(|w| !w.is_empty())
-            {
-                for_each_token(word, &mut lower, |token| {
-                    // ASCII in, ASCII out: every byte is a char.
-                    tokens.push(token.iter().map(|&b| char::from(b)).collect());
-                });
-            }
-            Some(tokens)
+            let ascii = for_each_text_token(text.as_ref(), &mut lower, |token| {
+                // ASCII in, ASCII out: every byte is a char.
+                tokens.push(token.iter().map(|&b| char::from(b)).collect());
+            });
+            ascii.then_some(tokens)
         })
         .collect()
+}
+
+/// Calls `emit` with each lower-cased token of each word of `text`, and returns `true`; or
+/// returns `false` at once, emitting nothing, when `text` is not ASCII.
+fn for_each_text_token(text: &str, buffer: &mut Vec<u8>, mut emit: impl FnMut(&[u8])) -> bool {
+    let bytes = text.as_bytes();
+    if !bytes.is_ascii() {
+        return false;
+    }
+    for word in bytes
+        .split(|b| !b.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        for_each_token(word, buffer, &mut emit);
+    }
+    true
 }
 
 /// Calls `emit` with each lower-cased token of the ASCII `word` (letters and digits only).
