@@ -167,3 +167,9 @@ def handler() -> Iterator[HeadroomEventHandler]:
         yield handler
     finally:
         get_dispatcher().event_handlers.remove(handler)
+
+
+@pytest.fixture(scope="session")
+def bench_data() -> Path:
+    """The benchmark corpus directory (the test is skipped when it is missing)."""
+    return _require(DATA)

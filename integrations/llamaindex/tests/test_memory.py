@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Sequence
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -302,3 +303,59 @@ def test_memory_block_truncation_never_orphans_the_rows_of_a_quote() -> None:
         for above, row in pairwise(lines):
             if row.startswith("| "):
                 assert above.startswith(("| ", "[turn")), (above, row)
+
+
+_LOGS = ["HDFS", "Zookeeper", "OpenStack", "Hadoop", "BGL", "Apache", "Android", "OpenSSH"]
+
+
+def _log_turn(data: Path, turn: int) -> list[ChatMessage]:
+    name = _LOGS[turn % len(_LOGS)]
+    path = data / "loghub" / f"{name}_2k.log"
+    call = ToolCallBlock(tool_call_id=f"c{turn}", tool_name="read_log", tool_kwargs={"n": name})
+    return [
+        ChatMessage(role="user", content=f"Turn {turn}: incident INC-{4400 + turn}, check {name}."),
+        ChatMessage(role="assistant", blocks=[call]),
+        ChatMessage(
+            role="tool",
+            content=path.read_text()[:12_000],
+            additional_kwargs={"tool_call_id": f"c{turn}", "name": "read_log"},
+        ),
+        ChatMessage(role="assistant", content=f"Turn {turn}: {name} looks routine."),
+    ]
+
+
+def test_roll_ups_append_blocks_and_keep_earlier_ones_byte_identical(
+    bench_data: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Before, every view summarized the whole stored history again from the start: the
+    # first block's text changed at each roll-up, so the prompt prefix changed with it.
+    hr = Headroom(store="memory")
+    memory = HeadroomMemory.from_defaults(headroom=hr, budget_tokens=6_000)
+    memory.put(ChatMessage(role="system", content="You are the on-call assistant."))
+    views: list[list[ChatMessage]] = []
+    for turn in range(12):
+        for message in _log_turn(bench_data, turn):
+            memory.put(message)
+            if message.role == MessageRole.USER or message.role == MessageRole.TOOL:
+                views.append(memory.get())
+
+    def blocks(view: list[ChatMessage]) -> list[str]:
+        return [str(m.content) for m in view if m.role == MessageRole.USER and _is_block(m)]
+
+    with_blocks = [blocks(v) for v in views if blocks(v)]
+    changed = [(a, b) for a, b in pairwise(with_blocks) if a != b]
+    assert len(changed) > 3  # several roll-ups happened
+    # Each roll-up appends a block after the ones already sent; only when those no longer
+    # fit does the summarizer rebuild them (and says so).
+    rewritten = sum(1 for a, b in changed if b[: len(a)] != a)
+    assert rewritten <= caplog.text.count("summary rebuilt")
+    assert rewritten < len(changed) / 2
+    # Turn 0's incident id is still reachable through the first block's handle.
+    handle = HANDLE.findall(with_blocks[-1][0])[-1]
+    assert "INC-4400" in hr.retrieve(handle)
+
+
+def _is_block(message: ChatMessage) -> bool:
+    from headroom.conversation.rolling import is_summary
+
+    return is_summary({"role": "user", "content": message.content})

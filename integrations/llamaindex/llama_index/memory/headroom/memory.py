@@ -92,6 +92,10 @@ class HeadroomMemory(BaseChatStoreMemory):
 
     _hr: Headroom | None = PrivateAttr(default=None)
     _view: tuple[str, list[ChatMessage]] | None = PrivateAttr(default=None)
+    # The summary blocks of the last roll-up: (fingerprint of the stored messages they
+    # stand for, how many those are, the block messages). Fed back to the summarizer, so
+    # a roll-up appends a block after them instead of summarizing from the start again.
+    _blocks: tuple[str, int, list[ChatMessage]] | None = PrivateAttr(default=None)
 
     @classmethod
     def class_name(cls) -> str:
@@ -219,24 +223,43 @@ class HeadroomMemory(BaseChatStoreMemory):
             max_messages=self.max_messages,
             keep_recent=self.keep_recent,
         )
-        dicts = to_dicts(messages)
+        head = 0
+        while head < len(messages) and messages[head].role.value in ("system", "developer"):
+            head += 1
+        # The blocks already sent stand for a prefix of the stored history: when it is
+        # still there, they replace it, and the summarizer keeps them byte for byte.
+        blocks: list[ChatMessage] = []
+        covered = 0
+        if self._blocks is not None:
+            fingerprint, count, kept = self._blocks
+            if count <= len(messages) - head and fingerprint == _fingerprint(
+                messages[: head + count]
+            ):
+                blocks, covered = kept, count
+        given = [*messages[:head], *blocks, *messages[head + covered :]]
+        dicts = to_dicts(given)
         try:
             result = rolling.summarize(dicts)
         except HeadroomError as exc:
             logger.warning("headroom: history left as it was: %s", exc)
             return messages, []
-        if result.summarized == 0 or result.summary is None:
-            return messages, []
+        for warning in result.warnings:
+            logger.warning("headroom: %s", warning)
         # The summarizer passes the dicts it keeps through as the same objects, in order,
-        # which maps each back to its stored message.
-        by_id = {id(d): m for d, m in zip(dicts, messages, strict=True)}
+        # which maps each back to its stored message (or block already made).
+        by_id = {id(d): m for d, m in zip(dicts, given, strict=True)}
         out: list[ChatMessage] = []
         for item in result.messages:
             original = by_id.get(id(item))
             if original is not None:
                 out.append(original)
             else:
-                out.append(ChatMessage(role=item["role"], content=result.summary))
+                out.append(ChatMessage(role=item["role"], content=item["content"]))
+        if result.blocks:
+            made = out[head : head + len(result.blocks)]
+            self._blocks = (_fingerprint(messages[: head + result.covers]), result.covers, made)
+        else:
+            self._blocks = None
         return out, list(result.handles)
 
     def _compress(self, messages: list[ChatMessage]) -> tuple[list[ChatMessage], list[str]]:
