@@ -149,7 +149,9 @@ def compress_tool_message(
     """``message`` with its text compressed and marked, or ``message`` itself if unchanged.
 
     A list of content blocks is compressed block by block, so images and other blocks
-    pass through as the same objects.
+    pass through as the same objects. With ``keep_original_as_artifact`` the original
+    content becomes the message's ``artifact`` (never sent to the model), or, when the tool
+    returned an artifact of its own, ``response_metadata["headroom"]["original"]``.
     """
     if is_marked(message) or message.status == "error":
         return message  # errors are signal: they reach the model verbatim
@@ -184,8 +186,11 @@ def compress_tool_message(
         "handles": [h for r in results for h in r.handles],
         "transforms": sorted({t for r in results for t in r.transforms_applied}),
     }
+    if keep_original_as_artifact and message.artifact is not None:
+        # The tool's own artifact is the application's: the original goes beside it.
+        info["original"] = content
     edited = mark(message, new_content, info)
-    if keep_original_as_artifact:
+    if keep_original_as_artifact and message.artifact is None:
         edited = edited.model_copy(update={"artifact": content})
     assert isinstance(edited, ToolMessage)
     return edited

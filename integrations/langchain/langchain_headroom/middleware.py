@@ -79,6 +79,10 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         summarizer: a ``Callable[[list[dict]], str]`` (OpenAI-shaped messages) writing the
             summary instead of headroom's extractive one.
         retrieve_tool: contribute the ``headroom_retrieve`` tool.
+        original_as_artifact: keep each compressed tool result's original in its
+            ``ToolMessage`` (as the ``artifact``, or in ``response_metadata["headroom"]
+            ["original"]`` beside a tool's own artifact), so a checkpointed thread holds it
+            whatever becomes of the store.
 
     Example:
         >>> from langchain.agents import create_agent
@@ -103,11 +107,13 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         keep_recent: int = 4,
         summarizer: Callable[[list[Any]], str] | None = None,
         retrieve_tool: bool = True,
+        original_as_artifact: bool = False,
     ) -> None:
         super().__init__()
         self.headroom = client_for(headroom, config=config, store=store, model=model)
         self.compress_tool_results = compress_tool_results
         self.compress_requests = compress_requests
+        self.original_as_artifact = original_as_artifact
         # The retrieve tool's answer is the original the model asked for: never shrink it.
         self.exclude_tools = frozenset(exclude_tools) | {RETRIEVE_TOOL_NAME}
         self.compactor: Compactor | None = None
@@ -155,7 +161,12 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
             if not isinstance(message, ToolMessage):
                 return message
             return compress_tool_message(
-                self.headroom, message, query=query, tool_name=name, path=path
+                self.headroom,
+                message,
+                query=query,
+                tool_name=name,
+                path=path,
+                keep_original_as_artifact=self.original_as_artifact,
             )
 
         if isinstance(result, ToolMessage):

@@ -90,8 +90,10 @@ class HeadroomTool(BaseTool):
     tool: BaseTool
     """The wrapped tool."""
     original_as_artifact: bool = False
-    """Put the uncompressed output in the ``ToolMessage``'s ``artifact`` (never sent to
-    the model, but available to the application)."""
+    """Keep the uncompressed output in the ``ToolMessage``: as its ``artifact`` (never sent
+    to the model, but available to the application and kept by checkpointers), or, when
+    the tool returned an artifact of its own (which is left as it is), in
+    ``response_metadata["headroom"]["original"]``."""
     query: str | None = None
     """What the output is for; query-aware compressors keep what matches it."""
 
@@ -169,7 +171,9 @@ def compress_tool(
         store: where originals go (``"memory"``, ``"sqlite"``, a path or a ``Store``).
         model: whose tokenizer counts tokens.
         query: what the output is for, for query-aware compression.
-        original_as_artifact: return the uncompressed output as the ``ToolMessage`` artifact.
+        original_as_artifact: keep the uncompressed output in the ``ToolMessage``: its
+            ``artifact``, or ``response_metadata["headroom"]["original"]`` when the tool has
+            an artifact of its own.
 
     Returns:
         A :class:`HeadroomTool`.

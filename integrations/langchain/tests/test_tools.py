@@ -83,3 +83,49 @@ def test_retrieve_with_query_returns_matching_parts(data_tools, log_text):
     )
     part = make_retrieve_tool(hr).invoke({"handle": handle, "query": "WARN"})
     assert 0 < len(part) < len(log_text)
+
+
+def test_original_goes_beside_a_tools_own_artifact(log_text):
+    # Before, original_as_artifact=True replaced the tool's artifact with the original.
+    from langchain_core.tools import tool
+
+    @tool(response_format="content_and_artifact")
+    def read_log(path: str) -> tuple[str, dict[str, int]]:
+        """Read a log file; the artifact says how many lines it has."""
+        return log_text, {"lines": log_text.count("\n")}
+
+    wrapped = compress_tool(read_log, store="memory", original_as_artifact=True)
+    msg = wrapped.invoke(_call({"path": "hdfs.log"}))
+    assert msg.artifact == {"lines": log_text.count("\n")}
+    meta = msg.response_metadata["headroom"]
+    assert meta["original"] == log_text
+    assert len(msg.content) < len(log_text) / 3
+
+
+def test_a_checkpointed_thread_keeps_originals_a_new_process_can_read(data_tools, log_text):
+    from langchain.agents import create_agent
+    from langchain_core.messages import AIMessage, HumanMessage
+    from langgraph.checkpoint.memory import InMemorySaver
+    from scripted import ScriptedChatModel, call
+
+    from langchain_headroom import HeadroomMiddleware
+
+    model = ScriptedChatModel(
+        script=[call("read_log", {"path": "hdfs.log"}, "c1"), AIMessage("Nothing failed.")]
+    )
+    saver = InMemorySaver()
+    mw = HeadroomMiddleware(store="memory", original_as_artifact=True)
+    agent = create_agent(model, tools=data_tools, middleware=[mw], checkpointer=saver)
+    thread = {"configurable": {"thread_id": "t"}}
+    agent.invoke({"messages": [HumanMessage("Which blocks failed?")]}, thread)
+    # Another process: same checkpointer, a new in-memory store that never saw the log.
+    other = create_agent(
+        model, tools=data_tools, middleware=[HeadroomMiddleware(store="memory")], checkpointer=saver
+    )
+    result = next(m for m in other.get_state(thread).values["messages"] if m.type == "tool")
+    handle = result.response_metadata["headroom"]["handles"][0]
+    assert "No original is stored" in make_retrieve_tool(Headroom(store="memory")).invoke(
+        {"handle": handle}
+    )
+    assert result.artifact == log_text
+    assert len(result.content) < len(log_text) / 3
