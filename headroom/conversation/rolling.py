@@ -54,9 +54,9 @@ _LEGACY_HEADERS = (
 # An allowance no summary meets: _text then returns the shortest it can make.
 _SHORTEST = -1
 # For slack below the budget a new block sheds only lines of this priority or above (tool
-# calls, decisions, facts the agent stated), compacting them to their facts and dropping
-# only what has none: never the task, what the user typed, constraints, errors or a tool
-# output's first line (see headroom.conversation.extractive).
+# calls, decisions, facts the agent stated, tool outputs' first lines: all retrievable by
+# its handle), never the task, what the user typed, constraints or errors (see
+# headroom.conversation.extractive).
 _SLACK_SHEDS_FROM = 3
 
 Summarizer = Callable[[list[Any]], str]
@@ -341,10 +341,10 @@ class RollingSummarizer:
         if low is not None:
             # Hysteresis: compact in one block down to the low watermark, so the next
             # messages append without compacting again (each compaction ends the prompt
-            # cache's prefix at its new block). For that slack the block may only compact
-            # lines below the signal (tool calls, decisions, the agent's facts: all
-            # retrievable by its handle); the task, what the user typed, constraints,
-            # errors and tool outputs' first lines give way only to the budget itself.
+            # cache's prefix at its new block). For that slack the block may shed lines
+            # below the signal (tool calls, decisions, the agent's facts, tool outputs'
+            # first lines: all retrievable by its handle); the task, what the user typed,
+            # constraints and errors give way only to the budget itself.
             chosen = first_within(preferred, low) or first_within(rest, low)
             if chosen is None and extractive:
                 chosen = shrunk_within(low, _SLACK_SHEDS_FROM)
@@ -517,23 +517,9 @@ class RollingSummarizer:
             and all(fact in elsewhere for fact in lines[i].facts)
         ]
         steps = [(i, "drop") for i in redundant]
-        # For slack alone a tool output's line keeps its first line: it holds the ids and
-        # figures the next turns quote, and its marker is there either way.
-        steps += [
-            (i, "compact")
-            for i in order
-            if lines[i].compact is not None
-            and (shed_from == TASK_PRIORITY or lines[i].original is None)
-        ]
+        steps += [(i, "compact") for i in order if lines[i].compact is not None]
         gone = set(redundant)
-        # For slack alone a line is compacted to its facts, and dropped only when it has
-        # none (or the kept messages show them) and no tool output behind it.
-        steps += [
-            (i, "drop")
-            for i in order
-            if i not in gone
-            and (shed_from == TASK_PRIORITY or not (lines[i].facts or lines[i].original))
-        ]
+        steps += [(i, "drop") for i in order if i not in gone]
         steps += [(i, "compact") for i in task if lines[i].compact is not None]
         steps += [(i, "drop") for i in task]
         dropped: set[int] = set()

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from headroom import InvalidArgumentError, RollingSummarizer
-from headroom.bench_conversation import load_transcript
-from headroom.conversation._turns import count_messages
+from headroom.bench_conversation import load_transcript, user_identifiers
+from headroom.conversation._turns import count_messages, turn_text
 from headroom.conversation.audit import pairing_problems, untraceable_lines
 from headroom.store import MemoryStore
 from headroom.tokens import get_counter
@@ -92,3 +92,58 @@ def test_a_summary_that_outgrew_the_budget_is_rebuilt_from_its_originals(
             assert 1 + result.covers + len(result.messages) - 2 == i + 1
         sent = result.messages
     assert rebuilt >= 1
+
+
+TAU = sorted(
+    f"taubench_airline_gpt4o_task{name}.json"
+    for name in ("02_trial1", "03_trial1", "04_trial2", "07_trial2", "33_trial0")
+)
+
+
+def test_grown_sessions_keep_the_previous_request_as_prefix_on_most_steps(
+    bench_data: Path,
+) -> None:
+    # Issue 23's target at half of each session's tokens (its ceiling here is ~96%: a
+    # compaction, whatever it does, ends the prefix at its block).
+    steps = kept = 0
+    for name in TAU:
+        messages = load_transcript(bench_data / "transcripts" / name)
+        budget = count_messages(messages, COUNT) // 2
+        one = _grow(messages, RollingSummarizer(budget, store=MemoryStore()))
+        steps, kept = steps + one[0], kept + one[1]
+    assert kept >= 0.85 * steps
+
+
+def test_a_new_block_leaves_earlier_blocks_and_the_system_prompt_in_place(
+    bench_data: Path,
+) -> None:
+    messages = load_transcript(bench_data / "transcripts" / SESSION)
+    budget = count_messages(messages, COUNT) // 2
+    rs = RollingSummarizer(budget, store=MemoryStore())
+    sent: list[Any] = []
+    appended = 0
+    for message in messages:
+        result = rs.summarize([*sent, message])
+        if result.summarized and len(result.blocks) > 1:
+            appended += 1
+            # One new dict: the block written now, right after the blocks already sent.
+            new = [m for m in result.messages if m is not message and all(m is not s for s in sent)]
+            assert len(new) == 1 and new[0]["content"] == result.summary
+            assert result.messages[: len(result.blocks)] == sent[: len(result.blocks)]
+            assert result.messages[len(result.blocks)]["content"] == result.summary
+            assert result.tokens_after <= int(budget * (1 - rs.hysteresis)) or result.warnings
+        sent = result.messages
+    assert appended >= 1
+
+
+def test_slack_never_costs_what_the_user_typed(bench_data: Path) -> None:
+    # The low watermark is reached by shedding the agent's lines, never the user's.
+    for path in sorted((bench_data / "transcripts").glob("*.json")):
+        if path.name.endswith(".meta.json"):
+            continue
+        messages = load_transcript(path)
+        budget = count_messages(messages, COUNT) // 2
+        result = RollingSummarizer(budget, hysteresis=0.35, store=MemoryStore()).summarize(messages)
+        text = "\n".join(turn_text(m) for m in result.messages)
+        missing = [i for i in user_identifiers(messages) if i not in text]
+        assert missing == [], path.name
