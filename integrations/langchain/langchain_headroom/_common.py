@@ -27,6 +27,7 @@ __all__ = [
     "mark",
     "open_exchange_start",
     "result_info",
+    "saved_tokens",
     "text_of",
     "to_dicts",
 ]
@@ -49,6 +50,22 @@ def mark(message: BaseMessage, content: Any, info: Mapping[str, Any]) -> BaseMes
     meta = dict(getattr(message, "response_metadata", None) or {})
     meta[META_KEY] = {"compressed": True, **info}
     return message.model_copy(update={"content": content, "response_metadata": meta})
+
+
+def saved_tokens(message: BaseMessage) -> int:
+    """Tokens ``message`` saves against what it stands for (negative when it costs more).
+
+    Every message headroom edits records ``tokens_before`` (what it replaces, as the model
+    would have been sent it) and ``tokens_after`` in ``response_metadata["headroom"]``;
+    unmarked messages save 0.
+    """
+    entry = (getattr(message, "response_metadata", None) or {}).get(META_KEY)
+    if not isinstance(entry, Mapping) or not entry.get("compressed"):
+        return 0
+    before, after = entry.get("tokens_before"), entry.get("tokens_after")
+    if isinstance(before, int) and isinstance(after, int):
+        return before - after
+    return 0
 
 
 def result_info(result: TextResult) -> dict[str, Any]:

@@ -17,7 +17,13 @@ from typing import Any, cast
 from headroom import Headroom, HeadroomError
 from langchain_core.messages import AnyMessage, BaseMessage, HumanMessage
 
-from langchain_headroom._common import META_KEY, count_tokens, open_exchange_start, to_dicts
+from langchain_headroom._common import (
+    META_KEY,
+    count_tokens,
+    open_exchange_start,
+    saved_tokens,
+    to_dicts,
+)
 
 __all__ = ["Compaction", "Compactor"]
 
@@ -70,6 +76,10 @@ class Compactor:
         hr = self.headroom
         return count_tokens(messages, model=hr.model, counter=hr.config.token_counter)
 
+    def _cost(self, message: BaseMessage) -> int:
+        # One message's share of a request (the request's fixed priming left out).
+        return self._count([message]) - self._count([])
+
     def compact(self, messages: Sequence[BaseMessage]) -> Compaction:
         """Condense ``messages`` when over budget; log a warning when it cannot fit."""
         messages = list(messages)
@@ -104,7 +114,7 @@ class Compactor:
                     keep_recent=max(1, self.keep_recent - len(tail)),
                     summarizer=self.summarizer,
                 )
-                new_head, more = _summarize(rolling, head)
+                new_head, more = _summarize(rolling, head, self._cost)
                 # Once the open exchange alone is over budget, the summarizer's own
                 # shortfalls follow from it: the first warning says why.
                 if not warnings:
@@ -125,7 +135,7 @@ class Compactor:
 
 
 def _summarize(
-    rolling: Any, messages: Sequence[BaseMessage]
+    rolling: Any, messages: Sequence[BaseMessage], cost: Callable[[BaseMessage], int]
 ) -> tuple[list[AnyMessage] | None, list[str]]:
     dicts = to_dicts(messages)
     result = rolling.summarize(dicts)
@@ -134,25 +144,29 @@ def _summarize(
     # The summarizer keeps the dicts it does not condense as the same objects, in order,
     # which maps every kept dict back to its LangChain message.
     by_id = {id(d): m for d, m in zip(dicts, messages, strict=True)}
+    kept = {id(item) for item in result.messages}
+    # What the new block stands for, as the model would have been sent it without
+    # headroom: the replaced messages at their raw cost (earlier savings added back).
+    raw = sum(
+        cost(m) + saved_tokens(m) for d, m in zip(dicts, messages, strict=True) if id(d) not in kept
+    )
+    made = [item for item in result.messages if id(item) not in by_id]
     out: list[AnyMessage] = []
     for item in result.messages:
         original = by_id.get(id(item))
         if original is not None:
             out.append(original)  # type: ignore[arg-type]
             continue
-        out.append(
-            HumanMessage(
-                content=str(item["content"]),
-                response_metadata={
-                    META_KEY: {
-                        "compressed": True,
-                        "summary": True,
-                        "covers": result.covers,
-                        "handles": list(result.handles),
-                        "tokens_before": result.tokens_before,
-                        "tokens_after": result.tokens_after,
-                    }
-                },
-            )
-        )
+        block = HumanMessage(content=str(item["content"]))
+        after = cost(block)
+        block.response_metadata[META_KEY] = {
+            "compressed": True,
+            "summary": True,
+            "covers": result.covers,
+            "handles": list(result.handles),
+            # Per message, like every mark: the last new block carries what was replaced.
+            "tokens_before": raw if item is made[-1] else after,
+            "tokens_after": after,
+        }
+        out.append(block)
     return out, list(result.warnings)

@@ -9,7 +9,7 @@ counts; this handler reads those marks off the messages each chat model actually
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -18,7 +18,7 @@ from headroom.tools import DEFAULT_MODEL
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import BaseMessage, ToolMessage
 
-from langchain_headroom._common import META_KEY, count_tokens
+from langchain_headroom._common import count_tokens, saved_tokens
 
 __all__ = ["DEFAULT_PRICES", "HeadroomCallbackHandler", "Usage"]
 
@@ -42,12 +42,18 @@ DEFAULT_PRICES: Mapping[str, float] = {
 class Usage:
     """Token counts over a set of chat-model calls.
 
+    Tokens saved have one definition, here and in the LlamaIndex integration: per model
+    call, what that call would have been sent without headroom minus what it was sent.
+    A tool result counts in every call that carries it; a compaction that costs more than
+    what it replaced counts negative.
+
     Attributes:
         calls: chat-model calls observed.
         tokens_sent: input tokens the models received (headroom's count).
-        tokens_saved: input tokens compression removed from what they received.
+        tokens_saved: input tokens the calls would have carried without headroom, minus
+            ``tokens_sent``.
         cost_saved: estimated USD saved on input, or ``None`` when no price is known.
-        tool_tokens_saved: tokens removed from tool outputs as the tools returned.
+        tool_tokens_saved: the part of ``tokens_saved`` from tool results.
     """
 
     calls: int = 0
@@ -69,16 +75,6 @@ class Usage:
             cost_saved=cost,
             tool_tokens_saved=self.tool_tokens_saved + other.tool_tokens_saved,
         )
-
-
-def _saved(message: BaseMessage) -> int:
-    entry = (getattr(message, "response_metadata", None) or {}).get(META_KEY)
-    if not isinstance(entry, Mapping):
-        return 0
-    before, after = entry.get("tokens_before"), entry.get("tokens_after")
-    if isinstance(before, int) and isinstance(after, int):
-        return max(0, before - after)
-    return 0
 
 
 class HeadroomCallbackHandler(BaseCallbackHandler):
@@ -174,24 +170,13 @@ class HeadroomCallbackHandler(BaseCallbackHandler):
         count_as = self.count_model if model == "unknown" else model
         for batch in messages:
             sent = count_tokens(batch, model=count_as)
-            saved = sum(_saved(m) for m in batch)
+            # Each edited message records what it stands for: the call would have been
+            # sent those tokens instead (not clamped: a larger summary counts negative).
+            saved = sum(saved_tokens(m) for m in batch)
+            tool = sum(saved_tokens(m) for m in batch if isinstance(m, ToolMessage))
             price = self.price(model)
             cost = None if price is None else saved * price / 1_000_000
-            self._record(run_id, model, Usage(1, sent, saved, cost, 0))
-
-    def on_tool_end(
-        self,
-        output: Any,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self._link(run_id, parent_run_id)
-        messages: Sequence[Any] = output if isinstance(output, list) else [output]
-        saved = sum(_saved(m) for m in messages if isinstance(m, ToolMessage))
-        if saved:
-            self._record(run_id, None, Usage(tool_tokens_saved=saved))
+            self._record(run_id, model, Usage(1, sent, saved, cost, tool))
 
     # -- bookkeeping ---------------------------------------------------------------------
 

@@ -62,3 +62,34 @@ def test_unknown_model_price_gives_no_cost(data_tools):
     _run(data_tools, handler)
     assert handler.total.cost_saved is None
     assert handler.total.tokens_saved > 0
+
+
+def _replay_run(middleware, turns=12):
+    from conftest import DATA
+    from langgraph.checkpoint.memory import InMemorySaver
+    from replay import replay_script, replay_tools, run_replay
+
+    handler = HeadroomCallbackHandler()
+    model = ScriptedChatModel(script=replay_script(turns))
+    agent = create_agent(
+        model, tools=replay_tools(DATA), middleware=middleware, checkpointer=InMemorySaver()
+    )
+    agent = agent.with_config({"callbacks": [handler]})
+    run_replay(agent, turns)
+    return handler
+
+
+def test_sent_plus_saved_is_what_a_raw_history_run_sends():
+    # One definition: per model call, what it would have sent without headroom minus what
+    # it sent. Before, summaries were counted against the whole list, tool results were
+    # counted when the tool returned (always 0 under the middleware), and increases were
+    # clamped to 0.
+    raw = _replay_run([])
+    mw = HeadroomMiddleware(store="memory", budget_tokens=8_000, compress_requests=True)
+    hr = _replay_run([mw])
+    assert raw.total.calls == hr.total.calls == 24
+    assert raw.total.tokens_saved == 0
+    would_send = hr.total.tokens_sent + hr.total.tokens_saved
+    assert abs(would_send - raw.total.tokens_sent) <= 0.01 * raw.total.tokens_sent
+    assert hr.total.tokens_sent < raw.total.tokens_sent / 3
+    assert 0 < hr.total.tool_tokens_saved < hr.total.tokens_saved  # summaries save too
