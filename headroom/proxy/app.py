@@ -40,6 +40,7 @@ from headroom.proxy.forward import upstream_url
 from headroom.proxy.settings import ProxySettings
 from headroom.proxy.stats import StatsCollector
 from headroom.proxy.wire import tokens_by_kind
+from headroom.proxy.workers import PUBLISH_SECONDS, WorkerBoard
 
 __all__ = ["app_from_env", "create_app"]
 
@@ -84,17 +85,27 @@ def create_app(
     settings = settings or ProxySettings.from_env()
     owned = client is None  # a client made here is closed with the app
     state = State(settings, client or Headroom(config, store=settings.store))
-    registry = CollectorRegistry(auto_describe=True)
-    registry.register(StatsCollector(state.snapshot))
+    board = WorkerBoard.from_env()  # set by ``headroom proxy --workers N``: see workers.py
+
+    async def peers() -> list[dict[str, Any]]:
+        return await anyio.to_thread.run_sync(board.peers) if board else []
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         timeout = httpx.Timeout(settings.timeout, connect=min(settings.timeout, 10.0))
         limits = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
-        async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
+        async with (
+            httpx.AsyncClient(timeout=timeout, limits=limits) as http,
+            anyio.create_task_group() as tasks,
+        ):
             state.http = http
+            if board:
+                tasks.start_soon(_publish, state, board)
             yield
+            tasks.cancel_scope.cancel()
         state.http = None
+        if board:  # the last counts, so the sums keep them after this worker exits
+            await anyio.to_thread.run_sync(board.publish, state.stats.counts(state.clients()))
         if owned:
             state.client.close()
 
@@ -111,13 +122,16 @@ def create_app(
             }
         )
 
-    # Both read counters only (no I/O), so they run on the event loop: the only thread
-    # that adds per-request config clients, which the snapshot walks.
+    # The snapshot is taken on the event loop, the only thread that adds per-request config
+    # clients, which it walks; the other workers' files and the usage log are read in threads.
     async def stats(request: Request) -> Response:
         stored = await anyio.to_thread.run_sync(state.stored)  # the store's usage log: I/O
-        return JSONResponse(state.snapshot(stored))
+        return JSONResponse(state.snapshot(stored, await peers()))
 
     async def metrics(request: Request) -> Response:
+        snapshot = state.snapshot(peers=await peers())
+        registry = CollectorRegistry(auto_describe=True)
+        registry.register(StatsCollector(lambda: snapshot))
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     async def compress(request: Request) -> Response:
@@ -159,6 +173,22 @@ def create_app(
 def app_from_env() -> Starlette:
     """The app uvicorn's workers build (``headroom proxy`` passes its options by env)."""
     return create_app(ProxySettings.from_env())
+
+
+async def _publish(state: State, board: WorkerBoard) -> None:
+    """Write this worker's counts for the others whenever they moved (every
+    ``PUBLISH_SECONDS`` at most); the counts are read on the event loop, as ``/stats`` does."""
+    published = -1
+    while True:
+        changes = state.stats.changes
+        if changes != published:
+            counts = state.stats.counts(state.clients())
+            try:
+                await anyio.to_thread.run_sync(board.publish, counts)
+                published = changes
+            except OSError as error:  # a full disk must not stop the worker serving
+                log.warning("cannot publish this worker's counts: %s", error)
+        await anyio.sleep(PUBLISH_SECONDS)
 
 
 class _RequireKey:

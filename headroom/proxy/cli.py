@@ -9,13 +9,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import shutil
 import sys
+import tempfile
 from typing import Any
 
 from headroom.errors import HeadroomError
 from headroom.pricing import ENV as PRICES_ENV
 from headroom.pricing import load_prices
 from headroom.proxy.settings import ENV, ProxySettings
+from headroom.proxy.workers import ENV as WORKERS_ENV
 
 __all__ = ["add_parser", "run"]
 
@@ -126,21 +129,30 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     os.environ.update(settings.to_env())
+    board = None
+    if settings.workers > 1:  # each worker's counts, for /stats to sum (workers.py)
+        board = tempfile.mkdtemp(prefix="headroom-proxy-stats-")
+        os.environ[WORKERS_ENV] = board
     print(
         f"headroom proxy on http://{settings.host}:{settings.port} -> "
         f"OpenAI {settings.openai_upstream}, Anthropic {settings.anthropic_upstream}",
         file=sys.stderr,
     )
-    uvicorn.run(
-        "headroom.proxy.app:app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        # The upstream's own Date and Server headers are relayed; uvicorn adding its
-        # own would send them twice.
-        server_header=False,
-        date_header=False,
-        log_level="info",
-    )
+    try:
+        uvicorn.run(
+            "headroom.proxy.app:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            # The upstream's own Date and Server headers are relayed; uvicorn adding its
+            # own would send them twice.
+            server_header=False,
+            date_header=False,
+            log_level="info",
+        )
+    finally:
+        if board is not None:
+            shutil.rmtree(board, ignore_errors=True)
+            os.environ.pop(WORKERS_ENV, None)
     return 0

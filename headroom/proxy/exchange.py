@@ -14,7 +14,7 @@ logged.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,9 +55,12 @@ class State:
     def clients(self) -> list[Headroom]:
         return [self.client, *self.configs.values()]
 
-    def snapshot(self, stored: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The counters; with ``stored`` (see :meth:`stored`) under ``savings.stored``."""
-        out = self.stats.snapshot(self.clients())
+    def snapshot(
+        self, stored: dict[str, Any] | None = None, peers: Sequence[dict[str, Any]] = ()
+    ) -> dict[str, Any]:
+        """The counters, the other workers' ``peers`` counts summed in; with ``stored`` (see
+        :meth:`stored`) under ``savings.stored``."""
+        out = self.stats.snapshot(self.clients(), peers)
         if stored is not None:
             out["savings"]["stored"] = stored
         return out

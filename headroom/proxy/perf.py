@@ -5,7 +5,8 @@ tokens saved by model and by content kind, the estimated dollars at list input p
 at cached-input prices, a lower bound), and what the upstream said it served from its
 prompt cache. ``--prices FILE`` values the same tokens with another price table.
 
-Counts are the answering worker's, since it started (``--workers N``: one worker's).
+Counts are the proxy's since it started, over all of its workers (``--workers N``: the
+answering worker sums the others' counts, see :mod:`headroom.proxy.workers`).
 """
 
 from __future__ import annotations
@@ -76,10 +77,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"headroom perf: error: {error}", file=sys.stderr)
             return 1
     billed = stats.get("billed", {})
+    workers = stats.get("workers", 1)
     if args.json:
-        print(json.dumps({"savings": savings, "billed": billed}, indent=2))
+        print(json.dumps({"workers": workers, "savings": savings, "billed": billed}, indent=2))
     else:
-        print(render(url, savings, billed))
+        print(render(url, savings, billed, workers=workers))
     return 0
 
 
@@ -109,13 +111,13 @@ def reprice(savings: dict[str, Any], prices: str | None) -> dict[str, Any]:
     return out
 
 
-def render(url: str, savings: dict[str, Any], billed: dict[str, Any]) -> str:
-    """The report as text."""
+def render(url: str, savings: dict[str, Any], billed: dict[str, Any], *, workers: int = 1) -> str:
+    """The report as text (``workers``: how many worker processes the counts cover)."""
     total, today = savings["total"], savings["today"]
     prices = savings["prices"]
     where = f", prices as of {prices['as_of']}" + (f" + {prices['file']}" if prices["file"] else "")
     lines = [
-        f"Headroom proxy {url}{where}",
+        f"Headroom proxy {url}" + (f" ({workers} workers)" if workers > 1 else "") + where,
         f"{'':24}{'today ' + today.get('date', ''):>22}{'total':>18}",
         f"{'tokens saved':24}{today['tokens_saved']:>22,}{total['tokens_saved']:>18,}",
         f"{'estimated USD saved':24}{_usd(today['usd']):>22}{_usd(total['usd']):>18}",

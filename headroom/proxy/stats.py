@@ -1,14 +1,17 @@
 """The proxy's counters: one snapshot feeds both ``/stats`` (JSON) and ``/metrics``
 (Prometheus text), so the two always agree.
 
-Counts are per process: with ``--workers N`` each worker answers with its own.
+Counts are kept per process; with ``--workers N`` each worker publishes its raw counts
+(:meth:`ProxyStats.counts`) for the others (:mod:`headroom.proxy.workers`), and the one
+answering sums them (:func:`merge_counts`), so ``/stats`` covers every worker.
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -17,7 +20,7 @@ from prometheus_client.registry import Collector
 from headroom.client import Headroom
 from headroom.pricing import ModelTally, PriceTable, load_prices, report
 
-__all__ = ["ProxyStats", "StatsCollector"]
+__all__ = ["ProxyStats", "StatsCollector", "merge_counts"]
 
 
 class ProxyStats:
@@ -48,14 +51,17 @@ class ProxyStats:
         # never go down.
         self._retired_kinds: dict[str, list[int]] = {}
         self._retired_cache = [0, 0]
+        self._changes = 0
 
     def request(self, route: str) -> None:
         with self._lock:
+            self._changes += 1
             self.requests[route] = self.requests.get(route, 0) + 1
 
     def outcome(self, status: str) -> None:
         """``compressed``, ``unchanged``, ``skipped``, ``failed``, ``bypassed``, ``too_large``."""
         with self._lock:
+            self._changes += 1
             self.outcomes[status] = self.outcomes.get(status, 0) + 1
 
     def tokens(
@@ -68,6 +74,7 @@ class ProxyStats:
         """Count one compressed request (``by_kind``: its pieces' tokens, by content kind)."""
         name = model or "unknown"
         with self._lock:
+            self._changes += 1
             b, a = self.by_model.get(name, (0, 0))
             self.by_model[name] = (b + before, a + after)
             self._roll()
@@ -78,6 +85,7 @@ class ProxyStats:
         """Count what an upstream response said it billed: its input tokens and, of those,
         the ones served from the provider's prompt cache."""
         with self._lock:
+            self._changes += 1
             row = self.billed.setdefault(model or "unknown", [0, 0, 0])
             row[0] += 1
             row[1] += input_tokens
@@ -90,15 +98,18 @@ class ProxyStats:
 
     def warn(self, n: int = 1) -> None:
         with self._lock:
+            self._changes += 1
             self.warnings += n
 
     def upstream_error(self, kind: str) -> None:
         with self._lock:
+            self._changes += 1
             self.upstream_errors[kind] = self.upstream_errors.get(kind, 0) + 1
 
     def retire(self, client: Headroom) -> None:
         """Keep the counts of a client that is being dropped."""
         with self._lock:
+            self._changes += 1
             for kind, (b, a) in client.stats.by_kind.items():
                 pair = self._retired_kinds.setdefault(kind, [0, 0])
                 pair[0] += b
@@ -106,8 +117,15 @@ class ProxyStats:
             self._retired_cache[0] += client.engine.cache.hits
             self._retired_cache[1] += client.engine.cache.misses
 
-    def snapshot(self, clients: Iterable[Headroom]) -> dict[str, Any]:
-        """Everything ``/stats`` shows; ``clients`` give tokens by kind and cache hits."""
+    @property
+    def changes(self) -> int:
+        """How many times a counter moved: a worker publishes its counts when this did."""
+        return self._changes
+
+    def counts(self, clients: Iterable[Headroom]) -> dict[str, Any]:
+        """The raw counters as plain JSON data, the form one worker hands the others (see
+        :mod:`headroom.proxy.workers`) and :func:`merge_counts` sums; ``clients`` give
+        tokens by kind and cache hits."""
         with self._lock:
             by_kind = {kind: list(pair) for kind, pair in self._retired_kinds.items()}
             hits, misses = self._retired_cache
@@ -121,35 +139,96 @@ class ProxyStats:
             misses += client.engine.cache.misses
             entries += len(client.engine.cache)
         with self._lock:
-            by_model = sorted(self.by_model.items())
-            before = sum(b for _, (b, _) in by_model)
-            after = sum(a for _, (_, a) in by_model)
+            self._roll()
             return {
-                "requests": {"total": sum(self.requests.values()), "by_route": dict(self.requests)},
+                "workers": 1,
+                "requests": dict(self.requests),
                 "outcomes": dict(self.outcomes),
-                "tokens": {"before": before, "after": after, "saved": before - after},
-                "by_model": {m: {"before": b, "after": a} for m, (b, a) in by_model},
-                "by_kind": {k: {"before": b, "after": a} for k, (b, a) in sorted(by_kind.items())},
-                "cache": {"hits": hits, "misses": misses, "entries": entries},
+                "by_model": {m: list(pair) for m, pair in self.by_model.items()},
+                "by_kind": by_kind,
+                "cache": [hits, misses, entries],
                 "warnings": self.warnings,
                 "upstream_errors": dict(self.upstream_errors),
-                "savings": self._savings(),
-                "billed": {
-                    m: {"responses": r, "input_tokens": i, "cached_tokens": c}
-                    for m, (r, i, c) in sorted(self.billed.items())
-                },
+                "billed": {m: list(row) for m, row in self.billed.items()},
+                "total": {m: t.counts() for m, t in self._total.items()},
+                "day": self._day.isoformat(),
+                "day_tally": {m: t.counts() for m, t in self._day_tally.items()},
             }
 
-    def _savings(self) -> dict[str, Any]:
-        self._roll()
+    def snapshot(
+        self, clients: Iterable[Headroom], peers: Iterable[Mapping[str, Any]] = ()
+    ) -> dict[str, Any]:
+        """Everything ``/stats`` shows: this process's counts, plus ``peers`` (the other
+        workers' :meth:`counts`) summed in; ``clients`` give tokens by kind and cache hits."""
+        counts = merge_counts([self.counts(clients), *peers])
+        by_model = sorted(counts["by_model"].items())
+        before = sum(b for _, (b, _) in by_model)
+        after = sum(a for _, (_, a) in by_model)
+        hits, misses, entries = counts["cache"]
         return {
-            "prices": self.prices.meta(),
-            "total": report(_tallies(self._total), self.prices),
-            "today": {
-                "date": self._day.isoformat(),
-                **report(_tallies(self._day_tally), self.prices),
+            "workers": counts["workers"],
+            "requests": {
+                "total": sum(counts["requests"].values()),
+                "by_route": dict(sorted(counts["requests"].items())),
+            },
+            "outcomes": dict(sorted(counts["outcomes"].items())),
+            "tokens": {"before": before, "after": after, "saved": before - after},
+            "by_model": {m: {"before": b, "after": a} for m, (b, a) in by_model},
+            "by_kind": {
+                k: {"before": b, "after": a} for k, (b, a) in sorted(counts["by_kind"].items())
+            },
+            "cache": {"hits": hits, "misses": misses, "entries": entries},
+            "warnings": counts["warnings"],
+            "upstream_errors": dict(sorted(counts["upstream_errors"].items())),
+            "savings": {
+                "prices": self.prices.meta(),
+                "total": report(_tallies(counts["total"]), self.prices),
+                "today": {
+                    "date": counts["day"],
+                    **report(_tallies(counts["day_tally"]), self.prices),
+                },
+            },
+            "billed": {
+                m: {"responses": r, "input_tokens": i, "cached_tokens": c}
+                for m, (r, i, c) in sorted(counts["billed"].items())
             },
         }
+
+
+def merge_counts(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Sum :meth:`ProxyStats.counts` of several workers; the first part's day is today's,
+    and a part's ``day_tally`` counts only when it is of that day.
+
+    >>> a = {"workers": 1, "requests": {"chat": 2}, "cache": [1, 0, 1], "day": "2026-12-05",
+    ...      "day_tally": {"gpt-4o": [10, 4, {"log": [8, 2]}]}}
+    >>> b = {**a, "requests": {"chat": 1, "compress": 1}, "day": "2026-12-04"}
+    >>> m = merge_counts([a, b])
+    >>> m["workers"], m["requests"], m["cache"], m["day_tally"]
+    (2, {'chat': 3, 'compress': 1}, [2, 0, 2], {'gpt-4o': [10, 4, {'log': [8, 2]}]})
+    """
+    day = parts[0]["day"]
+    out: dict[str, Any] = {"day": day}
+    for part in parts:
+        for key, value in part.items():
+            if key == "day" or (key == "day_tally" and part["day"] != day):
+                continue
+            out[key] = _add(out.get(key), value)
+    out.setdefault("day_tally", {})
+    return out
+
+
+def _add(a: Any, b: Any) -> Any:
+    """``a + b`` through nested dicts and same-length lists of numbers (``a`` may be None)."""
+    if a is None:
+        return json.loads(json.dumps(b))  # a copy: the parts are never changed
+    if isinstance(b, dict):
+        merged = dict(a)
+        for key, value in b.items():
+            merged[key] = _add(merged.get(key), value)
+        return merged
+    if isinstance(b, list):
+        return [_add(x, y) for x, y in zip(a, b, strict=True)]
+    return a + b
 
 
 class _Tally:
@@ -167,9 +246,15 @@ class _Tally:
             old_b, old_a = self.kinds.get(kind, (0, 0))
             self.kinds[kind] = (old_b + b, old_a + a)
 
+    def counts(self) -> list[Any]:
+        return [self.before, self.after, {k: list(pair) for k, pair in self.kinds.items()}]
 
-def _tallies(ledger: Mapping[str, _Tally]) -> dict[str, ModelTally]:
-    return {m: ModelTally(t.before, t.after, dict(t.kinds)) for m, t in ledger.items()}
+
+def _tallies(ledger: Mapping[str, Sequence[Any]]) -> dict[str, ModelTally]:
+    return {
+        model: ModelTally(before, after, {k: (b, a) for k, (b, a) in kinds.items()})
+        for model, (before, after, kinds) in ledger.items()
+    }
 
 
 class StatsCollector(Collector):
@@ -180,6 +265,11 @@ class StatsCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         s = self._snapshot()
+        workers = GaugeMetricFamily(
+            "headroom_proxy_workers", "Worker processes whose counts are summed here"
+        )
+        workers.add_metric([], s["workers"])
+        yield workers
         requests = CounterMetricFamily(
             "headroom_proxy_requests", "Requests received, by route", labels=["route"]
         )

@@ -1,11 +1,17 @@
-"""The proxy's small pure parts: upstream URLs, header filtering, settings and env vars."""
+"""The proxy's small pure parts: upstream URLs, header filtering, settings and env vars,
+workers' counts summed."""
 
 from __future__ import annotations
+
+import datetime
+from pathlib import Path
 
 import pytest
 
 from headroom.proxy.forward import request_headers, upstream_url
 from headroom.proxy.settings import ProxySettings, is_loopback
+from headroom.proxy.stats import ProxyStats
+from headroom.proxy.workers import WorkerBoard
 
 
 @pytest.mark.parametrize(
@@ -101,3 +107,49 @@ def test_loopback(host: str, loopback: bool) -> None:
     assert (ProxySettings(host=host).problem() is None) is loopback
     assert ProxySettings(host=host, api_key="k").problem() is None
     assert ProxySettings(host=host, insecure=True).problem() is None
+
+
+def test_worker_counts_sum_into_one_snapshot(tmp_path: Path) -> None:
+    today, yesterday = datetime.date(2026, 12, 5), datetime.date(2026, 12, 4)
+    answering = ProxyStats(today=lambda: today)
+    other = ProxyStats(today=lambda: today)
+    stale = ProxyStats(today=lambda: yesterday)  # has not counted anything since midnight
+    for stats, before in ((answering, 100), (other, 50), (stale, 30)):
+        stats.request("chat_completions")
+        stats.outcome("compressed")
+        stats.tokens("gpt-4o", before, before // 2, {"log": (before, before // 2)})
+        stats.billed_usage("gpt-4o", 1000, 200)
+    other.upstream_error("upstream_timeout")
+    board = WorkerBoard(tmp_path, pid=1)
+    for pid, stats in ((2, other), (3, stale)):
+        WorkerBoard(tmp_path, pid=pid).publish(stats.counts([]))
+    (tmp_path / "4.json").write_text("{not json")  # a broken file is left out, not fatal
+    board.publish(answering.counts([]))  # its own file is not read back: it is live
+    snap = answering.snapshot([], board.peers())
+    assert snap["workers"] == 3
+    assert snap["requests"] == {"total": 3, "by_route": {"chat_completions": 3}}
+    assert snap["tokens"] == {"before": 180, "after": 90, "saved": 90}
+    assert snap["savings"]["total"]["by_kind"]["log"]["tokens_saved"] == 90
+    assert snap["upstream_errors"] == {"upstream_timeout": 1}
+    assert snap["billed"]["gpt-4o"] == {"responses": 3, "input_tokens": 3000, "cached_tokens": 600}
+    assert snap["savings"]["total"]["tokens_saved"] == 90
+    assert snap["savings"]["today"]["date"] == "2026-12-05"
+    assert snap["savings"]["today"]["tokens_saved"] == 75  # the stale worker's day is over
+    # Summing never changes what it was given.
+    assert other.snapshot([])["tokens"] == {"before": 50, "after": 25, "saved": 25}
+
+
+def test_counts_change_marker_moves_with_every_counter() -> None:
+    stats = ProxyStats()
+    seen = [stats.changes]
+    for bump in (
+        lambda: stats.request("x"),
+        lambda: stats.outcome("compressed"),
+        lambda: stats.tokens(None, 2, 1),
+        lambda: stats.billed_usage(None, 1, 0),
+        lambda: stats.warn(),
+        lambda: stats.upstream_error("upstream_unreachable"),
+    ):
+        bump()
+        seen.append(stats.changes)
+    assert seen == sorted(set(seen))

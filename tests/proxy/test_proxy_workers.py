@@ -1,5 +1,6 @@
 """``headroom proxy --workers 4`` sharing one Redis store: a handle one worker produced is
-retrieved by another, through the retrieve loop, ``/v1/retrieve`` and ``headroom retrieve``.
+retrieved by another, through the retrieve loop, ``/v1/retrieve`` and ``headroom retrieve``;
+``/stats``, ``/metrics`` and ``headroom perf`` count every worker's requests.
 
 A client pinned to one kept-alive connection (``max_connections=1``) is served by one
 worker for its whole life, and ``/health`` on that connection names the worker's pid: that
@@ -24,7 +25,9 @@ import httpx
 import openai
 import pytest
 
+from headroom.proxy.workers import PUBLISH_SECONDS
 from tests.conftest import read_bench
+from tests.proxy.metrics import savings_numbers, stats_from_metrics
 from tests.proxy.upstream import CHAT_TEXT, RETRIEVE_CALL, Upstream
 
 WORKERS = 4
@@ -58,6 +61,8 @@ def workers_proxy(
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "HEADROOM_STORE"}
     env["HEADROOM_HOME"] = str(home)
+    env["TMPDIR"] = str(home / "tmp")  # where the workers' counts go (headroom-proxy-stats-*)
+    (home / "tmp").mkdir()
     cmd = [sys.executable, "-m", "headroom", "--store", redis_url, "proxy", "--port", str(port)]
     cmd += ["--workers", str(WORKERS), "--openai-upstream", upstream.url]
     cmd += ["--anthropic-upstream", upstream.url]
@@ -76,6 +81,7 @@ def workers_proxy(
             process.kill()
             process.wait()
     assert not (home / "ccr.sqlite3").exists()  # every worker used Redis, none the default
+    assert list((home / "tmp").iterdir()) == []  # the counts' directory went with the proxy
 
 
 def _pinned(url: str) -> tuple[int, httpx.Client]:
@@ -187,3 +193,76 @@ def test_many_requests_spread_over_the_workers(workers_proxy: str, upstream: Ups
     print(f"requests by worker pid: {served}")  # shown with -s
     assert len(served) >= 2, served
     assert len(bodies) == 1 and len(bodies.pop()) < len(output) / 2  # deterministic
+
+
+def _stats_once_settled(url: str, route: str, count: int) -> dict[str, Any]:
+    """``/stats`` once it counts ``count`` requests on ``route`` (another worker's counts
+    reach the answering one within ``PUBLISH_SECONDS``; bounded)."""
+    deadline = time.monotonic() + 15
+    while True:
+        stats: dict[str, Any] = httpx.get(f"{url}/stats", timeout=30).json()
+        if stats["requests"]["by_route"].get(route, 0) >= count:
+            return stats
+        assert time.monotonic() < deadline, stats["requests"]
+        time.sleep(PUBLISH_SECONDS)
+
+
+def test_stats_metrics_and_perf_count_every_worker(
+    workers_proxy: str, upstream: Upstream, bench_data: Path
+) -> None:
+    """Issue 17: /stats, /metrics and headroom perf sum all four workers' counts."""
+    url = workers_proxy
+    time.sleep(5 * PUBLISH_SECONDS)  # the earlier tests' counts have reached the files
+    before = _stats_once_settled(url, "compress", 0)
+    log = read_bench(bench_data / "loghub" / "Apache_2k.log")
+    body = {"model": "gpt-4o", "messages": _messages(log)}
+    served: dict[int, int] = {}
+    sent = 24
+    for _ in range(sent):  # new connections: several workers serve them
+        pid, http = _pinned(url)
+        try:
+            assert http.post(f"{url}/v1/compress", json=body).status_code == 200
+        finally:
+            http.close()
+        served[pid] = served.get(pid, 0) + 1
+    assert len(served) >= 2, served
+    count = before["requests"]["by_route"].get("compress", 0) + sent
+    stats = _stats_once_settled(url, "compress", count)
+    assert stats["workers"] == WORKERS  # every worker published its counts at start
+    assert stats["requests"]["by_route"]["compress"] == count  # not one worker's share
+    # The same tokens for every one of the requests, whichever worker compressed it.
+    one = httpx.post(f"{url}/v1/compress", json=body).json()
+    stats = _stats_once_settled(url, "compress", count + 1)
+    gained = stats["by_model"]["gpt-4o"]["before"] - before["by_model"].get("gpt-4o", {}).get(
+        "before", 0
+    )
+    assert gained == (sent + 1) * one["tokens_before"]
+    assert (
+        stats["savings"]["total"]["by_model"]["gpt-4o"]["tokens_saved"]
+        == (stats["tokens"]["saved"])
+    )
+    # /metrics, whichever worker answers it, carries the same numbers.
+    for _ in range(4):
+        metrics = httpx.get(f"{url}/metrics", timeout=30).text
+        again = httpx.get(f"{url}/stats", timeout=30).json()
+        assert stats_from_metrics(metrics) == {
+            **again,
+            "savings": savings_numbers(again["savings"]),
+        }
+        assert again["requests"]["by_route"]["compress"] == count + 1
+    # headroom perf reads /stats: the totals of all workers.
+    perf = subprocess.run(
+        [sys.executable, "-m", "headroom", "perf", "--url", url, "--json"],
+        capture_output=True,
+        timeout=120,
+    )
+    assert perf.returncode == 0, perf.stderr
+    report = json.loads(perf.stdout)
+    assert report["workers"] == WORKERS
+    assert report["savings"]["total"]["tokens_saved"] == again["savings"]["total"]["tokens_saved"]
+    text = subprocess.run(
+        [sys.executable, "-m", "headroom", "perf", "--url", url],
+        capture_output=True,
+        timeout=120,
+    )
+    assert f"({WORKERS} workers)" in text.stdout.decode()
