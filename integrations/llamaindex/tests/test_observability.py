@@ -108,3 +108,17 @@ def test_an_agent_run_counts_what_each_llm_call_was_sent(
     assert usage.tokens_sent == sum(count_tokens(to_dicts(m)) for m in seen)
     assert usage.saved_by_component["tool"] == usage.tokens_saved > count_tokens(log_text) // 2
     assert handler.queries == []  # agent runs are not query-engine queries
+
+
+def test_a_second_handler_counts_the_same_calls(handler: HeadroomEventHandler) -> None:
+    # Before, the "inside an LLM call" depth was shared by all handlers: the first one
+    # raised it, and the second then took every call for a nested one and counted 0.
+    second = instrument(HeadroomEventHandler())
+    try:
+        messages = [ChatMessage(role="user", content="The quick brown fox jumps.")]
+        MockLLM().chat(messages)
+        MockLLM().complete("Over the lazy dog.")
+        assert handler.usage.llm_calls == second.usage.llm_calls == 2
+        assert handler.usage.tokens_sent == second.usage.tokens_sent > 0
+    finally:
+        get_dispatcher().event_handlers.remove(second)

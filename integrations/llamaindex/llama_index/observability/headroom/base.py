@@ -91,10 +91,15 @@ class _Query:
         self.done = False
 
 
-# Per task/thread context: the query being answered, and how deep inside an LLM call we are
-# (a chat call implemented through a completion call must be counted once).
+# Per task/thread context: the query being answered.
 _current_query: ContextVar[_Query | None] = ContextVar("headroom_query", default=None)
-_llm_depth: ContextVar[int] = ContextVar("headroom_llm_depth", default=0)
+
+
+def _new_depth() -> ContextVar[int]:
+    # How deep inside an LLM call this task is (a chat call implemented through a
+    # completion call is counted once). One per handler: every handler sees every event,
+    # so a shared depth would be raised by the first and misread by the next.
+    return ContextVar("headroom_llm_depth", default=0)
 
 
 class HeadroomEventHandler(BaseEventHandler):
@@ -122,6 +127,7 @@ class HeadroomEventHandler(BaseEventHandler):
     _total: _Tally = PrivateAttr(default_factory=_Tally)
     _queries: list[_Query] = PrivateAttr(default_factory=list)
     _events: list[HeadroomCompressionEvent] = PrivateAttr(default_factory=list)
+    _depth: ContextVar[int] = PrivateAttr(default_factory=_new_depth)
 
     @classmethod
     def class_name(cls) -> str:
@@ -156,12 +162,12 @@ class HeadroomEventHandler(BaseEventHandler):
         if isinstance(event, HeadroomCompressionEvent):
             self._saved(event)
         elif isinstance(event, LLMChatStartEvent | LLMCompletionStartEvent):
-            depth = _llm_depth.get()
-            _llm_depth.set(depth + 1)
+            depth = self._depth.get()
+            self._depth.set(depth + 1)
             if depth == 0:
                 self._sent(event)
         elif isinstance(event, LLMChatEndEvent | LLMCompletionEndEvent):
-            _llm_depth.set(max(0, _llm_depth.get() - 1))
+            self._depth.set(max(0, self._depth.get() - 1))
         elif isinstance(event, QueryStartEvent):
             query = _Query(_query_text(event.query), _current_query.get())
             with self._lock:
