@@ -14,7 +14,13 @@
 'headroom_retrieve'
 """
 
-from langchain_headroom.callbacks import DEFAULT_PRICES, HeadroomCallbackHandler, Usage
+from langchain_headroom._common import TOOL_RESULT_EVENT
+from langchain_headroom.callbacks import (
+    DEFAULT_PRICES,
+    HeadroomCallbackHandler,
+    ToolRecord,
+    Usage,
+)
 from langchain_headroom.documents import HeadroomDocumentCompressor
 from langchain_headroom.memory import compress_messages, headroom_summarizer
 from langchain_headroom.middleware import HeadroomMiddleware
@@ -28,10 +34,12 @@ from langchain_headroom.tools import (
 __all__ = [
     "DEFAULT_PRICES",
     "RETRIEVE_TOOL_NAME",
+    "TOOL_RESULT_EVENT",
     "HeadroomCallbackHandler",
     "HeadroomDocumentCompressor",
     "HeadroomMiddleware",
     "HeadroomTool",
+    "ToolRecord",
     "Usage",
     "compress_messages",
     "compress_tool",

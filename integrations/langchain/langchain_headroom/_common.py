@@ -18,6 +18,7 @@ from langchain_core.messages import convert_to_openai_messages as _to_openai
 
 __all__ = [
     "META_KEY",
+    "TOOL_RESULT_EVENT",
     "compress_message_list",
     "compress_tool_message",
     "fold_retrieved",
@@ -36,6 +37,11 @@ logger = logging.getLogger("langchain_headroom")
 
 META_KEY = "headroom"
 """Key in ``response_metadata`` under which edited messages carry what was done to them."""
+
+TOOL_RESULT_EVENT = "headroom_tool_result"
+"""Name of the custom callback event sent when a tool result was compressed: the tool run's
+own trace shows the raw output, this event what the model is sent instead (``data``: tool
+name, ``tool_call_id``, ``sent`` content, ``tokens_before``, ``tokens_after``, ``handles``)."""
 
 
 def is_marked(message: BaseMessage) -> bool:

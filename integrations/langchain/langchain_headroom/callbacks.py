@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
@@ -18,9 +18,9 @@ from headroom.tools import DEFAULT_MODEL
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import BaseMessage, ToolMessage
 
-from langchain_headroom._common import count_tokens, saved_tokens
+from langchain_headroom._common import TOOL_RESULT_EVENT, count_tokens, saved_tokens
 
-__all__ = ["DEFAULT_PRICES", "HeadroomCallbackHandler", "Usage"]
+__all__ = ["DEFAULT_PRICES", "HeadroomCallbackHandler", "ToolRecord", "Usage"]
 
 # USD per million input tokens, list prices when this was written. Estimates only:
 # pass ``prices=`` for your own models and contracts.
@@ -77,6 +77,26 @@ class Usage:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ToolRecord:
+    """One tool result: what the tool returned, and what the model was sent instead.
+
+    Attributes:
+        tool: the tool's name.
+        tool_call_id: the id of the call it answers.
+        raw: the tool's output (the tool run's ``on_tool_end``).
+        sent: what the model is sent, when headroom compressed it (``None``: sent as is).
+        tokens_before / tokens_after: the compression's counts (``None``: not compressed).
+    """
+
+    tool: str | None
+    tool_call_id: str | None
+    raw: Any
+    sent: Any = None
+    tokens_before: int | None = None
+    tokens_after: int | None = None
+
+
 class HeadroomCallbackHandler(BaseCallbackHandler):
     """Count tokens sent and saved, per model, per run and in total.
 
@@ -114,6 +134,7 @@ class HeadroomCallbackHandler(BaseCallbackHandler):
         self._by_model: dict[str, Usage] = {}
         self._by_run: dict[UUID, Usage] = {}
         self._total = Usage()
+        self._tools: dict[str, ToolRecord] = {}
 
     # -- what callers read -------------------------------------------------------------
 
@@ -134,6 +155,12 @@ class HeadroomCallbackHandler(BaseCallbackHandler):
         """Usage per top-level run id, in the order the runs started."""
         with self._lock:
             return dict(self._by_run)
+
+    @property
+    def tool_results(self) -> list[ToolRecord]:
+        """Every tool result observed, with what the model saw, in the order they came."""
+        with self._lock:
+            return list(self._tools.values())
 
     def price(self, model: str) -> float | None:
         """USD per million input tokens for ``model``, or ``None`` if unknown."""
@@ -177,6 +204,47 @@ class HeadroomCallbackHandler(BaseCallbackHandler):
             price = self.price(model)
             cost = None if price is None else saved * price / 1_000_000
             self._record(run_id, model, Usage(1, sent, saved, cost, tool))
+
+    def on_tool_end(
+        self,
+        output: Any,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._link(run_id, parent_run_id)
+        if isinstance(output, ToolMessage):
+            key = output.tool_call_id or str(run_id)
+            record = ToolRecord(output.name, output.tool_call_id, output.content)
+        else:
+            key, record = str(run_id), ToolRecord(kwargs.get("name"), None, output)
+        with self._lock:
+            known = self._tools.get(key)
+            # The middleware's event can come first (async runs): keep what it said.
+            self._tools[key] = record if known is None else replace(known, raw=record.raw)
+
+    def on_custom_event(
+        self,
+        name: str,
+        data: Any,
+        *,
+        run_id: UUID,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if name != TOOL_RESULT_EVENT or not isinstance(data, Mapping):
+            return
+        key = str(data.get("tool_call_id") or run_id)
+        with self._lock:
+            known = self._tools.get(key) or ToolRecord(data.get("tool"), key, None)
+            self._tools[key] = replace(
+                known,
+                sent=data.get("sent"),
+                tokens_before=data.get("tokens_before"),
+                tokens_after=data.get("tokens_after"),
+            )
 
     # -- bookkeeping ---------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
@@ -16,6 +17,7 @@ from langchain.agents.middleware import (
     ModelResponse,
 )
 from langchain.agents.middleware.types import ToolCallRequest
+from langchain_core.callbacks import adispatch_custom_event, dispatch_custom_event
 from langchain_core.messages import (
     AnyMessage,
     BaseMessage,
@@ -27,6 +29,8 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from langchain_headroom._common import (
+    META_KEY,
+    TOOL_RESULT_EVENT,
     compress_message_list,
     compress_tool_message,
     fold_retrieved,
@@ -37,7 +41,8 @@ from langchain_headroom._common import (
 from langchain_headroom._compaction import Compactor
 from langchain_headroom.tools import RETRIEVE_TOOL_NAME, make_retrieve_tool
 
-__all__ = ["HeadroomMiddleware"]
+__all__ = ["TOOL_RESULT_EVENT", "HeadroomMiddleware"]
+
 
 ToolResult = ToolMessage | Command[Any]
 
@@ -48,7 +53,9 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
     * ``wrap_tool_call`` / ``awrap_tool_call``: each tool result (a ``ToolMessage``, or the
       ``ToolMessage`` objects inside a ``Command`` update) is compressed once, when the tool
       returns, and marked in ``response_metadata["headroom"]``; marked messages are never
-      compressed again. The query is the last human message. Error results and the output
+      compressed again. The tool run's trace keeps the raw output; a custom callback event
+      (:data:`TOOL_RESULT_EVENT`) records what the model is sent instead. The query is the
+      last human message. Error results and the output
       of ``headroom_retrieve`` itself pass through verbatim.
     * ``wrap_model_call`` / ``awrap_model_call``: an original the model fetched with
       ``headroom_retrieve`` is sent whole for the turn that asked for it; later calls get
@@ -135,7 +142,13 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         handler: Callable[[ToolCallRequest], ToolResult],
     ) -> ToolResult:
         """Run the tool, then compress its result (see the class docstring)."""
-        return self._compress_result(request, handler(request))
+        raw = handler(request)
+        result = self._compress_result(request, raw)
+        # Not inside a run (the hook called directly): nobody to tell.
+        with contextlib.suppress(RuntimeError):
+            for data in _sent_tool_results(raw, result):
+                dispatch_custom_event(TOOL_RESULT_EVENT, data)
+        return result
 
     async def awrap_tool_call(
         self,
@@ -143,10 +156,14 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         handler: Callable[[ToolCallRequest], Awaitable[ToolResult]],
     ) -> ToolResult:
         """Async twin of :meth:`wrap_tool_call`; compression runs in a worker thread."""
-        result = await handler(request)
+        raw = await handler(request)
         # Compression and store writes are CPU and disk work: off the event loop, so one big
         # tool output never stalls the other coroutines.
-        return await asyncio.to_thread(self._compress_result, request, result)
+        result = await asyncio.to_thread(self._compress_result, request, raw)
+        with contextlib.suppress(RuntimeError):  # not inside a run: nobody to tell
+            for data in _sent_tool_results(raw, result):
+                await adispatch_custom_event(TOOL_RESULT_EVENT, data)
+        return result
 
     def _compress_result(self, request: ToolCallRequest, result: ToolResult) -> ToolResult:
         name = request.tool_call.get("name")
@@ -241,3 +258,33 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         if new is None:
             return None
         return {"messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES), *new]}
+
+
+def _sent_tool_results(raw: ToolResult, result: ToolResult) -> list[dict[str, Any]]:
+    """What :data:`TOOL_RESULT_EVENT` reports for each tool message ``result`` changed."""
+    if raw is result:
+        return []
+    pairs: list[tuple[Any, Any]] = []
+    if isinstance(raw, ToolMessage) and isinstance(result, ToolMessage):
+        pairs = [(raw, result)]
+    elif isinstance(raw, Command) and isinstance(result, Command):
+        before = raw.update.get("messages") if isinstance(raw.update, dict) else None
+        after = result.update.get("messages") if isinstance(result.update, dict) else None
+        if isinstance(before, list) and isinstance(after, list):
+            pairs = list(zip(before, after, strict=False))
+    out: list[dict[str, Any]] = []
+    for old, new in pairs:
+        if old is new or not isinstance(new, ToolMessage):
+            continue
+        meta = new.response_metadata.get(META_KEY, {})
+        out.append(
+            {
+                "tool": new.name,
+                "tool_call_id": new.tool_call_id,
+                "sent": new.content,
+                "tokens_before": meta.get("tokens_before"),
+                "tokens_after": meta.get("tokens_after"),
+                "handles": list(meta.get("handles", [])),
+            }
+        )
+    return out

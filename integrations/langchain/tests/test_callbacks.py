@@ -93,3 +93,16 @@ def test_sent_plus_saved_is_what_a_raw_history_run_sends():
     assert abs(would_send - raw.total.tokens_sent) <= 0.01 * raw.total.tokens_sent
     assert hr.total.tokens_sent < raw.total.tokens_sent / 3
     assert 0 < hr.total.tool_tokens_saved < hr.total.tokens_saved  # summaries save too
+
+
+def test_records_the_raw_tool_output_and_what_the_model_saw(data_tools, log_text):
+    # Before, callbacks (and traces) only had the raw output of a tool run.
+    for use_async in (False, True):
+        handler = HeadroomCallbackHandler()
+        _, model = _run(data_tools, handler, use_async=use_async)
+        [record] = handler.tool_results
+        assert (record.tool, record.tool_call_id) == ("read_log", "c1")
+        assert record.raw == log_text
+        seen = next(m for m in model.received[1] if m.type == "tool")
+        assert record.sent == seen.content != log_text
+        assert record.tokens_after < record.tokens_before

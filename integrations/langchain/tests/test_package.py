@@ -16,10 +16,12 @@ def test_public_names_are_pinned():
     assert langchain_headroom.__all__ == [
         "DEFAULT_PRICES",
         "RETRIEVE_TOOL_NAME",
+        "TOOL_RESULT_EVENT",
         "HeadroomCallbackHandler",
         "HeadroomDocumentCompressor",
         "HeadroomMiddleware",
         "HeadroomTool",
+        "ToolRecord",
         "Usage",
         "compress_messages",
         "compress_tool",
