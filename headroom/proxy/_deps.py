@@ -7,6 +7,7 @@ try:
     import prometheus_client  # noqa: F401
     import starlette  # noqa: F401
     import uvicorn  # noqa: F401
+    import websockets  # noqa: F401
 except ImportError as error:  # pragma: no cover - exercised by a subprocess test
     raise ImportError(
         f"the Headroom proxy needs {error.name or 'its server stack'}: "

@@ -25,10 +25,12 @@ import httpx
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 import headroom
 from headroom._rawbytes import to_bytes
@@ -39,6 +41,7 @@ from headroom.proxy.exchange import Incoming, State, exchange
 from headroom.proxy.forward import upstream_url
 from headroom.proxy.settings import ProxySettings
 from headroom.proxy.stats import StatsCollector
+from headroom.proxy.websocket import relay_websocket
 from headroom.proxy.wire import tokens_by_kind
 from headroom.proxy.workers import PUBLISH_SECONDS, WorkerBoard
 
@@ -155,6 +158,13 @@ def create_app(
     async def proxy(request: Request) -> Response:
         return await _proxy(state, request)
 
+    async def websocket(client: WebSocket) -> None:
+        state.stats.request("websocket")
+        base = _upstream_for(settings, client.url.path, client.headers)
+        raw_path = client.scope.get("raw_path") or client.url.path.encode()
+        url = upstream_url(base, raw_path, client.scope.get("query_string", b""))
+        await relay_websocket(client, url, base, open_timeout=min(settings.timeout, 10.0))
+
     routes = [
         Route("/health", health, methods=["GET"]),
         Route("/stats", stats, methods=["GET"]),
@@ -162,6 +172,7 @@ def create_app(
         Route("/v1/compress", compress, methods=["POST"]),
         Route("/v1/retrieve/{handle:path}", retrieve, methods=["GET"]),
         Route("/{path:path}", proxy, methods=_METHODS),
+        WebSocketRoute("/{path:path}", websocket),  # passthrough: see websocket.py
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.headroom = state
@@ -200,9 +211,12 @@ class _RequireKey:
         self.key = key.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] != "/health":
+        if scope["type"] in ("http", "websocket") and scope["path"] != "/health":
             given = dict(scope["headers"]).get(b"x-headroom-key", b"")
             if not hmac.compare_digest(given, self.key):
+                if scope["type"] == "websocket":  # refused before the handshake: HTTP 403
+                    await WebSocket(scope, receive, send).close(1008)
+                    return
                 response = _error(
                     401, "unauthorized", "this proxy needs its key in the x-headroom-key header"
                 )
@@ -215,10 +229,7 @@ async def _proxy(state: State, request: Request) -> Response:
     settings = state.settings
     path = request.url.path
     headers = request.headers
-    anthropic = (
-        path.startswith("/v1/messages") or "anthropic-version" in headers or "x-api-key" in headers
-    )
-    base = settings.anthropic_upstream if anthropic else settings.openai_upstream
+    base = _upstream_for(settings, path, headers)
     # The path and query as the client wrote them (raw bytes, not decoded and re-encoded).
     raw_path = request.scope.get("raw_path") or path.encode()
     url = upstream_url(base, raw_path, request.scope.get("query_string", b""))
@@ -226,6 +237,14 @@ async def _proxy(state: State, request: Request) -> Response:
         request.method, path, url, base, list(headers.raw), request.body, request.stream
     )
     return await exchange(state, incoming)
+
+
+def _upstream_for(settings: ProxySettings, path: str, headers: Headers) -> str:
+    """Anthropic for its paths and for requests carrying its headers; OpenAI otherwise."""
+    anthropic = (
+        path.startswith("/v1/messages") or "anthropic-version" in headers or "x-api-key" in headers
+    )
+    return settings.anthropic_upstream if anthropic else settings.openai_upstream
 
 
 async def _compress_endpoint(state: State, raw: bytes) -> Response:
