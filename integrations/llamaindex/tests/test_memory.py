@@ -225,22 +225,63 @@ def test_memory_block_condenses_flushed_turns_into_the_system_message() -> None:
     assert "Where is order ORD-1000?" in block.client.retrieve(handle)
 
 
-def test_memory_block_budget_and_truncation_drop_oldest_lines_keep_markers() -> None:
+def test_memory_block_budget_and_truncation_shed_by_salience_not_age() -> None:
     block = HeadroomMemoryBlock(store="memory")
     asyncio.run(block.aput(_orders(30)[1:]))
     full = asyncio.run(block.aget())
-    assert "ORD-1000" in full and "ORD-1029" in full
+    assert "ORD-1000" in full and "ORD-1029" in full and "1Z000099" in full
     shorter = asyncio.run(block.atruncate(full, count_tokens(full) // 2))
     assert shorter is not None
     assert count_tokens(shorter) <= count_tokens(full) - count_tokens(full) // 2
-    assert "ORD-1000" not in shorter and "ORD-1029" in shorter
-    assert HANDLE.findall(shorter) == HANDLE.findall(full)
+    # What the user typed outlasts what the agent said, however old: every order the user
+    # asked about is still there, while the agent's oldest tracking numbers went first.
+    assert all(f"Where is order ORD-{1000 + i}?" in shorter for i in range(30))
+    assert "1Z000099" not in shorter
+    # The block's marker stays: its handle returns every original message.
+    assert HANDLE.findall(shorter)[-1] == HANDLE.findall(full)[-1]
     assert asyncio.run(block.atruncate(full, count_tokens(full))) is None
 
     capped = HeadroomMemoryBlock(store="memory", budget_tokens=200)
     asyncio.run(capped.aput(_orders(30)[1:]))
     text = asyncio.run(capped.aget())
     assert count_tokens(text) <= 200 and HANDLE.search(text)
+
+
+def test_memory_block_keeps_the_task_and_the_users_ids_of_a_real_session(
+    bench_data: Path,
+) -> None:
+    # A recorded SWE-agent session (its text turns): the task, typed first, is the oldest
+    # text in the block. Capped at a fifth of its summary, the block used to drop it first
+    # (1 of the 8 identifiers the user typed left at 800 tokens); by salience it stays.
+    from headroom.bench_conversation import load_transcript, user_identifiers
+
+    messages = load_transcript(bench_data / "transcripts" / "sweagent_pydicom-1458_gpt4.traj.json")
+    turns = [
+        m
+        for m in messages
+        if m["role"] in ("user", "assistant") and isinstance(m.get("content"), str) and m["content"]
+    ]
+    assert len(user_identifiers(turns)) >= 8  # the premise: a URL, a transfer syntax UID, ...
+    block = HeadroomMemoryBlock(store="memory", budget_tokens=800)
+    memory = Memory.from_defaults(
+        session_id="pydicom",
+        token_limit=3000,
+        chat_history_token_ratio=0.5,
+        token_flush_size=500,
+        memory_blocks=[block],
+    )
+    memory.put_messages([ChatMessage(role=m["role"], content=m["content"]) for m in turns])
+    system = memory.get()[0]
+    assert system.role == MessageRole.SYSTEM
+    text = asyncio.run(block.aget())
+    assert text and text in (system.content or "")
+    assert count_tokens(text) <= 800
+    # Memory flushed the oldest turns into the block: the task and what followed it.
+    held = user_identifiers(block._messages)
+    assert len(held) >= 8
+    kept = [i for i in held if i in text]
+    assert len(kept) >= 0.85 * len(held), sorted(held - set(kept))
+    assert "[turn 1 user] " in text  # the task, quoted (compacted to its facts)
 
 
 def test_memory_block_is_empty_until_something_is_flushed() -> None:
@@ -281,8 +322,8 @@ def test_chat_engines_accept_it_as_memory_and_it_leaves_room_for_their_prompt(
 
 def test_memory_block_truncation_never_orphans_the_rows_of_a_quote() -> None:
     # A long user request is quoted over several "| " rows under its "[turn N user]" line;
-    # cutting the oldest lines must take the rows with their label, or the model reads
-    # words with no speaker.
+    # shortening the summary must take the rows with their label, or the model reads words
+    # with no speaker.
     task = "\n\n".join(
         f"Step {i}: move order ORD-{2000 + i} to the express queue and email the customer."
         for i in range(12)

@@ -27,9 +27,11 @@ class HeadroomMemoryBlock(BaseMemoryBlock[str]):
     returns headroom's extractive summary of them (no LLM call): one line per salient turn,
     quoting ids, decisions, errors and numbers verbatim, and ending with a marker whose
     handle returns the exact original messages (``headroom_retrieve``). The summary is
-    recomputed only when new messages arrive; ``budget_tokens`` caps it by dropping its
-    oldest lines first (markers always stay), as does ``Memory`` when it must truncate
-    (``priority`` 1 by default, so it may).
+    recomputed only when new messages arrive. ``budget_tokens`` caps it, as does ``Memory``
+    when it must truncate (``priority`` 1 by default, so it may), by the summarizer's own
+    rule (:class:`headroom.RollingSummarizer`): lines are shed by salience, not age, so the
+    task and the ids the user typed outlast what the agent said and the tools printed;
+    the block's marker always stays.
 
     Example:
         >>> import asyncio
@@ -53,7 +55,9 @@ class HeadroomMemoryBlock(BaseMemoryBlock[str]):
         default=1, description="Truncation priority (0 = never truncate, 1 = truncate last)."
     )
     budget_tokens: int | None = Field(
-        default=None, gt=0, description="Cap on the summary's tokens (oldest lines go first)."
+        default=None,
+        gt=0,
+        description="Cap on the summary's tokens (the least salient lines go first).",
     )
     model: str = Field(default=DEFAULT_MODEL, description="Whose tokenizer counts tokens.")
     headroom: Headroom | None = Field(
@@ -91,34 +95,48 @@ class HeadroomMemoryBlock(BaseMemoryBlock[str]):
         return self._summary
 
     async def atruncate(self, content: str, tokens_to_truncate: int) -> str | None:
-        """``content`` with its oldest summary lines dropped until ``tokens_to_truncate`` go.
+        """The summary again, ``tokens_to_truncate`` tokens shorter than ``content``.
 
-        Returns None when even the markers alone are too many.
+        ``content`` is what :meth:`aget` returned; the held messages are summarized again
+        within the smaller cap, shedding the least salient lines first. Returns None when
+        even the block's marker alone is too many.
         """
         if tokens_to_truncate <= 0:
             return content
         target = self._count(content) - tokens_to_truncate
-        shorter = _drop_oldest_lines(content, target, self._count)
-        return shorter if shorter is not None and self._count(shorter) <= target else None
+        if target <= 0 or not self._messages:
+            return None
+        shorter = await asyncio.to_thread(self._summarize, target)
+        return shorter if self._count(shorter) <= target else None
 
     def _count(self, text: str) -> int:
         return count_tokens(text, model=self.model, token_counter=self.client.config.token_counter)
 
-    def _summarize(self) -> str:
+    def _summarize(self, cap: int | None = None) -> str:
+        """The summary of every held message, within ``cap`` (or ``budget_tokens``) tokens
+        when that is possible."""
         hr = self.client
+        cap = self.budget_tokens if cap is None else cap
         # The summarizer keeps the last message verbatim; a placeholder turn makes every
         # held message eligible, and max_messages = 2 (summary + placeholder) condenses all.
+        # A cap on the summary's text is a budget on that two-message list: the text plus
+        # what the two messages cost around it. Its shrinking is the core's, by salience.
+        frame = count_tokens(
+            [{"role": "user", "content": ""}, _PLACEHOLDER],
+            model=hr.model,
+            token_counter=hr.config.token_counter,
+        )
         rolling = hr.summarizer(
+            None if cap is None else cap + frame,
             max_messages=2,
             keep_recent=0,
+            hysteresis=0,  # one summary, asked for again at each change: no slack to keep
         )
         try:
             result = rolling.summarize([*self._messages, _PLACEHOLDER])
         except HeadroomError as exc:
             return f"{len(self._messages)} earlier messages could not be condensed: {exc}"
         summary = result.summary or ""
-        if self.budget_tokens is not None:
-            summary = _drop_oldest_lines(summary, self.budget_tokens, self._count) or summary
         emit(
             HeadroomCompressionEvent(
                 component="memory_block",
@@ -132,42 +150,3 @@ class HeadroomMemoryBlock(BaseMemoryBlock[str]):
             )
         )
         return summary
-
-
-def _drop_oldest_lines(summary: str, target: int, count: Any) -> str | None:
-    """``summary`` without its oldest cited lines, within ``target`` tokens if possible.
-
-    The header (first line) and every marker line (``[... retrieve: headroom:...]``) stay,
-    so what was dropped can still be retrieved; None if those alone exceed ``target``.
-    """
-    lines = summary.split("\n")
-    fixed = {0} | {i for i, line in enumerate(lines) if "retrieve: headroom:" in line}
-    droppable = [i for i in range(1, len(lines)) if i not in fixed]
-    keep = [True] * len(lines)
-
-    def text() -> str:
-        return "\n".join(line for line, k in zip(lines, keep, strict=True) if k)
-
-    # Estimate with per-line counts first, then confirm on the real text (a line's tokens
-    # depend a little on its neighbours).
-    # A quote longer than one line continues on rows starting "| ": it goes with its
-    # labelled first line, never leaving rows that no longer say whose words they are.
-    groups: list[list[int]] = []
-    for i in droppable:
-        if lines[i].startswith("| ") and groups and groups[-1][-1] == i - 1:
-            groups[-1].append(i)
-        else:
-            groups.append([i])
-    estimate = count(summary)
-    dropped = 0
-    while estimate > target and dropped < len(groups):
-        for i in groups[dropped]:
-            keep[i] = False
-            estimate -= count(lines[i]) + 1
-        dropped += 1
-    while count(text()) > target and dropped < len(groups):
-        for i in groups[dropped]:
-            keep[i] = False
-        dropped += 1
-    out = text()
-    return out if count(out) <= target else None
