@@ -8,7 +8,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
-from headroom import CompressConfig, Headroom, Store
+from headroom import CompressConfig, Headroom, InvalidArgumentError, Store
 from headroom.tools import DEFAULT_MODEL, client_for, path_hint
 from langchain.agents.middleware import (
     AgentMiddleware,
@@ -90,6 +90,10 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
             ``ToolMessage`` (as the ``artifact``, or in ``response_metadata["headroom"]
             ["original"]`` beside a tool's own artifact), so a checkpointed thread holds it
             whatever becomes of the store.
+        name: the middleware's name in the agent's graph. ``create_agent`` refuses two
+            middlewares with one name: give each ``HeadroomMiddleware`` after the first its
+            own (and ``retrieve_tool=False``, as one ``headroom_retrieve`` answers for every
+            store this process wrote to).
 
     Example:
         >>> from langchain.agents import create_agent
@@ -115,8 +119,12 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         summarizer: Callable[[list[Any]], str] | None = None,
         retrieve_tool: bool = True,
         original_as_artifact: bool = False,
+        name: str | None = None,
     ) -> None:
         super().__init__()
+        if name is not None and (not isinstance(name, str) or not name):
+            raise InvalidArgumentError(f"name: expected a non-empty str, got {name!r}")
+        self._name = name
         self.headroom = client_for(headroom, config=config, store=store, model=model)
         self.compress_tool_results = compress_tool_results
         self.compress_requests = compress_requests
@@ -133,6 +141,11 @@ class HeadroomMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
                 summarizer=summarizer,
             )
         self.tools = [make_retrieve_tool(self.headroom)] if retrieve_tool else []
+
+    @property
+    def name(self) -> str:
+        """The middleware's name in the agent graph (unique per agent)."""
+        return self._name or type(self).__name__
 
     # -- tool results ------------------------------------------------------------------
 

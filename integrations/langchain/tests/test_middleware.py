@@ -371,3 +371,37 @@ def test_a_retrieved_original_is_for_the_turn_that_asked(data_tools, log_text):
     # The checkpointed state keeps what the tool returned.
     state = agent.get_state(thread).values["messages"]
     assert retrieved(state).content == log_text
+
+
+def test_two_middlewares_on_one_agent(data_tools, log_text):
+    # Before, create_agent refused a second HeadroomMiddleware ("Please remove duplicate
+    # middleware instances."): every instance had the class name as its name.
+    hr = Headroom(store="memory")
+    history = [
+        HumanMessage("Question 0"),
+        call("read_log", {"path": "a.log"}, "c0"),
+        ToolMessage(log_text, tool_call_id="c0", name="read_log"),
+        AIMessage("Answer 0"),
+        HumanMessage("Question 1"),
+    ]
+    model = ScriptedChatModel(script=[call("read_log", {"path": "b.log"}, "c1"), AIMessage("ok")])
+    tools_mw = HeadroomMiddleware(headroom=hr)  # compresses tool results as they come
+    view_mw = HeadroomMiddleware(
+        headroom=hr,
+        name="headroom_view",
+        compress_tool_results=False,
+        compress_requests=True,
+        retrieve_tool=False,
+    )
+    agent = create_agent(model, tools=data_tools, middleware=[tools_mw, view_mw])
+    tool_names = [t.name for t in agent.nodes["tools"].bound.tools_by_name.values()]
+    assert tool_names.count("headroom_retrieve") == 1
+    agent.invoke({"messages": history})
+    first, second = (_tool_messages(r) for r in model.received)
+    # The second middleware compressed the old result at view time ...
+    assert first[0].response_metadata["headroom"]["source"] == "request"
+    # ... and the first one the new result when the tool returned.
+    assert second[1].response_metadata["headroom"]["kind"] == "log"
+    assert all(len(m.content) < len(log_text) / 3 for m in second)
+    with pytest.raises(ValueError, match="name: expected a non-empty str"):
+        HeadroomMiddleware(store="memory", name="")
