@@ -141,7 +141,8 @@ class RollingSummarizer:
             whenever that is possible without summarizing the last message.
         max_messages: summarize when the list has more messages than this.
         keep_recent: at least this many trailing messages stay verbatim (fewer only when
-            the budget cannot be met otherwise, with a warning).
+            the budget, or the slack below it, cannot be reached otherwise, with a
+            warning).
         summarizer: any ``Callable[[list[message]], str]`` (e.g. an LLM call); default is
             the extractive one of :mod:`headroom.conversation.extractive`. If it returns
             anything but a string (``None`` included), :meth:`summarize` raises
@@ -336,6 +337,7 @@ class RollingSummarizer:
             return replace(rebuilt, warnings=[note, *rebuilt.warnings])
 
         chosen: _Plan | None = None
+        slack = False  # whether the cut was taken for slack below the budget
         extractive = self.summarizer is None
         low = self._low_watermark()
         if low is not None:
@@ -348,6 +350,7 @@ class RollingSummarizer:
             chosen = first_within(preferred, low) or first_within(rest, low)
             if chosen is None and extractive:
                 chosen = shrunk_within(low, _SLACK_SHEDS_FROM)
+            slack = chosen is not None
             if chosen is None:
                 # The blocks already sent leave no slack: rebuilding them costs the cache
                 # once now, where a compaction without slack costs it again next message.
@@ -394,7 +397,8 @@ class RollingSummarizer:
         if len(body) - chosen.cut < self.keep_recent:
             warnings.append(
                 f"kept only {len(body) - chosen.cut} recent messages verbatim "
-                f"(keep_recent={self.keep_recent}) to meet the budget"
+                f"(keep_recent={self.keep_recent}) to "
+                + ("leave slack below the budget" if slack else "meet the budget")
             )
         if chosen.dropped:
             warnings.append(
