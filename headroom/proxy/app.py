@@ -108,7 +108,10 @@ def create_app(
             tasks.cancel_scope.cancel()
         state.http = None
         if board:  # the last counts, so the sums keep them after this worker exits
-            await anyio.to_thread.run_sync(board.publish, state.stats.counts(state.clients()))
+            try:
+                await anyio.to_thread.run_sync(board.publish, state.stats.counts(state.clients()))
+            except OSError as error:  # the directory is gone: the proxy is stopping anyway
+                log.warning("cannot publish this worker's last counts: %s", error)
         if owned:
             state.client.close()
 
