@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from headroom import count_tokens
+from headroom import Headroom, count_tokens
 from llama_index.core import VectorStoreIndex
 from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, ToolCallBlock
@@ -122,3 +122,58 @@ def test_a_second_handler_counts_the_same_calls(handler: HeadroomEventHandler) -
         assert handler.usage.tokens_sent == second.usage.tokens_sent > 0
     finally:
         get_dispatcher().event_handlers.remove(second)
+
+
+def _agent_run(bench_data: Any, *, headroom: bool, turns: int = 6) -> HeadroomEventHandler:
+    from llama_index.core.memory import ChatMemoryBuffer
+
+    from llama_index.memory.headroom import HeadroomMemory
+
+    logs = ["HDFS", "Zookeeper", "OpenStack", "Hadoop", "BGL", "Apache"]
+
+    def respond(messages: Sequence[ChatMessage], **kwargs: Any) -> ChatMessage:
+        if messages[-1].role == MessageRole.USER:
+            call = ToolCallBlock(
+                tool_call_id=f"c{len(messages)}",
+                tool_name="read_log",
+                tool_kwargs={"name": logs[len(messages) % len(logs)]},
+            )
+            return ChatMessage(role="assistant", blocks=[call])
+        return ChatMessage(role="assistant", content="Nothing failed there.")
+
+    def read_log(name: str) -> str:
+        """Read one system's log."""
+        return (bench_data / "loghub" / f"{name}_2k.log").read_text()[:20_000]
+
+    tool = FunctionTool.from_defaults(read_log)
+    handler = instrument(HeadroomEventHandler())
+    try:
+        if headroom:
+            hr = Headroom(store="memory")
+            memory: Any = HeadroomMemory.from_defaults(headroom=hr, budget_tokens=3_000)
+            tools = [compress_tool(tool, headroom=hr)]
+        else:
+            memory, tools = ChatMemoryBuffer.from_defaults(token_limit=10**9), [tool]
+        agent = FunctionAgent(tools=tools, llm=MockFunctionCallingLLM(response_generator=respond))
+
+        async def run() -> None:
+            for turn in range(turns):
+                await agent.run(user_msg=f"Turn {turn}: what failed?", memory=memory)
+
+        asyncio.run(run())
+    finally:
+        get_dispatcher().event_handlers.remove(handler)
+    return handler
+
+
+def test_memory_and_tool_savings_count_per_llm_call_against_a_raw_run(bench_data: Any) -> None:
+    # One definition: per LLM call, what it would have sent without headroom minus what it
+    # sent. Before, the memory counted one event per view computed and tool results once.
+    raw = _agent_run(bench_data, headroom=False).usage
+    hr = _agent_run(bench_data, headroom=True).usage
+    assert raw.llm_calls == hr.llm_calls == 12
+    assert raw.tokens_saved == 0
+    would_send = hr.tokens_sent + hr.tokens_saved
+    assert abs(would_send - raw.tokens_sent) <= 0.02 * raw.tokens_sent, (raw, hr)
+    assert hr.tokens_sent < raw.tokens_sent / 2
+    assert hr.saved_by_component["tool"] > 0 and hr.saved_by_component["memory"] > 0

@@ -24,7 +24,12 @@ from llama_index.core.storage.chat_store import BaseChatStore, SimpleChatStore
 from pydantic import InstanceOf
 
 from llama_index.memory.headroom.messages import to_dicts, with_texts
-from llama_index.observability.headroom.events import HeadroomCompressionEvent, emit
+from llama_index.observability.headroom.events import (
+    HeadroomCompressionEvent,
+    emit,
+    record_saving,
+    saving_in,
+)
 
 __all__ = ["HeadroomMemory"]
 
@@ -51,7 +56,8 @@ class HeadroomMemory(BaseChatStoreMemory):
     messages arrive (provider prompt caches stay warm); it is computed once per history.
     Each changed message is a copy; stored messages are never mutated. A
     :class:`~llama_index.observability.headroom.HeadroomCompressionEvent` is emitted per
-    view computed.
+    view computed; ``HeadroomEventHandler`` counts the savings per LLM call carrying the
+    view's messages (each records what it stands for), not per event.
 
     Example:
         >>> import json
@@ -202,10 +208,19 @@ class HeadroomMemory(BaseChatStoreMemory):
                     tokens_after=after,
                     handles=handles,
                     transforms=["conversation.memory"],
+                    per_call=True,
                 )
             )
         self._view = (key, messages)
         return list(messages)
+
+    def _cost(self, message: ChatMessage) -> int:
+        # One message's share of a request (the request's fixed priming left out).
+        return self._count([message]) - self._count([])
+
+    def _raw_cost(self, message: ChatMessage) -> int:
+        """What ``message`` would cost sent without headroom (its own savings added back)."""
+        return self._cost(message) + saving_in(message.content or "")[0]
 
     def _count(self, messages: Sequence[ChatMessage]) -> int:
         hr = self.client
@@ -249,12 +264,23 @@ class HeadroomMemory(BaseChatStoreMemory):
         # which maps each back to its stored message (or block already made).
         by_id = {id(d): m for d, m in zip(dicts, given, strict=True)}
         out: list[ChatMessage] = []
+        kept_ids = {id(item) for item in result.messages}
+        # What the new block stands for, as it would have been sent without headroom.
+        raw = sum(
+            self._raw_cost(m) for d, m in zip(dicts, given, strict=True) if id(d) not in kept_ids
+        )
+        made = [item for item in result.messages if id(item) not in by_id]
         for item in result.messages:
             original = by_id.get(id(item))
             if original is not None:
                 out.append(original)
-            else:
-                out.append(ChatMessage(role=item["role"], content=item["content"]))
+                continue
+            block = ChatMessage(role=item["role"], content=item["content"])
+            after = self._cost(block)
+            record_saving(
+                str(item["content"]), (raw if item is made[-1] else after) - after, "memory"
+            )
+            out.append(block)
         if result.blocks:
             made = out[head : head + len(result.blocks)]
             self._blocks = (_fingerprint(messages[: head + result.covers]), result.covers, made)
@@ -278,6 +304,9 @@ class HeadroomMemory(BaseChatStoreMemory):
             edited = None
             if after.get("content") != before.get("content"):
                 edited = with_texts(message, after.get("content"))
+            if edited is not None:
+                saved = self._raw_cost(message) - self._cost(edited)
+                record_saving(edited.content or "", saved, "memory")
             out.append(edited if edited is not None else message)
         return out, list(result.handles)
 

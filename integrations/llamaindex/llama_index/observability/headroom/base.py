@@ -24,7 +24,7 @@ from llama_index_instrumentation.event_handlers.base import BaseEventHandler
 from pydantic import Field, PrivateAttr
 
 from llama_index.memory.headroom.messages import to_dicts
-from llama_index.observability.headroom.events import HeadroomCompressionEvent
+from llama_index.observability.headroom.events import HeadroomCompressionEvent, saving_in
 
 __all__ = ["HeadroomEventHandler", "QueryUsage", "Usage", "instrument"]
 
@@ -37,7 +37,10 @@ class Usage:
         llm_calls: LLM requests observed (a chat or completion call, counted once even when
             one is implemented through the other).
         tokens_sent: input tokens those requests carried (headroom's count for ``model``).
-        tokens_saved: tokens headroom's components removed before anything was sent.
+        tokens_saved: per LLM call, what the call would have been sent without headroom
+            minus what it was sent (messages made by the memory and compressed tool results
+            count in every call carrying them, and negative when larger than what they
+            replaced); node postprocessor and memory block savings count per event.
         compressions: headroom compression events observed.
         saved_by_component: ``tokens_saved`` split by component (``node_postprocessor``,
             ``tool``, ``memory``, ``memory_block``).
@@ -189,13 +192,15 @@ class HeadroomEventHandler(BaseEventHandler):
         return tallies
 
     def _saved(self, event: HeadroomCompressionEvent) -> None:
-        saved = max(0, event.tokens_saved)
+        # Per-call savings (memories, tool results) are counted by the calls carrying them.
+        saved = 0 if event.per_call else event.tokens_saved
         with self._lock:
             self._events.append(event)
             for tally in self._tallies():
-                tally.saved += saved
                 tally.compressions += 1
-                tally.split[event.component] = tally.split.get(event.component, 0) + saved
+                if not event.per_call:
+                    tally.saved += saved
+                    tally.split[event.component] = tally.split.get(event.component, 0) + saved
 
     def _sent(self, event: LLMChatStartEvent | LLMCompletionStartEvent) -> None:
         try:
@@ -205,10 +210,21 @@ class HeadroomEventHandler(BaseEventHandler):
                 tokens = count_tokens(event.prompt, model=self.model)
         except HeadroomError:
             tokens = 0  # a message shape headroom cannot count: the call is still counted
+        # What the call would have been sent without headroom: each message headroom made
+        # records what it saves against what it stands for.
+        split: dict[str, int] = {}
+        if isinstance(event, LLMChatStartEvent):
+            for message in event.messages:
+                saved, made_by = saving_in(message.content or "")
+                if made_by is not None:
+                    split[made_by] = split.get(made_by, 0) + saved
         with self._lock:
             for tally in self._tallies():
                 tally.calls += 1
                 tally.sent += tokens
+                for name, saved in split.items():
+                    tally.saved += saved
+                    tally.split[name] = tally.split.get(name, 0) + saved
 
 
 def _query_text(query: Any) -> str:

@@ -8,6 +8,9 @@ own query, retrieval and LLM events; ``HeadroomEventHandler`` (in
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from typing import Literal
 
 from headroom import TextResult
@@ -15,7 +18,14 @@ from llama_index.core.bridge.pydantic import Field
 from llama_index.core.instrumentation.events import BaseEvent
 from llama_index_instrumentation import get_dispatcher
 
-__all__ = ["Component", "HeadroomCompressionEvent", "emit", "emit_result"]
+__all__ = [
+    "Component",
+    "HeadroomCompressionEvent",
+    "emit",
+    "emit_result",
+    "record_saving",
+    "saving_in",
+]
 
 dispatcher = get_dispatcher(__name__)
 
@@ -41,6 +51,11 @@ class HeadroomCompressionEvent(BaseEvent):
     tokens_after: int
     handles: list[str] = Field(default_factory=list)
     transforms: list[str] = Field(default_factory=list)
+    per_call: bool = Field(
+        default=False,
+        description="The saving is counted in each LLM call that carries the compressed "
+        "text (see record_saving), not when this event is emitted.",
+    )
 
     @property
     def tokens_saved(self) -> int:
@@ -58,9 +73,15 @@ def emit(event: HeadroomCompressionEvent) -> None:
 
 
 def emit_result(component: Component, name: str, result: TextResult) -> None:
-    """Emit the event for one :class:`headroom.TextResult`, if it changed anything."""
+    """Emit the event for one :class:`headroom.TextResult`, if it changed anything.
+
+    A tool's result is sent in every later LLM call of the run: its saving is recorded
+    (:func:`record_saving`) and counted per call.
+    """
     if not result.changed:
         return
+    if component == "tool":
+        record_saving(result.text, result.tokens_before - result.tokens_after, component)
     emit(
         HeadroomCompressionEvent(
             component=component,
@@ -69,5 +90,38 @@ def emit_result(component: Component, name: str, result: TextResult) -> None:
             tokens_after=result.tokens_after,
             handles=list(result.handles),
             transforms=list(result.transforms_applied),
+            per_call=component == "tool",
         )
     )
+
+
+# What each compressed message text saves against what it stands for, by a digest of the
+# text: LLM-call events carry messages, not marks, so the handler looks each one up here.
+# Bounded, oldest first out; a text evicted counts as saving nothing.
+_SAVINGS: OrderedDict[bytes, tuple[int, Component]] = OrderedDict()
+_SAVINGS_LOCK = threading.Lock()
+_SAVINGS_MAX = 100_000
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def record_saving(text: str, saved: int, component: Component) -> None:
+    """Record that a message whose text is ``text`` saves ``saved`` tokens (negative when it
+    costs more than what it replaced), against what it stands for as sent without headroom.
+    """
+    key = _digest(text)
+    with _SAVINGS_LOCK:
+        _SAVINGS[key] = (saved, component)
+        _SAVINGS.move_to_end(key)
+        while len(_SAVINGS) > _SAVINGS_MAX:
+            _SAVINGS.popitem(last=False)
+
+
+def saving_in(text: str) -> tuple[int, Component | None]:
+    """What a message with text ``text`` saves, and which component made it (0, None: it
+    is not a text headroom made)."""
+    with _SAVINGS_LOCK:
+        found = _SAVINGS.get(_digest(text))
+    return (0, None) if found is None else found

@@ -44,7 +44,12 @@ from llama_index.core.tools.types import (
     adapt_to_async_tool,
 )
 
-from llama_index.observability.headroom.events import HeadroomCompressionEvent, emit, emit_result
+from llama_index.observability.headroom.events import (
+    HeadroomCompressionEvent,
+    emit,
+    emit_result,
+    record_saving,
+)
 
 __all__ = [
     "RETRIEVE_TOOL_NAME",
@@ -340,6 +345,8 @@ def _emit(name: str, results: Sequence[TextResult]) -> None:
     if len(results) == 1:
         emit_result("tool", name, results[0])
         return
+    for result in results:
+        record_saving(result.text, result.tokens_before - result.tokens_after, "tool")
     emit(
         HeadroomCompressionEvent(
             component="tool",
@@ -348,6 +355,7 @@ def _emit(name: str, results: Sequence[TextResult]) -> None:
             tokens_after=sum(r.tokens_after for r in results),
             handles=[h for r in results for h in r.handles],
             transforms=sorted({t for r in results for t in r.transforms_applied}),
+            per_call=True,
         )
     )
 
