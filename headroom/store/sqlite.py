@@ -31,6 +31,8 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -76,6 +78,34 @@ _REFS = (
 )
 # The tables each version added; an older file is upgraded in place by creating them.
 _ADDED_IN = {2: ("tombstones", _TOMBSTONES), 3: ("refs", _REFS)}
+
+# POSIX advisory locks belong to a process and a file, not to a descriptor: closing ANY
+# descriptor of the database file drops every lock this process holds on it, its open SQLite
+# connections' included (SQLite shares descriptors among its own connections for this
+# reason). A connection without its locks lets another process's last close checkpoint and
+# delete the -wal and -shm files under it; what it writes next goes to a deleted file, lost,
+# or later copied over newer pages ("file is not a database", "disk I/O error"). So the
+# header is read through a descriptor of our own only while no connection of this process
+# has the file open: the connections are counted per (device, inode).
+_files_lock = threading.Lock()
+_open_files: Counter[tuple[int, int]] = Counter()
+
+
+def _forget_file(key: tuple[int, int]) -> None:
+    with _files_lock:
+        _open_files[key] -= 1
+        if _open_files[key] <= 0:
+            del _open_files[key]
+
+
+def _reset_files_lock() -> None:
+    # A thread of the parent may have held the lock at fork(); the child has no such thread.
+    global _files_lock
+    _files_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_files_lock)
 
 
 def _objects_at(version: int) -> dict[str, str]:
@@ -183,6 +213,7 @@ class SQLiteStore:
         if not read_only:
             self._create_private()
         self._pid = os.getpid()
+        self._forget: weakref.finalize[[tuple[int, int]], SQLiteStore] | None = None
         self._conn: sqlite3.Connection | None = self._connect()
 
     @property
@@ -412,6 +443,9 @@ class SQLiteStore:
                     conn.close()
                 except sqlite3.Error as exc:
                     raise StoreError(f"SQLite store at {self._path}: {exc}") from exc
+                finally:
+                    if self._forget is not None:
+                        self._forget()
 
     @contextmanager
     def _session(self) -> Iterator[sqlite3.Connection]:
@@ -421,6 +455,8 @@ class SQLiteStore:
             try:
                 if self._pid != os.getpid():
                     # SQLite connections must not cross fork(); the child gets its own.
+                    if self._forget is not None:
+                        self._forget()
                     self._conn = self._connect()
                     self._pid = os.getpid()
                 yield self._conn
@@ -474,7 +510,28 @@ class SQLiteStore:
         os.close(fd)
 
     def _connect(self) -> sqlite3.Connection:
-        self._check_header()
+        """A new connection, counted among this process's connections to the file until
+        :meth:`close` (or the store is collected)."""
+        try:
+            stat = os.stat(self._path)
+        except OSError as exc:
+            raise StoreError(f"SQLite store at {self._path}: cannot open: {exc}") from exc
+        key = (stat.st_dev, stat.st_ino)
+        with _files_lock:
+            if not _open_files[key]:  # see _open_files: only then may we open it ourselves
+                self._check_header()
+            _open_files[key] += 1
+        try:
+            conn = self._open_checked()
+        except BaseException:
+            _forget_file(key)
+            raise
+        self._forget = weakref.finalize(self, _forget_file, key)
+        return conn
+
+    def _open_checked(self) -> sqlite3.Connection:
+        """A connection to a file whose header was checked, after checking its schema
+        (and creating or upgrading it, unless read-only)."""
         # SQLite would quietly open a write-protected file read-only and fail every put;
         # saying so here lets open_store(degrade=True) open it read-only on purpose.
         if not self._read_only and not os.access(self._path, os.W_OK):
