@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import threading
 from typing import Any
@@ -405,3 +406,27 @@ def test_two_middlewares_on_one_agent(data_tools, log_text):
     assert all(len(m.content) < len(log_text) / 3 for m in second)
     with pytest.raises(ValueError, match="name: expected a non-empty str"):
         HeadroomMiddleware(store="memory", name="")
+
+
+def test_view_time_compression_keeps_every_request_a_prefix_of_the_next():
+    # Each piece's compressed bytes come from the client's engine, so a request repeats the
+    # previous one byte for byte and only appends (what a provider's prompt cache reuses).
+    from replay import replay_script, run_replay
+
+    from langchain_headroom._common import to_dicts
+
+    hr = Headroom(store="memory")
+    model = ScriptedChatModel(script=replay_script(8))
+    mw = HeadroomMiddleware(headroom=hr, compress_requests=True)
+    run_replay(_replay_agent(model, mw), 8)
+    sent = [[json.dumps(m, sort_keys=True) for m in to_dicts(r)] for r in model.received]
+    assert len(sent) == 16
+    for earlier, later in itertools.pairwise(sent):
+        assert later[: len(earlier)] == earlier
+    # And it is compressed: the 8 tool results are well under their raw size.
+    from conftest import DATA
+    from replay import SOURCES
+
+    raw = sum(len((DATA / path).read_text()[:40_000]) for path, _ in SOURCES[:8])
+    sent_chars = sum(len(t.content) for t in _tool_messages(model.received[-1]))
+    assert sent_chars < 0.7 * raw
