@@ -400,3 +400,67 @@ def _is_block(message: ChatMessage) -> bool:
     from headroom.conversation.rolling import is_summary
 
     return is_summary({"role": "user", "content": message.content})
+
+
+def test_a_retrieved_original_is_for_the_turn_that_asked(log_text: str) -> None:
+    # Before, the memory compressed the headroom_retrieve answer even in the turn that
+    # asked for it: the model could never read the original it requested.
+    from llama_index.tools.headroom import make_retrieve_tool
+
+    hr = Headroom(store="memory")
+    handle = hr.compress_text(log_text).handles[0]
+    seen: list[list[ChatMessage]] = []
+
+    def respond(messages: Sequence[ChatMessage], **kwargs: Any) -> ChatMessage:
+        seen.append(list(messages))
+        if messages[-1].role == MessageRole.USER and "whole" in str(messages[-1].content):
+            call = ToolCallBlock(
+                tool_call_id="r1", tool_name="headroom_retrieve", tool_kwargs={"handle": handle}
+            )
+            return ChatMessage(role="assistant", blocks=[call])
+        return ChatMessage(role="assistant", content="Noted.")
+
+    memory = HeadroomMemory.from_defaults(headroom=hr)
+    agent = FunctionAgent(
+        tools=[make_retrieve_tool(hr)], llm=MockFunctionCallingLLM(response_generator=respond)
+    )
+
+    async def run() -> None:
+        for question in ["Show me the whole log.", "Thanks, anything else?", "Bye."]:
+            await agent.run(user_msg=question, memory=memory)
+
+    asyncio.run(run())
+
+    def retrieved(messages: list[ChatMessage]) -> str:
+        return next(str(m.content) for m in messages if m.role == MessageRole.TOOL)
+
+    assert retrieved(seen[1]) == log_text  # the call right after the retrieval: whole
+    later = [retrieved(seen[2]), retrieved(seen[3])]
+    assert later[0] == later[1]  # compressed again, the same bytes on every later call
+    assert handle in later[0] and len(later[0]) < len(log_text) / 10
+
+
+def test_the_memory_sends_a_retrieve_answer_whole_only_in_its_turn(log_text: str) -> None:
+    hr = Headroom(store="memory")
+    handle = hr.compress_text(log_text).handles[0]
+    memory = HeadroomMemory.from_defaults(headroom=hr)
+    call = ToolCallBlock(
+        tool_call_id="r1", tool_name="headroom_retrieve", tool_kwargs={"handle": handle}
+    )
+    memory.put_messages(
+        [
+            ChatMessage(role="user", content="Show me the whole log"),
+            ChatMessage(role="assistant", blocks=[call]),
+            ChatMessage(role="tool", content=log_text, additional_kwargs={"tool_call_id": "r1"}),
+        ]
+    )
+    assert memory.get()[2].content == log_text  # before: compressed back to the marker
+    memory.put_messages(
+        [
+            ChatMessage(role="assistant", content="It is routine."),
+            ChatMessage(role="user", content="Anything else?"),
+        ]
+    )
+    later = [memory.get()[2].content, memory.get(initial_token_count=0)[2].content]
+    assert later[0] == later[1] and handle in str(later[0])
+    assert len(str(later[0])) < len(log_text) / 10

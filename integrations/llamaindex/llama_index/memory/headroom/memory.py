@@ -15,7 +15,7 @@ from headroom import (
     Store,
     count_tokens,
 )
-from headroom.tools import DEFAULT_MODEL, client_for
+from headroom.tools import DEFAULT_MODEL, RETRIEVE_TOOL_NAME, client_for
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
 from llama_index.core.llms.llm import LLM
@@ -300,9 +300,14 @@ class HeadroomMemory(BaseChatStoreMemory):
             logger.warning("headroom: history left uncompressed: %s", exc)
             return messages, []
         out: list[ChatMessage] = []
-        for message, before, after in zip(messages, dicts, result.messages, strict=True):
+        keep = _open_retrievals(dicts)
+        for index, (message, before, after) in enumerate(
+            zip(messages, dicts, result.messages, strict=True)
+        ):
             edited = None
-            if after.get("content") != before.get("content"):
+            if index in keep:
+                pass  # the original the model just asked for goes whole
+            elif after.get("content") != before.get("content"):
                 edited = with_texts(message, after.get("content"))
             if edited is not None:
                 saved = self._raw_cost(message) - self._cost(edited)
@@ -317,3 +322,23 @@ def _fingerprint(history: Sequence[ChatMessage]) -> str:
         digest.update(message.model_dump_json().encode("utf-8", "surrogatepass"))
         digest.update(b"\x00")
     return digest.hexdigest()
+
+
+def _open_retrievals(dicts: Sequence[dict[str, Any]]) -> set[int]:
+    """Indexes of ``headroom_retrieve`` answers after the last user message.
+
+    An original the model retrieved is for the turn that asked for it: sent whole in that
+    turn, and compressed again (the same bytes every time) in later ones.
+    """
+    last_user = max((i for i, d in enumerate(dicts) if d.get("role") == "user"), default=-1)
+    names: dict[str, str] = {}
+    for d in dicts:
+        for call in d.get("tool_calls") or ():
+            names[str(call.get("id"))] = str(call.get("function", {}).get("name"))
+    return {
+        i
+        for i, d in enumerate(dicts)
+        if i > last_user
+        and d.get("role") == "tool"
+        and RETRIEVE_TOOL_NAME in (d.get("name"), names.get(str(d.get("tool_call_id"))))
+    }
