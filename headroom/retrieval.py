@@ -206,7 +206,7 @@ def answer_from(stores: Store | Iterable[Store], handle: str, *, query: str | No
 
 
 def _sections(text: str, kind: str) -> list[str]:
-    if kind == "json":
+    if kind in ("json", "messages"):  # a summary block keeps its messages as a JSON array
         try:
             return _json_sections(json.loads(text))
         except RecursionError:
