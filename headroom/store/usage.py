@@ -96,56 +96,13 @@ class MemoryUsageLog:
         """Nothing is held back."""
 
 
-class SQLiteUsageLog:
-    """Totals in the ``usage`` table of a SQLite store's file, shared by every process
-    using it; written at once, in the store's own connection."""
+class _BatchedUsageLog:
+    """Counts held in this process and written at most once per ``flush_seconds`` (and by
+    :meth:`totals`, :meth:`close` and at exit), so that bookkeeping adds no write to most
+    compression calls; a process killed outright loses at most that interval's counts,
+    never an original. ``flush_seconds=0`` writes every record at once."""
 
-    def __init__(self, store: SQLiteStore) -> None:
-        self._store = store
-
-    def record(self, kind: str, tokens_before: int, tokens_after: int) -> None:
-        """Add one call's counts (one upsert).
-
-        Raises:
-            StoreError: the store is read-only, closed, or SQLite failed.
-        """
-        check_usage(kind, tokens_before, tokens_after)
-        self._store._check_writable()
-        with self._store._session() as conn:
-            conn.execute(
-                "INSERT INTO usage (kind, calls, tokens_before, tokens_after)"
-                " VALUES (?, 1, ?, ?) ON CONFLICT (kind) DO UPDATE SET"
-                " calls = calls + 1,"
-                " tokens_before = tokens_before + excluded.tokens_before,"
-                " tokens_after = tokens_after + excluded.tokens_after",
-                (kind, tokens_before, tokens_after),
-            )
-
-    def totals(self) -> dict[str, UsageTotals]:
-        with self._store._session() as conn:
-            return {
-                kind: UsageTotals(calls, before, after)
-                for kind, calls, before, after in conn.execute(
-                    "SELECT kind, calls, tokens_before, tokens_after FROM usage ORDER BY kind"
-                )
-            }
-
-    def close(self) -> None:
-        """Nothing is held back."""
-
-
-class RedisUsageLog:
-    """Totals in hashes under a Redis store's prefix (``<prefix>u:<kind>``), added to by
-    atomic increments from every process sharing the server.
-
-    Counts are held in this process and written at most once per ``flush_seconds`` (and
-    by :meth:`totals`, :meth:`close` and at exit), so bookkeeping does not add a round
-    trip to every compression call; a process killed outright loses at most that
-    interval's counts, never an original.
-    """
-
-    def __init__(self, store: RedisStore, *, flush_seconds: float = 1.0) -> None:
-        self._store = store
+    def __init__(self, *, flush_seconds: float) -> None:
         self._flush_seconds = flush_seconds
         self._lock = threading.Lock()
         self._pending: dict[str, UsageTotals] = {}
@@ -155,10 +112,11 @@ class RedisUsageLog:
         """Add one call's counts; written with the others when the interval is up.
 
         Raises:
-            StoreUnavailableError: a write was due and the server cannot be reached (the
-                counts are kept for the next one).
+            StoreError: a write was due and failed (the counts are kept for the next one),
+                or the store cannot be written at all.
         """
         check_usage(kind, tokens_before, tokens_after)
+        self._check_writable()
         with self._lock:
             self._pending[kind] = _add(self._pending.get(kind), 1, tokens_before, tokens_after)
             _UNFLUSHED.add(self)
@@ -167,10 +125,10 @@ class RedisUsageLog:
             self.flush()
 
     def flush(self) -> None:
-        """Write the counts held back (one pipelined round trip).
+        """Write the counts held back (one transaction or round trip).
 
         Raises:
-            StoreError: the server failed; the counts are kept for the next write.
+            StoreError: the store failed; the counts are kept for the next write.
         """
         with self._lock:
             pending, self._pending = self._pending, {}
@@ -178,16 +136,8 @@ class RedisUsageLog:
             _UNFLUSHED.discard(self)
         if not pending:
             return
-        prefix = self._store.prefix
-        pipe = self._store._client.pipeline(transaction=True)
-        for kind, add in pending.items():
-            key = f"{prefix}u:{kind}"
-            pipe.hincrby(key, "calls", add.calls)
-            pipe.hincrby(key, "before", add.tokens_before)
-            pipe.hincrby(key, "after", add.tokens_after)
-            pipe.sadd(f"{prefix}uk", kind)
         try:
-            self._store._call(pipe.execute)
+            self._write(pending)
         except StoreError:
             with self._lock:
                 _UNFLUSHED.add(self)
@@ -201,9 +151,82 @@ class RedisUsageLog:
         """Every process's totals, after writing this one's.
 
         Raises:
-            StoreError: the server failed or cannot be reached.
+            StoreError: the store failed or cannot be reached.
         """
         self.flush()
+        return self._read()
+
+    def close(self) -> None:
+        """Write the counts held back, if the store can take them."""
+        # Bookkeeping: an unreachable store at exit must not fail the program.
+        with suppress(StoreError):
+            self.flush()
+
+    def _check_writable(self) -> None:
+        """Raise StoreError now if nothing could ever be written."""
+
+    def _write(self, pending: dict[str, UsageTotals]) -> None:
+        raise NotImplementedError
+
+    def _read(self) -> dict[str, UsageTotals]:
+        raise NotImplementedError
+
+
+class SQLiteUsageLog(_BatchedUsageLog):
+    """Totals in the ``usage`` table of a SQLite store's file, shared by every process
+    using it, written in the store's own connection: at once by default, or batched
+    (``flush_seconds``; the clients use 1 s, since an upsert with its sync cost ~15 ms per
+    request on a busy disk)."""
+
+    def __init__(self, store: SQLiteStore, *, flush_seconds: float = 0.0) -> None:
+        super().__init__(flush_seconds=flush_seconds)
+        self._store = store
+
+    def _check_writable(self) -> None:
+        self._store._check_writable()
+
+    def _write(self, pending: dict[str, UsageTotals]) -> None:
+        with self._store._session() as conn:
+            conn.executemany(
+                "INSERT INTO usage (kind, calls, tokens_before, tokens_after)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (kind) DO UPDATE SET"
+                " calls = calls + excluded.calls,"
+                " tokens_before = tokens_before + excluded.tokens_before,"
+                " tokens_after = tokens_after + excluded.tokens_after",
+                [(k, t.calls, t.tokens_before, t.tokens_after) for k, t in pending.items()],
+            )
+
+    def _read(self) -> dict[str, UsageTotals]:
+        with self._store._session() as conn:
+            return {
+                kind: UsageTotals(calls, before, after)
+                for kind, calls, before, after in conn.execute(
+                    "SELECT kind, calls, tokens_before, tokens_after FROM usage ORDER BY kind"
+                )
+            }
+
+
+class RedisUsageLog(_BatchedUsageLog):
+    """Totals in hashes under a Redis store's prefix (``<prefix>u:<kind>``), added to by
+    atomic increments from every process sharing the server; batched (``flush_seconds``,
+    1 s by default) so that bookkeeping does not add a round trip to every call."""
+
+    def __init__(self, store: RedisStore, *, flush_seconds: float = 1.0) -> None:
+        super().__init__(flush_seconds=flush_seconds)
+        self._store = store
+
+    def _write(self, pending: dict[str, UsageTotals]) -> None:
+        prefix = self._store.prefix
+        pipe = self._store._client.pipeline(transaction=True)
+        for kind, add in pending.items():
+            key = f"{prefix}u:{kind}"
+            pipe.hincrby(key, "calls", add.calls)
+            pipe.hincrby(key, "before", add.tokens_before)
+            pipe.hincrby(key, "after", add.tokens_after)
+            pipe.sadd(f"{prefix}uk", kind)
+        self._store._call(pipe.execute)
+
+    def _read(self) -> dict[str, UsageTotals]:
         prefix = self._store.prefix
         kinds = sorted(
             k.decode("utf-8", "replace")
@@ -219,15 +242,6 @@ class RedisUsageLog:
             )
             for kind, row in zip(kinds, rows, strict=True)
         }
-
-    def close(self) -> None:
-        """Write the counts held back, if the server can take them."""
-        self._flush_quietly()
-
-    def _flush_quietly(self) -> None:
-        # Bookkeeping: an unreachable server at exit must not fail the program.
-        with suppress(StoreError):
-            self.flush()
 
 
 class UnavailableUsageLog:
@@ -255,7 +269,7 @@ class UnavailableUsageLog:
 def usage_log_for(store: Store) -> UsageLog:
     """The usage log that lives beside ``store`` (see the module docstring)."""
     if isinstance(store, SQLiteStore):
-        return SQLiteUsageLog(store)
+        return SQLiteUsageLog(store, flush_seconds=1.0)
     if isinstance(store, RedisStore):
         return RedisUsageLog(store)
     if isinstance(store, UnavailableStore):
@@ -265,7 +279,7 @@ def usage_log_for(store: Store) -> UsageLog:
 
 # The logs holding counts not yet written, kept alive until they are (a log dropped without
 # close() still gets its counts out at exit); one exit hook, however many logs.
-_UNFLUSHED: set[RedisUsageLog] = set()
+_UNFLUSHED: set[_BatchedUsageLog] = set()
 
 
 @atexit.register
