@@ -24,6 +24,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
@@ -119,19 +120,31 @@ def _floor(text: str) -> float:
     return _best(1, lambda: [encoding.encode_ordinary(c) for c in _chunks(text)])
 
 
-def _peak(data: Path, name: str) -> float:
-    """Peak resident growth (MB) of compressing case ``name`` in a fresh process, over
-    the process holding the input (the issue's bound: 3x the input size plus 100 MB)."""
+def _peak(text: str, query: str | None) -> float:
+    """Peak resident growth (MB) of compressing ``text`` in a fresh process, over the
+    process holding the input (the issue's bound: 3x the input size plus 100 MB). The child
+    reads the text from a file, so nothing bigger than it was ever allocated before."""
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".txt", delete=False) as f:
+        f.write(text)
     code = (
         "import resource, sys; from pathlib import Path;"
-        "from headroom.bench_speed import cases, _messages; from headroom import Headroom;"
+        "from headroom.bench_speed import _messages; from headroom import Headroom;"
         "hr = Headroom(store='memory'); hr.compress_text('warm up');"
-        f"text, query = cases(Path({str(data)!r}))[{name!r}]();"
+        "text = Path(sys.argv[1]).read_text(encoding='utf-8');"
+        "query = sys.argv[2] or None;"
         "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
         "hr.compress(_messages(text, query));"
         "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code, f.name, query or ""],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        Path(f.name).unlink()
     return float(done.stdout.strip())
 
 
@@ -161,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         again = _best(args.repeat, partial(warm.compress, messages))
         floor = _floor(text)
         size = len(text.encode("utf-8")) / _MB
-        peak = f" {_peak(args.data, name):7.0f}" if args.memory else ""
+        peak = f" {_peak(text, query):7.0f}" if args.memory else ""
         print(
             f"{name:34} {size:6.2f} {result.tokens_before:10,} {result.compression_ratio:6.1%} "
             f"{first * 1e3:9.1f} {size / first:6.1f} {cpu * 1e3:8.1f} {floor * 1e3:9.1f} "
