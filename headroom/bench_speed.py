@@ -120,6 +120,18 @@ def _floor(text: str) -> float:
     return _best(1, lambda: [encoding.encode_ordinary(c) for c in _chunks(text)])
 
 
+def _high_water_kb() -> int:
+    """This process's peak resident size in kB. On Linux from ``VmHWM``: ``ru_maxrss``
+    survives ``exec``, so a child started by a large parent would report the parent's."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        import resource  # Unix only, and needed only off Linux
+
+        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+
+
 def _peak(text: str, query: str | None) -> float:
     """Peak resident growth (MB) of compressing ``text`` in a fresh process, over the
     process holding the input (the issue's bound: 3x the input size plus 100 MB). The child
@@ -127,14 +139,14 @@ def _peak(text: str, query: str | None) -> float:
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".txt", delete=False) as f:
         f.write(text)
     code = (
-        "import resource, sys; from pathlib import Path;"
-        "from headroom.bench_speed import _messages; from headroom import Headroom;"
+        "import sys; from pathlib import Path;"
+        "from headroom.bench_speed import _messages, _high_water_kb; from headroom import Headroom;"
         "hr = Headroom(store='memory'); hr.compress_text('warm up');"
         "text = Path(sys.argv[1]).read_text(encoding='utf-8');"
         "query = sys.argv[2] or None;"
-        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
+        "base = _high_water_kb();"
         "hr.compress(_messages(text, query));"
-        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)"
+        "print((_high_water_kb() - base) / 1024)"
     )
     try:
         done = subprocess.run(
