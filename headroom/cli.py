@@ -1,17 +1,23 @@
 """The ``headroom`` command: compress, retrieve, decode, stats, proxy, perf, wrap, unwrap, mcp.
 
-Compressed text goes to stdout and one line of stats to stderr, so the command composes
-in pipes: ``kubectl logs pod | headroom compress - --query "timeout" > context.txt``.
+Compressed text goes to stdout and stats to stderr, so the command composes in pipes:
+``kubectl logs pod | headroom compress - --query "timeout" > context.txt``. Several files or
+globs (``headroom compress 'logs/**/*.log' --out small/``) get a per-file table on stderr.
+Errors are one line saying what is wrong and what to do; ``--debug`` shows the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import glob
 import json
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
+from headroom import __version__
 from headroom._rawbytes import from_bytes, to_bytes
 from headroom.client import Headroom
 from headroom.config import KINDS, CompressConfig
@@ -24,6 +30,22 @@ from headroom.proxy.wrap_cli import add_parsers as wrap_parsers
 from headroom.tools import DEFAULT_MODEL
 
 __all__ = ["main"]
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+class _UsageProblem(Exception):
+    """Bad command-line input found by the CLI itself (a missing file, a glob matching nothing)."""
+
+
+def _debug_flag(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: a verb's own --debug must not reset one given before the verb.
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="on an error, show the Python traceback instead of one line",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,14 +61,35 @@ def _parser() -> argparse.ArgumentParser:
         "(redis://host:port/db, rediss://, unix://); default: HEADROOM_STORE, else the "
         "SQLite file under HEADROOM_HOME (the same for every verb, the proxy and mcp)",
     )
+    parser.add_argument("--version", action="version", version=f"headroom {__version__}")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="on an error, show the Python traceback instead of one line",
+    )
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     c = verbs.add_parser(
         "compress",
-        help="compress a file or stdin",
-        description="Compress FILE (or stdin with -) to stdout; stats to stderr.",
+        help="compress files, globs or stdin",
+        description="Compress each FILE (a path, a glob such as 'logs/**/*.log', or - for "
+        "stdin) to stdout, or into --out DIR; stats to stderr: one line for one input, a "
+        "table per file for several.",
     )
-    c.add_argument("file", nargs="?", default="-", metavar="FILE|-")
+    c.add_argument("files", nargs="*", default=["-"], metavar="FILE|GLOB|-")
+    c.add_argument(
+        "--out",
+        "-o",
+        metavar="DIR",
+        help="write each compressed file under DIR (same relative path) instead of stdout",
+    )
+    c.add_argument(
+        "--format",
+        "-f",
+        choices=["text", "json"],
+        default="text",
+        help="json: one JSON object per input (file, text, kind, tokens, handles) per line",
+    )
     c.add_argument("--query", "-q", help="what the model is looking for; matching parts are kept")
     c.add_argument(
         "--kind",
@@ -65,11 +108,8 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="leave content smaller than this alone (default: 200)",
     )
-    c.add_argument(
-        "--json",
-        action="store_true",
-        help="print a JSON object (text, kind, tokens, handles) instead of the text",
-    )
+    c.add_argument("--json", action="store_true", help="the same as --format json")
+    _debug_flag(c)
 
     r = verbs.add_parser(
         "retrieve",
@@ -78,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument("handle", metavar="HANDLE", help="e.g. headroom:3f9a1c2e4b7d")
     r.add_argument("--query", "-q", help="print only the parts matching this query")
+    _debug_flag(r)
 
     d = verbs.add_parser(
         "decode",
@@ -85,12 +126,15 @@ def _parser() -> argparse.ArgumentParser:
         description="Print the JSON (or JSON Lines) a headroom-json table document holds.",
     )
     d.add_argument("file", nargs="?", default="-", metavar="FILE|-")
+    _debug_flag(d)
 
-    verbs.add_parser(
+    st = verbs.add_parser(
         "stats",
-        help="what the store holds and the tokens saved so far",
-        description="Show the CCR store's size and cumulative tokens saved.",
+        help="what the store holds and the tokens saved so far, by kind",
+        description="Show the CCR store's size and the tokens saved so far, by content kind.",
     )
+    st.add_argument("--json", action="store_true", help="print one JSON object instead")
+    _debug_flag(st)
     _store_parser(verbs)
     proxy_parser(verbs)  # options and logic live in headroom/proxy/ (the server is an extra)
     wrap_parsers(verbs)  # wrap, unwrap: headroom/proxy/launch.py and agent_config.py
@@ -100,42 +144,79 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit status (0 ok, 1 error, 2 usage)."""
+    """Run the CLI; returns the exit status (0 ok, 1 error, 2 usage, 130 interrupted)."""
     args = _parser().parse_args(argv)
     try:
-        if args.verb == "compress":
-            return _compress(args)
-        if args.verb == "retrieve":
-            client = Headroom(store=args.store)
-            # The original's own bytes, whatever the locale, and nothing added: piping the
-            # output to a file gives back exactly what was compressed.
-            _write(to_bytes(client.retrieve(args.handle, query=args.query)))
-            return 0
-        if args.verb == "proxy":
-            from headroom.proxy.cli import run
-
-            return run(args)
-        if args.verb == "mcp":
-            from headroom.mcpserver.cli import run as run_mcp
-
-            return run_mcp(args)
-        if args.verb == "perf":
-            from headroom.proxy.perf import run as run_perf
-
-            return run_perf(args)
-        if args.verb in ("wrap", "unwrap"):
-            from headroom.proxy.wrap_cli import run_unwrap, run_wrap
-
-            return run_wrap(args) if args.verb == "wrap" else run_unwrap(args)
-        if args.verb == "store":
-            return _store_verb(args)
-        if args.verb == "decode":
-            sys.stdout.write(decode_text(_read_input(args.file).strip()) + "\n")
-            return 0
-        return _stats(args)
-    except (HeadroomError, OSError, FormatError, ImportError) as error:
-        print(f"headroom: error: {error}", file=sys.stderr)
+        return _run(args)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("headroom: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `headroom compress ... | head`: the reader left, nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (HeadroomError, OSError, FormatError, ImportError, _UsageProblem) as error:
+        if args.debug:
+            raise
+        print(f"headroom: error: {_describe(error)}", file=sys.stderr)
         return 1
+    except Exception as error:  # a bug: still one line, the traceback behind --debug
+        if args.debug:
+            raise
+        print(
+            f"headroom: error: unexpected {type(error).__name__}: {error} (a bug in headroom: "
+            "rerun with --debug for the traceback and report it)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _describe(error: BaseException) -> str:
+    """One line for an expected error, with what to do where the error does not say."""
+    if isinstance(error, OSError) and error.filename is not None:
+        what = error.strerror or type(error).__name__
+        hint = {
+            FileNotFoundError: "check the path",
+            IsADirectoryError: "give files or a glob such as 'DIR/**/*'",
+            PermissionError: "check its permissions",
+        }.get(type(error))
+        return f"{error.filename}: {what}" + (f" ({hint})" if hint else "")
+    text = " ".join(str(error).split())  # one line, whatever the message held
+    return text or type(error).__name__
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.verb == "compress":
+        return _compress(args)
+    if args.verb == "retrieve":
+        client = Headroom(store=args.store)
+        # The original's own bytes, whatever the locale, and nothing added: piping the
+        # output to a file gives back exactly what was compressed.
+        _write(to_bytes(client.retrieve(args.handle, query=args.query)))
+        return 0
+    if args.verb == "proxy":
+        from headroom.proxy.cli import run
+
+        return run(args)
+    if args.verb == "mcp":
+        from headroom.mcpserver.cli import run as run_mcp
+
+        return run_mcp(args)
+    if args.verb == "perf":
+        from headroom.proxy.perf import run as run_perf
+
+        return run_perf(args)
+    if args.verb in ("wrap", "unwrap"):
+        from headroom.proxy.wrap_cli import run_unwrap, run_wrap
+
+        return run_wrap(args) if args.verb == "wrap" else run_unwrap(args)
+    if args.verb == "store":
+        return _store_verb(args)
+    if args.verb == "decode":
+        sys.stdout.write(decode_text(_read_input(args.file).strip()) + "\n")
+        return 0
+    return _stats(args)
 
 
 def _read_input(name: str) -> str:
@@ -155,44 +236,155 @@ def _write(data: bytes) -> None:
 
 
 def _compress(args: argparse.Namespace) -> int:
+    inputs = _expand_inputs(args.files)
+    destinations = _destinations(inputs, args.out) if args.out else {}
+    as_json = args.json or args.format == "json"
     config = CompressConfig(lossy=not args.lossless)
     if args.min_tokens is not None:
         config = dataclasses.replace(config, min_tokens=args.min_tokens)
     client = Headroom(config, store=args.store, model=args.model)
-    text = _read_input(args.file)
-    path = None if args.file == "-" else args.file
-    result = client.compress_text(text, kind=args.kind, query=args.query, path=path)
-    if args.json:
-        payload = {
-            "text": result.text,
-            "kind": result.kind,
-            "language": result.language,
-            "tokens_before": result.tokens_before,
-            "tokens_after": result.tokens_after,
-            "tokens_saved": result.tokens_saved,
-            "compression_ratio": result.compression_ratio,
-            "lossless": result.lossless,
-            "transforms_applied": result.transforms_applied,
-            "handles": result.handles,
-            "warnings": result.warnings,
-        }
-        try:
-            _write((json.dumps(payload, ensure_ascii=False) + "\n").encode("utf-8"))
-        except UnicodeEncodeError:  # bytes that were not UTF-8: escaped, so the JSON is valid
-            _write((json.dumps(payload) + "\n").encode("ascii"))
-    else:
-        _write(to_bytes(result.text))
-        if result.changed and not result.text.endswith("\n"):
-            _write(b"\n")
-    for warning in result.warnings:
-        print(f"headroom: warning: {warning}", file=sys.stderr)
-    print(
-        f"headroom: {result.kind}: {result.tokens_before} -> {result.tokens_after} tokens "
-        f"({result.compression_ratio:.0%} saved)"
-        + (f"; originals: {', '.join(result.handles)}" if result.handles else ""),
-        file=sys.stderr,
-    )
+    rows: list[tuple[str, str, int, int]] = []
+    for name in inputs:
+        text = _read_input(name)
+        path = None if name == "-" else name
+        result = client.compress_text(text, kind=args.kind, query=args.query, path=path)
+        shown = "<stdin>" if name == "-" else name
+        destination = destinations.get(name)
+        if destination is not None:
+            os.makedirs(os.path.dirname(destination) or ".", exist_ok=True)
+            with open(destination, "wb") as out:
+                out.write(to_bytes(result.text))
+        if as_json:
+            payload: dict[str, Any] = {"file": shown}
+            if destination is not None:
+                payload["out"] = destination
+            payload.update(_result_fields(result))
+            _write_json(payload)
+        elif destination is None:
+            if len(inputs) > 1:
+                _write(f"==> {shown} <==\n".encode())
+            _write(to_bytes(result.text))
+            if (result.changed or len(inputs) > 1) and not result.text.endswith("\n"):
+                _write(b"\n")
+        for warning in result.warnings:
+            print(f"headroom: warning: {shown}: {warning}", file=sys.stderr)
+        kind = f"{result.kind}({result.language})" if result.language else result.kind
+        rows.append((shown, kind, result.tokens_before, result.tokens_after))
+        if len(inputs) == 1:
+            print(
+                f"headroom: {result.kind}: {result.tokens_before} -> {result.tokens_after} "
+                f"tokens ({result.compression_ratio:.0%} saved)"
+                + (f"; originals: {', '.join(result.handles)}" if result.handles else "")
+                + (f"; written to {destination}" if destination else ""),
+                file=sys.stderr,
+            )
+    if len(inputs) > 1:
+        print(_summary_table(rows), file=sys.stderr)
     return 0
+
+
+def _result_fields(result: Any) -> dict[str, Any]:
+    return {
+        "text": result.text,
+        "kind": result.kind,
+        "language": result.language,
+        "tokens_before": result.tokens_before,
+        "tokens_after": result.tokens_after,
+        "tokens_saved": result.tokens_saved,
+        "compression_ratio": result.compression_ratio,
+        "lossless": result.lossless,
+        "transforms_applied": result.transforms_applied,
+        "handles": result.handles,
+        "warnings": result.warnings,
+    }
+
+
+def _write_json(payload: dict[str, Any]) -> None:
+    try:
+        _write((json.dumps(payload, ensure_ascii=False) + "\n").encode("utf-8"))
+    except UnicodeEncodeError:  # bytes that were not UTF-8: escaped, so the JSON is valid
+        _write((json.dumps(payload) + "\n").encode("ascii"))
+
+
+def _expand_inputs(specs: Sequence[str]) -> list[str]:
+    """Paths to read, in the order given: globs expanded (``**`` recursive), repeats once.
+
+    The shell usually expands globs; a quoted one (or one on Windows) is expanded here, so
+    ``'logs/**/*.log'`` works too. Every input is checked before anything is compressed.
+    """
+    found: list[str] = []
+    for spec in specs:
+        if spec == "-" or os.path.isfile(spec):
+            matches = [spec]
+        elif os.path.isdir(spec):
+            raise _UsageProblem(
+                f"{spec} is a directory (give files, or a glob such as '{spec.rstrip('/')}/**/*')"
+            )
+        elif _GLOB_CHARS & set(spec):
+            matches = sorted(m for m in glob.glob(spec, recursive=True) if os.path.isfile(m))
+            if not matches:
+                raise _UsageProblem(f"{spec} matched no files (check the pattern and quoting)")
+        else:
+            raise _UsageProblem(f"{spec}: no such file (check the path)")
+        found.extend(m for m in matches if m not in found)
+    return found
+
+
+def _destinations(inputs: Sequence[str], out_dir: str) -> dict[str, str]:
+    """Where --out writes each input: its relative path under DIR, else its file name."""
+    targets: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for name in inputs:
+        if name == "-":
+            relative = "stdin.txt"
+        else:
+            relative = os.path.normpath(name)
+            if os.path.isabs(relative) or relative.startswith(os.pardir):
+                relative = os.path.basename(relative)
+        target = os.path.join(out_dir, relative)
+        if target in seen:
+            raise _UsageProblem(
+                f"{seen[target]} and {name} would both be written to {target} "
+                "(compress them in separate runs or from a common parent directory)"
+            )
+        if name != "-" and os.path.exists(target) and os.path.samefile(target, name):
+            raise _UsageProblem(f"--out would overwrite the input {name} (choose another DIR)")
+        seen[target] = name
+        targets[name] = target
+    return targets
+
+
+def _summary_table(rows: Sequence[tuple[str, str, int, int]]) -> str:
+    before = sum(r[2] for r in rows)
+    after = sum(r[3] for r in rows)
+    lines = [(name, kind, f"{b:,}", f"{a:,}", _saved(b, a)) for name, kind, b, a in rows]
+    lines.append(
+        (f"total ({len(rows)} files)", "", f"{before:,}", f"{after:,}", _saved(before, after))
+    )
+    return _table(("file", "kind", "tokens before", "tokens after", "saved"), lines, left=2)
+
+
+def _saved(before: int, after: int) -> str:
+    share = (before - after) / before if before else 0.0
+    return f"{before - after:,} ({share:.0%})"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], *, left: int) -> str:
+    """Columns padded to width: the first ``left`` (names) left-aligned, numbers right-aligned.
+
+    The last row is a total, set off by a rule.
+    """
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(row: Sequence[str]) -> str:
+        cells = [
+            cell.ljust(width) if i < left else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        return "  ".join(cells).rstrip()
+
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([line(header), rule, *(line(row) for row in rows[:-1]), rule, line(rows[-1])])
 
 
 def _store_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -245,24 +437,84 @@ def _store_verb(args: argparse.Namespace) -> int:
 def _stats(args: argparse.Namespace) -> int:
     client = Headroom(store=args.store)
     stats = client.store.stats()
+    problem: str | None = None
+    try:
+        totals = client.usage.totals()
+    except StoreError as error:  # the store's own line says what is wrong
+        totals, problem = {}, _describe(error)
+    if args.json:
+        by_kind = {
+            kind: _usage_fields(u.calls, u.tokens_before, u.tokens_after)
+            for kind, u in totals.items()
+        }
+        _write_json(
+            {
+                "store": {
+                    "backend": stats.backend,
+                    "location": stats.location,
+                    "items": stats.items,
+                    "bytes": stats.bytes,
+                    "max_bytes": stats.max_bytes,
+                    "writable": stats.writable,
+                    "error": stats.error,
+                },
+                "by_kind": by_kind,
+                "total": _usage_fields(
+                    sum(u.calls for u in totals.values()),
+                    sum(u.tokens_before for u in totals.values()),
+                    sum(u.tokens_after for u in totals.values()),
+                ),
+                "usage_error": problem,
+            }
+        )
+        return 1 if problem else 0
     print(f"store: {stats.backend} {stats.location or ''}".rstrip())
     if stats.error:
         print(f"problem: {stats.error}")
-    print(f"originals: {stats.items} ({stats.bytes:,} bytes)")
-    try:
-        totals = client.usage.totals()
-    except StoreError as error:  # the originals' line above already says what is wrong
-        print(f"usage: unavailable ({error})")
+    limit = f" of {_size(stats.max_bytes)}" if stats.max_bytes else ""
+    print(f"originals: {stats.items} ({_size(stats.bytes)}{limit})")
+    if problem:
+        print(f"usage: unavailable ({problem})")
         return 1
     if not totals:
         print("no compression recorded yet")
-    for kind, usage in totals.items():
-        share = usage.tokens_saved / usage.tokens_before if usage.tokens_before else 0.0
-        print(
-            f"{kind:12} {usage.calls:6} calls {usage.tokens_before:10,} -> "
-            f"{usage.tokens_after:10,} tokens ({share:.0%} saved)"
+        return 0
+    rows = [
+        (
+            kind,
+            f"{u.calls:,}",
+            f"{u.tokens_before:,}",
+            f"{u.tokens_after:,}",
+            _saved(u.tokens_before, u.tokens_after),
         )
+        for kind, u in sorted(totals.items(), key=lambda item: -item[1].tokens_saved)
+    ]
+    calls = sum(u.calls for u in totals.values())
+    before = sum(u.tokens_before for u in totals.values())
+    after = sum(u.tokens_after for u in totals.values())
+    rows.append(("total", f"{calls:,}", f"{before:,}", f"{after:,}", _saved(before, after)))
+    print()
+    print(_table(("kind", "calls", "tokens before", "tokens after", "saved"), rows, left=1))
     return 0
+
+
+def _usage_fields(calls: int, before: int, after: int) -> dict[str, Any]:
+    return {
+        "calls": calls,
+        "tokens_before": before,
+        "tokens_after": after,
+        "tokens_saved": before - after,
+        "saved_share": round((before - after) / before, 4) if before else 0.0,
+    }
+
+
+def _size(count: int) -> str:
+    value = float(count)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{count:,} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{count:,} bytes"  # pragma: no cover - the loop always returns
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -206,3 +206,130 @@ def test_mcp_server_honours_headroom_store(redis_url: str, tmp_path: Path) -> No
 
     assert anyio.run(main) == "redis"
     assert not (tmp_path / "ccr.sqlite3").exists()
+
+
+# --- Several files, globs, --out, --format json, stats, --version, one-line errors.
+
+
+def test_version_is_the_package_version(tmp_path: Path) -> None:
+    import headroom
+
+    out = run("--version", home=tmp_path)
+    assert out.returncode == 0 and out.stdout.decode().strip() == f"headroom {headroom.__version__}"
+
+
+def _table_rows(stderr: str) -> dict[str, list[str]]:
+    """The per-file table: file name -> its other cells (split on runs of 2+ spaces)."""
+    import re
+
+    rows = {}
+    for line in stderr.splitlines():
+        cells = re.split(r"\s{2,}", line.strip())
+        if len(cells) >= 4 and not set(cells[0]) <= {"-"} and cells[0] not in ("file", "kind"):
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_compress_globs_and_files_into_out_dir(bench_data: Path, tmp_path: Path) -> None:
+    logs = bench_data / "loghub"
+    repos = bench_data / "json" / "gh_top100_repos.json"
+    out_dir = tmp_path / "small"
+    out = str(out_dir)
+    # A quoted glob, expanded by headroom itself, plus a plain file; the shell cwd is bench_data
+    # so that relative paths are kept under --out.
+    proc = subprocess.run(
+        [sys.executable, "-m", "headroom", "compress", "loghub/H*_2k.log", str(repos), "-o", out],
+        capture_output=True,
+        cwd=bench_data,
+        env={**os.environ, "HEADROOM_HOME": str(tmp_path / "home")},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == b""  # everything went to --out
+    rows = _table_rows(proc.stderr.decode())
+    assert set(rows) >= {"loghub/HDFS_2k.log", "loghub/Hadoop_2k.log", str(repos)}
+    assert rows["loghub/HDFS_2k.log"][0] == "log" and rows[str(repos)][0] == "json"
+    total = next(cells for name, cells in rows.items() if name.startswith("total (3 files)"))
+    before = sum(
+        int(rows[name][1].replace(",", "")) for name in rows if not name.startswith("total")
+    )
+    assert int(total[0].replace(",", "")) == before
+    hdfs = (out_dir / "loghub" / "HDFS_2k.log").read_text()
+    assert "retrieve: headroom:" in hdfs and len(hdfs) < len((logs / "HDFS_2k.log").read_text())
+    assert decode((out_dir / repos.name).read_text()) == json.loads(repos.read_bytes())
+
+
+def test_compress_several_files_to_stdout_with_headers(bench_data: Path, tmp_path: Path) -> None:
+    a, b = bench_data / "loghub" / "Apache_2k.log", bench_data / "loghub" / "OpenSSH_2k.log"
+    out = run("compress", str(a), str(b), str(a), home=tmp_path)  # a repeat is compressed once
+    assert out.returncode == 0, out.stderr
+    text = out.stdout.decode()
+    assert text.count("==> ") == 2 and text.index(f"==> {a} <==") < text.index(f"==> {b} <==")
+    assert "total (2 files)" in out.stderr.decode()
+
+
+def test_compress_format_json_is_one_object_per_file(bench_data: Path, tmp_path: Path) -> None:
+    files = [
+        bench_data / "loghub" / "HDFS_2k.log",
+        bench_data / "json" / "gh_issues_rails_admin.json",
+    ]
+    out = run("compress", *map(str, files), "--format", "json", home=tmp_path)
+    assert out.returncode == 0, out.stderr
+    objects = [json.loads(line) for line in out.stdout.decode().splitlines()]
+    assert [o["file"] for o in objects] == [str(f) for f in files]
+    assert [o["kind"] for o in objects] == ["log", "json"]
+    assert all(o["tokens_after"] < o["tokens_before"] for o in objects)
+    # stats counts exactly what was compressed, by kind, and says so in JSON.
+    stats = json.loads(run("stats", "--json", home=tmp_path).stdout)
+    assert stats["by_kind"]["log"]["tokens_before"] == objects[0]["tokens_before"]
+    assert stats["total"]["tokens_saved"] == sum(o["tokens_saved"] for o in objects)
+    assert stats["store"]["backend"] == "sqlite" and stats["store"]["items"] >= 1
+    table = run("stats", home=tmp_path).stdout.decode()
+    rows = _table_rows(table)
+    assert rows["log"][0] == "1" and rows["json"][0] == "1"
+    assert rows["total"][3].endswith("%)")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["compress", "nope.txt"], "nope.txt: no such file (check the path)"),
+        (["compress", "nowhere/*.log"], "nowhere/*.log matched no files"),
+        (["compress", "."], ". is a directory (give files, or a glob such as './**/*')"),
+        (["retrieve", "headroom:000000000000"], "no original stored"),
+    ],
+)
+def test_errors_are_one_line_and_debug_shows_the_traceback(
+    argv: list[str], message: str, tmp_path: Path
+) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "headroom", *argv],
+        capture_output=True,
+        cwd=tmp_path,
+        env={**os.environ, "HEADROOM_HOME": str(tmp_path)},
+    )
+    lines = out.stderr.decode().splitlines()
+    assert out.returncode == 1 and len(lines) == 1, lines
+    assert lines[0].startswith("headroom: error: ") and message in lines[0]
+    debug = subprocess.run(
+        [sys.executable, "-m", "headroom", "--debug", *argv],
+        capture_output=True,
+        cwd=tmp_path,
+        env={**os.environ, "HEADROOM_HOME": str(tmp_path)},
+    )
+    assert debug.returncode == 1 and b"Traceback (most recent call last)" in debug.stderr
+
+
+def test_out_refuses_two_inputs_with_one_destination(tmp_path: Path) -> None:
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "same.log").write_text("x\n")
+    out = run(
+        "compress",
+        str(tmp_path / "a" / "same.log"),
+        str(tmp_path / "b" / "same.log"),
+        "--out",
+        str(tmp_path / "out"),
+        home=tmp_path,
+    )
+    assert out.returncode == 1 and b"would both be written to" in out.stderr
+    assert not (tmp_path / "out").exists()  # checked before anything was written
