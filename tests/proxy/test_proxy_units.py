@@ -153,3 +153,29 @@ def test_counts_change_marker_moves_with_every_counter() -> None:
         bump()
         seen.append(stats.changes)
     assert seen == sorted(set(seen))
+
+
+def test_bodies_are_read_and_written_as_the_json_module_would() -> None:
+    # orjson writes the bodies and the json module reads them (orjson reads a 30-digit
+    # integer as a float); a body with NaN, which orjson would write as null, is refused,
+    # so it goes out as sent.
+    import json
+
+    from headroom.proxy.wire import dump, loads
+
+    body = {
+        "model": "gpt-4o",
+        "temperature": 0.7,
+        "messages": [{"role": "user", "content": "é\u2028\x1f"}],
+    }
+    assert (
+        dump(loads(json.dumps(body).encode()))
+        == json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    )
+    huge = b'{"seed": 123456789012345678901234567890, "messages": []}'
+    assert loads(huge)["seed"] == 123456789012345678901234567890
+    assert dump(loads(huge)) == b'{"seed":123456789012345678901234567890,"messages":[]}'
+    lone = b'{"messages": [{"role": "user", "content": "\\ud800"}]}'
+    assert dump(loads(lone)) == b'{"messages":[{"role":"user","content":"\\ud800"}]}'
+    with pytest.raises(ValueError, match="NaN"):
+        loads(b'{"temperature": NaN}')
