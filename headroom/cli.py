@@ -244,10 +244,15 @@ def _compress(args: argparse.Namespace) -> int:
         config = dataclasses.replace(config, min_tokens=args.min_tokens)
     client = Headroom(config, store=args.store, model=args.model)
     rows: list[tuple[str, str, int, int]] = []
-    for name in inputs:
-        text = _read_input(name)
-        path = None if name == "-" else name
-        result = client.compress_text(text, kind=args.kind, query=args.query, path=path)
+    progress = _Progress(inputs)
+    for index, name in enumerate(inputs):
+        progress.show(index, name)
+        try:
+            text = _read_input(name)
+            path = None if name == "-" else name
+            result = client.compress_text(text, kind=args.kind, query=args.query, path=path)
+        finally:  # an error's one line must not land on the end of the bar
+            progress.clear()
         shown = "<stdin>" if name == "-" else name
         destination = destinations.get(name)
         if destination is not None:
@@ -281,6 +286,42 @@ def _compress(args: argparse.Namespace) -> int:
     if len(inputs) > 1:
         print(_summary_table(rows), file=sys.stderr)
     return 0
+
+
+class _Progress:
+    """A progress bar on stderr, drawn over one line, only on a terminal.
+
+    Shown for several inputs or a large one (compressing 1 MB of logs takes about a second);
+    never in pipes or logs, where stderr carries the summary and nothing else.
+    """
+
+    LARGE = 1 << 20
+
+    def __init__(self, inputs: Sequence[str]) -> None:
+        self._sizes = [0 if name == "-" else os.path.getsize(name) for name in inputs]
+        self._names = list(inputs)
+        self._total = sum(self._sizes) or 1
+        self._on = sys.stderr.isatty() and (len(inputs) > 1 or self._total >= self.LARGE)
+
+    def show(self, index: int, name: str) -> None:
+        """Draw the bar as input ``index`` (``name``) starts."""
+        if not self._on:
+            return
+        done = sum(self._sizes[:index])
+        width = 30
+        filled = width * done // self._total
+        label = "<stdin>" if name == "-" else os.path.basename(name)
+        sys.stderr.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {index + 1}/{len(self._names)} "
+            f"{done * 100 // self._total:3d}% {label[:40]}\x1b[K"
+        )
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        """Erase the bar so that what follows (warnings, the table) starts on a clean line."""
+        if self._on:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
 
 
 def _result_fields(result: Any) -> dict[str, Any]:

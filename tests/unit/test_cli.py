@@ -333,3 +333,36 @@ def test_out_refuses_two_inputs_with_one_destination(tmp_path: Path) -> None:
     )
     assert out.returncode == 1 and b"would both be written to" in out.stderr
     assert not (tmp_path / "out").exists()  # checked before anything was written
+
+
+def test_progress_bar_on_a_terminal_only(bench_data: Path, tmp_path: Path) -> None:
+    import pty
+    import select
+
+    files = [str(bench_data / "loghub" / name) for name in ("Apache_2k.log", "HDFS_2k.log")]
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "headroom", "compress", *files, "--out", str(tmp_path / "o")],
+        stderr=follower,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "HEADROOM_HOME": str(tmp_path)},
+    )
+    os.close(follower)
+    seen = b""
+    while True:  # read the terminal until the process closes it
+        ready, _, _ = select.select([leader], [], [], 120)
+        try:
+            chunk = os.read(leader, 65536) if ready else b""
+        except OSError:  # EIO: the child closed its end
+            chunk = b""
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=120) == 0
+    os.close(leader)
+    text = seen.decode()
+    assert "] 1/2 " in text and "] 2/2 " in text and "HDFS_2k.log" in text
+    assert "total (2 files)" in text
+    # In a pipe (every other test here), no bar: stderr is the summary alone.
+    piped = run("compress", *files, "--out", str(tmp_path / "p"), home=tmp_path)
+    assert b"\r" not in piped.stderr and b"] 1/2 " not in piped.stderr
