@@ -25,6 +25,7 @@ from headroom.proxy.wire import Format
 __all__ = ["MAX_JSON_BYTES", "Billed", "tap", "usage_of"]
 
 MAX_JSON_BYTES: Final = 8 * 1024 * 1024
+_MAX_EVENT_LINE: Final = 1024 * 1024  # a usage event is a few hundred bytes
 """A JSON response body larger than this is relayed but not read."""
 
 Billed = tuple[int, int]
@@ -73,6 +74,7 @@ class _Reader:
         )
         self.unreadable = encoding not in (None, "", "identity", "gzip", "deflate", "x-gzip")
         self.buffer = bytearray()
+        self.skipping = False
         self.billed: Billed | None = None
 
     def feed(self, chunk: bytes) -> None:
@@ -80,9 +82,14 @@ class _Reader:
             return
         if self.decoder is not None:
             try:
-                chunk = self.decoder.decompress(chunk)
+                # Bounded: a small compressed chunk can inflate a thousandfold.
+                chunk = self.decoder.decompress(chunk, MAX_JSON_BYTES)
             except zlib.error:
                 self.unreadable = True
+                return
+            if self.decoder.unconsumed_tail:
+                self.unreadable = True
+                self.buffer.clear()
                 return
         self.buffer += chunk
         if not self.events:
@@ -90,8 +97,18 @@ class _Reader:
                 self.unreadable = True
                 self.buffer.clear()
             return
+        if b"\n" not in chunk:
+            # A long line arriving in pieces (an image's base64): split only once it ends,
+            # or the unfinished line is copied again for every piece.
+            if len(self.buffer) > _MAX_EVENT_LINE:  # usage lines are short: not one of them
+                self.buffer.clear()
+                self.skipping = True
+            return
         *lines, rest = bytes(self.buffer).split(b"\n")
         self.buffer = bytearray(rest)
+        if self.skipping:  # the first line ended the long line being skipped
+            self.skipping = False
+            lines = lines[1:]
         for line in lines:
             self._line(line)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -19,6 +20,8 @@ from prometheus_client.registry import Collector
 
 from headroom.client import Headroom
 from headroom.pricing import ModelTally, PriceTable, load_prices, report
+
+log = logging.getLogger("headroom.proxy")
 
 __all__ = ["ProxyStats", "StatsCollector", "merge_counts"]
 
@@ -209,10 +212,18 @@ def merge_counts(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     day = parts[0]["day"]
     out: dict[str, Any] = {"day": day}
     for part in parts:
-        for key, value in part.items():
-            if key == "day" or (key == "day_tally" and part["day"] != day):
-                continue
-            out[key] = _add(out.get(key), value)
+        try:
+            merged = dict(out)
+            for key, value in part.items():
+                if key == "day" or (key == "day_tally" and part.get("day") != day):
+                    continue
+                merged[key] = _add(merged.get(key), value)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            # Another worker's file of the wrong shape (an older version, a partial write
+            # read as valid JSON) must not fail /stats: it is left out, and said so.
+            log.warning("worker counts of an unexpected shape left out: %s", error)
+            continue
+        out = merged
     out.setdefault("day_tally", {})
     return out
 

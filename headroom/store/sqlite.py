@@ -86,8 +86,10 @@ _ADDED_IN = {2: ("tombstones", _TOMBSTONES), 3: ("refs", _REFS)}
 # delete the -wal and -shm files under it; what it writes next goes to a deleted file, lost,
 # or later copied over newer pages ("file is not a database", "disk I/O error"). So the
 # header is read through a descriptor of our own only while no connection of this process
-# has the file open: the connections are counted per (device, inode).
-_files_lock = threading.Lock()
+# has the file open: the connections are counted per (device, inode). The lock is reentrant:
+# the garbage collector may finalize an unclosed store (_forget_file) in the very thread
+# that holds it while opening another.
+_files_lock = threading.RLock()
 _open_files: Counter[tuple[int, int]] = Counter()
 
 
@@ -101,7 +103,7 @@ def _forget_file(key: tuple[int, int]) -> None:
 def _reset_files_lock() -> None:
     # A thread of the parent may have held the lock at fork(); the child has no such thread.
     global _files_lock
-    _files_lock = threading.Lock()
+    _files_lock = threading.RLock()
 
 
 if hasattr(os, "register_at_fork"):

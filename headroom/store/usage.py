@@ -18,7 +18,7 @@ from __future__ import annotations
 import atexit
 import threading
 import time
-from contextlib import suppress
+import warnings
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -105,6 +105,9 @@ class _BatchedUsageLog:
     def __init__(self, *, flush_seconds: float) -> None:
         self._flush_seconds = flush_seconds
         self._lock = threading.Lock()
+        # Held from taking the pending counts to writing them, so totals() never reads a
+        # total that misses counts another thread is writing.
+        self._flush_lock = threading.Lock()
         self._pending: dict[str, UsageTotals] = {}
         self._flushed_at = time.monotonic()
 
@@ -130,22 +133,26 @@ class _BatchedUsageLog:
         Raises:
             StoreError: the store failed; the counts are kept for the next write.
         """
-        with self._lock:
-            pending, self._pending = self._pending, {}
-            self._flushed_at = time.monotonic()
-            _UNFLUSHED.discard(self)
-        if not pending:
-            return
-        try:
-            self._write(pending)
-        except StoreError:
+        with self._flush_lock:
             with self._lock:
-                _UNFLUSHED.add(self)
-                for kind, add in pending.items():
-                    self._pending[kind] = _add(
-                        self._pending.get(kind), add.calls, add.tokens_before, add.tokens_after
-                    )
-            raise
+                pending, self._pending = self._pending, {}
+                self._flushed_at = time.monotonic()
+                _UNFLUSHED.discard(self)
+            if not pending:
+                return
+            try:
+                self._write(pending)
+            except StoreError:
+                with self._lock:
+                    _UNFLUSHED.add(self)
+                    for kind, add in pending.items():
+                        self._pending[kind] = _add(
+                            self._pending.get(kind),
+                            add.calls,
+                            add.tokens_before,
+                            add.tokens_after,
+                        )
+                raise
 
     def totals(self) -> dict[str, UsageTotals]:
         """Every process's totals, after writing this one's.
@@ -157,10 +164,17 @@ class _BatchedUsageLog:
         return self._read()
 
     def close(self) -> None:
-        """Write the counts held back, if the store can take them."""
-        # Bookkeeping: an unreachable store at exit must not fail the program.
-        with suppress(StoreError):
+        """Write the counts held back; if the store cannot take them, say so in a warning
+        (bookkeeping must not fail the program, nor be lost without a word)."""
+        try:
             self.flush()
+        except StoreError as error:
+            held = sum(t.calls for t in self._pending.values())
+            warnings.warn(
+                f"headroom: usage counts of {held} call(s) not written: {error}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
 
     def _check_writable(self) -> None:
         """Raise StoreError now if nothing could ever be written."""

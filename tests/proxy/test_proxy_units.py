@@ -179,3 +179,13 @@ def test_bodies_are_read_and_written_as_the_json_module_would() -> None:
     assert dump(loads(lone)) == b'{"messages":[{"role":"user","content":"\\ud800"}]}'
     with pytest.raises(ValueError, match="NaN"):
         loads(b'{"temperature": NaN}')
+
+
+def test_a_worker_file_of_an_unexpected_shape_is_left_out_of_the_sum() -> None:
+    from headroom.proxy.stats import merge_counts
+
+    ours = {"workers": 1, "requests": {"chat": 2}, "cache": [1, 0, 1], "day": "2026-12-05"}
+    odd: list[dict[str, object]] = [{}, {"cache": [1, 2]}, {"requests": "many"}]
+    merged = merge_counts([ours, *odd])
+    assert merged["workers"] == 1 and merged["requests"] == {"chat": 2}
+    assert merged["cache"] == [1, 0, 1]

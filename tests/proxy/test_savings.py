@@ -352,3 +352,25 @@ def test_stored_totals_outlive_a_restart(
     assert saved[0] == saved[1] > 0
     assert stored["by_kind"]["log"]["calls"] == 2
     assert stored["by_kind"]["log"]["tokens_saved"] == 2 * saved[1]
+
+
+def test_a_long_event_line_is_skipped_not_copied_and_usage_still_found() -> None:
+    # An image's base64 arrives as one multi-megabyte "data:" line in small pieces: the
+    # reader held and re-split the whole unfinished line for every piece (1.6 s of the event
+    # loop for 8 MB). A line longer than any usage event is dropped as it comes, so what is
+    # held stays bounded, and the usage event after it is still read.
+    from headroom.proxy.billed import _MAX_EVENT_LINE, _Reader
+
+    reader = _Reader("chat", True, None)
+    big = b"data: " + b'{"b64": "' + b"A" * 8_000_000 + b'"}\n\n'
+    usage = (
+        b'data: {"choices": [], "usage": {"prompt_tokens": 120, '
+        b'"prompt_tokens_details": {"cached_tokens": 100}}}\n\n'
+    )
+    stream = big + usage
+    held = 0
+    for i in range(0, len(stream), 16_384):
+        reader.feed(stream[i : i + 16_384])
+        held = max(held, len(reader.buffer))
+    assert held <= _MAX_EVENT_LINE + 16_384
+    assert reader.finish() is not None

@@ -775,3 +775,12 @@ def test_sigkill_mid_write_leaves_a_whole_store(tmp_path: Path) -> None:
         f"\nSIGKILL: 4 writers killed after {sorted(committed.values())} commits,"
         f" {elapsed:.1f} s; all {stats.items} originals intact"
     )
+
+
+def test_usage_counts_that_cannot_be_written_are_not_dropped_silently(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "ccr.sqlite3")
+    usage = SQLiteUsageLog(store, flush_seconds=3600)  # held back, as the clients' logs are
+    usage.record("text", 100, 10)
+    store.close()
+    with pytest.warns(RuntimeWarning, match=r"usage counts of 1 call\(s\) not written"):
+        usage.close()

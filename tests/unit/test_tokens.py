@@ -135,6 +135,6 @@ def test_no_token_covers_more_characters_than_longest_token(encoding: str) -> No
     # The pipeline skips counting below min_tokens on this bound: a text of n characters
     # has at least n / longest_token tokens, even one character repeated.
     counter = get_counter("gpt-4" if encoding == "cl100k_base" else "gpt-4o")
-    assert counter.longest_token == max(map(len, load_encoding(encoding)._mergeable_ranks))
+    assert counter.longest_token == 128  # bytes of the longest token of either vocabulary
     for text in (" " * 100_000, "a" * 100_000, "=" * 100_000, "\n" * 100_000, "0" * 10_000):
         assert counter(text) >= len(text) / counter.longest_token
