@@ -54,7 +54,9 @@ demo: setup
 
 test: setup neural redis-server test-native lint test-python test-integrations
 
-test-python: setup neural redis-server
+# The integrations are installed first: tests/unit/test_docs_snippets.py runs the docs'
+# LangChain and LlamaIndex examples.
+test-python: setup neural redis-server $(VENV)/.langchain-installed $(VENV)/.llamaindex-installed
 	HEADROOM_REQUIRE_REDIS=1 $(PY) -m pytest -q --doctest-modules headroom tests
 
 # The RedisStore's tests start a real server (the Debian package) on a free loopback port.

@@ -334,3 +334,21 @@ def test_never_raises_on_pathological_text() -> None:
         for query in (None, "error timeout"):
             out = MarkdownCompressor().compress(text, context("markdown", query=query))
             assert out is None or out.text.strip()
+
+
+def test_html_comments_are_not_read_as_content() -> None:
+    # A doc page whose comments hold a doc test's setup code (or linter directives) is
+    # still markdown: the lines inside <!-- ... --> say nothing of the document's kind.
+    from headroom.compressors.markdown.detect import looks_like_markdown
+
+    page = (
+        "# Usage\n\nCompress a list of messages before the call.\n\n"
+        "<!-- setup:\nimport json\nmessages = json.loads(open('m.json').read())\n"
+        "client = make_client()\n-->\n"
+        "```python\nresult = compress(messages)\n```\n\n"
+        "<!-- markdownlint-disable MD013 -->\n"
+        "See [the docs](docs/usage.md) for the options.\n"
+    )
+    assert looks_like_markdown(page)
+    without = page.replace("<!-- setup:", "").replace("\n-->\n", "\n")
+    assert not looks_like_markdown(without)  # the same code outside a comment counts

@@ -116,11 +116,17 @@ def evidence(sample: str) -> Evidence:
     previous = before_previous = ""
     if lines and lines[0].rstrip() in ("---", "+++") and lines[0].rstrip() in lines[1:40]:
         e.strong.add("front matter")
+    comment = False
     for n, line in enumerate(lines):
         if fence is not None:
             if line.lstrip(" ").startswith(fence):
                 fence = None
                 e.strong.add("fence")
+            continue
+        if comment or line.lstrip().startswith("<!--"):
+            # An HTML comment (a linter directive, a note to editors, a doc test's setup
+            # code) is not read: what it holds says nothing of the document's kind.
+            comment = "-->" not in (line if comment else line.lstrip()[4:])
             continue
         if not line.strip():
             before_previous = previous = ""
