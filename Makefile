@@ -26,8 +26,8 @@ $(VENV)/.neural-installed: $(VENV)/.dev-installed
 
 # Builds the Rust extension into the source tree and installs the package (editable), with
 # the `html` extra (resiliparse) so that tests run both HTML extraction backends, the
-# `proxy` extra (Starlette, uvicorn, httpx, prometheus-client) for tests/proxy, and the `mcp`
-# extra (the MCP Python SDK) for tests/mcp.
+# `proxy` extra (Starlette, uvicorn, httpx, prometheus-client, websockets) for tests/proxy, and
+# the `mcp` extra (the MCP Python SDK) for tests/mcp.
 $(VENV)/.built: $(VENV)/.dev-installed pyproject.toml $(NATIVE_SRC)
 	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --release --quiet --extras html,proxy,mcp
 	touch $@

@@ -42,7 +42,8 @@ def compress_messages(
 
     Tool results and older assistant text are compressed as :func:`headroom.compress`
     does; with ``budget_tokens`` or ``max_messages`` the oldest turns are first condensed
-    into one summary message. Edited messages are copies marked in
+    into summary blocks (one message each, never rewritten once sent; see the core's
+    ``RollingSummarizer``). Edited messages are copies marked in
     ``response_metadata["headroom"]``; the input is never mutated, and running the output
     through again changes nothing.
 
