@@ -12,10 +12,7 @@ import functools
 import json
 from typing import Literal
 
-try:
-    import orjson
-except ImportError:  # pragma: no cover - a dependency; the json module judges alone then
-    orjson = None  # type: ignore[assignment]
+import orjson
 
 from headroom import _core
 from headroom.compressors.base import Compressed, Context
@@ -54,13 +51,12 @@ def json_layout(text: str) -> Literal["document", "lines"] | None:
 def _parses(document: str) -> bool:
     # orjson first, several times faster; what it refuses the json module judges (it also
     # takes NaN, 64-bit overflow and lone surrogates, which are still JSON to Python).
-    if orjson is not None:
-        try:
-            orjson.loads(document)
-        except (orjson.JSONDecodeError, UnicodeEncodeError):
-            pass
-        else:
-            return True
+    try:
+        orjson.loads(document)
+    except (orjson.JSONDecodeError, UnicodeEncodeError):
+        pass
+    else:
+        return True
     try:
         json.loads(document)
     except (ValueError, RecursionError):

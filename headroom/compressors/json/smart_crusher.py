@@ -28,10 +28,7 @@ import math
 import re
 from typing import Any
 
-try:
-    import orjson
-except ImportError:  # pragma: no cover - a dependency; the json module is exact too
-    orjson = None  # type: ignore[assignment]
+import orjson
 
 from headroom.compressors.base import Compressed, Context
 from headroom.compressors.json.crush import LOSSLESS_UP_TO, CrushOptions, crush
@@ -83,15 +80,14 @@ def _loads(text: str) -> Any:
     # orjson parses and writes several times faster than the json module; what it refuses
     # (integers beyond 64 bits, lone surrogates) the json module parses.
     value = _plain_loads(text)
-    if orjson is not None:
-        try:
-            written = orjson.dumps(value)
-        except orjson.JSONEncodeError:  # what only the json module parsed (big integers)
-            written = b""
-        if written == text.encode("utf-8", "surrogatepass") and not (
-            ".0000" in text or _SPELLED_APART_RE.search(text)
-        ):
-            return value
+    try:
+        written = orjson.dumps(value)
+    except orjson.JSONEncodeError:  # what only the json module parsed (big integers)
+        written = b""
+    if written == text.encode("utf-8", "surrogatepass") and not (
+        ".0000" in text or _SPELLED_APART_RE.search(text)
+    ):
+        return value
     # An ASCII text may spell its other characters as \u escapes, as Python does by default.
     if json.dumps(value, ensure_ascii=text.isascii(), separators=(",", ":")) == text:
         return value
@@ -99,11 +95,10 @@ def _loads(text: str) -> Any:
 
 
 def _plain_loads(text: str) -> Any:
-    if orjson is not None:
-        try:
-            return orjson.loads(text)
-        except (orjson.JSONDecodeError, UnicodeEncodeError):
-            pass  # the json module decides, with its own errors
+    try:
+        return orjson.loads(text)
+    except (orjson.JSONDecodeError, UnicodeEncodeError):
+        pass  # the json module decides, with its own errors
     return json.loads(text, parse_constant=_constant)
 
 
