@@ -234,18 +234,7 @@ def term_counts(documents: list[str], terms: list[str]) -> list[tuple[int, list[
         >>> term_counts(["getUserById failed", "échec"], ["user", "échec"])
         [(6, [(0, 1)]), (1, [(1, 1)])]
     """
-    if not NATIVE_AVAILABLE:
-        return _reference.term_counts(documents, terms)
-    try:
-        native = _native.term_counts(documents, terms)
-    except UnicodeEncodeError:
-        return _reference.term_counts(documents, terms)
-    rest = [i for i, counted in enumerate(native) if counted is None]
-    if rest:
-        redone = _reference.term_counts([documents[i] for i in rest], terms)
-        for i, counted in zip(rest, redone, strict=True):
-            native[i] = counted
-    return cast("list[tuple[int, list[tuple[int, int]]]]", native)
+    return _each_ascii_native(_reference.term_counts, documents, terms)
 
 
 def token_lists(texts: list[str]) -> list[list[str]]:
@@ -256,16 +245,27 @@ def token_lists(texts: list[str]) -> list[list[str]]:
         >>> token_lists(["getUserById", "Zürich HTTPServer"])
         [['getuserbyid', 'get', 'user', 'by', 'id'], ['zürich', 'httpserver', 'http', 'server']]
     """
+    return _each_ascii_native(_reference.token_lists, texts)
+
+
+def _each_ascii_native(
+    reference: Callable[..., list[_R]], texts: list[str], *args: object
+) -> list[_R]:
+    """``reference(texts, *args)``, one result per text: by the native kernel of the same
+    name, which answers ``None`` for a text it leaves to Python (not ASCII), then by the
+    reference for those texts."""
     if not NATIVE_AVAILABLE:
-        return _reference.token_lists(texts)
+        return reference(texts, *args)
     try:
-        native = _native.token_lists(texts)
-    except UnicodeEncodeError:
-        return _reference.token_lists(texts)
-    return [
-        _reference.token_lists([text])[0] if tokens is None else tokens
-        for text, tokens in zip(texts, native, strict=True)
-    ]
+        native: list[_R | None] = getattr(_native, reference.__name__)(texts, *args)
+    except UnicodeEncodeError:  # a lone surrogate: only the reference can take it
+        return reference(texts, *args)
+    rest = [i for i, result in enumerate(native) if result is None]
+    if rest:
+        redone = reference([texts[i] for i in rest], *args)
+        for i, result in zip(rest, redone, strict=True):
+            native[i] = result
+    return cast("list[_R]", native)
 
 
 def json_strip(document: str) -> str:
