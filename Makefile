@@ -50,7 +50,7 @@ setup: $(VENV)/.built
 neural: $(VENV)/.neural-installed
 
 demo: setup
-	$(PY) -m headroom.demo --data "$(DATA)"
+	$(PY) -m headroom.bench.demo --data "$(DATA)"
 
 test: setup neural redis-server test-native lint test-python test-integrations
 
@@ -91,18 +91,18 @@ lint: setup
 	cd native && cargo fmt --check && cargo clippy --quiet --all-targets --features python -- -D warnings
 
 bench: setup $(VENV)/.llamaindex-installed
-	$(PY) -m headroom.bench --data "$(DATA)"
-	$(PY) -m headroom.bench_speed --data "$(DATA)" --memory
-	$(PY) -m headroom.bench_logs --data "$(DATA)/loghub"
-	$(PY) -m headroom.bench_json --data "$(DATA)/json"
-	$(PY) -m headroom.bench_conversation --data "$(DATA)/transcripts"
-	$(PY) -m headroom.bench_code
-	$(PY) -m headroom.bench_html
-	$(PY) -m headroom.bench_markdown
-	$(PY) -m headroom.bench_listing
-	$(PY) -m headroom.bench_rag --data "$(DATA)/squad" --scorers bm25 --ratios 0.2,0.3,0.4
-	$(PY) -m headroom.bench_rag --data "$(DATA)/squad" --every 5 --ratios 0.3 --no-baselines
-	$(PY) -m headroom.bench_rag --data "$(DATA)/squad" --no-query --ratios 0.5,0.3
+	$(PY) -m headroom.bench.summary --data "$(DATA)"
+	$(PY) -m headroom.bench.speed --data "$(DATA)" --memory
+	$(PY) -m headroom.bench.logs --data "$(DATA)/loghub"
+	$(PY) -m headroom.bench.json_data --data "$(DATA)/json"
+	$(PY) -m headroom.bench.conversation --data "$(DATA)/transcripts"
+	$(PY) -m headroom.bench.source_code
+	$(PY) -m headroom.bench.html_pages
+	$(PY) -m headroom.bench.markdown_docs
+	$(PY) -m headroom.bench.listing
+	$(PY) -m headroom.bench.rag --data "$(DATA)/squad" --scorers bm25 --ratios 0.2,0.3,0.4
+	$(PY) -m headroom.bench.rag --data "$(DATA)/squad" --every 5 --ratios 0.3 --no-baselines
+	$(PY) -m headroom.bench.rag --data "$(DATA)/squad" --no-query --ratios 0.5,0.3
 	$(PY) -m pytest -q tests/benchmarks --benchmark-only --benchmark-columns=min,median,mean,ops
 	cd $(LLAMAINDEX) && HEADROOM_BENCH_DATA="$(abspath $(DATA))" $(abspath $(PY)) \
 		benchmarks/query_engine.py --ratios 0.3,0.4,0.5

@@ -1,6 +1,6 @@
 """Checks a summarized conversation must pass: traceable lines, intact tool pairing.
 
-Used by the tests and by ``python -m headroom.bench_conversation``.
+Used by the tests and by ``python -m headroom.bench.conversation``.
 
 >>> untraceable_lines("[turn 0 user] Hi.", [{"role": "user", "content": "Hi. Bye."}])
 []

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from headroom import CompressConfig, Headroom
-from headroom.bench_json import _identifiable
+from headroom.bench.json_data import _identifiable
 from headroom.compressors.json.minify import minify_json
 from headroom.compressors.json.smart_crusher import parse_json
 from headroom.jsontables import decode, encode

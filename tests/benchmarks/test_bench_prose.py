@@ -4,7 +4,7 @@ Off by default (the pytest config passes ``--benchmark-skip``). Run with::
 
     pytest tests/benchmarks/test_bench_prose.py --benchmark-only
 
-Answer retention is measured by ``python -m headroom.bench_rag --no-query`` (docs/prose.md);
+Answer retention is measured by ``python -m headroom.bench.rag --no-query`` (docs/prose.md);
 this file measures time per text.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from headroom import TextPruner
-from headroom.bench_rag import load_passages
+from headroom.bench.rag import load_passages
 from headroom.tokens import get_counter
 
 

@@ -5,7 +5,7 @@ Off by default (the pytest config passes ``--benchmark-skip``). Run with::
 
     pytest tests/benchmarks/test_bench_rag.py --benchmark-only
 
-The answer-retention figures come from ``python -m headroom.bench_rag``; this file measures
+The answer-retention figures come from ``python -m headroom.bench.rag``; this file measures
 time per context (the issue's target: BM25 path <= 5 ms for a 2k-token context, one core).
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from headroom import TextPruner, _core, _reference
-from headroom.bench_rag import Case, load_cases
+from headroom.bench.rag import Case, load_cases
 from headroom.relevance.bm25 import query_terms, tokenize
 
 

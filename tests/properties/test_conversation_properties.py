@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from headroom.bench_conversation import load_transcript
+from headroom.bench.conversation import load_transcript
 from headroom.conversation import CacheAligner, RollingSummarizer
 from headroom.conversation._turns import count_messages, message_cost, valid_cuts
 from headroom.conversation.audit import pairing_problems, untraceable_lines

@@ -115,7 +115,7 @@ def test_lossy_log_compression_stores_original_before_returning(bench_data: Path
 
 
 def test_log_compressor_keeps_every_distinct_warning_and_error_event(bench_data: Path) -> None:
-    from headroom.bench_logs import is_error_row, kept_lines, log_lines
+    from headroom.bench.logs import is_error_row, kept_lines, log_lines
 
     hr = Headroom(store="memory")
     for path in sorted((bench_data / "loghub").glob("*_2k.log")):
@@ -132,7 +132,7 @@ def test_log_compressor_keeps_every_distinct_warning_and_error_event(bench_data:
 
 
 def test_query_lines_are_kept_verbatim(bench_data: Path) -> None:
-    from headroom.bench_logs import kept_lines, log_lines
+    from headroom.bench.logs import kept_lines, log_lines
 
     text = read_bench(bench_data / "loghub" / "OpenSSH_2k.log")
     out = Headroom(store="memory").compress_text(text, query="173.234.31.186").text

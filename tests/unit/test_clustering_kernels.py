@@ -12,7 +12,7 @@ from types import ModuleType
 import pytest
 
 from headroom import _core, _reference
-from headroom.bench_logs import log_lines
+from headroom.bench.logs import log_lines
 from headroom.compressors.logs.clustering import MIN_VALUES, analyse
 from tests.conftest import read_bench
 

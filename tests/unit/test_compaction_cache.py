@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from headroom import InvalidArgumentError, RollingSummarizer
-from headroom.bench_conversation import load_transcript, user_identifiers
+from headroom.bench.conversation import load_transcript, user_identifiers
 from headroom.conversation._turns import count_messages, turn_text
 from headroom.conversation.audit import pairing_problems, untraceable_lines
 from headroom.store import MemoryStore

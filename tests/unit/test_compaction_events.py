@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from headroom import RollingSummarizer
-from headroom.bench_conversation import load_transcript
+from headroom.bench.conversation import load_transcript
 from headroom.conversation._turns import count_messages, is_output, turn_text
 from headroom.conversation.audit import pairing_problems, untraceable_lines
 from headroom.conversation.facts import ERROR_RE, error_template

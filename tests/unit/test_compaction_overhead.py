@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from headroom import RollingSummarizer
-from headroom.bench_conversation import load_transcript
+from headroom.bench.conversation import load_transcript
 from headroom.conversation import SUMMARY_HEADER, is_summary
 from headroom.conversation._turns import count_messages
 from headroom.conversation.audit import pairing_problems, untraceable_lines

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from headroom import RollingSummarizer
-from headroom.bench_conversation import content_words, load_transcript, task_index
+from headroom.bench.conversation import content_words, load_transcript, task_index
 from headroom.conversation import SUMMARY_HEADER
 from headroom.conversation._turns import count_messages, message_cost, turn_text
 from headroom.conversation.audit import pairing_problems, untraceable_lines
@@ -85,7 +85,7 @@ def test_an_identifier_typed_early_survives_a_quarter_budget(bench_data: Path) -
 
 
 def test_user_identifiers_outlive_tool_chatter_at_half_budget(bench_data: Path) -> None:
-    from headroom.bench_conversation import user_identifiers
+    from headroom.bench.conversation import user_identifiers
 
     for name, messages in _sessions(bench_data):
         ids = user_identifiers(messages)

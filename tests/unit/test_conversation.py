@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from headroom import CacheAligner, InvalidArgumentError, RollingSummarizer
-from headroom.bench_conversation import load_transcript, score_transcript
+from headroom.bench.conversation import load_transcript, score_transcript
 from headroom.conversation import SUMMARY_HEADER, extractive_summary, is_summary
 from headroom.conversation._turns import count_messages, valid_cuts
 from headroom.conversation.audit import pairing_problems, untraceable_lines

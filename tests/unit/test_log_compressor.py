@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from headroom import CompressConfig, Headroom
-from headroom.bench_logs import kept_lines, log_lines, score_log
+from headroom.bench.logs import kept_lines, log_lines, score_log
 from headroom.compressors.base import Context
 from headroom.compressors.logs import LogCompressor
 from headroom.compressors.logs.compressor import MAX_QUERY_LINES, MAX_QUIET_TEMPLATES

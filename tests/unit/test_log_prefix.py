@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from headroom.bench_logs import log_lines
+from headroom.bench.logs import log_lines
 from headroom.compressors.logs.prefix import (
     PrefixParser,
     is_signal,

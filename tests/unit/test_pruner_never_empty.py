@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from headroom import TextPruner, compress
-from headroom.bench_rag import load_cases
+from headroom.bench.rag import load_cases
 from headroom.handles import find_markers
 from headroom.relevance.segment import segment, sentences
 from tests.conftest import read_bench

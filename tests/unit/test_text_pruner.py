@@ -263,7 +263,7 @@ def test_text_compressor_without_query_removes_repeated_paragraphs() -> None:
 
 
 def test_squad_answers_survive_at_seventy_percent_saved(bench_data: Path) -> None:
-    from headroom.bench_rag import load_cases
+    from headroom.bench.rag import load_cases
 
     cases = load_cases(bench_data / "squad" / "dev-v2.0.json")[::25]
     pruner = TextPruner(target_ratio=0.3)

@@ -26,7 +26,7 @@ from headroom.relevance.segment import Segment, segment
 __all__ = ["TextCompressor", "kept_segments", "stash_piece"]
 
 # The smallest share that keeps >= 98% of SQuAD answers (72.7% saved); the curve is in
-# docs/rag.md (python -m headroom.bench_rag).
+# docs/rag.md (python -m headroom.bench.rag).
 _DEFAULT_RATIO = 0.3
 # Pruning a short text saves less than the marker costs and loses most of the message
 # (a chat turn listing ids is short; retrieved documents are long). Under 400 tokens the

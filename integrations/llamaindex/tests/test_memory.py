@@ -253,7 +253,7 @@ def test_memory_block_keeps_the_task_and_the_users_ids_of_a_real_session(
     # A recorded SWE-agent session (its text turns): the task, typed first, is the oldest
     # text in the block. Capped at a fifth of its summary, the block used to drop it first
     # (1 of the 8 identifiers the user typed left at 800 tokens); by salience it stays.
-    from headroom.bench_conversation import load_transcript, user_identifiers
+    from headroom.bench.conversation import load_transcript, user_identifiers
 
     messages = load_transcript(bench_data / "transcripts" / "sweagent_pydicom-1458_gpt4.traj.json")
     turns = [

@@ -1,4 +1,4 @@
-"""``python -m headroom.bench_json --data DIR``: SmartCrusher on real JSON, file by file.
+"""``python -m headroom.bench.json_data --data DIR``: SmartCrusher on real JSON, file by file.
 
 For every ``*.json`` / ``*.jsonl`` file under ``DIR`` (sidecar ``*.meta.json`` skipped) it
 prints tokens pretty-printed (indent 2), minified, after the lossless table encoding, and
@@ -249,7 +249,7 @@ def _sweep(forms: list[tuple[int, int, int, int, int]], budgets: list[int]) -> N
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m headroom.bench_json", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m headroom.bench.json_data", description=__doc__)
     parser.add_argument("--data", type=Path, required=True, help="directory with JSON files")
     parser.add_argument(
         "--sweep",

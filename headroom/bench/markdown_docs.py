@@ -1,4 +1,4 @@
-"""``python -m headroom.bench_markdown``: the ``markdown`` kind on real READMEs and docs pages.
+"""``python -m headroom.bench.markdown_docs``: the ``markdown`` kind on real READMEs and docs pages.
 
 Inputs: the READMEs in ``tests/fixtures/markdown`` (httpx, rich and typer as published on
 PyPI; see its README) and this repository's ``docs/*.md``. Each document goes through
@@ -31,7 +31,7 @@ from headroom.handles import has_marker
 
 __all__ = ["TASKS", "Task", "main"]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "markdown"
 
 
@@ -126,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     from headroom import compress_text
     from headroom.config import CompressConfig
 
-    parser = argparse.ArgumentParser(prog="python -m headroom.bench_markdown", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m headroom.bench.markdown_docs", description=__doc__
+    )
     parser.parse_args(argv)
     config = CompressConfig(store="memory")
     shrink = CompressConfig(store="memory", target_ratio=0.3)

@@ -1,4 +1,4 @@
-"""``python -m headroom.bench_conversation``: RollingSummarizer on real agent transcripts.
+"""``python -m headroom.bench.conversation``: RollingSummarizer on real agent transcripts.
 
 ``--data`` is a directory of transcripts (SWE-agent ``.traj`` files with ``history``,
 mini-swe-agent message lists, tau-bench files with ``traj``), or a directory holding
@@ -504,7 +504,7 @@ def print_growth(transcripts: Sequence[list[dict[str, Any]]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Print one row per transcript and the totals; exit 1 if a hard target fails."""
-    parser = argparse.ArgumentParser(prog="python -m headroom.bench_conversation")
+    parser = argparse.ArgumentParser(prog="python -m headroom.bench.conversation")
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--ratio", type=float, default=0.5)
     args = parser.parse_args(argv)

@@ -9,7 +9,7 @@ public API with the chunks as one tool result after the question, ``target_ratio
 is its default), a naive BM25 top-sentences baseline, head truncation and random sentence drop.
 ``--distractors`` sets how many distractor paragraphs each context has (9).
 
-    python -m headroom.bench_rag --data ../shared/bench-data/squad
+    python -m headroom.bench.rag --data ../shared/bench-data/squad
 
 ``--no-query`` measures query-less shrinking instead (a ratio and no question, as
 ``CompressConfig(target_ratio=...)`` does to prose): each SQuAD paragraph, and each whole
@@ -17,7 +17,7 @@ article, is shrunk with no question; a question counts as retained when its answ
 Methods: the salience engine (``TextPruner(no_query="salience")``), the lead (first sentences
 up to the same budget) and random sentences (seeded) up to the same budget.
 
-    python -m headroom.bench_rag --data ../shared/bench-data/squad --no-query --ratios 0.5,0.3
+    python -m headroom.bench.rag --data ../shared/bench-data/squad --no-query --ratios 0.5,0.3
 """
 
 from __future__ import annotations
@@ -258,7 +258,7 @@ def _methods(scorers: Sequence[str], *, baselines: bool = True) -> dict[str, Met
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print one table row per method and ratio."""
-    parser = argparse.ArgumentParser(prog="python -m headroom.bench_rag", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m headroom.bench.rag", description=__doc__)
     parser.add_argument("--data", type=Path, required=True, help="the squad/ directory")
     parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
     parser.add_argument("--every", type=int, default=1, help="only every N-th question")

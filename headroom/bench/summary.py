@@ -1,4 +1,4 @@
-"""``python -m headroom.bench``: tokens saved and speed per content kind over a data directory.
+"""``python -m headroom.bench.summary``: tokens saved and speed per content kind over a directory.
 
 Every file under the directory is compressed with the default configuration (no query);
 agent transcripts (``transcripts/*.json`` with a message list) go through ``compress``.
@@ -51,7 +51,7 @@ def _best_of(repeat: int, run: Any) -> tuple[Any, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m headroom.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m headroom.bench.summary", description=__doc__)
     parser.add_argument("--data", type=Path, required=True, help="benchmark data directory")
     parser.add_argument("--repeat", type=int, default=3, help="runs per file (best is kept)")
     args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""``python -m headroom.bench_code``: CodeCompressor on real source files, per file and language.
+"""``python -m headroom.bench.source_code``: CodeCompressor on real source files, by language.
 
 Inputs: every source file under ``--data`` (by extension), or, without it, the fixtures in
 ``tests/fixtures/code`` (real files from PyPI sdists and the Go distribution, one or more per
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CodeScore", "default_files", "main", "score_file"]
 
-FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "code"
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "code"
 STDLIB_MODULES = (
     "argparse.py",
     "ast.py",
@@ -189,7 +189,7 @@ def _error_texts(source: bytes, parser: Parser) -> Counter[bytes]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print one row per file, then totals per language."""
-    parser = argparse.ArgumentParser(prog="python -m headroom.bench_code")
+    parser = argparse.ArgumentParser(prog="python -m headroom.bench.source_code")
     parser.add_argument("--data", type=Path, help="directory of source files (default: built-in)")
     args = parser.parse_args(argv)
     if args.data is not None:

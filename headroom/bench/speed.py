@@ -1,4 +1,4 @@
-"""``python -m headroom.bench_speed``: end-to-end speed of ``compress()`` against its floor.
+"""``python -m headroom.bench.speed``: end-to-end speed of ``compress()`` against its floor.
 
 Every case is one tool result in a message list, compressed through the public
 ``Headroom.compress`` with the default configuration and an in-memory store:
@@ -140,7 +140,7 @@ def _peak(text: str, query: str | None) -> float:
         f.write(text)
     code = (
         "import sys; from pathlib import Path;"
-        "from headroom.bench_speed import _messages, _high_water_kb; from headroom import Headroom;"
+        "from headroom.bench.speed import _messages, _high_water_kb; from headroom import Headroom;"
         "hr = Headroom(store='memory'); hr.compress_text('warm up');"
         "text = Path(sys.argv[1]).read_text(encoding='utf-8');"
         "query = sys.argv[2] or None;"
@@ -161,7 +161,7 @@ def _peak(text: str, query: str | None) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m headroom.bench_speed", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m headroom.bench.speed", description=__doc__)
     parser.add_argument("--data", type=Path, required=True, help="the bench-data directory")
     parser.add_argument("--repeat", type=int, default=3, help="runs per case (best is kept)")
     parser.add_argument("--small", action="store_true", help="skip the 8 MB cases")

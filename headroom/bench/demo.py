@@ -1,4 +1,4 @@
-"""``python -m headroom.demo``: compress real tool outputs and show what was saved.
+"""``python -m headroom.bench.demo``: compress real tool outputs and show what was saved.
 
 Samples are produced on the spot (pip's package list, a standard-library source file,
 this repository's git log, the access log of a real ``http.server`` run) and, when the
@@ -109,7 +109,7 @@ def _samples(data: Path | None) -> Iterator[tuple[str, str, str | None]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m headroom.demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m headroom.bench.demo", description=__doc__)
     parser.add_argument("--data", type=Path, default=None, help="benchmark data directory")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as home:

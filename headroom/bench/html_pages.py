@@ -1,4 +1,4 @@
-"""``python -m headroom.bench_html``: the ``html`` kind on real pages, and the extractors compared.
+"""``python -m headroom.bench.html_pages``: the ``html`` kind on real pages; extractors compared.
 
 Inputs: the pages in ``tests/fixtures/html`` (documentation pages shipped in Debian packages
 and the Rust toolchain: Sphinx, mdBook, rustdoc, texinfo, DocBook, a hand-written page and a
@@ -40,7 +40,7 @@ from headroom.tokens import get_counter
 
 __all__ = ["PAGES", "Gold", "Page", "Quality", "gold", "main", "score"]
 
-FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "html"
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "html"
 
 Matcher = tuple[str, str | None, str | None]  # (tag, attribute, value); class matches a token
 
@@ -437,7 +437,9 @@ def _compressor_table(pages: dict[str, str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the extractor and compressor tables for the fixture pages."""
-    parser = argparse.ArgumentParser(prog="python -m headroom.bench_html", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m headroom.bench.html_pages", description=__doc__
+    )
     parser.add_argument("--compare", action="store_true", help="add every installed candidate")
     args = parser.parse_args(argv)
     pages = {name: (FIXTURES / name).read_text(encoding="utf-8") for name in PAGES}

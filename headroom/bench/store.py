@@ -1,4 +1,4 @@
-"""``python -m headroom.bench_store``: stash and retrieve latency and throughput of the CCR
+"""``python -m headroom.bench.store``: stash and retrieve latency and throughput of the CCR
 store backends (SQLite, Redis) at 1 KB, 100 KB and 5 MB originals.
 
 Each size puts ``--ops`` distinct originals one by one (``put``, what a compression does per
@@ -147,7 +147,7 @@ def _table(rows: list[Row]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print a Markdown table."""
-    parser = argparse.ArgumentParser(prog="python -m headroom.bench_store", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m headroom.bench.store", description=__doc__)
     parser.add_argument("--redis", help="a running Redis to measure (default: start one)")
     parser.add_argument("--dir", help="directory for the SQLite file (default: a temp dir)")
     parser.add_argument(

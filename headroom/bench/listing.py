@@ -1,4 +1,4 @@
-"""``python -m headroom.bench_listing``: ListingCompressor on real file listings.
+"""``python -m headroom.bench.listing``: ListingCompressor on real file listings.
 
 Inputs: the listings in ``tests/fixtures/tools`` (``ls_*``, ``find_*``, ``tree_*``,
 ``du_*``: see its README), and with ``--live DIR [DIR ...]`` the listing commands run
@@ -41,7 +41,7 @@ from headroom.tokens import count_tokens, get_counter
 
 __all__ = ["ListingScore", "main", "score"]
 
-FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "tools"
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "tools"
 LIVE_COMMANDS = (
     ("ls -laR", ["ls", "-laR"]),
     ("ls -la", ["ls", "-la"]),
@@ -208,7 +208,7 @@ def live_listings(folders: list[Path]) -> list[tuple[str, str]]:
 
 def main(argv: list[str] | None = None) -> int:
     """Print one row per listing, then totals per command."""
-    parser = argparse.ArgumentParser(prog="python -m headroom.bench_listing")
+    parser = argparse.ArgumentParser(prog="python -m headroom.bench.listing")
     parser.add_argument("--live", type=Path, nargs="*", default=[], help="directories to list")
     parser.add_argument("--no-fixtures", action="store_true", help="only the --live listings")
     args = parser.parse_args(argv)

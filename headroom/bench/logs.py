@@ -1,4 +1,4 @@
-"""``python -m headroom.bench_logs``: LogCompressor on the loghub samples, against ground truth.
+"""``python -m headroom.bench.logs``: LogCompressor on the loghub samples, against ground truth.
 
 For every ``<name>.log`` with a loghub ``<name>.log_structured.csv`` next to it (``--data`` is
 that directory, or a directory holding ``loghub/``), prints lines, tokens before and after
@@ -148,7 +148,7 @@ def score_log(log: Path, structured: Path, *, repeat: int = 1) -> LogScore:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the table; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m headroom.bench_logs", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m headroom.bench.logs", description=__doc__)
     parser.add_argument("--data", type=Path, required=True, help="loghub directory")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per log")
     args = parser.parse_args(argv)
