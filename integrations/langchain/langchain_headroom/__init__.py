@@ -2,7 +2,9 @@
 
 * :class:`HeadroomMiddleware` — ``create_agent`` middleware: compresses tool results as
   they are produced, optionally each request, condenses old history, adds
-  ``headroom_retrieve``.
+  ``headroom_retrieve``. It lives in :mod:`langchain_headroom.middleware` and needs
+  ``langchain`` and ``langgraph`` (``pip install "langchain-headroom[agents]"``); it is
+  imported from here on first use, so everything else works with ``langchain-core`` alone.
 * :func:`compress_tool` / :class:`HeadroomTool` — compressed output for any tool.
 * :class:`HeadroomCallbackHandler` — tokens sent and saved per model, run and in total.
 * :class:`HeadroomDocumentCompressor` — query-aware pruning of retrieved documents.
@@ -14,6 +16,10 @@
 'headroom_retrieve'
 """
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+from typing import TYPE_CHECKING, Any
+
 from langchain_headroom._common import TOOL_RESULT_EVENT
 from langchain_headroom.callbacks import (
     DEFAULT_PRICES,
@@ -23,13 +29,20 @@ from langchain_headroom.callbacks import (
 )
 from langchain_headroom.documents import HeadroomDocumentCompressor
 from langchain_headroom.memory import compress_messages, headroom_summarizer
-from langchain_headroom.middleware import HeadroomMiddleware
 from langchain_headroom.tools import (
     RETRIEVE_TOOL_NAME,
     HeadroomTool,
     compress_tool,
     make_retrieve_tool,
 )
+
+if TYPE_CHECKING:
+    from langchain_headroom.middleware import HeadroomMiddleware
+
+try:
+    __version__ = _version("langchain-headroom")
+except PackageNotFoundError:  # pragma: no cover - imported from a source tree, not installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "DEFAULT_PRICES",
@@ -46,3 +59,13 @@ __all__ = [
     "headroom_summarizer",
     "make_retrieve_tool",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # HeadroomMiddleware is imported on first use: it needs langchain and langgraph (the
+    # `agents` extra), and the rest of the package does not.
+    if name == "HeadroomMiddleware":
+        from langchain_headroom.middleware import HeadroomMiddleware
+
+        return HeadroomMiddleware
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

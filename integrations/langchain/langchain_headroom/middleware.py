@@ -10,13 +10,6 @@ from typing import Any, cast
 
 from headroom import CompressConfig, Headroom, InvalidArgumentError, Store
 from headroom.tools import DEFAULT_MODEL, client_for, path_hint
-from langchain.agents.middleware import (
-    AgentMiddleware,
-    AgentState,
-    ModelRequest,
-    ModelResponse,
-)
-from langchain.agents.middleware.types import ToolCallRequest
 from langchain_core.callbacks import adispatch_custom_event, dispatch_custom_event
 from langchain_core.messages import (
     AnyMessage,
@@ -24,9 +17,26 @@ from langchain_core.messages import (
     RemoveMessage,
     ToolMessage,
 )
-from langgraph.graph.message import REMOVE_ALL_MESSAGES
-from langgraph.runtime import Runtime
-from langgraph.types import Command
+
+# Agent middleware is the one part of this package that needs `langchain` (create_agent's
+# middleware types) and `langgraph` (state updates); both come with the `agents` extra, so
+# that the rest works with langchain-core alone (as langchain-anthropic's middleware does).
+try:
+    from langchain.agents.middleware import (
+        AgentMiddleware,
+        AgentState,
+        ModelRequest,
+        ModelResponse,
+    )
+    from langchain.agents.middleware.types import ToolCallRequest
+    from langgraph.graph.message import REMOVE_ALL_MESSAGES
+    from langgraph.runtime import Runtime
+    from langgraph.types import Command
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
+    raise ImportError(
+        f"HeadroomMiddleware needs langchain and langgraph ({exc.name or exc} is missing): "
+        'pip install "langchain-headroom[agents]"'
+    ) from exc
 
 from langchain_headroom._common import (
     META_KEY,
