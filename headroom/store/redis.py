@@ -15,7 +15,8 @@ key prefix (``headroom:`` by default):
 * ``<prefix>c`` and ``<prefix>a``: sorted sets of handles by creation (last put) and by
   last access, the TTL and LRU orders; ``<prefix>s``: each handle's size;
 * ``<prefix>m``: the count and bytes of originals held;
-* ``<prefix>u:<kind>`` and ``<prefix>uk``: usage totals, written by
+* ``<prefix>u:<kind>`` and ``<prefix>uk``: usage totals, and ``<prefix>ud:<day>`` and
+  ``<prefix>ud``: the same per UTC day (no expiry), written by
   :class:`~headroom.store.usage.RedisUsageLog`, not by the store;
 * ``<prefix>x:<handle>``: a tombstone (when and why an original went), kept
   ``TOMBSTONE_SECONDS`` (30 days) by Redis's own expiry.

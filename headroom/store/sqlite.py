@@ -9,7 +9,7 @@ directories and files the store creates are private to the user (0700 and 0600, 
 gives the ``-wal`` and ``-shm`` files the database's mode); a row whose bytes no longer match
 their hash is refused by ``get`` and rewritten by the next ``put`` of the same original.
 
-Schema (``PRAGMA user_version`` = 3; an older file gains the tables it lacks when first
+Schema (``PRAGMA user_version`` = 4; an older file gains the tables it lacks when first
 opened for writing, and is read as it is when opened read-only)::
 
     originals(handle TEXT PRIMARY KEY, sha256 TEXT NOT NULL, kind TEXT,
@@ -18,6 +18,9 @@ opened for writing, and is read as it is when opened read-only)::
         -- written by headroom.store.usage.SQLiteUsageLog, not by the store
     tombstones(handle TEXT PRIMARY KEY, went_at REAL, reason TEXT)     -- since version 2
     refs(name TEXT PRIMARY KEY, handle TEXT NOT NULL, expires_at REAL) -- since version 3
+    usage_days(day TEXT, kind TEXT, calls INTEGER, tokens_before INTEGER, tokens_after INTEGER,
+               PRIMARY KEY (day, kind))                                -- since version 4
+        -- per UTC day; counts from before version 4 stay in usage only
 
 ``refs`` holds named references to originals (for :class:`headroom.SharedContext`).
 ``tombstones`` remembers the latest 100,000 originals that expired or were evicted, so a
@@ -52,7 +55,7 @@ from headroom.store.base import StoredOriginal, StoreStats
 
 __all__ = ["SQLiteStore"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _BUSY_TIMEOUT_S = 10.0
 # Every SQLite 3 database file starts with these 16 bytes.
 _MAGIC = b"SQLite format 3\x00"
@@ -61,6 +64,7 @@ _COLUMNS = {
     "usage": ["kind", "calls", "tokens_before", "tokens_after"],
     "tombstones": ["handle", "went_at", "reason"],
     "refs": ["name", "handle", "expires_at"],
+    "usage_days": ["day", "kind", "calls", "tokens_before", "tokens_after"],
 }
 _OBJECTS = {
     "originals": "table",
@@ -69,6 +73,7 @@ _OBJECTS = {
     "originals_by_creation": "index",
     "tombstones": "table",
     "refs": "table",
+    "usage_days": "table",
 }
 _TOMBSTONES = (
     "CREATE TABLE IF NOT EXISTS tombstones (handle TEXT PRIMARY KEY, went_at REAL, reason TEXT)"
@@ -76,8 +81,12 @@ _TOMBSTONES = (
 _REFS = (
     "CREATE TABLE IF NOT EXISTS refs (name TEXT PRIMARY KEY, handle TEXT NOT NULL, expires_at REAL)"
 )
+_USAGE_DAYS = (
+    "CREATE TABLE IF NOT EXISTS usage_days (day TEXT NOT NULL, kind TEXT NOT NULL,"
+    " calls INTEGER, tokens_before INTEGER, tokens_after INTEGER, PRIMARY KEY (day, kind))"
+)
 # The tables each version added; an older file is upgraded in place by creating them.
-_ADDED_IN = {2: ("tombstones", _TOMBSTONES), 3: ("refs", _REFS)}
+_ADDED_IN = {2: ("tombstones", _TOMBSTONES), 3: ("refs", _REFS), 4: ("usage_days", _USAGE_DAYS)}
 
 # POSIX advisory locks belong to a process and a file, not to a descriptor: closing ANY
 # descriptor of the database file drops every lock this process holds on it, its open SQLite
@@ -136,6 +145,7 @@ _SCHEMA = (
     )""",
     _TOMBSTONES,
     _REFS,
+    _USAGE_DAYS,
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
 

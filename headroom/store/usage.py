@@ -1,9 +1,18 @@
-"""Usage statistics, kept apart from the originals: tokens before and after, per content kind.
+"""Usage statistics, kept apart from the originals: tokens before and after, per content kind
+and per day.
 
 A :class:`~headroom.store.base.Store` only stores originals; what ``headroom stats`` reports
 comes from a :class:`UsageLog`. :func:`usage_log_for` gives each store the log that lives
-beside it: the ``usage`` table of a SQLite file, hashes under a Redis store's prefix, or a
-process-local tally for a memory store (or any other ``Store``).
+beside it: the ``usage`` and ``usage_days`` tables of a SQLite file, hashes under a Redis
+store's prefix, or a process-local tally for a memory store (or any other ``Store``).
+
+Each record counts twice: in its kind's all-time totals (:meth:`UsageLog.totals`, one row or
+hash per kind however long the log has run) and in its UTC day's (:meth:`UsageLog.by_day`,
+``YYYY-MM-DD`` by the store's clock). Nothing expires: a day's counts stay until the store's
+file or keys are deleted (a few hundred bytes per kind and day). Counts recorded before per-day
+counting existed (a store written by an older Headroom) are in :meth:`UsageLog.totals` only,
+so ``totals()`` can exceed the sum of ``by_day()``; ``headroom stats`` shows the difference
+as "earlier".
 
 Example:
     >>> from headroom.store import MemoryStore
@@ -11,6 +20,8 @@ Example:
     >>> log.record("json", 1000, 200)
     >>> log.totals()["json"].tokens_saved
     800
+    >>> [kinds["json"].tokens_saved for kinds in log.by_day(days=1).values()]
+    [800]
 """
 
 from __future__ import annotations
@@ -19,14 +30,16 @@ import atexit
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from headroom.errors import StoreError
+from headroom.errors import InvalidArgumentError, StoreError
 from headroom.store._common import check_usage
 from headroom.store.base import Store
+from headroom.store.memory import MemoryStore
 from headroom.store.redis import RedisStore
-from headroom.store.sqlite import SQLiteStore
+from headroom.store.sqlite import SQLiteStore, _transaction
 from headroom.store.unavailable import UnavailableStore
 
 __all__ = [
@@ -36,8 +49,12 @@ __all__ = [
     "UnavailableUsageLog",
     "UsageLog",
     "UsageTotals",
+    "day_of",
     "usage_log_for",
 ]
+
+# Per-day totals: day ("YYYY-MM-DD", UTC) -> kind -> totals, newest day first.
+ByDay = dict[str, dict[str, "UsageTotals"]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +70,24 @@ class UsageTotals:
         return self.tokens_before - self.tokens_after
 
 
+def day_of(seconds: float) -> str:
+    """The UTC day of a time in seconds since the epoch, as ``YYYY-MM-DD``.
+
+    Example:
+        >>> day_of(0.0)
+        '1970-01-01'
+    """
+    return time.strftime("%Y-%m-%d", time.gmtime(seconds))
+
+
 @runtime_checkable
 class UsageLog(Protocol):
     """Where compression calls' token counts are added up. Implementations are
     thread-safe."""
 
     def record(self, kind: str, tokens_before: int, tokens_after: int) -> None:
-        """Add one compression call's token counts to ``kind``'s totals.
+        """Add one compression call's token counts to ``kind``'s totals, all-time and
+        today's (UTC).
 
         Raises:
             InvalidArgumentError: ``kind`` is not a string or a count is not an int >= 0.
@@ -68,7 +96,18 @@ class UsageLog(Protocol):
         ...
 
     def totals(self) -> dict[str, UsageTotals]:
-        """The totals per kind, sorted by kind."""
+        """The totals per kind over every day, sorted by kind."""
+        ...
+
+    def by_day(self, days: int | None = None) -> ByDay:
+        """The totals per UTC day (``YYYY-MM-DD``) and kind, newest day first, kinds sorted;
+        only days with records. ``days``: only the last ``days`` calendar days, today
+        included (``None``: every day).
+
+        Raises:
+            InvalidArgumentError: ``days`` is not an int >= 1.
+            StoreError: the log cannot be read.
+        """
         ...
 
     def close(self) -> None:
@@ -77,20 +116,34 @@ class UsageLog(Protocol):
 
 
 class MemoryUsageLog:
-    """Totals in this process only (for a :class:`~headroom.store.MemoryStore`)."""
+    """Totals in this process only (for a :class:`~headroom.store.MemoryStore`).
 
-    def __init__(self) -> None:
+    Args:
+        clock: seconds since the epoch, which dates each record; injectable for tests.
+    """
+
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
         self._totals: dict[str, UsageTotals] = {}
+        self._days: dict[tuple[str, str], UsageTotals] = {}
 
     def record(self, kind: str, tokens_before: int, tokens_after: int) -> None:
         check_usage(kind, tokens_before, tokens_after)
+        key = (day_of(self._clock()), kind)
         with self._lock:
             self._totals[kind] = _add(self._totals.get(kind), 1, tokens_before, tokens_after)
+            self._days[key] = _add(self._days.get(key), 1, tokens_before, tokens_after)
 
     def totals(self) -> dict[str, UsageTotals]:
         with self._lock:
             return dict(sorted(self._totals.items()))
+
+    def by_day(self, days: int | None = None) -> ByDay:
+        since = _since(days, self._clock)
+        with self._lock:
+            rows = [(d, k, t) for (d, k), t in self._days.items() if since is None or d >= since]
+        return _nest(rows)
 
     def close(self) -> None:
         """Nothing is held back."""
@@ -98,17 +151,19 @@ class MemoryUsageLog:
 
 class _BatchedUsageLog:
     """Counts held in this process and written at most once per ``flush_seconds`` (and by
-    :meth:`totals`, :meth:`close` and at exit), so that bookkeeping adds no write to most
-    compression calls; a process killed outright loses at most that interval's counts,
-    never an original. ``flush_seconds=0`` writes every record at once."""
+    :meth:`totals`, :meth:`by_day`, :meth:`close` and at exit), so that bookkeeping adds no
+    write to most compression calls; a process killed outright loses at most that
+    interval's counts, never an original. ``flush_seconds=0`` writes every record at once."""
 
-    def __init__(self, *, flush_seconds: float) -> None:
+    def __init__(self, *, flush_seconds: float, clock: Callable[[], float]) -> None:
         self._flush_seconds = flush_seconds
+        self._clock = clock
         self._lock = threading.Lock()
         # Held from taking the pending counts to writing them, so totals() never reads a
         # total that misses counts another thread is writing.
         self._flush_lock = threading.Lock()
-        self._pending: dict[str, UsageTotals] = {}
+        # (day, kind) -> counts: a batch that spans midnight is written to both days.
+        self._pending: dict[tuple[str, str], UsageTotals] = {}
         self._flushed_at = time.monotonic()
 
     def record(self, kind: str, tokens_before: int, tokens_after: int) -> None:
@@ -120,8 +175,9 @@ class _BatchedUsageLog:
         """
         check_usage(kind, tokens_before, tokens_after)
         self._check_writable()
+        key = (day_of(self._clock()), kind)
         with self._lock:
-            self._pending[kind] = _add(self._pending.get(kind), 1, tokens_before, tokens_after)
+            self._pending[key] = _add(self._pending.get(key), 1, tokens_before, tokens_after)
             _UNFLUSHED.add(self)
             due = time.monotonic() - self._flushed_at >= self._flush_seconds
         if due:
@@ -145,9 +201,9 @@ class _BatchedUsageLog:
             except StoreError:
                 with self._lock:
                     _UNFLUSHED.add(self)
-                    for kind, add in pending.items():
-                        self._pending[kind] = _add(
-                            self._pending.get(kind),
+                    for key, add in pending.items():
+                        self._pending[key] = _add(
+                            self._pending.get(key),
                             add.calls,
                             add.tokens_before,
                             add.tokens_after,
@@ -162,6 +218,18 @@ class _BatchedUsageLog:
         """
         self.flush()
         return self._read()
+
+    def by_day(self, days: int | None = None) -> ByDay:
+        """Every process's totals per day, after writing this one's (see
+        :meth:`UsageLog.by_day`).
+
+        Raises:
+            InvalidArgumentError: ``days`` is not an int >= 1.
+            StoreError: the store failed or cannot be reached.
+        """
+        since = _since(days, self._clock)
+        self.flush()
+        return _nest(self._read_days(since))
 
     def close(self) -> None:
         """Write the counts held back; if the store cannot take them, say so in a warning
@@ -179,35 +247,50 @@ class _BatchedUsageLog:
     def _check_writable(self) -> None:
         """Raise StoreError now if nothing could ever be written."""
 
-    def _write(self, pending: dict[str, UsageTotals]) -> None:
+    def _write(self, pending: dict[tuple[str, str], UsageTotals]) -> None:
         raise NotImplementedError
 
     def _read(self) -> dict[str, UsageTotals]:
         raise NotImplementedError
 
+    def _read_days(self, since: str | None) -> list[tuple[str, str, UsageTotals]]:
+        raise NotImplementedError
+
 
 class SQLiteUsageLog(_BatchedUsageLog):
-    """Totals in the ``usage`` table of a SQLite store's file, shared by every process
-    using it, written in the store's own connection: at once by default, or batched
+    """Totals in the ``usage`` (all-time, per kind) and ``usage_days`` (per day and kind)
+    tables of a SQLite store's file, shared by every process using it, written together in
+    one transaction of the store's own connection: at once by default, or batched
     (``flush_seconds``; the clients use 1 s, since an upsert with its sync cost ~15 ms per
-    request on a busy disk)."""
+    request on a busy disk). Records are dated by the store's clock."""
 
     def __init__(self, store: SQLiteStore, *, flush_seconds: float = 0.0) -> None:
-        super().__init__(flush_seconds=flush_seconds)
+        super().__init__(flush_seconds=flush_seconds, clock=store._clock)
         self._store = store
 
     def _check_writable(self) -> None:
         self._store._check_writable()
 
-    def _write(self, pending: dict[str, UsageTotals]) -> None:
-        with self._store._session() as conn:
+    def _write(self, pending: dict[tuple[str, str], UsageTotals]) -> None:
+        kinds: dict[str, UsageTotals] = {}
+        for (_, kind), add in pending.items():
+            kinds[kind] = _add(kinds.get(kind), add.calls, add.tokens_before, add.tokens_after)
+        with self._store._session() as conn, _transaction(conn):
             conn.executemany(
                 "INSERT INTO usage (kind, calls, tokens_before, tokens_after)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (kind) DO UPDATE SET"
                 " calls = calls + excluded.calls,"
                 " tokens_before = tokens_before + excluded.tokens_before,"
                 " tokens_after = tokens_after + excluded.tokens_after",
-                [(k, t.calls, t.tokens_before, t.tokens_after) for k, t in pending.items()],
+                [(k, t.calls, t.tokens_before, t.tokens_after) for k, t in kinds.items()],
+            )
+            conn.executemany(
+                "INSERT INTO usage_days (day, kind, calls, tokens_before, tokens_after)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (day, kind) DO UPDATE SET"
+                " calls = calls + excluded.calls,"
+                " tokens_before = tokens_before + excluded.tokens_before,"
+                " tokens_after = tokens_after + excluded.tokens_after",
+                [(d, k, t.calls, t.tokens_before, t.tokens_after) for (d, k), t in pending.items()],
             )
 
     def _read(self) -> dict[str, UsageTotals]:
@@ -219,25 +302,48 @@ class SQLiteUsageLog(_BatchedUsageLog):
                 )
             }
 
+    def _read_days(self, since: str | None) -> list[tuple[str, str, UsageTotals]]:
+        if self._store._version < 4:  # an older file opened read-only: no per-day table
+            return []
+        with self._store._session() as conn:
+            return [
+                (day, kind, UsageTotals(calls, before, after))
+                for day, kind, calls, before, after in conn.execute(
+                    "SELECT day, kind, calls, tokens_before, tokens_after FROM usage_days"
+                    " WHERE day >= ?",
+                    (since or "",),
+                )
+            ]
+
 
 class RedisUsageLog(_BatchedUsageLog):
-    """Totals in hashes under a Redis store's prefix (``<prefix>u:<kind>``), added to by
-    atomic increments from every process sharing the server; batched (``flush_seconds``,
-    1 s by default) so that bookkeeping does not add a round trip to every call."""
+    """Totals in hashes under a Redis store's prefix, added to by atomic increments from
+    every process sharing the server; batched (``flush_seconds``, 1 s by default) so that
+    bookkeeping does not add a round trip to every call.
+
+    Keys: ``<prefix>u:<kind>`` (all-time, fields ``calls``, ``before``, ``after``) and
+    ``<prefix>uk`` (the kinds); ``<prefix>ud:<day>`` (one hash per UTC day, fields
+    ``calls:<kind>``, ``before:<kind>``, ``after:<kind>``) and ``<prefix>ud`` (the days).
+    None has an expiry. Records are dated by the store's clock."""
 
     def __init__(self, store: RedisStore, *, flush_seconds: float = 1.0) -> None:
-        super().__init__(flush_seconds=flush_seconds)
+        super().__init__(flush_seconds=flush_seconds, clock=store._clock)
         self._store = store
 
-    def _write(self, pending: dict[str, UsageTotals]) -> None:
+    def _write(self, pending: dict[tuple[str, str], UsageTotals]) -> None:
         prefix = self._store.prefix
         pipe = self._store._client.pipeline(transaction=True)
-        for kind, add in pending.items():
+        for (day, kind), add in pending.items():
             key = f"{prefix}u:{kind}"
             pipe.hincrby(key, "calls", add.calls)
             pipe.hincrby(key, "before", add.tokens_before)
             pipe.hincrby(key, "after", add.tokens_after)
             pipe.sadd(f"{prefix}uk", kind)
+            day_key = f"{prefix}ud:{day}"
+            pipe.hincrby(day_key, f"calls:{kind}", add.calls)
+            pipe.hincrby(day_key, f"before:{kind}", add.tokens_before)
+            pipe.hincrby(day_key, f"after:{kind}", add.tokens_after)
+            pipe.sadd(f"{prefix}ud", day)
         self._store._call(pipe.execute)
 
     def _read(self) -> dict[str, UsageTotals]:
@@ -256,6 +362,29 @@ class RedisUsageLog(_BatchedUsageLog):
             )
             for kind, row in zip(kinds, rows, strict=True)
         }
+
+    def _read_days(self, since: str | None) -> list[tuple[str, str, UsageTotals]]:
+        prefix = self._store.prefix
+        days = sorted(
+            day
+            for d in self._store._call(self._store._client.smembers, f"{prefix}ud")
+            if (day := d.decode("utf-8", "replace")) >= (since or "")
+        )
+        pipe = self._store._client.pipeline(transaction=False)
+        for day in days:
+            pipe.hgetall(f"{prefix}ud:{day}")
+        hashes: list[dict[bytes, bytes]] = self._store._call(pipe.execute) if days else []
+        out: list[tuple[str, str, UsageTotals]] = []
+        for day, fields in zip(days, hashes, strict=True):
+            counts: dict[str, dict[str, int]] = {}
+            for name, value in fields.items():
+                what, _, kind = name.decode("utf-8", "replace").partition(":")
+                counts.setdefault(kind, {})[what] = int(value)
+            out.extend(
+                (day, kind, UsageTotals(c.get("calls", 0), c.get("before", 0), c.get("after", 0)))
+                for kind, c in counts.items()
+            )
+        return out
 
 
 class UnavailableUsageLog:
@@ -276,6 +405,10 @@ class UnavailableUsageLog:
     def totals(self) -> dict[str, UsageTotals]:
         return {}
 
+    def by_day(self, days: int | None = None) -> ByDay:
+        _since(days, time.time)
+        return {}
+
     def close(self) -> None:
         """Nothing is held back."""
 
@@ -288,6 +421,8 @@ def usage_log_for(store: Store) -> UsageLog:
         return RedisUsageLog(store)
     if isinstance(store, UnavailableStore):
         return UnavailableUsageLog(store)
+    if isinstance(store, MemoryStore):
+        return MemoryUsageLog(clock=store._clock)
     return MemoryUsageLog()
 
 
@@ -306,3 +441,21 @@ def _add(old: UsageTotals | None, calls: int, before: int, after: int) -> UsageT
     if old is None:
         return UsageTotals(calls, before, after)
     return UsageTotals(old.calls + calls, old.tokens_before + before, old.tokens_after + after)
+
+
+def _since(days: int | None, clock: Callable[[], float]) -> str | None:
+    """The first day of the last ``days`` days (today included), or None for every day."""
+    if days is None:
+        return None
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise InvalidArgumentError(f"days: expected an int >= 1 or None, got {days!r}")
+    return day_of(clock() - (days - 1) * 86_400)
+
+
+def _nest(rows: list[tuple[str, str, UsageTotals]]) -> ByDay:
+    ordered = sorted(rows, key=lambda row: row[1])  # kinds sorted within a day,
+    ordered.sort(key=lambda row: row[0], reverse=True)  # days newest first (a stable sort)
+    out: ByDay = {}
+    for day, kind, totals in ordered:
+        out.setdefault(day, {})[kind] = totals
+    return out

@@ -691,7 +691,7 @@ def test_sqlite_file_setup(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert conn.execute("PRAGMA user_version").fetchone() == (3,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (4,)
         columns = [row[1] for row in conn.execute("PRAGMA table_info(originals)")]
         assert columns == ["handle", "sha256", "kind", "created_at", "accessed_at", "size", "data"]
         columns = [row[1] for row in conn.execute("PRAGMA table_info(usage)")]

@@ -213,7 +213,7 @@ def test_an_older_sqlite_file_is_upgraded_in_place(tmp_path: Path, version: int)
         assert store.get_ref("name") == handle
 
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone() == (3,)
+    assert conn.execute("PRAGMA user_version").fetchone() == (4,)
     tables = {
         table: [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
         for table in ("tombstones", "refs")
