@@ -22,6 +22,7 @@ identical tables are written once.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 import re
@@ -302,8 +303,37 @@ _SOURCE_KINDS: Final = frozenset({str, int, type(MISSING)})  # bool is not int h
 _TARGET_KINDS: Final = frozenset({str, type(MISSING)})
 
 
-def _first(texts: list[str | None]) -> str:
-    return next((t for t in texts if t is not None), "")
+_SEP: Final = "\x00"  # joins a column's present values into one text (see _joined)
+
+
+def _joined(values: Sequence[str]) -> str | None:
+    """``values`` joined by NUL, or ``None`` when one holds a NUL (then the row boundaries
+    of the joined text would be ambiguous)."""
+    text = _SEP.join(values)
+    return text if text.count(_SEP) == len(values) - 1 else None
+
+
+def _fills(given: list[str | None], wanted: list[Any], parts: list[str]) -> bool:
+    """Whether ``wanted`` is ``given`` inside ``parts`` in every row (both present in the
+    same rows), one comparison at a time."""
+    return all(
+        (w is MISSING and g is None) or (g is not None and g.join(parts) == w)
+        for g, w in zip(given, wanted, strict=True)
+    )
+
+
+@dataclass(slots=True)
+class _Source:
+    path: tuple[str, ...]
+    spelled: list[str | None]
+    seed: str  # the value in the first row it is present in
+    _joined: str | bool | None = False  # not joined yet
+
+    def joined(self) -> str | None:
+        """Its present values joined by ``_SEP`` (``None``: one holds a ``_SEP``)."""
+        if self._joined is False:
+            self._joined = _joined([v for v in self.spelled if v is not None])
+        return self._joined if type(self._joined) is str else None
 
 
 def _derive(
@@ -319,7 +349,7 @@ def _derive(
     work = _DERIVE_MIN_WORK + _DERIVE_WORK_PER_CELL * count * len(columns)
     # Sources grouped by the rows they are present in: a target can only come from a source
     # present in exactly its rows, so heterogeneous records compare far fewer pairs.
-    groups: dict[bytes, list[tuple[tuple[str, ...], list[str | None]]]] = {}
+    groups: dict[bytes, list[_Source]] = {}
     presences: dict[tuple[str, ...], bytes] = {}
     for column in columns:
         values = column.values
@@ -331,9 +361,14 @@ def _derive(
         spelled: list[str | None] = [
             None if v is MISSING else v if type(v) is str else str(v) for v in values
         ]
-        groups.setdefault(presence, []).append((column.path, spelled))
+        seed = spelled[presence.find(1)]
+        assert seed is not None  # present in that row
+        groups.setdefault(presence, []).append(_Source(column.path, spelled, seed))
     for group in groups.values():  # the longest value first: "{url}/x" before "{id}"
-        group.sort(key=lambda source: -len(_first(source[1])))
+        group.sort(key=lambda source: -len(source.seed))
+    seeds = {presence: [source.seed for source in group] for presence, group in groups.items()}
+    # Negated lengths, ascending: the sources no longer than a target start at a bisection.
+    lengths = {presence: [-len(seed) for seed in found] for presence, found in seeds.items()}
     used_sources: set[tuple[str, ...]] = set()
     derived_targets: set[tuple[str, ...]] = set()
     derived: list[tuple[tuple[str, ...], list[str], tuple[str, ...]]] = []
@@ -343,27 +378,46 @@ def _derive(
         if not target or target in used_sources or not set(map(type, wanted)) <= _TARGET_KINDS:
             continue
         presence = presences[target]
-        sample = presence.find(1)
-        if sample < 0:
+        sources = groups.get(presence)
+        if sources is None:
             continue
-        for source, given in groups.get(presence, ()):
-            work -= 1
-            if work < 0:
-                return derived
-            if source == target or source in derived_targets:
-                continue
-            seed = given[sample]
-            if seed is None or seed not in wanted[sample]:
+        text = wanted[presence.find(1)]
+        last_row = presence.rfind(1)
+        # One pass over the group's first values finds the sources that can be inside this
+        # target (in C, several times faster than trying each pair in turn).
+        start = bisect.bisect_left(lengths[presence], -len(text))
+        work -= len(sources) - start
+        if work < 0:
+            return derived
+        wanted_joined: str | bool | None = False  # not joined yet
+        group_seeds = seeds[presence]
+        for index in [i for i in range(start, len(sources)) if group_seeds[i] in text]:
+            source = sources[index]
+            if source.path == target or source.path in derived_targets:
                 continue
             work -= count
-            parts = wanted[sample].split(seed)
-            if all(
-                (w is MISSING and g is None) or (g is not None and g.join(parts) == w)
-                for g, w in zip(given, wanted, strict=True)
-            ):
-                derived.append((target, parts, source))
+            if work < 0:
+                return derived
+            parts = text.split(source.seed)
+            last = source.spelled[last_row]
+            if last is None or last.join(parts) != wanted[last_row]:
+                continue  # most candidates differ in another row: try one first
+            if wanted_joined is False:
+                wanted_joined = _joined([w for w in wanted if w is not MISSING])
+            joined = source.joined() if len(parts) == 2 else None
+            if joined is not None and type(wanted_joined) is str:
+                # One value inside a prefix and a suffix: the target's column is the
+                # source's, joined, with the prefix and suffix around each value; compared
+                # in one go. Exact: no value holds a _SEP, so the row boundaries line up.
+                prefix, suffix = parts
+                filled = joined.replace(_SEP, suffix + _SEP + prefix)
+                found = wanted_joined == prefix + filled + suffix
+            else:
+                found = _fills(source.spelled, wanted, parts)
+            if found:
+                derived.append((target, parts, source.path))
                 derived_targets.add(target)
-                used_sources.add(source)
+                used_sources.add(source.path)
                 break
     return derived
 

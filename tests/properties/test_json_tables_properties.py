@@ -156,3 +156,78 @@ def test_differing_keys_are_never_worse_than_minified(records: list[dict[str, An
     result = HR.compress_text(text, kind="json")
     assert result.tokens_after <= count_tokens(minify_json(text))
     assert exact(loads(result.text)) == exact(records)
+
+
+def _derive_pairwise(columns: list[Any], count: int) -> list[Any]:
+    """The template search as defined: every pair in turn, each row compared."""
+    from headroom.jsontables.encoder import _SOURCE_KINDS, _TARGET_KINDS
+    from headroom.jsontables.syntax import MISSING
+
+    def presence(values: list[Any]) -> bytes:
+        return bytes([v is not MISSING for v in values])
+
+    sources = []
+    for column in columns:
+        values = column.values
+        if set(map(type, values)) <= _SOURCE_KINDS and any(presence(values)) and "" not in values:
+            spelled = [None if v is MISSING else str(v) for v in values]
+            sources.append((column.path, presence(values), spelled))
+    sample_len = {
+        path: len(next(s for s in spelled if s is not None)) for path, _, spelled in sources
+    }
+    sources.sort(key=lambda source: -sample_len[source[0]])  # stable: column order on ties
+    used, targets, derived = set(), set(), []
+    for column in columns:
+        wanted = column.values
+        if not column.path or column.path in used or not set(map(type, wanted)) <= _TARGET_KINDS:
+            continue
+        rows = presence(wanted)
+        if not any(rows):
+            continue
+        sample = rows.find(1)
+        for path, present, spelled in sources:
+            if present != rows or path == column.path or path in targets:
+                continue
+            seed = spelled[sample]
+            if seed is None or seed not in wanted[sample]:
+                continue
+            parts = wanted[sample].split(seed)
+            if all(
+                (w is MISSING and g is None) or (g is not None and g.join(parts) == w)
+                for g, w in zip(spelled, wanted, strict=True)
+            ):
+                derived.append((column.path, parts, path))
+                targets.add(column.path)
+                used.add(path)
+                break
+    return derived
+
+
+# Values built from a few fragments, so that columns often are each other inside fixed text,
+# sometimes in all rows but one, sometimes with the value twice, a NUL, or missing.
+_FRAGMENT = st.sampled_from(["a", "b", "1", "12", "x/", "/y", "\x00", "", "a\x00b"])
+_CELL = st.one_of(
+    st.lists(_FRAGMENT, max_size=3).map("".join),
+    st.integers(0, 12),
+    st.just("MISSING"),
+)
+
+
+@given(st.integers(1, 6), st.lists(st.lists(_CELL, min_size=6, max_size=6), min_size=1, max_size=8))
+@settings(max_examples=400)
+def test_template_search_finds_what_the_pairwise_definition_finds(
+    rows: int, cells: list[list[Any]]
+) -> None:
+    from headroom.jsontables.encoder import _Column, _derive
+    from headroom.jsontables.syntax import MISSING
+
+    columns = [_Column(("base",), [f"id{row}" for row in range(rows)])]
+    for number, values in enumerate(cells):
+        spelled = [MISSING if v == "MISSING" else v for v in values[:rows]]
+        columns.append(_Column((f"c{number}",), spelled))
+        # The same column inside fixed text, and once with its last row changed.
+        wrapped = [v if v is MISSING else f"p{v}s" for v in spelled]
+        columns.append(_Column((f"t{number}",), wrapped))
+        if rows > 1 and wrapped[-1] is not MISSING:
+            columns.append(_Column((f"u{number}",), [*wrapped[:-1], wrapped[-1] + "!"]))
+    assert _derive(columns, rows) == _derive_pairwise(columns, rows)
