@@ -1,0 +1,260 @@
+"""``headroom bench [PATH ...]``: tokens saved, fidelity checks and speed on your own files.
+
+Every text file under each PATH (default: the current directory) is compressed the way
+``headroom compress`` does it, then checked (:mod:`headroom.bench.measure`): the original
+comes back byte-identical from the store, every error and warning line is kept or reachable,
+the output is never larger, a repeat gives the same bytes. The report is a table per content
+kind (tokens before/after, share saved, MB/s of the first call and of a repeat served by the
+result cache) and the checks, with each failure named by file; exit status 1 if any failed.
+
+Originals go to a store in memory unless ``headroom --store ... bench`` names one, so a run
+leaves the default store as it was. ``--json`` prints one object for scripts; ``--plot
+FILE.png`` draws tokens before/after per kind (matplotlib, the ``plot`` extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from headroom.bench.measure import (
+    FileReport,
+    KindTotals,
+    Selection,
+    by_kind,
+    find_files,
+    measure_file,
+)
+from headroom.client import Headroom
+from headroom.errors import InvalidArgumentError
+from headroom.tools import DEFAULT_MODEL
+
+__all__ = ["DEFAULT_MAX_FILES", "DEFAULT_MAX_MB", "add_parser", "run"]
+
+DEFAULT_MAX_FILES = 200
+DEFAULT_MAX_MB = 4.0
+_NAMES_SHOWN = 3
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return number
+
+
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {value}")
+    return number
+
+
+def add_parser(verbs: Any) -> None:
+    """Add the ``bench`` verb to the ``headroom`` command's subparsers."""
+    p: argparse.ArgumentParser = verbs.add_parser(
+        "bench",
+        help="tokens saved, fidelity checks and speed on your files",
+        description="Compress every text file under each PATH (default: .) as `headroom "
+        "compress` would, and report tokens saved per content kind, the fidelity checks "
+        "(original byte-identical from the store, error and warning lines kept, output never "
+        "larger, repeat identical) and MB/s of the first and the repeated call. Hidden "
+        "directories, node_modules, binary files and files over --max-mb are skipped. Exit "
+        "status 1 if a check fails.",
+    )
+    p.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    p.add_argument(
+        "--max-files",
+        type=_positive_int,
+        default=DEFAULT_MAX_FILES,
+        help=f"measure at most this many files (default {DEFAULT_MAX_FILES})",
+    )
+    p.add_argument(
+        "--max-mb",
+        type=_positive_float,
+        default=DEFAULT_MAX_MB,
+        help=f"skip files larger than this many MB (default {DEFAULT_MAX_MB:g})",
+    )
+    p.add_argument(
+        "--model", "-m", default=DEFAULT_MODEL, help="model whose tokenizer counts tokens"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    p.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE.png",
+        help='write a chart of tokens before/after per kind (pip install "headroom-ctx[plot]")',
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Measure, print the report; 1 when a fidelity check failed.
+
+    Raises:
+        FileNotFoundError: a PATH does not exist.
+        InvalidArgumentError: there is no text file to measure.
+        ImportError: ``--plot`` without matplotlib (the message says what to install).
+    """
+    if args.plot is not None:
+        from headroom.bench.plot import load_pyplot
+
+        load_pyplot()  # before the work: a missing extra is said at once
+    selection = find_files(args.paths, max_files=args.max_files, max_bytes=int(args.max_mb * 1e6))
+    _say_skipped(selection, args)
+    if not selection.files:
+        raise InvalidArgumentError(
+            f"no text files to measure under {', '.join(args.paths)} "
+            "(hidden directories, binary, empty and oversized files are skipped)"
+        )
+    reports = _measure(selection.files, store=args.store or "memory", model=args.model)
+    totals = by_kind(reports)
+    if args.json:
+        _print_json(reports, totals)
+    else:
+        print(_render(reports, totals))
+    if args.plot is not None:
+        from headroom.bench.plot import write_chart
+
+        total = _total(reports)
+        write_chart(
+            totals,
+            args.plot,
+            title=f"headroom bench: {total.files} files, {total.saved_share:.0%} tokens saved",
+        )
+        print(f"headroom bench: chart written to {args.plot}", file=sys.stderr)
+    failed = [report for report in reports if report.failures]
+    if failed:
+        print(
+            f"headroom bench: {len(failed)} of {len(reports)} files failed a fidelity check",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _measure(files: list[Path], *, store: str, model: str) -> list[FileReport]:
+    from headroom.cli import _Progress  # the bar `headroom compress` draws (terminals only)
+
+    client = Headroom(store=store, model=model)
+    try:
+        client.compress_text("warm up the tokenizer")  # its loading is not any file's time
+        progress = _Progress([str(path) for path in files])
+        reports = []
+        for index, path in enumerate(files):
+            progress.show(index, str(path))
+            try:
+                reports.append(measure_file(client, path))
+            finally:
+                progress.clear()
+        return reports
+    finally:
+        client.close()
+
+
+def _say_skipped(selection: Selection, args: argparse.Namespace) -> None:
+    if selection.over_limit:
+        print(
+            f"headroom bench: measuring the first {args.max_files} files found "
+            "(raise --max-files for more)",
+            file=sys.stderr,
+        )
+    for paths, why in (
+        (selection.too_large, f"larger than {args.max_mb:g} MB (--max-mb)"),
+        (selection.binary, "binary or not UTF-8"),
+    ):
+        if paths:
+            names = ", ".join(str(path) for path in paths[:_NAMES_SHOWN])
+            more = f" and {len(paths) - _NAMES_SHOWN} more" if len(paths) > _NAMES_SHOWN else ""
+            print(
+                f"headroom bench: skipped {len(paths)} files {why}: {names}{more}",
+                file=sys.stderr,
+            )
+
+
+def _total(reports: list[FileReport]) -> KindTotals:
+    total = KindTotals()
+    for report in reports:
+        total.add(report)
+    return total
+
+
+def _render(reports: list[FileReport], totals: dict[str, KindTotals]) -> str:
+    from headroom.cli import _saved, _table  # the layout of `headroom stats`
+
+    def row(name: str, t: KindTotals) -> tuple[str, ...]:
+        return (
+            name,
+            f"{t.files:,}",
+            f"{t.size / 1e6:.2f}",
+            f"{t.tokens_before:,}",
+            f"{t.tokens_after:,}",
+            _saved(t.tokens_before, t.tokens_after),
+            f"{t.first_mb_s:.1f}",
+            f"{t.again_mb_s:.0f}",
+        )
+
+    rows = [row(kind, t) for kind, t in totals.items()]
+    rows.append(row("total", _total(reports)))
+    header = ("kind", "files", "MB", "tokens before", "tokens after", "saved", "MB/s", "again MB/s")
+    lines = [_table(header, rows, left=1), ""]
+    lossy = sum(not r.lossless for r in reports)
+    signal = sum(r.signal_lines for r in reports)
+    as_is = sum(r.signal_in_output for r in reports)
+    behind = sum(r.signal_via_retrieval for r in reports)
+    failed = [r for r in reports if r.failures]
+    lines.append(
+        f"checks: {len(reports) - len(failed)} of {len(reports)} files pass: round trip "
+        f"byte-identical ({lossy} lossy files), {signal:,} error/warning lines kept "
+        f"({as_is:,} as they were, {behind:,} behind a marker, "
+        f"{signal - as_is - behind:,} in lossless rewrites or lost), never larger, repeatable"
+    )
+    for report in failed:
+        lines.extend(f"FAILED {report.path}: {failure}" for failure in report.failures)
+    lines.append(
+        "MB/s: first call on one core; again: the same file sent again (a result-cache hit)"
+    )
+    return "\n".join(lines)
+
+
+def _kind_fields(t: KindTotals) -> dict[str, Any]:
+    return {
+        "files": t.files,
+        "bytes": t.size,
+        "tokens_before": t.tokens_before,
+        "tokens_after": t.tokens_after,
+        "tokens_saved": t.tokens_before - t.tokens_after,
+        "saved_share": round(t.saved_share, 4),
+        "first_mb_s": round(t.first_mb_s, 3),
+        "again_mb_s": round(t.again_mb_s, 3),
+    }
+
+
+def _print_json(reports: list[FileReport], totals: dict[str, KindTotals]) -> None:
+    payload = {
+        "files": [
+            {
+                "path": r.path,
+                "kind": r.kind,
+                "language": r.language,
+                "bytes": r.size,
+                "tokens_before": r.tokens_before,
+                "tokens_after": r.tokens_after,
+                "lossless": r.lossless,
+                "first_seconds": round(r.first_seconds, 6),
+                "again_seconds": round(r.again_seconds, 6),
+                "signal_lines": r.signal_lines,
+                "signal_in_output": r.signal_in_output,
+                "signal_via_retrieval": r.signal_via_retrieval,
+                "failures": r.failures,
+                "ok": not r.failures,
+            }
+            for r in reports
+        ],
+        "by_kind": {kind: _kind_fields(t) for kind, t in totals.items()},
+        "total": _kind_fields(_total(reports)),
+        "ok": not any(r.failures for r in reports),
+    }
+    sys.stdout.write(json.dumps(payload) + "\n")
