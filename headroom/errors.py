@@ -19,7 +19,7 @@ Errors about input name where the problem is, e.g.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Literal
 
 __all__ = [
@@ -141,7 +141,7 @@ class HandleExpiredError(HandleNotFoundError):
         self.reason = reason
 
     def __str__(self) -> str:
-        when = datetime.fromtimestamp(self.expired_at, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        when = datetime.fromtimestamp(self.expired_at, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
         if self.reason == "evicted":
             return (
                 f"the original stored under {self.handle!r} was evicted at {when} UTC "

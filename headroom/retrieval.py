@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from headroom.errors import (
     HandleExpiredError,
@@ -188,7 +188,7 @@ def answer_from(stores: Store | Iterable[Store], handle: str, *, query: str | No
     try:
         return retrieve_from(stores, handle, query=query)
     except HandleExpiredError as error:
-        when = datetime.fromtimestamp(error.expired_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        when = datetime.fromtimestamp(error.expired_at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         went = "was evicted" if error.reason == "evicted" else "expired"
         return (
             f"The original behind {error.handle!r} {went} at {when} and can no longer be "

@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 from typing import Final
 
 from headroom import _core
+from headroom._regex import compile_possessive
 from headroom.compressors.code.detect import code_language
 from headroom.compressors.json.minify import json_layout
 from headroom.compressors.markdown import looks_like_markdown
@@ -192,7 +193,7 @@ def _is_diff(lines: list[str]) -> bool:
 
 
 _TEST_PATTERNS: Final = [
-    re.compile(p)
+    compile_possessive(p)
     for p in (
         r"^=+ test session starts =+$",  # pytest
         r"^=+ (short test summary info|FAILURES|ERRORS) =+$",
@@ -251,16 +252,18 @@ def _is_test_output(lines: list[str]) -> bool:
 # (what follows it cannot be part of it) and check for the "/" or "." apart, since
 # "[^\s:]*[./][^\s:]*" backtracks quadratically over a long run of slashes or dots.
 # grep -rn / rg --no-heading: "path:line:" or "path:line-" (context), path with / or .
-_SEARCH_RE = re.compile(
+_SEARCH_RE = compile_possessive(
     r"^(?:\./)?(?=[^\s:]*[./])[^\s:]*+:\d+[:-](?!\d{2}[\s.,])"  # not HH:MM:SS
 )
 # grep -C: context lines "path-line-text" and "--" between groups; only counted beside matches.
 # Here "-" belongs to the path's run, so the "-<line>-" is looked for after the first / or .
-_SEARCH_CONTEXT_RE = re.compile(r"^(?:\./)?[^\s:./]*+[./][^\s:]*?-\d+-|^--$")
+_SEARCH_CONTEXT_RE = compile_possessive(r"^(?:\./)?[^\s:./]*+[./][^\s:]*?-\d+-|^--$")
 # rg --heading: a bare path line, then "line:" / "line-" lines under it. The search
 # compressor's own grouped form adds "(N matches)" to the path and merges repeated lines
 # as "12,40:text"; it must still read as search output.
-_RG_PATH_RE = re.compile(r"^[^\s:./]*+[./][^\s:]*+(?: \(\d+ match(?:es)?(?:, \d+ shown)?\))?$")
+_RG_PATH_RE = compile_possessive(
+    r"^[^\s:./]*+[./][^\s:]*+(?: \(\d+ match(?:es)?(?:, \d+ shown)?\))?$"
+)
 _RG_LINE_RE = re.compile(r"^\d+(?:,\d+)*[:-](?!\d)")
 _SEARCH_TOOLS = ("grep", "search", "rg", "ripgrep", "find_in", "ag")
 
@@ -426,7 +429,7 @@ _HTML_TAG_NAMES: Final = (
 )
 _HTML_TAGS: Final = frozenset(_HTML_TAG_NAMES.split())
 _MARKDOWN_RE = re.compile(r"^(?:#{1,6} \S|```|~~~)|\]\((?:https?://|\.{0,2}/|#)", re.M)
-_JSX_RE = re.compile(
+_JSX_RE = compile_possessive(
     r"\bclassName=|=\{|^[ \t]*+(?:import\s.+\sfrom\s|export\s+(?:default\s+)?(?:const|function|"
     r"class|interface|type)\b|const\s+\w+\s*=|return[ \t]*\([ \t]*$)",
     re.M,

@@ -28,6 +28,8 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
+from headroom._regex import compile_possessive
+
 __all__ = [
     "ERROR_RE",
     "ERROR_WORDS",
@@ -121,7 +123,7 @@ SIGNAL_HINTS: Final[tuple[str, ...]] = _hints((*ERROR_WORDS, *WARNING_WORDS))
 """Every match of :data:`SIGNAL_RE`, lower-cased, contains one of these: a cheap substring
 test that rules out most lines before the regex runs."""
 
-EXCEPTION_RE: Final = re.compile(
+EXCEPTION_RE: Final = compile_possessive(
     # "\b[A-Z][\w$]*(?:Exception|Error)\b", tried only from the first word of each [\w$] run
     # that starts with a capital (words are split by "$"): tried from every such word, it
     # rescanned the run each time, quadratic on "A$A$A$...". A match from a later word

@@ -16,11 +16,16 @@ import difflib
 import json
 import os
 import re
+import sys
 import tempfile
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10
+    import tomli as tomllib
 
 from headroom.errors import InvalidArgumentError
 

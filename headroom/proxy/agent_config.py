@@ -15,11 +15,16 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tomllib
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10
+    import tomli as tomllib
 
 __all__ = ["PERSISTABLE", "ConfigError", "config_path", "persist", "unpersist"]
 

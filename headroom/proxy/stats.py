@@ -37,7 +37,7 @@ class ProxyStats:
     ) -> None:
         self._lock = threading.Lock()
         self.prices = prices or load_prices()
-        self._today = today or (lambda: datetime.datetime.now(datetime.UTC).date())
+        self._today = today or (lambda: datetime.datetime.now(datetime.timezone.utc).date())
         # Savings ledgers: model -> [before, after, {kind: [before, after]}], in total and
         # since midnight UTC of ``_day``.
         self._total: dict[str, _Tally] = {}

@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from headroom._regex import compile_possessive
 from headroom.relevance.bm25 import STOPWORDS, tokenize
 
 __all__ = ["Sentence", "salience_scores", "select"]
@@ -39,17 +40,17 @@ _HEADING_RE = re.compile(r"^(?:#{1,6}\s|=+$|-+$)|^[^.!?:;,]{1,80}:?$")
 # the run (possessive): searched from every position of "a.a.a…" or "1.1.1…" a plain
 # `\b[a-z][a-z.]*://` is quadratic (a 100 KB sentence of them took 16 s).
 _SIGNALS = (
-    re.compile(r"(?<!\w)[A-Za-z][A-Za-z0-9]*+_[A-Za-z0-9]"),  # snake_case, CONSTANT_CASE
-    re.compile(r"(?<!\w)[a-z]++[A-Z]"),  # camelCase
-    re.compile(r"(?<![\w+.-])[a-z][a-z0-9+.-]*+://\S|(?<!\w)www\.\S"),  # URLs
-    re.compile(r"(?:^|[\s(\"'])(?:~|\.{1,2})?/?[\w.-]++/[\w.-]"),  # paths
+    compile_possessive(r"(?<!\w)[A-Za-z][A-Za-z0-9]*+_[A-Za-z0-9]"),  # snake_case, CONSTANT_CASE
+    compile_possessive(r"(?<!\w)[a-z]++[A-Z]"),  # camelCase
+    compile_possessive(r"(?<![\w+.-])[a-z][a-z0-9+.-]*+://\S|(?<!\w)www\.\S"),  # URLs
+    compile_possessive(r"(?:^|[\s(\"'])(?:~|\.{1,2})?/?[\w.-]++/[\w.-]"),  # paths
     re.compile(r"(?:^|\s)--?[A-Za-z]"),  # command-line flags
-    re.compile(r"`[^`\n]++`|\"[^\"\n]{1,80}+\"|“[^”\n]{1,80}+”"),  # code spans, quotations
-    re.compile(
+    compile_possessive(r"`[^`\n]++`|\"[^\"\n]{1,80}+\"|“[^”\n]{1,80}+”"),  # code spans, quotations
+    compile_possessive(
         r"(?<![\w,.])\d[\d,.]*+\s?(?:%|[kKMGT]?i?[bB]\b|ms\b|[smh]\b|kg\b|km\b|m\b|°|\$)"
         r"|[$€£]\s?\d"
     ),  # numbers with units or currencies
-    re.compile(
+    compile_possessive(
         r"(?<!\w)(?:\d{4}-\d{2}-\d{2}\b|(?:1[5-9]|20)\d{2}\b|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|"
         r"Aug|Sep|Oct|Nov|Dec)[a-z]*+\.? \d{1,2}\b)"
     ),  # dates and years

@@ -25,6 +25,8 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from itertools import pairwise
 
+from headroom._regex import compile_possessive
+
 __all__ = ["Segment", "segment", "sentences"]
 
 _ABBREVIATIONS = frozenset(
@@ -41,7 +43,7 @@ _HEADING_LINE_RE = re.compile(r"^[ \t]*#{1,6}\s[^\n]*")
 # End punctuation, optional closers, whitespace, then something that can start a sentence.
 # Tried only from the start of a run of end punctuation: from inside the run it fails when
 # the start does (and retrying from every character was quadratic in a run of dots).
-_END_RE = re.compile(
+_END_RE = compile_possessive(
     r"(?<![.!?…])[.!?…]++[\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ¿¡]|[^\x00-\x7f])"
 )
 _CODE_SPAN_RE = re.compile(r"`[^`\n]+`")

@@ -83,7 +83,9 @@ _loaded: dict[str, tiktoken.Encoding] = {}
 
 
 def _read_ranks(spec: VocabularySpec) -> dict[bytes, int]:
-    packed = resources.files("headroom.tokens").joinpath("data", spec.filename).read_bytes()
+    packed = (
+        resources.files("headroom.tokens").joinpath("data").joinpath(spec.filename).read_bytes()
+    )
     raw = gzip.decompress(packed)
     digest = hashlib.sha256(raw).hexdigest()
     if digest != spec.sha256:

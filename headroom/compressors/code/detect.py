@@ -20,6 +20,7 @@ import re
 from functools import cache
 from typing import TYPE_CHECKING, Final
 
+from headroom._regex import compile_possessive
 from headroom.compressors.code.errors import loose_bytes
 from headroom.compressors.code.languages import new_parser
 
@@ -70,7 +71,7 @@ _PATTERNS: Final[dict[str, re.Pattern[str]]] = {
         r"^\s*(?:pub(?:\([\w:]+\))? )?(?:(?:async |const |unsafe )*fn \w+|struct \w+|"
         r"enum \w+|impl\b|trait \w+|mod \w+|use [\w:{}]+)|^\s*#!?\[\w+|^\s*let (?:mut )?\w+"
     ),
-    "java": re.compile(
+    "java": compile_possessive(
         r"^(?:package [\w.]+;|import (?:static )?[\w.]+(?:\.\*)?;)|"
         r"^\s*(?:(?:public|private|protected|static|final|abstract|synchronized) )++"
         r"(?:class |interface |enum |record |@interface |[\w<>\[\], ?]+ \w+\()|^\s*@Override$"

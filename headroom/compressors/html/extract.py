@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Final, Literal
 
+from headroom._regex import compile_possessive
+
 if TYPE_CHECKING:
     from resiliparse.parse.html import HTMLTree, Node
 
@@ -76,7 +78,7 @@ _SKIP_SELECTORS: Final = (
 )
 _PERMALINK_SIGNS: Final = frozenset({"", "¶", "§", "#", "🔗", "link"})
 _BLANKS_RE = re.compile(r"\n(?:[ \t]*\n)+")
-_INDENT_RE = re.compile(r"^ ++(?!•|\d+\. )", re.M)  # list items keep their indentation
+_INDENT_RE = compile_possessive(r"^ ++(?!•|\d+\. )", re.M)  # list items keep their indentation
 _TRAILING_RE = re.compile(r"[ \t]+\n")
 _SPACES_RE = re.compile(r"(?<=\S) {2,}")
 _TABS_RE = re.compile(r" *(\t+) *")

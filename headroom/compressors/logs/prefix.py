@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from headroom._regex import compile_possessive
 from headroom.signals import (
     EXCEPTION_HINTS,
     EXCEPTION_RE,
@@ -119,7 +120,7 @@ _NESTED = r"(?:[^\[\]\n]|\[[^\[\]\n]*\])*"
 # Boot lines). Each pattern matches the whole prefix, so the match end is where the message
 # starts; named groups: ts, level, comp, thread, pri, status.
 _FORMATS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
-    (name, re.compile(pattern))
+    (name, compile_possessive(pattern))
     for name, pattern in (
         # 081109 203615 148 INFO dfs.DataNode$PacketResponder: ...
         ("hdfs", rf"(?P<ts>\d{{6}} \d{{6}}) \d+ (?P<level>{_LEVEL_UP}) (?P<comp>[^\s:]+): "),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from headroom._regex import compile_possessive
 from headroom.compressors._lines import Lines, bare, ends_with_marker
 from headroom.compressors.base import Compressed, Context
 from headroom.compressors.test_output.frames import droppable_traceback_lines
@@ -28,7 +29,7 @@ __all__ = ["TestOutputCompressor"]
 # pytest -v: "path::id STATUS", then optionally " (reason)" and the progress "[ 10%]". As
 # one regex ("\S+::\S.*? STATUS(?: \(.*\))?...") this rescans the line from every "::" and
 # every status word: minutes on one long line of colons. See _pytest_status.
-_PYTEST_NODE_RE = re.compile(r"(?=\S+?::\S)\S++")  # the first token, holding "::" inside
+_PYTEST_NODE_RE = compile_possessive(r"(?=\S+?::\S)\S++")  # the first token, holding "::" inside
 _PYTEST_STATUS_RE = re.compile(r" (PASSED|SKIPPED|XFAIL)")
 _PYTEST_PROGRESS_RE = re.compile(r"\s+\[\s*\d+%\]")
 _PROGRESS_VALUE_RE = re.compile(r"\s*\d+")
