@@ -8,7 +8,8 @@ NATIVE_SRC := $(wildcard native/src/*.rs) native/Cargo.toml
 export HEADROOM_HOME ?= $(abspath .headroom-home)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup neural demo test test-python test-native lint bench clean test-integrations redis-server
+.PHONY: setup neural demo test test-python test-native lint bench clean test-integrations redis-server \
+	dist test-dist
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +30,7 @@ $(VENV)/.neural-installed: $(VENV)/.dev-installed
 # `proxy` extra (Starlette, uvicorn, httpx, prometheus-client, websockets) for tests/proxy, and
 # the `mcp` extra (the MCP Python SDK) for tests/mcp.
 $(VENV)/.built: $(VENV)/.dev-installed pyproject.toml $(NATIVE_SRC)
-	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --release --quiet --extras html,proxy,mcp
+	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --release --quiet --extras html,proxy,mcp,plot
 	touch $@
 
 # The LangChain integration, editable, with the framework versions it pins, and its `test`
@@ -52,7 +53,7 @@ neural: $(VENV)/.neural-installed
 demo: setup
 	$(PY) -m headroom.bench.demo --data "$(DATA)"
 
-test: setup neural redis-server test-native lint test-python test-integrations
+test: setup neural redis-server test-native lint test-python test-integrations test-dist
 
 # The integrations are installed first: tests/unit/test_docs_snippets.py runs the docs'
 # LangChain and LlamaIndex examples.
@@ -84,6 +85,27 @@ test-integrations: $(VENV)/.langchain-installed $(VENV)/.llamaindex-installed
 		--doctest-modules llama_index tests
 	HEADROOM_BENCH_DATA="$(DATA)" $(BIN)/jupyter-execute notebooks/llamaindex.ipynb
 
+# Wheels into dist/, rebuilt from scratch each time: the core (one cp310-abi3 wheel, any
+# CPython >= 3.10) and its sdist, and one wheel per integration distribution, i.e. every
+# integrations/**/pyproject.toml but benchmarks' (each built by its own backend, hatchling,
+# which `build` fetches from PyPI into an isolated environment).
+DIST := dist
+INTEGRATION_PROJECTS = $(sort $(patsubst %/pyproject.toml,%,$(shell find integrations \
+	-name pyproject.toml -not -path '*/benchmarks/*' -not -path '*/.venv/*')))
+dist: $(VENV)/.dev-installed
+	rm -rf $(DIST)
+	$(BIN)/maturin build --release --quiet --out $(DIST)
+	$(BIN)/maturin sdist --out $(DIST) >/dev/null
+	for project in $(INTEGRATION_PROJECTS); do \
+		$(PY) -m build --wheel --outdir $(DIST) $$project >/dev/null || exit 1; done
+	@ls -1 $(DIST)
+
+# The wheels of dist/ in a new Python 3.10 venv with no Rust toolchain on PATH: `headroom
+# --version`, the core on a real log, every integration's examples/*.py (tests/packaging).
+test-dist: dist
+	HEADROOM_DIST_DIR=$(abspath $(DIST)) HEADROOM_BENCH_DATA="$(DATA)" \
+		$(PY) -m pytest -q -p no:cacheprovider tests/packaging
+
 lint: setup
 	$(BIN)/ruff check headroom tests
 	$(BIN)/ruff format --check headroom tests
@@ -108,4 +130,4 @@ bench: setup $(VENV)/.llamaindex-installed
 		benchmarks/query_engine.py --ratios 0.3,0.4,0.5
 
 clean:
-	rm -rf $(VENV) native/target headroom/_native*.so .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DIST) native/target headroom/_native*.so .pytest_cache .mypy_cache .ruff_cache
