@@ -200,23 +200,32 @@ def _render(reports: list[FileReport], totals: dict[str, KindTotals]) -> str:
     rows.append(row("total", _total(reports)))
     header = ("kind", "files", "MB", "tokens before", "tokens after", "saved", "MB/s", "again MB/s")
     lines = [_table(header, rows, left=1), ""]
-    lossy = sum(not r.lossless for r in reports)
+    lossy = [r for r in reports if not r.lossless]
     signal = sum(r.signal_lines for r in reports)
     as_is = sum(r.signal_in_output for r in reports)
     behind = sum(r.signal_via_retrieval for r in reports)
+    lost = sum(r.signal_lost for r in reports)
     failed = [r for r in reports if r.failures]
-    lines.append(
-        f"checks: {len(reports) - len(failed)} of {len(reports)} files pass: round trip "
-        f"byte-identical ({lossy} lossy files), {signal:,} error/warning lines kept "
-        f"({as_is:,} as they were, {behind:,} behind a marker, "
-        f"{signal - as_is - behind:,} in lossless rewrites or lost), never larger, repeatable"
-    )
+    lines += [
+        f"checks: {len(reports) - len(failed)} of {len(reports)} files pass",
+        f"  round trip: {_passing(lossy, 'round trip')} of {len(lossy)} lossy files come back "
+        "byte-identical from the store (lossless ones need no store)",
+        f"  error/warning lines: {signal:,}: {as_is:,} kept as they were, {behind:,} behind a "
+        f"marker, {signal - as_is - behind - lost:,} in lossless rewrites, {lost:,} lost",
+        f"  never larger: {_passing(reports, 'never larger')} of {len(reports)} files; "
+        f"repeatable (same bytes again): {_passing(reports, 'repeatable')} of {len(reports)}",
+    ]
     for report in failed:
         lines.extend(f"FAILED {report.path}: {failure}" for failure in report.failures)
     lines.append(
         "MB/s: first call on one core; again: the same file sent again (a result-cache hit)"
     )
     return "\n".join(lines)
+
+
+def _passing(reports: list[FileReport], check: str) -> int:
+    """How many reports have no failure of ``check`` (failures start with its name)."""
+    return sum(not any(f.startswith(check + ":") for f in r.failures) for r in reports)
 
 
 def _kind_fields(t: KindTotals) -> dict[str, Any]:
@@ -248,6 +257,7 @@ def _print_json(reports: list[FileReport], totals: dict[str, KindTotals]) -> Non
                 "signal_lines": r.signal_lines,
                 "signal_in_output": r.signal_in_output,
                 "signal_via_retrieval": r.signal_via_retrieval,
+                "signal_lost": r.signal_lost,
                 "failures": r.failures,
                 "ok": not r.failures,
             }

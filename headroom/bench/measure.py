@@ -74,6 +74,7 @@ class FileReport:
     signal_lines: int  # error and warning lines in the input
     signal_in_output: int  # ... found as they were in the output
     signal_via_retrieval: int  # ... inside an original a marker in the output points to
+    signal_lost: int  # ... in neither: a failed check (a lossless rewrite drops nothing)
     failures: list[str] = field(default_factory=list)
 
 
@@ -244,6 +245,7 @@ def measure_file(client: Headroom, path: Path) -> FileReport:
         signal_lines=len(lines),
         signal_in_output=in_output,
         signal_via_retrieval=via_retrieval,
+        signal_lost=len(missing),
         failures=failures,
     )
 
