@@ -63,7 +63,7 @@ _SIGNALS = (
 )
 # Value per sqrt(token): greedy by raw score spends a budget on a few long sentences, by score
 # per token on fragments. On whole SQuAD articles kept at 30%, sqrt keeps 54.9% of answers,
-# raw score 52.2% (python -m headroom.bench_rag --no-query).
+# raw score 52.2% (python -m headroom.bench.rag --no-query).
 _COST_EXPONENT = 0.5
 # Fewer content words than this scale density down: a fragment ("Most people never change
 # it.") is all rare words by the mean, and cheap, yet says little. Neutral on SQuAD answers.
