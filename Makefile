@@ -87,11 +87,12 @@ test-integrations: $(VENV)/.langchain-installed $(VENV)/.llamaindex-installed
 
 # Wheels into dist/, rebuilt from scratch each time: the core (one cp310-abi3 wheel, any
 # CPython >= 3.10) and its sdist, and one wheel per integration distribution, i.e. every
-# integrations/**/pyproject.toml but benchmarks' (each built by its own backend, hatchling,
-# which `build` fetches from PyPI into an isolated environment).
+# integrations/**/pyproject.toml with a [project] table but benchmarks' (each built by its own
+# backend, hatchling, which `build` fetches from PyPI into an isolated environment).
 DIST := dist
 INTEGRATION_PROJECTS = $(sort $(patsubst %/pyproject.toml,%,$(shell find integrations \
-	-name pyproject.toml -not -path '*/benchmarks/*' -not -path '*/.venv/*')))
+	-name pyproject.toml -not -path '*/benchmarks/*' -not -path '*/.venv/*' \
+	-exec grep -l '^\[project\]' {} +)))
 dist: $(VENV)/.dev-installed
 	rm -rf $(DIST)
 	$(BIN)/maturin build --release --quiet --out $(DIST)

@@ -273,10 +273,6 @@ def test_core_example_on_a_real_log(clean_venv: CleanVenv, wheels: dict[str, Pat
 def test_integration_has_examples(integration: Integration, wheels: dict[str, Path]) -> None:
     if integration.name not in wheels:
         pytest.skip(f"no {integration.name} wheel in {DIST_DIR}")
-    if "-utils-" in integration.name:
-        # Shared helpers of the other distributions (as llama-index-utils-* packages are):
-        # no component of their own to show, and exercised by the others' examples.
-        pytest.skip(f"{integration.name} is a utility package")
     assert integration.examples, f"{integration.root} has no examples/*.py"
 
 
