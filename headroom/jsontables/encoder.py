@@ -79,8 +79,13 @@ _DERIVE_MIN_WORK: Final = 1 << 16
 
 @dataclass(slots=True)
 class _Column:
+    """A table column: ``values`` has a cell per row (``MISSING`` where absent); ``present``
+    the values of the ``rows`` (ascending) that have one."""
+
     path: tuple[str, ...]
     values: list[Any]
+    rows: Sequence[int]
+    present: list[Any]
 
 
 @dataclass(slots=True)
@@ -185,7 +190,8 @@ class _Encoder:
         meta: list[str] = []
         kept: list[tuple[_Column, list[str]]] = []
         if keys is not None:
-            kept.append((_Column((), list(keys)), format_cells(keys, self.table_ref)))
+            key_column = _Column((), list(keys), range(count), list(keys))
+            kept.append((key_column, format_cells(keys, self.table_ref)))
         inline_floor = 0
         for found in sparse:
             present = format_cells(found.values, self.table_ref)
@@ -196,7 +202,8 @@ class _Encoder:
                 meta.append(f"  same {format_path(found.path)}={first}")
             else:
                 values = _spread(found.rows, found.values, count, MISSING)
-                kept.append((_Column(found.path, values), _spread(found.rows, present, count, "")))
+                column = _Column(found.path, values, found.rows, found.values)
+                kept.append((column, _spread(found.rows, present, count, "")))
         derived = _derive([column for column, _ in kept], count)
         for target, parts, source in derived:
             template = format_template(parts, [source] * (len(parts) - 1))
@@ -299,11 +306,9 @@ def _flatten(
     return columns
 
 
-_SOURCE_KINDS: Final = frozenset({str, int, type(MISSING)})  # bool is not int here: type()
+_SOURCE_KINDS: Final = frozenset({str, int})  # bool is not int here: type()
 _TARGET_KINDS: Final = frozenset({str, type(MISSING)})
-
-
-_SEP: Final = "\x00"  # joins a column's present values into one text (see _joined)
+_SEP: Final = "\x00"  # joins a column's values into one text (see _joined)
 
 
 def _joined(values: Sequence[str]) -> str | None:
@@ -313,26 +318,18 @@ def _joined(values: Sequence[str]) -> str | None:
     return text if text.count(_SEP) == len(values) - 1 else None
 
 
-def _fills(given: list[str | None], wanted: list[Any], parts: list[str]) -> bool:
-    """Whether ``wanted`` is ``given`` inside ``parts`` in every row (both present in the
-    same rows), one comparison at a time."""
-    return all(
-        (w is MISSING and g is None) or (g is not None and g.join(parts) == w)
-        for g, w in zip(given, wanted, strict=True)
-    )
-
-
 @dataclass(slots=True)
 class _Source:
+    """A column that templates may be filled from: its present values, as strings."""
+
     path: tuple[str, ...]
-    spelled: list[str | None]
-    seed: str  # the value in the first row it is present in
+    spelled: list[str]
     _joined: str | bool | None = False  # not joined yet
 
     def joined(self) -> str | None:
-        """Its present values joined by ``_SEP`` (``None``: one holds a ``_SEP``)."""
+        """Its values joined by ``_SEP`` (``None``: one holds a ``_SEP``)."""
         if self._joined is False:
-            self._joined = _joined([v for v in self.spelled if v is not None])
+            self._joined = _joined(self.spelled)
         return self._joined if type(self._joined) is str else None
 
 
@@ -345,52 +342,47 @@ def _derive(
     literal parts, source)``; sources are never themselves derived, so the decoder can fill
     templates from the row cells in any order. The search is bounded by the size of the
     table (``_DERIVE_WORK_PER_CELL``): what it has not found by then stays a column.
+
+    Everything is compared over the rows a column is present in (``_Column.present``): a
+    target's candidates are the sources present in the same rows whose first value is
+    inside the target's first value; one more row is tried, then the whole column at once.
     """
     work = _DERIVE_MIN_WORK + _DERIVE_WORK_PER_CELL * count * len(columns)
     # Sources grouped by the rows they are present in: a target can only come from a source
     # present in exactly its rows, so heterogeneous records compare far fewer pairs.
-    groups: dict[bytes, list[_Source]] = {}
-    presences: dict[tuple[str, ...], bytes] = {}
+    groups: dict[tuple[int, ...] | None, list[_Source]] = {}
+    strings: list[tuple[tuple[str, ...], tuple[int, ...] | None, list[str]]] = []
     for column in columns:
-        values = column.values
-        kinds = set(map(type, values))
-        presence = bytes([v is not MISSING for v in values])
-        presences[column.path] = presence
-        if not kinds <= _SOURCE_KINDS or not any(presence) or "" in values:
+        present = column.present
+        if not present:
             continue
-        spelled: list[str | None] = [
-            None if v is MISSING else v if type(v) is str else str(v) for v in values
-        ]
-        seed = spelled[presence.find(1)]
-        assert seed is not None  # present in that row
-        groups.setdefault(presence, []).append(_Source(column.path, spelled, seed))
+        rows = None if len(present) == count else tuple(column.rows)
+        kinds = set(map(type, present))
+        if kinds == {str}:
+            strings.append((column.path, rows, present))
+        if not kinds <= _SOURCE_KINDS or "" in present:
+            continue
+        spelled = present if kinds == {str} else [v if type(v) is str else str(v) for v in present]
+        groups.setdefault(rows, []).append(_Source(column.path, spelled))
     for group in groups.values():  # the longest value first: "{url}/x" before "{id}"
-        group.sort(key=lambda source: -len(source.seed))
-    seeds = {presence: [source.seed for source in group] for presence, group in groups.items()}
+        group.sort(key=lambda source: -len(source.spelled[0]))
+    seeds = {rows: [source.spelled[0] for source in group] for rows, group in groups.items()}
     # Negated lengths, ascending: the sources no longer than a target start at a bisection.
-    lengths = {presence: [-len(seed) for seed in found] for presence, found in seeds.items()}
+    lengths = {rows: [-len(seed) for seed in found] for rows, found in seeds.items()}
     used_sources: set[tuple[str, ...]] = set()
     derived_targets: set[tuple[str, ...]] = set()
     derived: list[tuple[tuple[str, ...], list[str], tuple[str, ...]]] = []
-    for column in columns:
-        target = column.path
-        wanted = column.values
-        if not target or target in used_sources or not set(map(type, wanted)) <= _TARGET_KINDS:
+    for target, rows, wanted in strings:
+        sources = groups.get(rows)
+        if not target or target in used_sources or sources is None:
             continue
-        presence = presences[target]
-        sources = groups.get(presence)
-        if sources is None:
-            continue
-        text = wanted[presence.find(1)]
-        last_row = presence.rfind(1)
-        # One pass over the group's first values finds the sources that can be inside this
-        # target (in C, several times faster than trying each pair in turn).
-        start = bisect.bisect_left(lengths[presence], -len(text))
+        text, last = wanted[0], wanted[-1]
+        start = bisect.bisect_left(lengths[rows], -len(text))
         work -= len(sources) - start
         if work < 0:
             return derived
         wanted_joined: str | bool | None = False  # not joined yet
-        group_seeds = seeds[presence]
+        group_seeds = seeds[rows]
         for index in [i for i in range(start, len(sources)) if group_seeds[i] in text]:
             source = sources[index]
             if source.path == target or source.path in derived_targets:
@@ -398,12 +390,11 @@ def _derive(
             work -= count
             if work < 0:
                 return derived
-            parts = text.split(source.seed)
-            last = source.spelled[last_row]
-            if last is None or last.join(parts) != wanted[last_row]:
+            parts = text.split(source.spelled[0])
+            if source.spelled[-1].join(parts) != last:
                 continue  # most candidates differ in another row: try one first
             if wanted_joined is False:
-                wanted_joined = _joined([w for w in wanted if w is not MISSING])
+                wanted_joined = _joined(wanted)
             joined = source.joined() if len(parts) == 2 else None
             if joined is not None and type(wanted_joined) is str:
                 # One value inside a prefix and a suffix: the target's column is the
@@ -413,7 +404,7 @@ def _derive(
                 filled = joined.replace(_SEP, suffix + _SEP + prefix)
                 found = wanted_joined == prefix + filled + suffix
             else:
-                found = _fills(source.spelled, wanted, parts)
+                found = all(g.join(parts) == w for g, w in zip(source.spelled, wanted, strict=True))
             if found:
                 derived.append((target, parts, source.path))
                 derived_targets.add(target)

@@ -160,8 +160,9 @@ def test_differing_keys_are_never_worse_than_minified(records: list[dict[str, An
 
 def _derive_pairwise(columns: list[Any], count: int) -> list[Any]:
     """The template search as defined: every pair in turn, each row compared."""
-    from headroom.jsontables.encoder import _SOURCE_KINDS, _TARGET_KINDS
     from headroom.jsontables.syntax import MISSING
+
+    source_kinds, target_kinds = {str, int, type(MISSING)}, {str, type(MISSING)}
 
     def presence(values: list[Any]) -> bytes:
         return bytes([v is not MISSING for v in values])
@@ -169,7 +170,7 @@ def _derive_pairwise(columns: list[Any], count: int) -> list[Any]:
     sources = []
     for column in columns:
         values = column.values
-        if set(map(type, values)) <= _SOURCE_KINDS and any(presence(values)) and "" not in values:
+        if set(map(type, values)) <= source_kinds and any(presence(values)) and "" not in values:
             spelled = [None if v is MISSING else str(v) for v in values]
             sources.append((column.path, presence(values), spelled))
     sample_len = {
@@ -179,7 +180,7 @@ def _derive_pairwise(columns: list[Any], count: int) -> list[Any]:
     used, targets, derived = set(), set(), []
     for column in columns:
         wanted = column.values
-        if not column.path or column.path in used or not set(map(type, wanted)) <= _TARGET_KINDS:
+        if not column.path or column.path in used or not set(map(type, wanted)) <= target_kinds:
             continue
         rows = presence(wanted)
         if not any(rows):
@@ -221,13 +222,17 @@ def test_template_search_finds_what_the_pairwise_definition_finds(
     from headroom.jsontables.encoder import _Column, _derive
     from headroom.jsontables.syntax import MISSING
 
-    columns = [_Column(("base",), [f"id{row}" for row in range(rows)])]
+    def _column(path: tuple[str, ...], values: list[Any]) -> _Column:
+        present = [i for i, v in enumerate(values) if v is not MISSING]
+        return _Column(path, values, present, [values[i] for i in present])
+
+    columns = [_column(("base",), [f"id{row}" for row in range(rows)])]
     for number, values in enumerate(cells):
         spelled = [MISSING if v == "MISSING" else v for v in values[:rows]]
-        columns.append(_Column((f"c{number}",), spelled))
+        columns.append(_column((f"c{number}",), spelled))
         # The same column inside fixed text, and once with its last row changed.
         wrapped = [v if v is MISSING else f"p{v}s" for v in spelled]
-        columns.append(_Column((f"t{number}",), wrapped))
+        columns.append(_column((f"t{number}",), wrapped))
         if rows > 1 and wrapped[-1] is not MISSING:
-            columns.append(_Column((f"u{number}",), [*wrapped[:-1], wrapped[-1] + "!"]))
+            columns.append(_column((f"u{number}",), [*wrapped[:-1], wrapped[-1] + "!"]))
     assert _derive(columns, rows) == _derive_pairwise(columns, rows)
