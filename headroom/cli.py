@@ -14,11 +14,13 @@ import glob
 import json
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, NoReturn
 
 from headroom import __version__
+from headroom._cli_errors import CommandError
 from headroom._rawbytes import from_bytes, to_bytes
+from headroom.bench import cli as bench_cli
 from headroom.client import Headroom
 from headroom.config import KINDS, CompressConfig
 from headroom.errors import HeadroomError, StoreError
@@ -27,6 +29,7 @@ from headroom.mcpserver.cli import add_parser as mcp_parser
 from headroom.proxy.cli import add_parser as proxy_parser
 from headroom.proxy.perf import add_parser as perf_parser
 from headroom.proxy.wrap_cli import add_parsers as wrap_parsers
+from headroom.store import UsageTotals
 from headroom.tools import DEFAULT_MODEL
 
 __all__ = ["main"]
@@ -36,6 +39,23 @@ _GLOB_CHARS = frozenset("*?[")
 
 class _UsageProblem(Exception):
     """Bad command-line input found by the CLI itself (a missing file, a glob matching nothing)."""
+
+
+class _ArgumentProblem(Exception):
+    """An argument argparse refused; ``prog`` is the (sub)command whose help describes it."""
+
+    def __init__(self, prog: str, message: str) -> None:
+        super().__init__(message)
+        self.prog = prog
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises on a refused argument instead of printing usage and exiting, so
+    :func:`main` says it in the one-line form every other error takes (subparsers are made
+    of this class too: argparse builds them with the parent's class)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _ArgumentProblem(self.prog, message)
 
 
 def _debug_flag(parser: argparse.ArgumentParser) -> None:
@@ -49,7 +69,7 @@ def _debug_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="headroom",
         description="Compress LLM context (tool outputs, logs, JSON, code) and retrieve "
         "the originals. Originals are kept in the CCR store (HEADROOM_HOME).",
@@ -130,8 +150,16 @@ def _parser() -> argparse.ArgumentParser:
 
     st = verbs.add_parser(
         "stats",
-        help="what the store holds and the tokens saved so far, by kind",
-        description="Show the CCR store's size and the tokens saved so far, by content kind.",
+        help="what the store holds and the tokens saved so far, by kind and by day",
+        description="Show the CCR store's size and the tokens saved so far, by content kind "
+        "and by day (UTC), over every process that used the store.",
+    )
+    st.add_argument(
+        "--days",
+        type=_positive_int,
+        default=14,
+        metavar="N",
+        help="the by-day table covers the last N days, today included (default 14)",
     )
     st.add_argument("--json", action="store_true", help="print one JSON object instead")
     _debug_flag(st)
@@ -140,16 +168,36 @@ def _parser() -> argparse.ArgumentParser:
     wrap_parsers(verbs)  # wrap, unwrap: headroom/proxy/launch.py and agent_config.py
     perf_parser(verbs)  # headroom/proxy/perf.py: a running proxy's savings, from /stats
     mcp_parser(verbs)  # headroom/mcpserver/ (the MCP SDK is an extra, imported to serve)
+    bench_cli.add_parser(verbs)  # headroom/bench/cli.py: savings, checks, speed on files
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit status (0 ok, 1 error, 2 usage, 130 interrupted)."""
-    args = _parser().parse_args(argv)
+    """Run the CLI; returns the exit status (0 ok, 1 error, 2 usage, 130 interrupted).
+
+    Every error, whatever the verb, is one line on stderr, ``headroom: error: <what is wrong
+    and what to do>``; ``--debug`` (before or after the verb) raises it with its traceback.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # Known before parsing, so that a refused argument too can show its traceback.
+    debug = "--debug" in argv[: argv.index("--")] if "--" in argv else "--debug" in argv
+    try:
+        args = _parser().parse_args(argv)
+    except _ArgumentProblem as error:
+        if debug:
+            raise
+        verb = error.prog.removeprefix("headroom").strip()
+        print(
+            f"headroom: error: {verb + ': ' if verb else ''}{_describe(error)} "
+            f"(see '{error.prog} --help')",
+            file=sys.stderr,
+        )
+        return 2
+    debug = bool(args.debug)
     try:
         return _run(args)
     except KeyboardInterrupt:
-        if args.debug:
+        if debug:
             raise
         print("headroom: interrupted", file=sys.stderr)
         return 130
@@ -157,12 +205,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except (HeadroomError, OSError, FormatError, ImportError, _UsageProblem) as error:
-        if args.debug:
+        if debug:
             raise
         print(f"headroom: error: {_describe(error)}", file=sys.stderr)
-        return 1
+        return error.status if isinstance(error, CommandError) else 1
     except Exception as error:  # a bug: still one line, the traceback behind --debug
-        if args.debug:
+        if debug:
             raise
         print(
             f"headroom: error: unexpected {type(error).__name__}: {error} (a bug in headroom: "
@@ -203,6 +251,8 @@ def _run(args: argparse.Namespace) -> int:
         from headroom.mcpserver.cli import run as run_mcp
 
         return run_mcp(args)
+    if args.verb == "bench":
+        return bench_cli.run(args)
     if args.verb == "perf":
         from headroom.proxy.perf import run as run_perf
 
@@ -428,7 +478,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], *, left: int) -
     return "\n".join([line(header), rule, *(line(row) for row in rows[:-1]), rule, line(rows[-1])])
 
 
-def _store_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _store_parser(verbs: argparse._SubParsersAction[_Parser]) -> None:
     s = verbs.add_parser(
         "store",
         help="export or import the store's originals (move them between backends)",
@@ -481,13 +531,18 @@ def _stats(args: argparse.Namespace) -> int:
     problem: str | None = None
     try:
         totals = client.usage.totals()
+        days = client.usage.by_day(args.days)
     except StoreError as error:  # the store's own line says what is wrong
-        totals, problem = {}, _describe(error)
+        totals, days, problem = {}, {}, _describe(error)
+    # What the days shown leave out: older days, and counts from before per-day records.
+    everything = _sum(totals.values())
+    shown = _sum(u for kinds in days.values() for u in kinds.values())
+    earlier = UsageTotals(
+        everything.calls - shown.calls,
+        everything.tokens_before - shown.tokens_before,
+        everything.tokens_after - shown.tokens_after,
+    )
     if args.json:
-        by_kind = {
-            kind: _usage_fields(u.calls, u.tokens_before, u.tokens_after)
-            for kind, u in totals.items()
-        }
         _write_json(
             {
                 "store": {
@@ -499,12 +554,17 @@ def _stats(args: argparse.Namespace) -> int:
                     "writable": stats.writable,
                     "error": stats.error,
                 },
-                "by_kind": by_kind,
-                "total": _usage_fields(
-                    sum(u.calls for u in totals.values()),
-                    sum(u.tokens_before for u in totals.values()),
-                    sum(u.tokens_after for u in totals.values()),
-                ),
+                "by_kind": {kind: _usage_fields(u) for kind, u in totals.items()},
+                "by_day": {
+                    day: {
+                        "total": _usage_fields(_sum(kinds.values())),
+                        "by_kind": {kind: _usage_fields(u) for kind, u in kinds.items()},
+                    }
+                    for day, kinds in days.items()
+                },
+                "days": args.days,
+                "earlier": _usage_fields(earlier),
+                "total": _usage_fields(everything),
                 "usage_error": problem,
             }
         )
@@ -513,39 +573,62 @@ def _stats(args: argparse.Namespace) -> int:
     if stats.error:
         print(f"problem: {stats.error}")
     limit = f" of {_size(stats.max_bytes)}" if stats.max_bytes else ""
-    print(f"originals: {stats.items} ({_size(stats.bytes)}{limit})")
+    print(f"originals: {stats.items:,} ({_size(stats.bytes)}{limit})")
     if problem:
         print(f"usage: unavailable ({problem})")
         return 1
     if not totals:
         print("no compression recorded yet")
         return 0
-    rows = [
-        (
-            kind,
-            f"{u.calls:,}",
-            f"{u.tokens_before:,}",
-            f"{u.tokens_after:,}",
-            _saved(u.tokens_before, u.tokens_after),
-        )
-        for kind, u in sorted(totals.items(), key=lambda item: -item[1].tokens_saved)
-    ]
-    calls = sum(u.calls for u in totals.values())
-    before = sum(u.tokens_before for u in totals.values())
-    after = sum(u.tokens_after for u in totals.values())
-    rows.append(("total", f"{calls:,}", f"{before:,}", f"{after:,}", _saved(before, after)))
+    by_kind = sorted(totals.items(), key=lambda item: (-item[1].tokens_saved, item[0]))
+    rows = [_usage_row(kind, u) for kind, u in by_kind]
+    rows.append(_usage_row("total", everything))
     print()
     print(_table(("kind", "calls", "tokens before", "tokens after", "saved"), rows, left=1))
+    rows = [_usage_row(day, _sum(kinds.values())) for day, kinds in days.items()]
+    if earlier.calls:
+        rows.append(_usage_row("earlier", earlier))
+    rows.append(_usage_row("total", everything))
+    print()
+    print(f"by day (UTC), last {args.days} day{'s' if args.days != 1 else ''}, newest first:")
+    print(_table(("day", "calls", "tokens before", "tokens after", "saved"), rows, left=1))
     return 0
 
 
-def _usage_fields(calls: int, before: int, after: int) -> dict[str, Any]:
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days >= 1, got {text!r}")
+    return value
+
+
+def _sum(totals: Iterable[UsageTotals]) -> UsageTotals:
+    calls = before = after = 0
+    for u in totals:
+        calls, before, after = calls + u.calls, before + u.tokens_before, after + u.tokens_after
+    return UsageTotals(calls, before, after)
+
+
+def _usage_row(name: str, u: UsageTotals) -> tuple[str, str, str, str, str]:
+    return (
+        name,
+        f"{u.calls:,}",
+        f"{u.tokens_before:,}",
+        f"{u.tokens_after:,}",
+        _saved(u.tokens_before, u.tokens_after),
+    )
+
+
+def _usage_fields(u: UsageTotals) -> dict[str, Any]:
     return {
-        "calls": calls,
-        "tokens_before": before,
-        "tokens_after": after,
-        "tokens_saved": before - after,
-        "saved_share": round((before - after) / before, 4) if before else 0.0,
+        "calls": u.calls,
+        "tokens_before": u.tokens_before,
+        "tokens_after": u.tokens_after,
+        "tokens_saved": u.tokens_saved,
+        "saved_share": round(u.tokens_saved / u.tokens_before, 4) if u.tokens_before else 0.0,
     }
 
 

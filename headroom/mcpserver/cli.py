@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from headroom._cli_errors import CommandError, check_port_free
 from headroom.errors import HeadroomError, InvalidArgumentError
 from headroom.mcpserver.clients import CLIENTS, Client, Scope, client_names
 from headroom.mcpserver.install import Change, apply, plan_install, plan_uninstall
@@ -121,15 +122,21 @@ def _serve_options(p: argparse.ArgumentParser, *, inherited: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``headroom mcp``; the exit status (0 ok, 1 error, 2 refused options)."""
+    """Run ``headroom mcp``; the exit status (0 ok, 130 interrupted).
+
+    Raises:
+        CommandError: the options are refused (status 2), or the port is taken or a
+            client's configuration cannot be edited (status 1).
+    """
     action = args.mcp_action or "serve"
     if action == "serve":
         return _serve(args)
     try:
         return _edit(args, install=action == "install")
+    except CommandError:
+        raise
     except HeadroomError as error:
-        print(f"headroom mcp {action}: error: {error}", file=sys.stderr)
-        return 1
+        raise CommandError(f"mcp {action}: {error}") from error
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -137,8 +144,7 @@ def _serve(args: argparse.Namespace) -> int:
     from headroom.mcpserver.server import create_server
 
     if not 0 < args.port < 65536:
-        print(f"headroom mcp: error: --port: expected 1-65535, got {args.port}", file=sys.stderr)
-        return 2
+        raise CommandError(f"--port: expected 1-65535, got {args.port}", status=2)
     limit = DEFAULT_MAX_CONTENT_BYTES if args.max_content_bytes is None else args.max_content_bytes
     try:
         options = ServerOptions(
@@ -148,14 +154,18 @@ def _serve(args: argparse.Namespace) -> int:
         )
         client = Headroom(store=options.store, model=options.model)
     except HeadroomError as error:  # e.g. a store URL that is no store
-        print(f"headroom mcp: error: {error}", file=sys.stderr)
-        return 2
+        raise CommandError(str(error), status=2) from error
     try:
         server = create_server(options, client=client)
     except HeadroomError as error:  # an --allow-read that is not a directory
         client.close()
-        print(f"headroom mcp: error: {error}", file=sys.stderr)
-        return 2
+        raise CommandError(str(error), status=2) from error
+    if args.transport != "stdio":
+        try:
+            check_port_free(_HOST, args.port)
+        except CommandError:
+            client.close()
+            raise
     import anyio
 
     # The client is closed on the way out, so a usage log that holds counts back (Redis)
@@ -201,23 +211,18 @@ def _edit(args: argparse.Namespace, *, install: bool) -> int:
     else:
         chosen = [c for c in CLIENTS if c.found(env)]
         if not chosen:
-            print(
-                "headroom mcp: no MCP client found on this machine (looked for Claude Code, "
-                "Claude Desktop, Cursor and Codex); name one with --client",
-                file=sys.stderr,
+            raise CommandError(
+                "no MCP client found on this machine (looked for Claude Code, Claude "
+                "Desktop, Cursor and Codex); name one with --client"
             )
-            return 1
     plans: list[tuple[Client, Change]] = []
     for client in chosen:
         path = client.config_path(scope, env, cwd)
         if path is None:
             if args.client:
-                print(
-                    f"headroom mcp: error: {client.label} has no {scope} configuration "
-                    "(use --scope user)",
-                    file=sys.stderr,
+                raise CommandError(
+                    f"{client.label} has no {scope} configuration (use --scope user)", status=2
                 )
-                return 2
             print(f"{client.name}: skipped ({client.label} has no {scope} configuration)")
             continue
         if install:

@@ -14,6 +14,7 @@ import sys
 import tempfile
 from typing import Any
 
+from headroom._cli_errors import CommandError, check_port_free
 from headroom.errors import HeadroomError
 from headroom.pricing import ENV as PRICES_ENV
 from headroom.pricing import load_prices
@@ -85,15 +86,18 @@ def add_parser(verbs: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until interrupted; 2 when the options are refused.
+    """Serve until interrupted.
 
     A flag given wins over its environment variable, which wins over the default.
+
+    Raises:
+        CommandError: the options, environment or price file are refused (status 2), or
+            the address cannot be listened on (status 1); before anything is served.
     """
     try:
         settings = ProxySettings.from_env()
     except ValueError as error:
-        print(f"headroom proxy: error: {error}", file=sys.stderr)
-        return 2
+        raise CommandError(str(error), status=2) from error
     given = {
         name: getattr(args, name)
         for name in (
@@ -113,21 +117,20 @@ def run(args: argparse.Namespace) -> int:
     settings = dataclasses.replace(settings, **given)
     problem = settings.problem()
     if problem is not None:
-        print(f"headroom proxy: error: {problem}", file=sys.stderr)
-        return 2
+        raise CommandError(problem, status=2)
     if args.prices is not None:
         os.environ[PRICES_ENV] = args.prices  # read by every worker's app
     try:
         load_prices()  # a bad file is refused here, not by each worker
     except HeadroomError as error:
-        print(f"headroom proxy: error: {error}", file=sys.stderr)
-        return 2
+        raise CommandError(str(error), status=2) from error
     # isort: off
     from headroom.proxy import _deps  # noqa: F401  (names the extra when it is missing)
 
     # isort: on
     import uvicorn
 
+    check_port_free(settings.host, settings.port)
     os.environ.update(settings.to_env())
     board = None
     if settings.workers > 1:  # each worker's counts, for /stats to sum (workers.py)

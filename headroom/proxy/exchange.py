@@ -36,6 +36,7 @@ from headroom.proxy.retrieve import offer
 from headroom.proxy.settings import ProxySettings
 from headroom.proxy.stats import ProxyStats
 from headroom.proxy.wire import FORMATS, Format, Rewrite, compress_body, dump
+from headroom.store import UsageTotals
 
 __all__ = ["Incoming", "State", "exchange"]
 
@@ -66,25 +67,35 @@ class State:
         return out
 
     def stored(self) -> dict[str, Any]:
-        """Tokens saved by kind over every process and restart that used this store (its
-        usage log), or the error that kept them from being read (blocking: run it in a
-        thread)."""
+        """Tokens saved by kind, and by UTC day and kind over the last 14 days, over every
+        process and restart that used this store (its usage log), or the error that kept
+        them from being read (blocking: run it in a thread)."""
         try:
             totals = self.client.usage.totals()
+            days = self.client.usage.by_day(STORED_DAYS)
         except HeadroomError as error:
-            return {"by_kind": {}, "error": str(error)}
+            return {"by_kind": {}, "by_day": {}, "error": str(error)}
         return {
-            "by_kind": {
-                kind: {
-                    "calls": t.calls,
-                    "tokens_before": t.tokens_before,
-                    "tokens_after": t.tokens_after,
-                    "tokens_saved": t.tokens_saved,
-                }
-                for kind, t in totals.items()
+            "by_kind": {kind: _usage(t) for kind, t in totals.items()},
+            "by_day": {
+                day: {kind: _usage(t) for kind, t in kinds.items()} for day, kinds in days.items()
             },
             "error": None,
         }
+
+
+# The days of the usage log /stats reports (headroom perf shows them; headroom stats --days
+# reads the log itself for more).
+STORED_DAYS = 14
+
+
+def _usage(t: UsageTotals) -> dict[str, int]:
+    return {
+        "calls": t.calls,
+        "tokens_before": t.tokens_before,
+        "tokens_after": t.tokens_after,
+        "tokens_saved": t.tokens_saved,
+    }
 
 
 @dataclass(frozen=True, slots=True)

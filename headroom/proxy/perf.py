@@ -1,7 +1,8 @@
 """``headroom perf``: what a running proxy saved, today and in total, in tokens and dollars.
 
 Reads the proxy's ``/stats`` (standard library only: no proxy extra needed) and prints
-tokens saved by model and by content kind, the estimated dollars at list input prices (and
+tokens saved by model and by content kind (and, from the store's usage log, by kind and by
+UTC day over every restart), the estimated dollars at list input prices (and
 at cached-input prices, a lower bound), and what the upstream said it served from its
 prompt cache. ``--prices FILE`` values the same tokens with another price table.
 
@@ -14,11 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import urllib.error
 import urllib.request
 from typing import Any
 
+from headroom._cli_errors import CommandError
 from headroom.errors import HeadroomError
 from headroom.pricing import ENV as PRICES_ENV
 from headroom.pricing import ModelTally, load_prices, report
@@ -51,7 +52,12 @@ def add_parser(verbs: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the report; 1 when no proxy answers or a price file is refused."""
+    """Print the report.
+
+    Raises:
+        CommandError: no proxy answers at the URL, its ``/stats`` has no savings, or the
+            price file is refused.
+    """
     host = os.environ.get(ENV["host"]) or "127.0.0.1"
     if host in ("0.0.0.0", "::"):
         host = "127.0.0.1"
@@ -64,18 +70,18 @@ def run(args: argparse.Namespace) -> int:
         with urllib.request.urlopen(request, timeout=10) as response:
             stats = json.loads(response.read())
     except (urllib.error.URLError, OSError, ValueError) as error:
-        print(f"headroom perf: error: no proxy stats at {url}/stats: {error}", file=sys.stderr)
-        return 1
+        raise CommandError(
+            f"no proxy stats at {url}/stats: {error} (start one with `headroom proxy`, or "
+            "give its address with --url)"
+        ) from error
     savings = stats.get("savings")
     if not isinstance(savings, dict):
-        print(f"headroom perf: error: {url}/stats has no savings section", file=sys.stderr)
-        return 1
+        raise CommandError(f"{url}/stats has no savings section (is it a Headroom proxy?)")
     if args.prices is not None or os.environ.get(PRICES_ENV):
         try:
             savings = reprice(savings, args.prices)
         except HeadroomError as error:
-            print(f"headroom perf: error: {error}", file=sys.stderr)
-            return 1
+            raise CommandError(str(error)) from error
     billed = stats.get("billed", {})
     workers = stats.get("workers", 1)
     if args.json:
@@ -153,6 +159,15 @@ def render(url: str, savings: dict[str, Any], billed: dict[str, Any], *, workers
             lines.append(
                 f"  {kind:22}{entry['tokens_saved']:>14,} saved in {entry['calls']:,} calls"
             )
+    days = (stored or {}).get("by_day") or {}  # absent from an older proxy's /stats
+    if days:
+        lines.append(f"by day (UTC), from the store's usage log, last {len(days)} with use")
+        for day, kinds in days.items():
+            saved = sum(entry["tokens_saved"] for entry in kinds.values())
+            before = sum(entry["tokens_before"] for entry in kinds.values())
+            calls = sum(entry["calls"] for entry in kinds.values())
+            share = saved / before if before else 0.0
+            lines.append(f"  {day:22}{saved:>14,} saved ({share:.0%}) in {calls:,} calls")
     if total["unpriced"]:
         lines.append(f"unpriced models (no dollar figure): {', '.join(total['unpriced'])}")
     return "\n".join(lines)

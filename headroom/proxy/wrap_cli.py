@@ -11,6 +11,7 @@ import os
 import sys
 from typing import Any
 
+from headroom._cli_errors import CommandError
 from headroom.proxy.agent_config import PERSISTABLE, ConfigError, persist, unpersist
 from headroom.proxy.launch import AGENT_PROVIDERS, ProxyStartError, run_wrapped
 from headroom.proxy.settings import ENV, ProxySettings
@@ -85,11 +86,7 @@ def run_wrap(args: argparse.Namespace) -> int:
             timeout=args.startup_timeout,
         )
     except ProxyStartError as error:
-        print(f"headroom wrap: error: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:  # before the agent ran (while the proxy started)
-        print("headroom wrap: interrupted", file=sys.stderr)
-        return 130
+        raise CommandError(str(error)) from error
 
 
 def _persist(args: argparse.Namespace) -> int:
@@ -98,13 +95,11 @@ def _persist(args: argparse.Namespace) -> int:
         try:
             port = ProxySettings.from_env().port
         except ValueError as error:
-            print(f"headroom wrap: error: {error}", file=sys.stderr)
-            return 2
+            raise CommandError(str(error), status=2) from error
     try:
         done = persist(os.path.basename(args.agent), f"http://127.0.0.1:{port}")
     except ConfigError as error:
-        print(f"headroom wrap: error: {error}", file=sys.stderr)
-        return 1
+        raise CommandError(str(error)) from error
     kept = f"the original is in {done.backup}" if done.backup else "it did not exist before"
     print(
         f"headroom wrap: {done.path} now points {args.agent} at http://127.0.0.1:{port}/v1 "
@@ -119,7 +114,6 @@ def run_unwrap(args: argparse.Namespace) -> int:
     try:
         path = unpersist(args.agent)
     except ConfigError as error:
-        print(f"headroom unwrap: error: {error}", file=sys.stderr)
-        return 1
+        raise CommandError(str(error)) from error
     print(f"headroom unwrap: {path} restored", file=sys.stderr)
     return 0

@@ -8,6 +8,7 @@ import datetime
 import gzip
 import json
 import socket
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -316,6 +317,13 @@ def test_perf_reports_a_running_proxy(
         f"{served['savings']['stored']['by_kind']['log']['tokens_saved']:,} saved in 1 calls"
         in text
     )
+    # By UTC day too, from the same log: today's row sums its kinds.
+    (today, kinds), *older = served["savings"]["stored"]["by_day"].items()
+    assert today == time.strftime("%Y-%m-%d", time.gmtime()) and not older
+    assert kinds["log"] == served["savings"]["stored"]["by_kind"]["log"]
+    day_saved = sum(entry["tokens_saved"] for entry in kinds.values())
+    assert "by day (UTC), from the store's usage log" in text
+    assert f"  {today:22}{day_saved:>14,} saved (" in text
 
     prices = tmp_path / "prices.json"
     prices.write_text(json.dumps({"models": {"gpt-4o": {"input": 10.0}}}))

@@ -11,7 +11,8 @@ from uuid import uuid4
 import pytest
 
 from headroom.errors import InvalidArgumentError
-from headroom.store import MemoryStore, RedisStore, SQLiteStore, Store, UsageTotals
+from headroom.store import MemoryStore, SQLiteStore, Store, UsageTotals
+from headroom.store.redis import RedisStore
 from headroom.store.usage import UsageLog, day_of, usage_log_for
 
 DAY = 86_400.0
