@@ -34,16 +34,27 @@ $(VENV)/.built: $(VENV)/.dev-installed pyproject.toml $(NATIVE_SRC)
 	touch $@
 
 # The LangChain integration, editable, with the framework versions it pins, and its `test`
-# extra: langchain-tests, langchain-classic, nbclient + ipykernel (about 40 s in all).
+# extra: the `agents` extra (langchain, langgraph), langchain-tests, langchain-classic,
+# nbclient + ipykernel (about 40 s in all).
 LANGCHAIN := integrations/langchain
 $(VENV)/.langchain-installed: $(VENV)/.built $(LANGCHAIN)/pyproject.toml
 	$(PY) -m pip install --quiet -e '$(LANGCHAIN)[test]'
 	touch $@
 
-# The LlamaIndex integration, editable, with llama-index-core and its `test` extra.
+# The LlamaIndex integrations, one distribution per component kind (llama-index-<kind>-headroom,
+# as LlamaIndex publishes integrations), all editable in one pip command since their `test`
+# extras name each other, with llama-index-core; the single llama-index-headroom they replace
+# is uninstalled first.
 LLAMAINDEX := integrations/llamaindex
-$(VENV)/.llamaindex-installed: $(VENV)/.built $(LLAMAINDEX)/pyproject.toml
-	$(PY) -m pip install --quiet -e '$(LLAMAINDEX)[test]'
+LLAMAINDEX_PROJECTS := $(foreach kind,utils postprocessor memory tools observability,\
+	$(LLAMAINDEX)/llama-index-$(kind)-headroom)
+$(VENV)/.llamaindex-installed: $(VENV)/.built $(LLAMAINDEX_PROJECTS:%=%/pyproject.toml)
+	$(PY) -m pip uninstall --quiet -y llama-index-headroom 2>/dev/null || true
+	$(PY) -m pip install --quiet -e $(LLAMAINDEX)/llama-index-utils-headroom \
+		-e '$(LLAMAINDEX)/llama-index-postprocessor-headroom[test]' \
+		-e '$(LLAMAINDEX)/llama-index-memory-headroom[test]' \
+		-e $(LLAMAINDEX)/llama-index-tools-headroom \
+		-e '$(LLAMAINDEX)/llama-index-observability-headroom[test]'
 	touch $@
 
 setup: $(VENV)/.built
@@ -71,18 +82,17 @@ test-native:
 
 # Lint, type-check and test each integration against the installed headroom.
 test-integrations: $(VENV)/.langchain-installed $(VENV)/.llamaindex-installed
-	cd $(LANGCHAIN) && $(abspath $(BIN))/ruff check langchain_headroom tests
-	cd $(LANGCHAIN) && $(abspath $(BIN))/ruff format --check langchain_headroom tests
+	cd $(LANGCHAIN) && $(abspath $(BIN))/ruff check langchain_headroom tests examples
+	cd $(LANGCHAIN) && $(abspath $(BIN))/ruff format --check langchain_headroom tests examples
 	cd $(LANGCHAIN) && $(abspath $(BIN))/mypy
 	cd $(LANGCHAIN) && HEADROOM_BENCH_DATA="$(DATA)" $(abspath $(PY)) -m pytest -q \
 		--doctest-modules langchain_headroom tests
 	$(BIN)/ruff check notebooks && $(BIN)/ruff format --check notebooks
 	HEADROOM_BENCH_DATA="$(DATA)" $(BIN)/jupyter-execute notebooks/langchain.ipynb
-	cd $(LLAMAINDEX) && $(abspath $(BIN))/ruff check llama_index tests benchmarks
-	cd $(LLAMAINDEX) && $(abspath $(BIN))/ruff format --check llama_index tests benchmarks
+	cd $(LLAMAINDEX) && $(abspath $(BIN))/ruff check . && $(abspath $(BIN))/ruff format --check .
 	cd $(LLAMAINDEX) && $(abspath $(BIN))/mypy
-	cd $(LLAMAINDEX) && HEADROOM_BENCH_DATA="$(DATA)" $(abspath $(PY)) -m pytest -q \
-		--doctest-modules llama_index tests
+	for project in $(LLAMAINDEX_PROJECTS); do (cd $$project && HEADROOM_BENCH_DATA="$(DATA)" \
+		$(abspath $(PY)) -m pytest -q --doctest-modules llama_index tests) || exit 1; done
 	HEADROOM_BENCH_DATA="$(DATA)" $(BIN)/jupyter-execute notebooks/llamaindex.ipynb
 
 # Wheels into dist/, rebuilt from scratch each time: the core (one cp310-abi3 wheel, any

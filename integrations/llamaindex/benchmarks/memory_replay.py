@@ -23,16 +23,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # ../conftest.py
 
-from conftest import DATA  # the tests' data directory
 from headroom import count_tokens
 from headroom.pricing import load_prices
 from llama_index.core.llms import ChatMessage
 from llama_index.core.memory import ChatMemoryBuffer
 
+from conftest import DATA  # the tests' data directory
 from llama_index.memory.headroom import HeadroomMemory
-from llama_index.memory.headroom.messages import to_dicts
+from llama_index.utils.headroom.messages import to_dicts
 
 SOURCES = [
     "loghub/HDFS_2k.log",

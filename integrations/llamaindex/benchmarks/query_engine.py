@@ -19,14 +19,14 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # ../conftest.py
 
-from conftest import DATA, HashingEmbedding  # the tests' embedding
 from headroom import count_tokens
 from llama_index.core import Document, VectorStoreIndex
 from llama_index.core.llms import MockLLM
 from llama_index.core.node_parser import SentenceSplitter
 
+from conftest import DATA, HashingEmbedding  # the tests' embedding
 from llama_index.postprocessor.headroom import HeadroomNodePostprocessor
 
 
