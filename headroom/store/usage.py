@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import atexit
+import functools
 import threading
 import time
 import warnings
@@ -77,7 +78,13 @@ def day_of(seconds: float) -> str:
         >>> day_of(0.0)
         '1970-01-01'
     """
-    return time.strftime("%Y-%m-%d", time.gmtime(seconds))
+    return _day(int(seconds // 86_400))
+
+
+@functools.lru_cache(maxsize=4)
+def _day(number: int) -> str:
+    # Cached: every record is dated, and formatting a date costs more than the rest of it.
+    return time.strftime("%Y-%m-%d", time.gmtime(number * 86_400))
 
 
 @runtime_checkable
