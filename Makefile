@@ -124,6 +124,7 @@ lint: setup
 	cd native && cargo fmt --check && cargo clippy --quiet --all-targets --features python -- -D warnings
 
 bench: setup $(VENV)/.llamaindex-installed
+	$(PY) -m headroom bench "$(DATA)"
 	$(PY) -m headroom.bench.summary --data "$(DATA)"
 	$(PY) -m headroom.bench.speed --data "$(DATA)" --memory
 	$(PY) -m headroom.bench.logs --data "$(DATA)/loghub"
