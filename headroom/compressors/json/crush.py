@@ -224,9 +224,7 @@ class _Crusher:
             keep_ids=self.options.keep_ids,
             keep_names=self.options.keep_names,
         )
-        texts = profile.texts
-        replaced = sum(len(texts[row]) + 1 for row in dropped)
-        if len(summary) > _MAX_LISTING_SHARE * replaced:
+        if not _smaller_than_rows(summary, profile, dropped):
             return [self.visit(item, f"{path}.{i}", depth + 1) for i, item in enumerate(items)]
         handle = self.stash(_minify(items) if self.whole is None else self.whole)
         self.handles.append(handle)
@@ -238,6 +236,18 @@ class _Crusher:
             self.visit(items[row], f"{path}.{position}", depth + 1)
             for position, row in enumerate(kept)
         ]
+
+
+def _smaller_than_rows(summary: str, profile: Profile, dropped: list[int]) -> bool:
+    """Whether ``summary`` takes at most ``_MAX_LISTING_SHARE`` of the characters of the
+    dropped rows' values. The rows are measured only until that is decided (the first few,
+    as a rule), unless their texts were made for a query anyway."""
+    replaced = 0
+    for row in dropped:
+        replaced += len(profile.text(row)) + 1
+        if len(summary) <= _MAX_LISTING_SHARE * replaced:
+            return True
+    return False
 
 
 def _key_path(path: str, key: str) -> str:

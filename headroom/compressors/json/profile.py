@@ -156,6 +156,11 @@ class Profile:
         """Each item's :func:`record_text`, for text matching (made once per array)."""
         return [record_text(item) for item in self.items]
 
+    def text(self, row: int) -> str:
+        """One item's :func:`record_text`: from :attr:`texts` if made, else made alone."""
+        texts = self.__dict__.get("texts")
+        return texts[row] if texts is not None else record_text(self.items[row])
+
     @cached_property
     def categorical(self) -> list[Column]:
         """Columns of strings, booleans and nulls with few distinct values (2 to 32, and

@@ -155,20 +155,24 @@ def _error_reason(key: str, value: Any) -> str | None:
     return None
 
 
+_CONTAINERS: Final = (dict, list)  # a tuple: isinstance checks it faster than a union
+
+
 def error_reason(value: Any, depth: int = 0) -> str | None:
     """Why ``value`` (a record) reports an error or failure, or ``None``."""
     if depth > _MAX_DEPTH:
         return None
     if isinstance(value, dict):
         for key, item in value.items():
-            reason = _error_reason(key, item)
-            if reason is None and isinstance(item, dict | list):
+            # Most keys cannot signal (cached per key); only their containers are read.
+            reason = _error_reason(key, item) if _may_signal(key) else None
+            if reason is None and isinstance(item, _CONTAINERS):
                 reason = error_reason(item, depth + 1)
             if reason:
                 return reason
     elif isinstance(value, list):
         for item in value:
-            if isinstance(item, dict | list):
+            if isinstance(item, _CONTAINERS):
                 reason = error_reason(item, depth + 1)
                 if reason:
                     return reason
