@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from typing import Any
 
 from headroom._cli_errors import CommandError
 from headroom.proxy.agent_config import PERSISTABLE, ConfigError, persist, unpersist
-from headroom.proxy.launch import AGENT_PROVIDERS, ProxyStartError, run_wrapped
+from headroom.proxy.launch import AGENT_PROVIDERS, EXIT_NOT_FOUND, ProxyStartError, run_wrapped
 from headroom.proxy.settings import ENV, ProxySettings
 
 __all__ = ["add_parsers", "run_unwrap", "run_wrap"]
@@ -76,6 +77,11 @@ def run_wrap(args: argparse.Namespace) -> int:
         agent_args = agent_args[1:]
     if args.persist:
         return _persist(args)
+    if shutil.which(args.agent) is None:  # said here in the one-line form of every error
+        raise CommandError(
+            f"{args.agent}: command not found on PATH (install it, or give its path)",
+            status=EXIT_NOT_FOUND,
+        )
     try:
         return run_wrapped(
             args.agent,

@@ -31,6 +31,7 @@ CASES: list[tuple[list[str], dict[str, str], int, str]] = [
     (["proxy", "--port", "70000"], {}, 2, "--port: expected 1-65535, got 70000"),
     (["proxy", "--port", BUSY], {}, 1, "address already in use (stop what uses it"),
     (["wrap"], {}, 2, "wrap: the following arguments are required: AGENT"),
+    (["wrap", "no-such-agent"], {}, 127, "no-such-agent: command not found on PATH"),
     (["wrap", "--persist", "nosuchagent"], {}, 1, "nosuchagent: no config file to edit"),
     (["unwrap", "codex"], {}, 1, "codex"),
     (["perf", "--url", f"http://127.0.0.1:{BUSY}"], {}, 1, "no proxy stats at http://"),
