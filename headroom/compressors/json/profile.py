@@ -118,8 +118,20 @@ def _scalar_texts(value: Any, depth: int, parts: list[str]) -> None:
         items = value.values() if type(value) is dict else value
         if not items:
             parts.append("")
+        if depth + 1 > _MAX_DEPTH:
+            parts.extend("" for _ in items)
+            return
+        # The common scalars inline: a call per scalar was most of the time.
         for item in items:
-            _scalar_texts(item, depth + 1, parts)
+            kind = type(item)
+            if kind is str:
+                parts.append(item)
+            elif kind is int:
+                parts.append(int.__repr__(item))
+            elif item is None or kind is bool:
+                parts.append("")
+            else:
+                _scalar_texts(item, depth + 1, parts)
     elif isinstance(value, dict | list):  # subclasses, as the recursive form took them
         _scalar_texts(dict(value) if isinstance(value, dict) else list(value), depth, parts)
     elif isinstance(value, str):
