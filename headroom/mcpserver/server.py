@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any, Final, TypeVar
 
 # isort: off
@@ -31,6 +31,7 @@ from headroom.errors import HeadroomError
 from headroom.mcpserver.options import ServerOptions
 from headroom.mcpserver.roots import ReadRoots
 from headroom.results import TextResult
+from headroom.store.usage import UsageTotals
 
 __all__ = ["CompressOutput", "StatsOutput", "create_server"]
 
@@ -68,6 +69,10 @@ class Totals(BaseModel):
     tokens_saved: int
 
 
+STATS_DAYS: Final = 14
+"""Days of totals ``headroom_stats`` reports (as ``headroom stats`` shows by default)."""
+
+
 class StatsOutput(BaseModel):
     """What ``headroom_stats`` returns."""
 
@@ -79,6 +84,9 @@ class StatsOutput(BaseModel):
     session: Totals = Field(description="calls to this server since it started")
     total: Totals = Field(description="every recorded call that changed something, all processes")
     by_kind: dict[str, Totals] = Field(description="the total, per kind of content")
+    by_day: dict[str, Totals] = Field(
+        description=f"the total per UTC day (YYYY-MM-DD), the last {STATS_DAYS} days, newest first"
+    )
 
 
 ContentArg = Annotated[
@@ -215,6 +223,8 @@ def create_server(options: ServerOptions | None = None, *, client: Headroom | No
         }
         before = sum(u.tokens_before for u in usage.values())
         after = sum(u.tokens_after for u in usage.values())
+        days = _call(lambda: hr.usage.by_day(STATS_DAYS))
+        by_day = {day: _sum(kinds.values()) for day, kinds in days.items()}
         return StatsOutput(
             store=stats.backend,
             location=stats.location,
@@ -234,9 +244,19 @@ def create_server(options: ServerOptions | None = None, *, client: Headroom | No
                 tokens_saved=before - after,
             ),
             by_kind=by_kind,
+            by_day=by_day,
         )
 
     return server
+
+
+def _sum(totals: Iterable[UsageTotals]) -> Totals:
+    calls = before = after = 0
+    for u in totals:
+        calls, before, after = calls + u.calls, before + u.tokens_before, after + u.tokens_after
+    return Totals(
+        calls=calls, tokens_before=before, tokens_after=after, tokens_saved=before - after
+    )
 
 
 def _call(work: Callable[[], _T]) -> _T:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +192,13 @@ def test_stats_count_this_session_and_the_store(served: Served, bench_data: Path
     assert stats["session"]["tokens_saved"] - before["session"]["tokens_saved"] == saved
     assert stats["total"]["tokens_saved"] - before["total"]["tokens_saved"] == saved
     assert stats["by_kind"]["log"]["tokens_saved"] >= saved
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    assert next(iter(stats["by_day"])) == today
+    assert (
+        stats["by_day"][today]["tokens_saved"]
+        - before["by_day"].get(today, {}).get("tokens_saved", 0)
+        == saved
+    )
 
 
 def test_the_cli_retrieves_what_the_server_stored(stdio_server: Served, bench_data: Path) -> None:
