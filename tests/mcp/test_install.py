@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import json
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10
+    import tomli as tomllib
 
 from headroom.cli import main
 from headroom.mcpserver.install import BACKUP_SUFFIX, CREATED_SUFFIX

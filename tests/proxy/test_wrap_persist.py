@@ -4,10 +4,15 @@ HOME (and CODEX_HOME) are temporary directories: the real home is never touched.
 
 from __future__ import annotations
 
-import tomllib
+import sys
 from pathlib import Path
 
 import pytest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10
+    import tomli as tomllib
 
 from headroom.cli import main
 from headroom.proxy.agent_config import set_base_url

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from headroom import _core
+from headroom._regex import compile_possessive
 from headroom.compressors.base import Context
 from headroom.compressors.code import CodeCompressor
 from headroom.compressors.code.skeleton import _Spans
@@ -214,9 +215,9 @@ EXCEPTION_REFERENCE = re.compile(
 )
 LOGCAT_COMPONENT = (
     re.compile(r" (?P<comp>[^:\n]*?)\s*: "),
-    re.compile(r" (?P<comp>(?:\s*+[^:\s])*+)\s*: "),
+    compile_possessive(r" (?P<comp>(?:\s*+[^:\s])*+)\s*: "),
 )
-OSLO_FILE = (re.compile(r"(?:\S+\.log\S* )?X"), re.compile(r"(?:(?=\S+?\.log)\S++ )?X"))
+OSLO_FILE = (re.compile(r"(?:\S+\.log\S* )?X"), compile_possessive(r"(?:(?=\S+?\.log)\S++ )?X"))
 
 
 @given(texts(["A", "a", "$", "Error", "Exception", "Foo", "_", "1", " ", ".", "é", "É", "$A"]))
