@@ -338,6 +338,7 @@ class RollingSummarizer:
 
         chosen: _Plan | None = None
         slack = False  # whether the cut was taken for slack below the budget
+        unmet = False  # whether it is the best effort of a budget that cannot be met
         extractive = self.summarizer is None
         low = self._low_watermark()
         if low is not None:
@@ -394,15 +395,20 @@ class RollingSummarizer:
                 return unchanged(why)
             chosen = best
             warnings.append(self._unmet(chosen.tokens, why))
+            unmet = True
+        # What fewer recent messages or summary lines bought: a warning is true of the result.
+        if unmet:
+            bought = "come as close to the budget as it could (it is not met)"
+        else:
+            bought = "leave slack below the budget" if slack else "meet the budget"
         if len(body) - chosen.cut < self.keep_recent:
             warnings.append(
                 f"kept only {len(body) - chosen.cut} recent messages verbatim "
-                f"(keep_recent={self.keep_recent}) to "
-                + ("leave slack below the budget" if slack else "meet the budget")
+                f"(keep_recent={self.keep_recent}) to {bought}"
             )
         if chosen.dropped:
             warnings.append(
-                f"summary shortened: {chosen.dropped} lines left out to meet the budget; "
+                f"summary shortened: {chosen.dropped} lines left out to {bought}; "
                 "the originals are retrievable by the block's handle"
             )
         try:

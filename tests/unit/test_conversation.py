@@ -278,6 +278,40 @@ def test_giant_recent_message_gives_best_effort_and_warning() -> None:
     assert result.tokens_after < result.tokens_before  # still did what it could
 
 
+@pytest.mark.parametrize(
+    ("budget", "hysteresis", "bought"),
+    [
+        (600, 0.0, "come as close to the budget as it could (it is not met)"),
+        (600, 0.2, "come as close to the budget as it could (it is not met)"),
+        (1_200, 0.0, "meet the budget"),
+        (1_200, 0.2, "meet the budget"),
+        (1_800, 0.2, "leave slack below the budget"),
+    ],
+)
+def test_warnings_say_what_fewer_recent_messages_bought(
+    budget: int, hysteresis: float, bought: str
+) -> None:
+    # The last two messages alone cost ~1,535 tokens; only the last (~770) fits 1,200.
+    big = "The replica on datanode 10.0.0.7 reported checksum errors again. " * 40
+    messages = [
+        *chat(8),
+        {"role": "assistant", "content": big},
+        {"role": "user", "content": "Why? " + big},
+    ]
+    result = RollingSummarizer(
+        budget, keep_recent=4, hysteresis=hysteresis, store="memory"
+    ).summarize(messages)
+    kept = [w for w in result.warnings if w.startswith("kept only")]
+    assert kept == [f"kept only 1 recent messages verbatim (keep_recent=4) to {bought}"]
+    shortened = [w for w in result.warnings if w.startswith("summary shortened")]
+    assert all(f"left out to {bought};" in w for w in shortened)
+    # Each is true of the result.
+    assert (result.tokens_after > budget) == ("not met" in bought)
+    if hysteresis:
+        low = int(budget * (1 - hysteresis))
+        assert (result.tokens_after <= low) == ("slack" in bought)
+
+
 def test_single_message_over_budget_warns() -> None:
     result = RollingSummarizer(5, store="memory").summarize(
         [{"role": "user", "content": "x " * 50}]
