@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,6 +36,8 @@ __all__ = ["HeadroomMemory"]
 
 logger = logging.getLogger(__name__)
 
+# The summarizer's warning when fewer than keep_recent messages stayed verbatim.
+_KEPT = re.compile(r"kept only (\d+) recent messages verbatim \(keep_recent=(\d+)\)")
 # Share of an LLM's context window the history may fill, as ChatMemoryBuffer uses.
 _CONTEXT_SHARE = 0.75
 
@@ -45,12 +48,16 @@ class HeadroomMemory(BaseChatStoreMemory):
     Every message is stored as it came (``get_all()`` returns them all). What the model gets
     from ``get()`` / ``aget()`` is a compressed view of it:
 
-    1. With ``budget_tokens`` or ``max_messages``, the oldest turns are rolled up into one
-       summary message by headroom's ``RollingSummarizer`` (extractive, no LLM call: ids,
-       decisions, errors and numbers quoted verbatim, with a handle to the exact originals);
-       leading system messages and the last ``keep_recent`` messages stay verbatim.
-    2. Tool outputs (JSON, logs, search results, code, ...) and long older assistant text are
+    1. Tool outputs (JSON, logs, search results, code, ...) and long older assistant text are
        compressed as :func:`headroom.compress` does; user turns are never changed.
+    2. With ``budget_tokens`` or ``max_messages``, when that compressed view is over them,
+       the oldest turns are rolled up into summary messages by headroom's
+       ``RollingSummarizer`` (extractive, no LLM call: ids, decisions, errors and numbers
+       quoted verbatim, with a handle to the exact messages). Leading system messages, the
+       latest user turn and everything after it (the tool calls made for it and their
+       results) always stay verbatim, and so do the last ``keep_recent`` messages unless
+       the budget forces fewer (a warning says so). The budget counts what is sent: a view
+       within it is never rolled up, and when it cannot be met a warning says why.
 
     The view depends only on the stored history, so it is the same on every call until new
     messages arrive (provider prompt caches stay warm); it is computed once per history.
@@ -193,10 +200,13 @@ class HeadroomMemory(BaseChatStoreMemory):
         key = f"{budget}:{_fingerprint(history)}"
         if self._view is not None and self._view[0] == key:
             return list(self._view[1])
-        messages = list(history)
-        before = self._count(messages)
-        messages, rolled = self._roll_up(messages, budget)
-        messages, compressed = self._compress(messages)
+        stored = list(history)
+        before = self._count(stored)
+        # Compressed first: the budget is about what the model is sent, so the roll-up
+        # weighs each message as it will be sent (a raw 10k-token log that goes as 400
+        # tokens must not push the latest question out of the view).
+        messages, compressed = self._compress(stored)
+        messages, rolled = self._roll_up(stored, messages, budget)
         handles = [*rolled, *(h for h in compressed if h not in rolled)]
         after = self._count(messages)
         if after < before:
@@ -228,18 +238,13 @@ class HeadroomMemory(BaseChatStoreMemory):
         return count_tokens(to_dicts(messages), model=hr.model, token_counter=counter)
 
     def _roll_up(
-        self, messages: list[ChatMessage], budget: int | None
+        self, stored: list[ChatMessage], view: list[ChatMessage], budget: int | None
     ) -> tuple[list[ChatMessage], list[str]]:
+        """``view`` (``stored`` compressed, one for one) with its oldest turns rolled up."""
         if budget is None and self.max_messages is None:
-            return messages, []
-        hr = self.client
-        rolling = hr.summarizer(
-            budget,
-            max_messages=self.max_messages,
-            keep_recent=self.keep_recent,
-        )
+            return view, []
         head = 0
-        while head < len(messages) and messages[head].role.value in ("system", "developer"):
+        while head < len(view) and view[head].role.value in ("system", "developer"):
             head += 1
         # The blocks already sent stand for a prefix of the stored history: when it is
         # still there, they replace it, and the summarizer keeps them byte for byte.
@@ -247,27 +252,40 @@ class HeadroomMemory(BaseChatStoreMemory):
         covered = 0
         if self._blocks is not None:
             fingerprint, count, kept = self._blocks
-            if count <= len(messages) - head and fingerprint == _fingerprint(
-                messages[: head + count]
-            ):
+            if count <= len(stored) - head and fingerprint == _fingerprint(stored[: head + count]):
                 blocks, covered = kept, count
-        given = [*messages[:head], *blocks, *messages[head + covered :]]
-        dicts = to_dicts(given)
+        given = [*view[:head], *blocks, *view[head + covered :]]
+        # The open exchange (the latest user turn and the tool calls and results made for
+        # it) is never rolled up: the summarizer gets what comes before it, ending with
+        # that user turn (the summarizer's last message always stays), and the budget
+        # left once the rest of the exchange is paid for.
+        pin = _latest_user(given, head + len(blocks))
+        front, tail = (given, []) if pin is None else (given[: pin + 1], given[pin + 1 :])
+        total = self._count(given)
+        tail_cost = total - self._count(front)
+        front_budget = None if budget is None else max(1, budget - tail_cost)
+        limit = None
+        if self.max_messages is not None:
+            limit = max(2, self.max_messages - len(tail))
+        rolling = self.client.summarizer(
+            front_budget,
+            max_messages=limit,
+            keep_recent=max(1, self.keep_recent - len(tail)),
+        )
+        dicts = to_dicts(front)
         try:
             result = rolling.summarize(dicts)
         except HeadroomError as exc:
             logger.warning("headroom: history left as it was: %s", exc)
-            return messages, []
-        for warning in result.warnings:
-            logger.warning("headroom: %s", warning)
+            return view, []
         # The summarizer passes the dicts it keeps through as the same objects, in order,
-        # which maps each back to its stored message (or block already made).
-        by_id = {id(d): m for d, m in zip(dicts, given, strict=True)}
+        # which maps each back to its message (or block already made).
+        by_id = {id(d): m for d, m in zip(dicts, front, strict=True)}
         out: list[ChatMessage] = []
         kept_ids = {id(item) for item in result.messages}
         # What the new block stands for, as it would have been sent without headroom.
         raw = sum(
-            self._raw_cost(m) for d, m in zip(dicts, given, strict=True) if id(d) not in kept_ids
+            self._raw_cost(m) for d, m in zip(dicts, front, strict=True) if id(d) not in kept_ids
         )
         made = [item for item in result.messages if id(item) not in by_id]
         for item in result.messages:
@@ -281,12 +299,65 @@ class HeadroomMemory(BaseChatStoreMemory):
                 str(item["content"]), (raw if item is made[-1] else after) - after, "memory"
             )
             out.append(block)
+        out += tail
         if result.blocks:
-            made = out[head : head + len(result.blocks)]
-            self._blocks = (_fingerprint(messages[: head + result.covers]), result.covers, made)
+            made_blocks = out[head : head + len(result.blocks)]
+            self._blocks = (
+                _fingerprint(stored[: head + result.covers]),
+                result.covers,
+                made_blocks,
+            )
         else:
             self._blocks = None
+        # What no roll-up can shed: the system prompt and the open exchange (without a
+        # user turn, the last message).
+        exchange = len(given) - pin if pin is not None else 1
+        for warning in self._warnings(result.warnings, out, given, head, exchange, budget):
+            logger.warning("headroom: %s", warning)
         return out, list(result.handles)
+
+    def _warnings(
+        self,
+        said: Sequence[str],
+        out: Sequence[ChatMessage],
+        given: Sequence[ChatMessage],
+        head: int,
+        exchange: int,
+        budget: int | None,
+    ) -> list[str]:
+        """The summarizer's warnings, told of the whole view (open exchange included)."""
+        warnings: list[str] = []
+        for warning in said:
+            if budget is not None and warning.startswith("budget of "):
+                continue  # counted without the open exchange: said again below, whole
+            kept = _KEPT.search(warning)
+            if kept is not None:
+                n = int(kept.group(1)) + exchange - 1
+                if n >= self.keep_recent:
+                    continue
+                warning = _KEPT.sub(
+                    f"kept only {n} recent messages verbatim (keep_recent={self.keep_recent})",
+                    warning,
+                )
+            warnings.append(warning)
+        if budget is None:
+            return warnings
+        after = self._count(out)
+        if after <= budget:
+            return warnings
+        floor = self._count([*given[:head], *given[len(given) - exchange :]])
+        why = (
+            f"the system prompt, the latest user turn and its open tool-call exchange "
+            f"({exchange} messages) alone cost {floor} tokens"
+        )
+        if floor > budget:
+            reason = f"{why}, more than the budget, and they are never rolled up"
+        else:
+            reason = (
+                f"{why}; the {budget - floor} tokens left could not hold the summary of "
+                "the older turns"
+            )
+        return [f"budget_tokens={budget} not met ({after} tokens): {reason}", *warnings]
 
     def _compress(self, messages: list[ChatMessage]) -> tuple[list[ChatMessage], list[str]]:
         if not messages:
@@ -314,6 +385,14 @@ class HeadroomMemory(BaseChatStoreMemory):
                 record_saving(edited.content or "", saved, "memory")
             out.append(edited if edited is not None else message)
         return out, list(result.handles)
+
+
+def _latest_user(messages: Sequence[ChatMessage], first: int) -> int | None:
+    """Index of the last user message at or after ``first`` (None when there is none)."""
+    for index in range(len(messages) - 1, first - 1, -1):
+        if messages[index].role.value == "user":
+            return index
+    return None
 
 
 def _fingerprint(history: Sequence[ChatMessage]) -> str:
