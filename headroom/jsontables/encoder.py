@@ -285,7 +285,7 @@ def _flatten(
     by_key: Mapping[str, tuple[Sequence[int], list[Any]]]
     first = records[0].keys()
     if all(record.keys() == first for record in records):  # every record has every key
-        by_key = {key: (rows, [record[key] for record in records]) for key in first}
+        by_key = {key: (rows, list(map(operator.itemgetter(key), records))) for key in first}
     else:
         grouped: dict[str, tuple[list[int], list[Any]]] = {}
         for row, record in zip(rows, records, strict=True):

@@ -35,6 +35,7 @@ from headroom.compressors.json.signals import (
     rare_values,
     robust_z,
 )
+from headroom.jsontables.syntax import RawFloat
 
 __all__ = ["Column", "Profile"]
 
@@ -84,13 +85,17 @@ class Column:
         return ".".join(self.path)
 
 
+_LEAF_TYPES: Final = frozenset({str, int, float, bool, RawFloat, type(None)})
+
+
 def _flatten(record: dict[str, Any], prefix: Path, depth: int, out: dict[Path, Any]) -> None:
     for key, value in record.items():
-        path = (*prefix, key)
-        if type(value) is dict and value and depth < _MAX_FLATTEN_DEPTH:
-            _flatten(value, path, depth + 1, out)
-        elif value is None or isinstance(value, str | int | float):
+        kind = type(value)
+        if kind in _LEAF_TYPES or (kind is not dict and isinstance(value, str | int | float)):
+            path = (*prefix, key)
             out[path] = value
+        elif kind is dict and value and depth < _MAX_FLATTEN_DEPTH:
+            _flatten(value, (*prefix, key), depth + 1, out)
 
 
 def _hashable(value: Any) -> Any:
