@@ -10,6 +10,7 @@ budget left once the exchange is paid for, and says why when the budget cannot b
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -28,6 +29,9 @@ from langchain_headroom._common import (
 __all__ = ["Compaction", "Compactor"]
 
 logger = logging.getLogger("langchain_headroom")
+
+# The summarizer's warning when fewer than keep_recent messages stayed verbatim.
+_KEPT = re.compile(r"kept only (\d+) recent messages verbatim \(keep_recent=(\d+)\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,13 +122,19 @@ class Compactor:
                 # Once the open exchange alone is over budget, the summarizer's own
                 # shortfalls follow from it: the first warning says why.
                 if not warnings:
-                    warnings += more
+                    warnings += _restated(
+                        more,
+                        tail=len(tail),
+                        keep_recent=self.keep_recent,
+                        budget_set=self.budget_tokens is not None,
+                    )
             except HeadroomError as exc:
                 warnings.append(f"history left as it was: {exc}")
         # The tail is the state's own messages, each one of the AnyMessage types.
         out = None if new_head is None else [*new_head, *cast("list[AnyMessage]", tail)]
         after = total if out is None else self._count(out)
-        if self.budget_tokens is not None and after > self.budget_tokens and not warnings:
+        explained = any(w.startswith(f"budget_tokens={self.budget_tokens} ") for w in warnings)
+        if self.budget_tokens is not None and after > self.budget_tokens and not explained:
             warnings.append(
                 f"budget_tokens={self.budget_tokens} not met ({after} tokens): nothing "
                 "older than the open exchange could be condensed further"
@@ -132,6 +142,32 @@ class Compactor:
         for warning in warnings:
             logger.warning("headroom: %s", warning)
         return Compaction(out, after, warnings)
+
+
+def _restated(
+    warnings: Sequence[str], *, tail: int, keep_recent: int, budget_set: bool
+) -> list[str]:
+    """The summarizer's warnings, told of the whole list, open exchange included.
+
+    It saw only what precedes the open exchange, with the budget and ``keep_recent`` left
+    once the exchange is paid for: its counts are restated over the whole list, and what
+    is no longer true of it (fewer recent messages than ``keep_recent`` when the exchange
+    makes up for them, a shortfall counted without the exchange) is left out.
+    """
+    out: list[str] = []
+    for warning in warnings:
+        if budget_set and warning.startswith("budget of "):
+            continue  # compact() says it of the whole list
+        kept = _KEPT.search(warning)
+        if kept is not None:
+            n = int(kept.group(1)) + tail
+            if n >= keep_recent:
+                continue
+            warning = _KEPT.sub(
+                f"kept only {n} recent messages verbatim (keep_recent={keep_recent})", warning
+            )
+        out.append(warning)
+    return out
 
 
 def _summarize(

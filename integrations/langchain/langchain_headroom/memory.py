@@ -41,9 +41,11 @@ def compress_messages(
     """A Runnable that compresses a message list (or chat prompt value), sync and async.
 
     Tool results and older assistant text are compressed as :func:`headroom.compress`
-    does; with ``budget_tokens`` or ``max_messages`` the oldest turns are first condensed
-    into summary blocks (one message each, never rewritten once sent; see the core's
-    ``RollingSummarizer``). Edited messages are copies marked in
+    does; with ``budget_tokens`` or ``max_messages``, when the compressed list is over
+    them, the oldest turns are then condensed into summary blocks (one message each, never
+    rewritten once sent; see the core's ``RollingSummarizer``). The newest human message
+    and everything after it stay verbatim; when the budget cannot be met, a warning on the
+    ``langchain_headroom`` logger says why. Edited messages are copies marked in
     ``response_metadata["headroom"]``; the input is never mutated, and running the output
     through again changes nothing.
 
@@ -82,11 +84,16 @@ def compress_messages(
 
     def run(value: MessagesInput) -> list[BaseMessage]:
         messages = value.to_messages() if isinstance(value, PromptValue) else list(value)
+        # Compressed first: the budget is about what the model is sent, so the history is
+        # condensed by what each message costs compressed (a raw 10k-token log sent as 400
+        # tokens must not condense turns that fit). The summary it adds is a human
+        # message, which compression never changes: nothing is left to compress after.
+        messages = compress_message_list(hr, messages, query=query)
         if compactor is not None:
             compacted = compactor.compact(messages).messages
             if compacted is not None:
                 messages = list(compacted)
-        return compress_message_list(hr, messages, query=query)
+        return messages
 
     async def arun(value: MessagesInput) -> list[BaseMessage]:
         # Compression is CPU work and writes the store: off the event loop, like every

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
 
+import pytest
 from headroom import Headroom
 from langchain.agents import create_agent
 from langchain.agents.middleware import SummarizationMiddleware
@@ -13,6 +16,7 @@ from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from scripted import ScriptedChatModel, call
 
 from langchain_headroom import compress_messages, headroom_summarizer
+from langchain_headroom._common import count_tokens
 
 
 def _history(json_text: str) -> list:
@@ -92,3 +96,82 @@ def test_summarizer_plugs_into_langchain_summarization_middleware(log_text):
     summary = sent[0].content
     assert "[headroom summary]" in summary and "u_042" in summary
     assert sent[-1].content == "And now?"
+
+
+# -- budget_tokens: what is sent, the latest question kept, warnings true (issue 20) -----------
+
+_KEPT = re.compile(r"kept only (\d+) recent messages verbatim \(keep_recent=(\d+)\)")
+
+
+def _count(messages: list) -> int:
+    return count_tokens(messages, model="gpt-4o")
+
+
+def test_a_list_whose_compressed_form_fits_the_budget_is_not_condensed(json_text, caplog):
+    hr = Headroom(store="memory")
+    history = _history(json_text)
+    plain = compress_messages(headroom=hr).invoke(history)
+    # The raw list is over the budget; what would be sent is under it.
+    budget = (_count(plain) + _count(history)) // 2
+    assert _count(plain) < budget < _count(history)
+    with caplog.at_level(logging.WARNING, logger="langchain_headroom"):
+        out = compress_messages(headroom=hr, budget_tokens=budget).invoke(history)
+    assert [m.content for m in out] == [m.content for m in plain]
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize("budget", [1_000, 2_000, 8_000])
+def test_budget_replay_keeps_the_latest_question_and_warns_only_truly(
+    budget, log_text, json_text, caplog
+):
+    hr = Headroom(store="memory")
+    bounded = compress_messages(headroom=hr, budget_tokens=budget)
+    plain = compress_messages(headroom=hr)
+    history: list = [SystemMessage("You are the on-call SRE assistant.")]
+    checked = condensed = 0
+
+    def check(question: str) -> None:
+        nonlocal checked, condensed
+        checked += 1
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="langchain_headroom"):
+            out = bounded.invoke(history)
+        warnings = [r.getMessage() for r in caplog.records]
+        latest = max(i for i, m in enumerate(history) if isinstance(m, HumanMessage))
+        exchange = history[latest:]
+        # The latest question and the tool call and result made for it, verbatim, last.
+        assert out[-len(exchange)].content == question
+        assert [type(m) for m in out[-len(exchange) :]] == [type(m) for m in exchange]
+        sent = plain.invoke(history)
+        if _count(sent) <= budget:
+            assert [m.content for m in out] == [m.content for m in sent]
+            assert warnings == []
+            return
+        condensed += 1
+        for warning in warnings:
+            kept = _KEPT.search(warning)
+            if kept is not None:  # counted over the whole list, open exchange included
+                n = int(kept.group(1))
+                assert n < int(kept.group(2)) == 4
+                assert [m.content for m in out[-n:]] == [m.content for m in sent[-n:]]
+                assert out[-n - 1].response_metadata["headroom"]["summary"] is True
+        said = [w for w in warnings if w.startswith(f"headroom: budget_tokens={budget} ")]
+        assert bool(said) == (_count(out) > budget), warnings
+        if said and "cannot be met" in said[0]:
+            alone = re.search(r"alone cost (\d+) tokens", said[0])
+            assert alone is not None and int(alone.group(1)) > budget
+
+    for t in range(30):
+        question = f"Turn {t}: what happened to block blk_{7000 + t}?"
+        history.append(HumanMessage(question))
+        check(question)
+        if t % 2 == 0:
+            history.append(call("read_log", {"turn": t}, f"call_{t}"))
+            source = log_text if t % 4 == 0 else json_text
+            start = (t * 1_700) % max(1, len(source) - 6_000)
+            history.append(
+                ToolMessage(source[start : start + 2_000 + 150 * t], tool_call_id=f"call_{t}")
+            )
+            check(question)
+        history.append(AIMessage(f"Block blk_{7000 + t} was replicated to 10.0.{t}.7."))
+    assert checked == 45 and condensed > 0
