@@ -149,8 +149,8 @@ def _sqlite_path(spec: object) -> Path | None:
         # A URL such as "redis://host" would otherwise silently become a file of that name.
         if not spec or _URL_RE.match(spec):
             raise InvalidArgumentError(
-                f"store: {spec!r} is not a store; expected 'sqlite', 'memory', a file path "
-                "or a Store object"
+                f"store: {spec!r} is not a store; expected 'sqlite', 'memory', a file path, "
+                "a redis://, rediss:// or unix:// URL, or a Store object"
             )
         return Path(spec)
     if isinstance(spec, os.PathLike):
@@ -158,6 +158,6 @@ def _sqlite_path(spec: object) -> Path | None:
     if isinstance(spec, Store):
         return None
     raise InvalidArgumentError(
-        f"store: {spec!r} is not a store; expected 'sqlite', 'memory', a file path "
-        "or a Store object"
+        f"store: {spec!r} is not a store; expected 'sqlite', 'memory', a file path, "
+        "a redis://, rediss:// or unix:// URL, or a Store object"
     )
