@@ -42,6 +42,7 @@ __all__ = [
     "mine_templates",
     "native_version",
     "simhashes",
+    "string_cells",
     "term_counts",
     "token_lists",
     "tokenize",
@@ -221,6 +222,20 @@ def simhashes(texts: list[str]) -> list[int]:
         True
     """
     return _dispatch(_reference.simhashes, texts)
+
+
+def string_cells(values: list[str]) -> list[str]:
+    """The table cell of each string, in order: the string itself when it can be written
+    without quotes, else its JSON literal (rules in :func:`headroom._reference.string_cells`).
+
+    Raises:
+        TypeError: a value is not a ``str`` (native and reference alike).
+
+    Example:
+        >>> string_cells(["main", "007", "1e5", "a|b", "true", "é"])
+        ['main', '007', '"1e5"', '"a|b"', '"true"', 'é']
+    """
+    return _dispatch(_reference.string_cells, values)
 
 
 def term_counts(documents: list[str], terms: list[str]) -> list[tuple[int, list[tuple[int, int]]]]:

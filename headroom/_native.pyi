@@ -16,6 +16,7 @@ __all__ = [
     "mask_lines",
     "mine_templates",
     "simhashes",
+    "string_cells",
     "term_counts",
     "token_lists",
     "variable_values",
@@ -120,6 +121,15 @@ def json_strip(document: str) -> str:
     Raises:
         UnicodeEncodeError: ``document`` contains a lone surrogate.
         TypeError: ``document`` is not a ``str``.
+    """
+
+def string_cells(values: list[str]) -> list[str]:
+    """The table cell of each string (rules in ``headroom._reference.string_cells``): the
+    same string object when it is written bare, else its JSON literal.
+
+    Raises:
+        UnicodeEncodeError: a string contains a lone surrogate.
+        TypeError: ``values`` is a ``str`` or holds something other than ``str``.
     """
 
 def term_counts(

@@ -563,6 +563,57 @@ def json_strip(document: str) -> str:
     return "".join(pieces)
 
 
+# A table cell may hold a string without quotes when reading it back cannot mistake it for
+# anything else (``headroom/jsontables/syntax.py``, ``docs/json-tables.md``).
+_CELL_BARE_RE = re.compile(r'[^\x00-\x20|"\\@&\[{\x7f][^\x00-\x1f|"\\\x7f]*')
+_CELL_NUMBER_RE = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_CELL_RESERVED = frozenset({"null", "true", "false", "^"})
+_JSON_ESCAPE_RE = re.compile(r'[\x00-\x1f"\\]')
+_JSON_ESCAPES = {
+    **{chr(code): f"\\u{code:04x}" for code in range(0x20)},
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+}
+
+
+def string_cells(values: list[str]) -> list[str]:
+    """The table cell of each string, in order.
+
+    A string is written **bare** (as it is) when it matches ``_CELL_BARE_RE`` whole (not
+    empty; a first character that is no control character, space, ``| " \\ @ & [ {`` or
+    U+007F; no later control character, ``| " \\`` or U+007F), does not end with a space,
+    is none of ``null``, ``true``, ``false``, ``^``, and, when it starts with ``-`` or an
+    ASCII digit, is not a whole JSON number. Any other string is written as the JSON
+    literal ``json.encoder.encode_basestring`` writes: in double quotes, ``"`` and ``\\``
+    escaped by a backslash, ``\\b \\f \\n \\r \\t`` for those controls, ``\\u00xx``
+    for the other characters below U+0020, every other character (U+007F, U+2028, lone
+    surrogates) verbatim.
+
+    Raises:
+        TypeError: a value is not a ``str``.
+
+    >>> string_cells(["main", "007", "1e5", "a|b", "true", "tab\\there"])
+    ['main', '007', '"1e5"', '"a|b"', '"true"', '"tab\\\\there"']
+    """
+    return [_string_cell(value) for value in values]
+
+
+def _string_cell(value: str) -> str:
+    if (
+        _CELL_BARE_RE.fullmatch(value) is not None
+        and value[-1] != " "
+        and value not in _CELL_RESERVED
+        and (value[0] not in "-0123456789" or _CELL_NUMBER_RE.fullmatch(value) is None)
+    ):
+        return value
+    return '"' + _JSON_ESCAPE_RE.sub(lambda match: _JSON_ESCAPES[match.group()], value) + '"'
+
+
 WORD_RE = re.compile(r"[^\W_]+")
 """A word for relevance scoring: a run of letters and digits (``_`` separates)."""
 _CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")

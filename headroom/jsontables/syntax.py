@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
+from headroom import _core
+
 __all__ = [
     "DITTO",
     "KEY_PATH",
@@ -139,6 +141,13 @@ def is_bare(text: str) -> bool:
 
 def format_cells(values: list[Any], table_ref: TableRef) -> list[str]:
     """:func:`format_cell` for a whole column, with the common types dispatched inline."""
+    if values and type(values[0]) is str:
+        # A column of strings is formatted by the native kernel (same rules as is_bare and
+        # _encode_string), which raises TypeError at the first value that is not a str.
+        try:
+            return _core.string_cells(values)
+        except TypeError:
+            pass
     cells = []
     strings: dict[str, str] = {}  # API columns repeat values; check each distinct one once
     for value in values:

@@ -49,6 +49,7 @@
 #![warn(missing_docs)]
 
 pub mod bm25;
+pub mod cells;
 pub mod cluster;
 mod hash;
 pub mod json;
@@ -57,6 +58,7 @@ pub mod terms;
 pub mod values;
 
 pub use bm25::bm25_okapi;
+pub use cells::{string_cell, string_cells};
 pub use cluster::{cluster_templates, mine_templates, ClusterError, Clusters, Mined};
 pub use json::json_strip;
 pub use simhash::{simhash, simhashes};

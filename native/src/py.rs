@@ -18,6 +18,8 @@ mod _native {
     use pyo3::exceptions::PyValueError;
     use pyo3::prelude::*;
     use pyo3::pybacked::PyBackedStr;
+    use pyo3::types::PyString;
+    use std::borrow::Cow;
 
     /// The version of the native crate (the single source of Headroom's version).
     #[pyfunction]
@@ -123,6 +125,34 @@ mod _native {
     #[pyfunction]
     fn token_lists(py: Python<'_>, texts: Vec<PyBackedStr>) -> Vec<Option<Vec<String>>> {
         py.detach(|| crate::token_lists(&texts))
+    }
+
+    /// The table cell of each string: the string object itself when it is written bare,
+    /// else its JSON literal.
+    #[pyfunction]
+    fn string_cells(py: Python<'_>, values: Vec<PyBackedStr>) -> Vec<Bound<'_, PyString>> {
+        // The kernel borrows bare strings; only the literals of the others are kept.
+        let literals: Vec<Option<String>> = py.detach(|| {
+            crate::string_cells(&values)
+                .into_iter()
+                .map(|cell| match cell {
+                    Cow::Borrowed(_) => None,
+                    Cow::Owned(literal) => Some(literal),
+                })
+                .collect()
+        });
+        values
+            .iter()
+            .zip(literals)
+            .map(|(value, literal)| match literal {
+                // A bare cell is the input string: hand back the same object, not a copy.
+                None => {
+                    let Ok(same) = value.into_pyobject(py);
+                    same
+                }
+                Some(literal) => PyString::new(py, &literal),
+            })
+            .collect()
     }
 
     /// SimHash fingerprint of each text (64-bit, as an unsigned int).

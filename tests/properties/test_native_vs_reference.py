@@ -267,3 +267,33 @@ def test_token_lists(texts: list[str]) -> None:
     ]
     assert all((g is None) == (not t.isascii()) for t, g in zip(texts, got, strict=True))
     assert _core.token_lists(texts) == want
+
+
+# Table cells of strings: everything the bare/quoted rule singles out, and text around it.
+cell_chars = st.sampled_from(
+    [*'|@&[{"\\ -.eE+019aZ^', *"\t\n\r\b\f\x00\x1f\x7f", "é", "\u2028", "日", "😀", "\x85"]
+)
+cell_words = st.sampled_from(
+    ["null", "true", "false", "^", "007", "-1.5e3", "1e5", "-", "0", "1.", "Null", " ", ""]
+)
+cell_texts = (
+    st.text(alphabet=cell_chars, max_size=12)
+    | st.builds(
+        "".join, st.lists(cell_words | st.text(alphabet=cell_chars, max_size=2), max_size=4)
+    )
+    | lines_encodable
+)
+
+
+@needs_native
+@given(st.lists(cell_texts, max_size=20))
+def test_string_cells(values: list[str]) -> None:
+    got = native().string_cells(values)
+    assert got == _reference.string_cells(values)
+    # A bare cell is the input object itself, not a copy.
+    assert all((g is v) == (g == v) for g, v in zip(got, values, strict=True))
+
+
+@given(st.lists(cell_texts | lines_any, max_size=20))
+def test_string_cells_core_takes_every_str(values: list[str]) -> None:
+    assert _core.string_cells(values) == _reference.string_cells(values)
