@@ -54,6 +54,7 @@ __all__ = ["LOSSLESS_UP_TO", "CrushOptions", "Crushed", "crush"]
 
 # Far deeper than any real response; keeps the walk clear of Python's recursion limit.
 _MAX_DEPTH: Final = 200
+_CONTAINERS: Final = (dict, list)
 _PLAIN_KEY_RE: Final = re.compile(r"[A-Za-z_$][A-Za-z0-9_$-]*")
 # Dropping rows is worth a marker only if the marker is clearly smaller than the rows: the
 # model loses the rows' other fields and gains only tokens. Both sides in characters (of
@@ -176,10 +177,14 @@ class _Crusher:
         if depth > _MAX_DEPTH:
             return value
         if isinstance(value, str):
-            return self._string(value)
+            return value if len(value) <= self.options.max_string_chars else self._string(value)
+        # Only containers need their path (it names crushed arrays in markers): it is not
+        # written out for the scalars, most of the values.
         if isinstance(value, dict):
             changed = {
                 key: self.visit(item, _key_path(path, key), depth + 1)
+                if isinstance(item, _CONTAINERS)
+                else self.visit(item, path, depth + 1)
                 for key, item in value.items()
             }
             same = all(changed[key] is item for key, item in value.items())
@@ -187,7 +192,12 @@ class _Crusher:
         if isinstance(value, list):
             if self._is_candidate(value):
                 return self._array(value, path, depth)
-            items = [self.visit(item, f"{path}.{i}", depth + 1) for i, item in enumerate(value)]
+            items = [
+                self.visit(
+                    item, f"{path}.{i}" if isinstance(item, _CONTAINERS) else path, depth + 1
+                )
+                for i, item in enumerate(value)
+            ]
             same = all(new is old for new, old in zip(items, value, strict=True))
             return value if same else items
         return value
