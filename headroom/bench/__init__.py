@@ -16,5 +16,8 @@
 - :mod:`~headroom.bench.listing`: ListingCompressor on real file listings.
 - :mod:`~headroom.bench.rag`: RAG pruning on SQuAD 2.0: tokens saved vs. answers kept.
 - :mod:`~headroom.bench.store`: CCR store latency and throughput (SQLite, Redis).
+- :mod:`~headroom.bench.proxy_load`: the HTTP proxy under load: added latency, throughput,
+  a long conversation fresh and seen before (the ``proxy`` extra).
+- :mod:`~headroom.bench.mcp_server`: the MCP server's tools over stdio (the ``mcp`` extra).
 - :mod:`~headroom.bench.demo`: a tour: real tool outputs compressed, what was saved.
 """

@@ -1,6 +1,6 @@
 """A load benchmark of ``headroom proxy`` (a script, not a timed test).
 
-    python -m headroom.proxy.bench_load [--requests 1000] [--concurrency 50] [--workers 2]
+    python -m headroom.bench.proxy_load [--requests 1000] [--concurrency 50] [--workers 2]
 
 Starts, on loopback, a stand-in upstream (its own process: it reads each body whole, counts
 its bytes, and answers a chat completion at once) and ``headroom proxy --workers N`` in
@@ -370,7 +370,7 @@ def run(
             env.pop(name, None)
         if store is not None:
             env["HEADROOM_STORE"] = store
-        upstream_cmd = [sys.executable, "-m", "headroom.proxy.bench_load", "--serve-upstream"]
+        upstream_cmd = [sys.executable, "-m", "headroom.bench.proxy_load", "--serve-upstream"]
         proxy_cmd = [sys.executable, "-m", "headroom", "proxy", "--port", str(proxy_port)]
         proxy_cmd += ["--workers", str(workers), "--openai-upstream", upstream]
         up_log, proxy_log = Path(home) / "upstream.log", Path(home) / "proxy.log"
@@ -457,7 +457,7 @@ def _markdown(r: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its figures."""
-    parser = argparse.ArgumentParser(prog="python -m headroom.proxy.bench_load")
+    parser = argparse.ArgumentParser(prog="python -m headroom.bench.proxy_load")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)

@@ -4,7 +4,7 @@ Compresses real files from the benchmark data through ``headroom_compress``, ret
 original through ``headroom_retrieve`` (checked byte for byte), then does the same with
 5 MB of log, and prints a Markdown table (the figures in docs/mcp.md)::
 
-    python -m headroom.mcpserver.bench --data ../shared/bench-data
+    python -m headroom.bench.mcp_server --data ../shared/bench-data
 """
 
 from __future__ import annotations
@@ -69,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     """Print the table; 1 if an original did not come back byte for byte."""
     import anyio
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m headroom.bench.mcp_server",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
     parser.add_argument("--data", type=Path, default=Path("../shared/bench-data"))
     args = parser.parse_args(argv)
     rows = anyio.run(_measure, args.data)
