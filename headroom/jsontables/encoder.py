@@ -385,19 +385,23 @@ def _derive(
         if not target or target in used_sources or sources is None:
             continue
         text, last = wanted[0], wanted[-1]
+        # Sources longer than the target cannot be inside it: the candidates start there.
         start = bisect.bisect_left(lengths[rows], -len(text))
-        work -= len(sources) - start
-        if work < 0:
-            return derived
         wanted_joined: str | bool | None = False  # not joined yet
         group_seeds = seeds[rows]
+        # The work is counted as trying each source in turn would count it: one unit per
+        # source up to the one that matches (all of them if none does), checked on each,
+        # plus one per row compared; so the search stops where that one did.
+        tried = 0
         for index in [i for i in range(start, len(sources)) if group_seeds[i] in text]:
+            work -= index + 1 - tried
+            tried = index + 1
+            if work < 0:
+                return derived
             source = sources[index]
             if source.path == target or source.path in derived_targets:
                 continue
             work -= count
-            if work < 0:
-                return derived
             parts = text.split(source.spelled[0])
             if source.spelled[-1].join(parts) != last:
                 continue  # most candidates differ in another row: try one first
@@ -418,6 +422,11 @@ def _derive(
                 derived_targets.add(target)
                 used_sources.add(source.path)
                 break
+        else:
+            if tried < len(sources):
+                work -= len(sources) - tried
+                if work < 0:
+                    return derived
     return derived
 
 

@@ -177,6 +177,9 @@ def _derive_pairwise(columns: list[Any], count: int) -> list[Any]:
         path: len(next(s for s in spelled if s is not None)) for path, _, spelled in sources
     }
     sources.sort(key=lambda source: -sample_len[source[0]])  # stable: column order on ties
+    from headroom.jsontables import encoder
+
+    work = encoder._DERIVE_MIN_WORK + encoder._DERIVE_WORK_PER_CELL * count * len(columns)
     used, targets, derived = set(), set(), []
     for column in columns:
         wanted = column.values
@@ -187,11 +190,17 @@ def _derive_pairwise(columns: list[Any], count: int) -> list[Any]:
             continue
         sample = rows.find(1)
         for path, present, spelled in sources:
-            if present != rows or path == column.path or path in targets:
+            if present != rows:
+                continue
+            work -= 1  # a unit per pair tried, one per row compared
+            if work < 0:
+                return derived
+            if path == column.path or path in targets:
                 continue
             seed = spelled[sample]
             if seed is None or seed not in wanted[sample]:
                 continue
+            work -= count
             parts = wanted[sample].split(seed)
             if all(
                 (w is MISSING and g is None) or (g is not None and g.join(parts) == w)
@@ -214,11 +223,18 @@ _CELL = st.one_of(
 )
 
 
-@given(st.integers(1, 6), st.lists(st.lists(_CELL, min_size=6, max_size=6), min_size=1, max_size=8))
-@settings(max_examples=400)
+@given(
+    st.integers(1, 6),
+    st.lists(st.lists(_CELL, min_size=6, max_size=6), min_size=1, max_size=8),
+    st.sampled_from([None, 0, 3, 10, 40, 120]),
+)
+@settings(max_examples=500)
 def test_template_search_finds_what_the_pairwise_definition_finds(
-    rows: int, cells: list[list[Any]]
+    rows: int, cells: list[list[Any]], budget: int | None
 ) -> None:
+    """The same templates as trying every pair in turn, and, when the work budget runs
+    out (``budget`` units, no allowance per cell), the same ones found by then."""
+    from headroom.jsontables import encoder
     from headroom.jsontables.encoder import _Column, _derive
     from headroom.jsontables.syntax import MISSING
 
@@ -235,4 +251,10 @@ def test_template_search_finds_what_the_pairwise_definition_finds(
         columns.append(_column((f"t{number}",), wrapped))
         if rows > 1 and wrapped[-1] is not MISSING:
             columns.append(_column((f"u{number}",), [*wrapped[:-1], wrapped[-1] + "!"]))
-    assert _derive(columns, rows) == _derive_pairwise(columns, rows)
+    saved = encoder._DERIVE_MIN_WORK, encoder._DERIVE_WORK_PER_CELL
+    if budget is not None:
+        encoder._DERIVE_MIN_WORK, encoder._DERIVE_WORK_PER_CELL = budget, 0  # type: ignore[misc]
+    try:
+        assert _derive(columns, rows) == _derive_pairwise(columns, rows)
+    finally:
+        encoder._DERIVE_MIN_WORK, encoder._DERIVE_WORK_PER_CELL = saved  # type: ignore[misc]
