@@ -169,7 +169,19 @@ def _parser() -> argparse.ArgumentParser:
     perf_parser(verbs)  # headroom/proxy/perf.py: a running proxy's savings, from /stats
     mcp_parser(verbs)  # headroom/mcpserver/ (the MCP SDK is an extra, imported to serve)
     bench_cli.add_parser(verbs)  # headroom/bench/cli.py: savings, checks, speed on files
+    _debug_on_every_verb(parser)
     return parser
+
+
+def _debug_on_every_verb(parser: argparse.ArgumentParser) -> None:
+    """Give every (sub)command a ``--debug`` (the verbs defined in other modules too), so
+    that it works after any verb as well as before."""
+    for action in parser._actions:  # argparse has no public walk over its subcommands
+        if isinstance(action, argparse._SubParsersAction):
+            for verb in action.choices.values():
+                if "--debug" not in verb._option_string_actions:
+                    _debug_flag(verb)
+                _debug_on_every_verb(verb)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,6 +4,7 @@ for one. Run as users run it, in a subprocess; servers on a busy port included."
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import subprocess
@@ -77,9 +78,28 @@ def test_an_error_is_one_line_and_debug_shows_the_traceback(
     assert out.returncode == status
     assert "Traceback" not in out.stderr
 
-    debug = _run(["--debug", *argv], env, tmp_path)
-    assert debug.returncode != 0
-    assert "Traceback (most recent call last)" in debug.stderr, debug.stderr
+    # --debug before the verb, and after it (every verb and sub-verb takes it)
+    verb = next(i for i, a in enumerate(argv) if a[0] != "-" and "://" not in a)
+    for debug_argv in (["--debug", *argv], [*argv[: verb + 1], "--debug", *argv[verb + 1 :]]):
+        debug = _run(debug_argv, env, tmp_path)
+        assert debug.returncode != 0
+        assert "Traceback (most recent call last)" in debug.stderr, debug.stderr
+        assert "unrecognized arguments: --debug" not in debug.stderr
+
+
+def test_every_verb_and_sub_verb_takes_debug() -> None:
+    from headroom.cli import _parser
+
+    def walk(parser: argparse.ArgumentParser, name: str) -> Iterator[tuple[str, bool]]:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for verb, sub in action.choices.items():
+                    yield f"{name} {verb}", "--debug" in sub._option_string_actions
+                    yield from walk(sub, f"{name} {verb}")
+
+    found = dict(walk(_parser(), "headroom"))
+    assert len(found) >= 12 and "headroom store export" in found
+    assert all(found.values()), [verb for verb, has in found.items() if not has]
 
 
 def test_the_cases_cover_every_verb() -> None:
