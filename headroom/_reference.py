@@ -585,7 +585,7 @@ def string_cells(values: list[str]) -> list[str]:
     """The table cell of each string, in order.
 
     A string is written **bare** (as it is) when it matches ``_CELL_BARE_RE`` whole (not
-    empty; a first character that is no control character, space, ``| " \\ @ & [ {`` or
+    empty; a first character other than a control character, space, ``| " \\ @ & [ {`` and
     U+007F; no later control character, ``| " \\`` or U+007F), does not end with a space,
     is none of ``null``, ``true``, ``false``, ``^``, and, when it starts with ``-`` or an
     ASCII digit, is not a whole JSON number. Any other string is written as the JSON

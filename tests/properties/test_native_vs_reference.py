@@ -278,6 +278,13 @@ cell_words = st.sampled_from(
 )
 cell_texts = (
     st.text(alphabet=cell_chars, max_size=12)
+    # Long runs of ordinary characters around a special one: the kernel reads 8 bytes at once.
+    | st.builds(
+        lambda head, special, tail: head + special + tail,
+        st.text(alphabet="ab é日😀", max_size=30),
+        st.sampled_from(["", *'|"\\', "\n", "\x00", "\x1f", "\x7f", " "]),
+        st.text(alphabet="ab é日😀", max_size=30),
+    )
     | st.builds(
         "".join, st.lists(cell_words | st.text(alphabet=cell_chars, max_size=2), max_size=4)
     )
