@@ -541,19 +541,26 @@ def _stats(args: argparse.Namespace) -> int:
     client = Headroom(store=args.store)
     stats = client.store.stats()
     problem: str | None = None
-    try:
-        totals = client.usage.totals()
-        days = client.usage.by_day(args.days)
-    except StoreError as error:  # the store's own line says what is wrong
-        totals, days, problem = {}, {}, _describe(error)
-    # What the days shown leave out: older days, and counts from before per-day records.
-    everything = _sum(totals.values())
-    shown = _sum(u for kinds in days.values() for u in kinds.values())
-    earlier = UsageTotals(
-        everything.calls - shown.calls,
-        everything.tokens_before - shown.tokens_before,
-        everything.tokens_after - shown.tokens_after,
-    )
+    for _ in range(3):
+        try:
+            totals = client.usage.totals()
+            days = client.usage.by_day(args.days)
+        except StoreError as error:  # the store's own line says what is wrong
+            totals, days, problem = {}, {}, _describe(error)
+        # What the days shown leave out: older days, and counts from before per-day records.
+        everything = _sum(totals.values())
+        shown = _sum(u for kinds in days.values() for u in kinds.values())
+        earlier = UsageTotals(
+            everything.calls - shown.calls,
+            everything.tokens_before - shown.tokens_before,
+            everything.tokens_after - shown.tokens_after,
+        )
+        # The two reads are apart: a process recording in between makes the days add up to
+        # more than the totals read before them. Read again (it is rare), then show none.
+        if min(earlier.calls, earlier.tokens_before, earlier.tokens_after) >= 0:
+            break
+    else:
+        earlier = UsageTotals(0, 0, 0)
     if args.json:
         _write_json(
             {

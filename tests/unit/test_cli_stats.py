@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from headroom.store import SQLiteStore
 from headroom.store.usage import SQLiteUsageLog, day_of
@@ -129,3 +130,31 @@ def test_stats_with_nothing_recorded(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.endswith("no compression recorded yet\n")
     assert json.loads(_stats(tmp_path, "--json").stdout)["by_day"] == {}
+
+
+def test_a_record_between_the_two_reads_never_shows_negative_earlier_counts(
+    tmp_path: Path, monkeypatch: Any, capsys: Any
+) -> None:
+    """totals() and by_day() are two reads: another process recording between them makes
+    the days add up to more than the totals. stats reads again instead of printing a
+    negative 'earlier' row."""
+    from headroom import cli
+
+    path = tmp_path / "ccr.sqlite3"
+    _record(path, 0, "log", 1_000, 100)
+    real = SQLiteUsageLog.totals
+    reads: list[int] = []
+
+    def totals_then_a_record(self: SQLiteUsageLog) -> dict[str, Any]:
+        found = real(self)
+        reads.append(1)
+        if len(reads) == 1:  # another process records right after the first read
+            _record(path, 0, "log", 500, 50)
+        return found
+
+    monkeypatch.setattr(SQLiteUsageLog, "totals", totals_then_a_record)
+    assert cli.main(["--store", str(path), "stats", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert len(reads) == 2
+    assert shown["earlier"]["calls"] == 0 and shown["earlier"]["tokens_saved"] == 0
+    assert shown["total"]["calls"] == 2 and shown["total"]["tokens_saved"] == 1_350
