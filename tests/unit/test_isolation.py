@@ -70,7 +70,10 @@ def test_import_headroom_stays_light() -> None:
 
 
 def test_one_version_everywhere() -> None:
-    import tomllib
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # Python 3.10
+        import tomli as tomllib
 
     import headroom
     from headroom import _core

@@ -9,13 +9,18 @@ from __future__ import annotations
 import collections
 import csv
 import re
-import tomllib
+import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from headroom import _core, _reference
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10
+    import tomli as tomllib
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOGHUB = REPO_ROOT.parent / "shared" / "bench-data" / "loghub"

@@ -92,7 +92,7 @@ def _shared_exponential(levels: int) -> list[Any]:
 WEIRD: dict[str, Any] = {
     "set": {"tags": {"b", "a", "c"}},
     "frozenset": {"tags": frozenset({1, 2})},
-    "datetime": {"when": datetime.datetime(2024, 5, 15, 15, 0, tzinfo=datetime.UTC)},
+    "datetime": {"when": datetime.datetime(2024, 5, 15, 15, 0, tzinfo=datetime.timezone.utc)},
     "date": {"day": datetime.date(2024, 5, 15)},
     "decimal": {"amount": decimal.Decimal("10.10")},
     "decimal-nan": {"amount": decimal.Decimal("NaN")},
