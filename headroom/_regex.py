@@ -30,7 +30,7 @@ def compile_possessive(pattern: AnyStr, flags: int = 0) -> re.Pattern[AnyStr]:
     Args:
         pattern: The regular expression (str or bytes), in :mod:`re` syntax.
         flags: :mod:`re` flags (``re.M``, ``re.I``, ...); the ``regex`` package uses the same
-            values.
+            values but for ``re.ASCII``, which is translated.
 
     Returns:
         The compiled pattern: :mod:`re`'s from Python 3.11 on, the ``regex`` package's on 3.10.
@@ -39,4 +39,7 @@ def compile_possessive(pattern: AnyStr, flags: int = 0) -> re.Pattern[AnyStr]:
         return re.compile(pattern, flags)
     import regex
 
+    # The flag values are the same but for ASCII: re.A is 256, which is regex.V1.
+    if flags & re.ASCII:
+        flags = (flags & ~re.ASCII) | regex.ASCII
     return cast("re.Pattern[AnyStr]", regex.compile(pattern, flags))

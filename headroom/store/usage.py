@@ -456,7 +456,10 @@ def _since(days: int | None, clock: Callable[[], float]) -> str | None:
         return None
     if isinstance(days, bool) or not isinstance(days, int) or days < 1:
         raise InvalidArgumentError(f"days: expected an int >= 1 or None, got {days!r}")
-    return day_of(clock() - (days - 1) * 86_400)
+    now = clock()
+    if (days - 1) * 86_400 >= now:  # back to before 1970: no record is older
+        return None
+    return day_of(now - (days - 1) * 86_400)
 
 
 def _nest(rows: list[tuple[str, str, UsageTotals]]) -> ByDay:

@@ -355,3 +355,10 @@ def test_many_lines_of_one_template_are_deduplicated_in_linear_time() -> None:
     ]
     found = dedup.duplicate_of(lines + lines[:100])
     assert found[20_000:] == [k if found[k] is None else found[k] for k in range(100)]
+
+
+def test_compile_possessive_keeps_ascii_meaning_on_every_python() -> None:
+    # regex.V1 has re.ASCII's value: the flag is translated where the regex package is used.
+    pattern = compile_possessive(r"\w++", re.ASCII)
+    assert pattern.match("é") is None and pattern.match("ab") is not None
+    assert compile_possessive(r"\w++").match("é") is not None

@@ -79,6 +79,8 @@ def test_records_are_counted_per_day_and_in_the_totals(
     assert log.by_day(days=1) == {"2026-03-02": {"json": UsageTotals(1, 10, 5)}}
     assert list(log.by_day(days=2)) == ["2026-03-02", "2026-03-01"]
     assert list(log.by_day(days=5)) == ["2026-03-02", "2026-03-01", "2026-02-26"]
+    # More days than there are since 1970: every day (a date before year 1 would not exist).
+    assert log.by_day(days=10**14) == log.by_day()
     # totals() keeps its meaning: every day summed, per kind.
     assert log.totals() == {"json": UsageTotals(3, 1510, 305), "log": UsageTotals(1, 80, 80)}
 
