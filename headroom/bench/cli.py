@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,17 +40,29 @@ DEFAULT_MAX_MB = 4.0
 _NAMES_SHOWN = 3
 
 
-def _positive_int(value: str) -> int:
-    number = int(value)
+def _file_count(value: str) -> int:
+    """``--max-files``: a whole number, at least 1 (argparse names the option)."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
     if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of files, at least 1, got {value!r}"
+        )
     return number
 
 
-def _positive_float(value: str) -> float:
-    number = float(value)
-    if not number > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {value}")
+def _megabytes(value: str) -> float:
+    """``--max-mb``: a finite number above 0 (``inf`` and ``nan`` are refused)."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not (math.isfinite(number) and number > 0):
+        raise argparse.ArgumentTypeError(
+            f"expected a finite number of MB above 0 (e.g. 4 or 0.5), got {value!r}"
+        )
     return number
 
 
@@ -60,21 +73,22 @@ def add_parser(verbs: Any) -> None:
         help="tokens saved, fidelity checks and speed on your files",
         description="Compress every text file under each PATH (default: .) as `headroom "
         "compress` would, and report tokens saved per content kind, the fidelity checks "
-        "(original byte-identical from the store, error and warning lines kept, output never "
-        "larger, repeat identical) and MB/s of the first and the repeated call. Hidden "
-        "directories, node_modules, binary files and files over --max-mb are skipped. Exit "
-        "status 1 if a check fails.",
+        "(original byte-identical from the store, error and warning lines visible in the "
+        "output, output never larger, a fresh client gives the same bytes) and MB/s of the "
+        "first and the repeated call. Hidden files and directories, node_modules, symbolic "
+        "links to directories, binary, empty and unreadable files and files over --max-mb "
+        "are skipped and named on stderr. Exit status 1 if a check fails.",
     )
     p.add_argument("paths", nargs="*", default=["."], metavar="PATH")
     p.add_argument(
         "--max-files",
-        type=_positive_int,
+        type=_file_count,
         default=DEFAULT_MAX_FILES,
         help=f"measure at most this many files (default {DEFAULT_MAX_FILES})",
     )
     p.add_argument(
         "--max-mb",
-        type=_positive_float,
+        type=_megabytes,
         default=DEFAULT_MAX_MB,
         help=f"skip files larger than this many MB (default {DEFAULT_MAX_MB:g})",
     )
@@ -97,11 +111,13 @@ def run(args: argparse.Namespace) -> int:
         FileNotFoundError: a PATH does not exist.
         InvalidArgumentError: there is no text file to measure.
         ImportError: ``--plot`` without matplotlib (the message says what to install).
+        InvalidArgumentError: ``--plot``'s directory does not exist.
     """
-    if args.plot is not None:
-        from headroom.bench.plot import load_pyplot
+    if args.plot is not None:  # said before the work, not after minutes of it
+        from headroom.bench.plot import check_destination, load_pyplot
 
-        load_pyplot()  # before the work: a missing extra is said at once
+        check_destination(args.plot)
+        load_pyplot()
     selection = find_files(args.paths, max_files=args.max_files, max_bytes=int(args.max_mb * 1e6))
     _say_skipped(selection, args)
     if not selection.files:
@@ -109,7 +125,12 @@ def run(args: argparse.Namespace) -> int:
             f"no text files to measure under {', '.join(args.paths)} "
             "(hidden directories, binary, empty and oversized files are skipped)"
         )
-    reports = _measure(selection.files, store=args.store or "memory", model=args.model)
+    reports, unreadable = _measure(selection.files, store=args.store or "memory", model=args.model)
+    _say_paths(unreadable, "files that could not be read")
+    if not reports:
+        raise InvalidArgumentError(
+            f"no file under {', '.join(args.paths)} could be read (see the skips above)"
+        )
     totals = by_kind(reports)
     if args.json:
         _print_json(reports, totals)
@@ -135,22 +156,33 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _measure(files: list[Path], *, store: str, model: str) -> list[FileReport]:
+def _measure(files: list[Path], *, store: str, model: str) -> tuple[list[FileReport], list[Path]]:
+    """The reports of the files, and the files that could not be read after all.
+
+    A second client, with its own store in memory and its own result cache but the same
+    config and model, compresses each file again: its bytes must be the first's.
+    """
     from headroom.cli import _Progress  # the bar `headroom compress` draws (terminals only)
 
     client = Headroom(store=store, model=model)
+    fresh = Headroom(client.config, store="memory", model=model)
     try:
-        client.compress_text("warm up the tokenizer")  # its loading is not any file's time
+        for warming in (client, fresh):  # the tokenizer's loading is not any file's time
+            warming.compress_text("warm up the tokenizer")
         progress = _Progress([str(path) for path in files])
         reports = []
+        unreadable = []
         for index, path in enumerate(files):
             progress.show(index, str(path))
             try:
-                reports.append(measure_file(client, path))
+                reports.append(measure_file(client, fresh, path))
+            except OSError:
+                unreadable.append(path)
             finally:
                 progress.clear()
-        return reports
+        return reports, unreadable
     finally:
+        fresh.close()
         client.close()
 
 
@@ -162,16 +194,23 @@ def _say_skipped(selection: Selection, args: argparse.Namespace) -> None:
             file=sys.stderr,
         )
     for paths, why in (
-        (selection.too_large, f"larger than {args.max_mb:g} MB (--max-mb)"),
-        (selection.binary, "binary or not UTF-8"),
+        (selection.too_large, f"files larger than {args.max_mb:g} MB (--max-mb)"),
+        (selection.binary, "files binary or not UTF-8"),
+        (selection.empty, "empty files"),
+        (selection.hidden, "hidden files and directories (names starting with '.')"),
+        (selection.ignored_dirs, "dependency and cache directories (node_modules and such)"),
+        (selection.symlinked_dirs, "symbolic links to directories (not followed)"),
+        (selection.unreadable, "files that could not be read (or are no regular files)"),
     ):
-        if paths:
-            names = ", ".join(str(path) for path in paths[:_NAMES_SHOWN])
-            more = f" and {len(paths) - _NAMES_SHOWN} more" if len(paths) > _NAMES_SHOWN else ""
-            print(
-                f"headroom bench: skipped {len(paths)} files {why}: {names}{more}",
-                file=sys.stderr,
-            )
+        _say_paths(paths, why)
+
+
+def _say_paths(paths: list[Path], why: str) -> None:
+    """One stderr line: how many paths were skipped, why, and the first few."""
+    if paths:
+        names = ", ".join(str(path) for path in paths[:_NAMES_SHOWN])
+        more = f" and {len(paths) - _NAMES_SHOWN} more" if len(paths) > _NAMES_SHOWN else ""
+        print(f"headroom bench: skipped {len(paths)} {why}: {names}{more}", file=sys.stderr)
 
 
 def _total(reports: list[FileReport]) -> KindTotals:
@@ -203,17 +242,22 @@ def _render(reports: list[FileReport], totals: dict[str, KindTotals]) -> str:
     lossy = [r for r in reports if not r.lossless]
     signal = sum(r.signal_lines for r in reports)
     as_is = sum(r.signal_in_output for r in reports)
-    behind = sum(r.signal_via_retrieval for r in reports)
+    grouped = sum(r.signal_as_template for r in reports)
+    behind = sum(r.signal_behind_marker for r in reports)
     lost = sum(r.signal_lost for r in reports)
+    rewritten = signal - as_is - grouped - behind - lost
     failed = [r for r in reports if r.failures]
     lines += [
         f"checks: {len(reports) - len(failed)} of {len(reports)} files pass",
         f"  round trip: {_passing(lossy, 'round trip')} of {len(lossy)} lossy files come back "
         "byte-identical from the store (lossless ones need no store)",
-        f"  error/warning lines: {signal:,}: {as_is:,} kept as they were, {behind:,} behind a "
-        f"marker, {signal - as_is - behind - lost:,} in lossless rewrites, {lost:,} lost",
-        f"  never larger: {_passing(reports, 'never larger')} of {len(reports)} files; "
-        f"repeatable (same bytes again): {_passing(reports, 'repeatable')} of {len(reports)}",
+        f"  signal kept: {_passing(reports, 'signal kept')} of {len(reports)} files; "
+        f"error/warning lines: {signal:,}: {as_is:,} in the output as they were, {grouped:,} "
+        f"shown by a line of their template with its count, {rewritten:,} in lossless "
+        f"rewrites; {behind:,} only behind a marker and {lost:,} lost (both fail)",
+        f"  never larger (output tokens counted again): {_passing(reports, 'never larger')} of "
+        f"{len(reports)} files; repeatable (a fresh client gives the same bytes): "
+        f"{_passing(reports, 'repeatable')} of {len(reports)}",
     ]
     for report in failed:
         lines.extend(f"FAILED {report.path}: {failure}" for failure in report.failures)
@@ -256,7 +300,8 @@ def _print_json(reports: list[FileReport], totals: dict[str, KindTotals]) -> Non
                 "again_seconds": round(r.again_seconds, 6),
                 "signal_lines": r.signal_lines,
                 "signal_in_output": r.signal_in_output,
-                "signal_via_retrieval": r.signal_via_retrieval,
+                "signal_as_template": r.signal_as_template,
+                "signal_behind_marker": r.signal_behind_marker,
                 "signal_lost": r.signal_lost,
                 "failures": r.failures,
                 "ok": not r.failures,

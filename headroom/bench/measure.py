@@ -1,40 +1,55 @@
 """What ``headroom bench`` measures on one file, and which files it measures.
 
-Each file is compressed twice by one :class:`~headroom.Headroom` client, as ``headroom
-compress`` does (:meth:`~headroom.Headroom.compress_text` with the file's path as a hint):
-the first call is the real work, the second a result-cache hit, as in a conversation's next
-turn. Then the contracts users rely on are checked (ARCHITECTURE.md):
+Each file is compressed as ``headroom compress`` does it
+(:meth:`~headroom.Headroom.compress_text` with the file's path as a hint): twice by one
+:class:`~headroom.Headroom` client (the first call is the real work, the second a
+result-cache hit, as in a conversation's next turn; both are timed), and once more by a
+second, fresh client with its own store and cache. Then the contracts users rely on are
+checked (ARCHITECTURE.md):
 
 - **round trip**: when the result is lossy, the original retrieved from the store under its
   handle is byte-identical to the file, and every handle the result names can be retrieved;
-- **signal kept**: every error or warning line of the file (as :mod:`headroom.signals` reads
-  them, the vocabulary every compressor uses) is in the output, or inside an original that a
-  marker in the output points to; a lossless result drops nothing by definition;
-- **never larger**: the output has no more tokens than the input;
-- **repeatable**: the second call gives the same bytes (prompt caches depend on it).
+- **signal kept** (contract 6: errors and warnings survive compression): every error or
+  warning line of the file (as :mod:`headroom.signals` reads them, the vocabulary every
+  compressor uses) is visible in the output: verbatim, or as a line the log compressor shows
+  for its template with a count (``...  [×80]``), the same masked template as the line's
+  (:func:`headroom._core.mask_line`, the masking the log compressor uses). A line reachable
+  only through a marker's original is counted apart and fails the check; a lossless result
+  drops nothing by definition;
+- **never larger**: the output, its tokens counted again with the product's counter, has
+  no more tokens than the input;
+- **repeatable**: the fresh client gives the same bytes as the first (contract 1; the
+  cached repeat could not show it, it returns what it stored).
 """
 
 from __future__ import annotations
 
 import errno
+import json
 import os
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from headroom import _core
 from headroom._rawbytes import from_bytes, to_bytes
 from headroom.client import Headroom
+from headroom.compressors.logs.prefix import parse_prefix
+from headroom.compressors.logs.render import split_annotation
 from headroom.errors import HeadroomError
 from headroom.handles import find_markers, handle_for
 from headroom.results import TextResult
 from headroom.signals import EXCEPTION_HINTS, EXCEPTION_RE, SIGNAL_HINTS, SIGNAL_RE
+from headroom.tokens import get_counter
 
 __all__ = [
     "SKIPPED_DIRS",
     "FileReport",
     "KindTotals",
     "Selection",
+    "SignalCount",
     "by_kind",
     "find_files",
     "measure_file",
@@ -45,6 +60,8 @@ SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "site-packages"})
 """Directories never walked into, besides hidden ones (``.git``, ``.venv``, ...)."""
 
 _SNIFF_BYTES = 8192
+_DIGITS = re.compile(r"\d+")  # as the log compressor keys components
+_JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 
 
 @dataclass
@@ -55,6 +72,10 @@ class Selection:
     too_large: list[Path] = field(default_factory=list)
     binary: list[Path] = field(default_factory=list)
     empty: list[Path] = field(default_factory=list)
+    hidden: list[Path] = field(default_factory=list)  # hidden files and directories
+    ignored_dirs: list[Path] = field(default_factory=list)  # SKIPPED_DIRS met on the walk
+    symlinked_dirs: list[Path] = field(default_factory=list)  # not followed
+    unreadable: list[Path] = field(default_factory=list)  # an OSError on stat or read
     over_limit: bool = False  # more files than max_files were found
 
 
@@ -73,8 +94,9 @@ class FileReport:
     again_seconds: float
     signal_lines: int  # error and warning lines in the input
     signal_in_output: int  # ... found as they were in the output
-    signal_via_retrieval: int  # ... inside an original a marker in the output points to
-    signal_lost: int  # ... in neither: a failed check (a lossless rewrite drops nothing)
+    signal_as_template: int  # ... shown as a line of the same template, with its count
+    signal_behind_marker: int  # ... only inside an original a marker points to: a failure
+    signal_lost: int  # ... nowhere: a failure (a lossless rewrite drops nothing)
     failures: list[str] = field(default_factory=list)
 
 
@@ -118,54 +140,75 @@ class KindTotals:
 def find_files(paths: Sequence[str], *, max_files: int, max_bytes: int) -> Selection:
     """The text files under ``paths`` (files, or directories walked in sorted order).
 
-    Hidden files and directories and :data:`SKIPPED_DIRS` are not walked into (a file named
-    outright is measured whatever its name). Files over ``max_bytes``, binary files (a NUL
-    byte, or not UTF-8, in the first 8 KiB) and empty ones are left out and listed.
+    Hidden files and directories and :data:`SKIPPED_DIRS` are not walked into, nor are
+    symbolic links to directories (a file named outright is measured whatever its name).
+    Files over ``max_bytes``, binary files (a NUL byte, or not UTF-8, in the first 8 KiB),
+    empty ones and ones that cannot be read are left out; everything left out is listed.
 
     Raises:
         FileNotFoundError: a path does not exist.
     """
     selection = Selection()
-    for path in _candidates(paths):
+    for path in _candidates(paths, selection):
         if len(selection.files) >= max_files:
             selection.over_limit = True
             break
-        size = path.stat().st_size
+        try:
+            size = path.stat().st_size
+            binary = 0 < size <= max_bytes and _is_binary(path)
+        except OSError:
+            selection.unreadable.append(path)
+            continue
         if size == 0:
             selection.empty.append(path)
         elif size > max_bytes:
             selection.too_large.append(path)
-        elif _is_binary(path):
+        elif binary:
             selection.binary.append(path)
         else:
             selection.files.append(path)
     return selection
 
 
-def _candidates(paths: Sequence[str]) -> Iterable[Path]:
+def _candidates(paths: Sequence[str], selection: Selection) -> Iterable[Path]:
     for name in paths:
         if not os.path.exists(name):
             raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name)
     seen: set[Path] = set()
     for name in paths:
-        for path in _walk(Path(name)):
+        for path in _walk(Path(name), selection):
             key = path.resolve()
             if key not in seen:
                 seen.add(key)
                 yield path
 
 
-def _walk(root: Path) -> Iterable[Path]:
+def _walk(root: Path, selection: Selection) -> Iterable[Path]:
     if not root.is_dir():
         if root.is_file():
             yield root
         return
     for directory, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS)
+        kept = []
+        for name in sorted(dirs):
+            path = Path(directory, name)
+            if name.startswith("."):
+                selection.hidden.append(path)
+            elif name in SKIPPED_DIRS:
+                selection.ignored_dirs.append(path)
+            elif path.is_symlink():
+                selection.symlinked_dirs.append(path)  # os.walk would not go in either
+            else:
+                kept.append(name)
+        dirs[:] = kept
         for name in sorted(files):
             path = Path(directory, name)
-            if not name.startswith(".") and path.is_file():
+            if name.startswith("."):
+                selection.hidden.append(path)
+            elif path.is_file():
                 yield path
+            else:
+                selection.unreadable.append(path)  # a broken link, a socket, a FIFO
 
 
 def _is_binary(path: Path) -> bool:
@@ -206,31 +249,51 @@ def _is_signal(line: str) -> bool:
     return any(hint in line for hint in EXCEPTION_HINTS) and bool(EXCEPTION_RE.search(line))
 
 
-def measure_file(client: Headroom, path: Path) -> FileReport:
-    """Compress ``path`` twice with ``client``, time both calls, and check the result."""
+def measure_file(client: Headroom, fresh: Headroom, path: Path) -> FileReport:
+    """Compress ``path`` with ``client`` twice (timed) and with ``fresh``, and check it.
+
+    Args:
+        client: does the real work, then serves the repeat from its result cache.
+        fresh: a second client with its own store and cache, the same config and model:
+            its output must be the same bytes (determinism, contract 1).
+        path: the file.
+
+    Raises:
+        OSError: the file cannot be read.
+    """
     data = path.read_bytes()
     text = from_bytes(data)  # undecodable bytes as lone surrogates, as `headroom compress`
     start = time.perf_counter()
     result = client.compress_text(text, path=str(path))
     first = time.perf_counter() - start
     start = time.perf_counter()
-    again = client.compress_text(text, path=str(path))
+    client.compress_text(text, path=str(path))  # a result-cache hit: its speed only
     again_seconds = time.perf_counter() - start
     failures = []
-    if result.tokens_after > result.tokens_before:
+    tokens_after = get_counter(client.model, counter=client.config.token_counter)(result.text)
+    if tokens_after > result.tokens_before:
         failures.append(
-            f"never larger: output has {result.tokens_after:,} tokens, "
-            f"input {result.tokens_before:,}"
+            f"never larger: output has {tokens_after:,} tokens, input {result.tokens_before:,}"
         )
-    if again.text != result.text:
-        failures.append("repeatable: the repeat call gave different bytes")
+    other = fresh.compress_text(text, path=str(path))
+    if other.text != result.text:
+        failures.append(
+            "repeatable: a fresh client gave different bytes"
+            + _first_difference(to_bytes(other.text), to_bytes(result.text))
+        )
     failures.extend(_round_trip(client, result, data))
     lines = signal_lines(text)
-    in_output, via_retrieval, missing = _signal_kept(client, result, lines)
-    if missing:
+    signal = _signal_kept(client, result, lines)
+    if signal.behind_marker:
         failures.append(
-            f"signal kept: {len(missing):,} error/warning lines neither in the output nor "
-            f"behind a marker, e.g. {missing[0][:120]!r}"
+            f"signal kept: {len(signal.behind_marker):,} error/warning lines only behind a "
+            f"marker, not visible in the output (contract 6), e.g. "
+            f"{signal.behind_marker[0][:120]!r}"
+        )
+    if signal.lost:
+        failures.append(
+            f"signal kept: {len(signal.lost):,} error/warning lines neither in the output nor "
+            f"behind a marker, e.g. {signal.lost[0][:120]!r}"
         )
     return FileReport(
         path=str(path),
@@ -238,14 +301,15 @@ def measure_file(client: Headroom, path: Path) -> FileReport:
         language=result.language,
         size=len(data),
         tokens_before=result.tokens_before,
-        tokens_after=result.tokens_after,
+        tokens_after=tokens_after,
         lossless=result.lossless,
         first_seconds=first,
         again_seconds=again_seconds,
         signal_lines=len(lines),
-        signal_in_output=in_output,
-        signal_via_retrieval=via_retrieval,
-        signal_lost=len(missing),
+        signal_in_output=signal.verbatim,
+        signal_as_template=signal.as_template,
+        signal_behind_marker=len(signal.behind_marker),
+        signal_lost=len(signal.lost),
         failures=failures,
     )
 
@@ -283,29 +347,128 @@ def _first_difference(a: bytes, b: bytes) -> str:
     return f" (first at byte {at:,})"
 
 
-def _signal_kept(
-    client: Headroom, result: TextResult, lines: Sequence[str]
-) -> tuple[int, int, list[str]]:
-    """How many of ``lines`` are in the output, how many behind a marker, and the rest."""
+@dataclass
+class SignalCount:
+    """Where a file's error and warning lines are in a result.
+
+    Attributes:
+        verbatim: how many are in the output as they were.
+        as_template: how many are shown by a line of their template with a count.
+        behind_marker: those only inside an original a marker of the output points to.
+        lost: those nowhere.
+    """
+
+    verbatim: int = 0
+    as_template: int = 0
+    behind_marker: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+
+
+def _signal_kept(client: Headroom, result: TextResult, lines: Sequence[str]) -> SignalCount:
+    """Count where each of ``lines`` is in ``result`` (see :class:`SignalCount`)."""
     output = result.text
-    output_lines = {line.strip() for line in output.splitlines()}
-    in_output = 0
-    rest: list[str] = []
-    for line in lines:
-        if line in output_lines or line in output:
-            in_output += 1
-        else:
-            rest.append(line)
+    count = SignalCount()
+    unseen = [line for line in lines if line not in output and not _strings_shown(line, output)]
+    count.verbatim = len(lines) - len(unseen)
+    groups = _TemplateGroups(output)
+    # Same templates first, then templates one token apart: a line must not use up the
+    # count of a group that is not its own while its own group still has room.
+    unseen = [line for line in unseen if not groups.take(line, exact=True)]
+    rest = [line for line in unseen if not groups.take(line, exact=False)]
+    count.as_template = len(lines) - count.verbatim - len(rest)
     if not rest or result.lossless:  # lossless: rewritten (e.g. as a table), nothing dropped
-        return in_output, 0, []
+        return count
     originals = []
     for handle in dict.fromkeys(marker.handle for marker in find_markers(output)):
         try:
             originals.append(client.retrieve(handle))
         except HeadroomError:
             continue  # the round-trip check reports handles that do not come back
-    missing = [line for line in rest if not any(line in original for original in originals)]
-    return in_output, len(rest) - len(missing), missing
+    for line in rest:
+        reachable = any(line in original for original in originals)
+        (count.behind_marker if reachable else count.lost).append(line)
+    return count
+
+
+def _strings_shown(line: str, output: str) -> bool:
+    """Whether the JSON strings of ``line`` that carry its error or warning are all in the
+    output, as written or decoded: a value re-laid out (minified, in a table) is still seen.
+    """
+    carrying = [
+        match[0] for match in _JSON_STRING.finditer(line) if _is_signal(match[0].strip('"'))
+    ]
+    if not carrying:
+        return False
+    for literal in carrying:
+        if literal in output:
+            continue
+        try:
+            value = json.loads(literal)
+        except ValueError:
+            return False
+        if not isinstance(value, str) or value not in output:
+            return False
+    return True
+
+
+_Key = tuple[str, str, tuple[str, ...]]
+
+
+class _TemplateGroups:
+    """The lines of a compressed log that stand for their template: ``line  [×count]``.
+
+    The log compressor groups lines on their level, component and masked message (the
+    prefix's timestamp, thread and such left out), and merges messages that differ in one
+    word taking many values. So an input line is shown by such a group when the group line
+    is itself an error or warning line with the same level and component, and a masked
+    message (:func:`headroom._core.mask_line`, the compressor's masking) the same as the
+    line's, or one token apart. A group shows at most ``count - 1`` lines besides its own.
+    """
+
+    def __init__(self, output: str) -> None:
+        self._left: list[int] = []
+        self._exact: dict[_Key, list[int]] = {}
+        self._one_off: dict[tuple[int, _Key], list[int]] = {}
+        for line in output.splitlines():
+            shown, annotation = split_annotation(line)
+            if annotation is None or annotation.count < 2 or not _is_signal(shown):
+                continue
+            group = len(self._left)
+            self._left.append(annotation.count - 1)
+            key = _template_key(shown)
+            self._exact.setdefault(key, []).append(group)
+            for at in range(len(key[2])):
+                self._one_off.setdefault(_wildcard(key, at), []).append(group)
+
+    def take(self, line: str, *, exact: bool) -> bool:
+        """Whether a group shows ``line`` (the same template, or ``exact=False``: one token
+        apart); that group then stands for one line fewer."""
+        if not self._left:
+            return False
+        key = _template_key(line)
+        if exact:
+            candidates = self._exact.get(key, [])
+        else:
+            candidates = [
+                g for at in range(len(key[2])) for g in self._one_off.get(_wildcard(key, at), ())
+            ]
+        for group in candidates:
+            if self._left[group] > 0:
+                self._left[group] -= 1
+                return True
+        return False
+
+
+def _template_key(line: str) -> _Key:
+    prefix = parse_prefix(line)
+    message = _core.mask_line(line[prefix.end :].strip())[0]
+    component = _DIGITS.sub("#", prefix.component or "")
+    return prefix.level or "", component, tuple(_core.tokenize(message))
+
+
+def _wildcard(key: _Key, at: int) -> tuple[int, _Key]:
+    level, component, tokens = key
+    return at, (level, component, (*tokens[:at], "*", *tokens[at + 1 :]))
 
 
 def by_kind(reports: Iterable[FileReport]) -> dict[str, KindTotals]:

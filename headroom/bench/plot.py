@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from headroom.bench.measure import KindTotals
+from headroom.errors import InvalidArgumentError
 
-__all__ = ["INSTALL_HINT", "load_pyplot", "write_chart"]
+__all__ = ["INSTALL_HINT", "check_destination", "load_pyplot", "write_chart"]
 
 INSTALL_HINT = 'the chart needs matplotlib: pip install "headroom-ctx[plot]"'
 
@@ -55,3 +56,18 @@ def write_chart(totals: Mapping[str, KindTotals], out: Path, *, title: str) -> N
         figure.savefig(out, format="png")
     finally:
         pyplot.close(figure)
+
+
+def check_destination(out: Path) -> None:
+    """Refuse a chart path whose directory does not exist, before any work is done.
+
+    Raises:
+        InvalidArgumentError: the directory is missing, or ``out`` is a directory.
+    """
+    parent = out.parent
+    if not parent.is_dir():
+        raise InvalidArgumentError(
+            f"--plot {out}: the directory {parent} does not exist (create it first)"
+        )
+    if out.is_dir():
+        raise InvalidArgumentError(f"--plot {out}: is a directory, expected a FILE.png path")
