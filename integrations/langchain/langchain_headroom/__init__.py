@@ -18,6 +18,7 @@
 
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 from langchain_headroom._common import TOOL_RESULT_EVENT
@@ -50,7 +51,7 @@ __all__ = [
     "TOOL_RESULT_EVENT",
     "HeadroomCallbackHandler",
     "HeadroomDocumentCompressor",
-    "HeadroomMiddleware",
+    "HeadroomMiddleware",  # left out below when langchain or langgraph is not installed
     "HeadroomTool",
     "ToolRecord",
     "Usage",
@@ -59,6 +60,20 @@ __all__ = [
     "headroom_summarizer",
     "make_retrieve_tool",
 ]
+
+
+def _agents_installed() -> bool:
+    """Whether the `agents` extra (langchain, langgraph) can be imported: looked up, not
+    imported, so that `import langchain_headroom` stays light."""
+    try:
+        return all(find_spec(name) is not None for name in ("langchain", "langgraph"))
+    except (ImportError, ValueError):
+        return False
+
+
+if not _agents_installed():
+    # `from langchain_headroom import *` must work with langchain-core alone.
+    __all__.remove("HeadroomMiddleware")
 
 
 def __getattr__(name: str) -> Any:

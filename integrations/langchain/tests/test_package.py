@@ -106,6 +106,16 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("langchain", "langgra
     assert out.stdout.strip() == "[]"
 
 
+def test_star_import_works_with_langchain_core_alone():
+    out = _run_without_agent_frameworks(
+        "from langchain_headroom import *\n"
+        "import langchain_headroom\n"
+        "print(len(langchain_headroom.__all__), 'HeadroomMiddleware' in dir())\n"
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["12", "False"]
+
+
 @pytest.mark.parametrize(
     "statement",
     [
