@@ -288,12 +288,12 @@ def measure_file(client: Headroom, fresh: Headroom, path: Path) -> FileReport:
         failures.append(
             f"signal kept: {len(signal.behind_marker):,} error/warning lines only behind a "
             f"marker, not visible in the output (contract 6), e.g. "
-            f"{signal.behind_marker[0][:120]!r}"
+            f"{_excerpt(signal.behind_marker[0])!r}"
         )
     if signal.lost:
         failures.append(
             f"signal kept: {len(signal.lost):,} error/warning lines neither in the output nor "
-            f"behind a marker, e.g. {signal.lost[0][:120]!r}"
+            f"behind a marker, e.g. {_excerpt(signal.lost[0])!r}"
         )
     return FileReport(
         path=str(path),
@@ -312,6 +312,21 @@ def measure_file(client: Headroom, fresh: Headroom, path: Path) -> FileReport:
         signal_lost=len(signal.lost),
         failures=failures,
     )
+
+
+def _excerpt(line: str, width: int = 120) -> str:
+    """``line``, or when it is longer than ``width`` the part around its error word.
+
+    >>> _excerpt("x" * 200 + " disk error " + "y" * 200, 30)
+    '...xxxxxxx disk error yyyyyyyyyyy...'
+    """
+    if len(line) <= width:
+        return line
+    found = SIGNAL_RE.search(line) or EXCEPTION_RE.search(line)
+    middle = (found.start() + found.end()) // 2 if found else 0
+    start = max(0, min(middle - width // 2, len(line) - width))
+    end = start + width
+    return ("..." if start else "") + line[start:end] + ("..." if end < len(line) else "")
 
 
 def _round_trip(client: Headroom, result: TextResult, data: bytes) -> list[str]:

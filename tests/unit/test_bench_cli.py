@@ -302,7 +302,7 @@ def test_an_output_without_its_error_lines_fails(
     assert [f for f in failures if f.startswith("signal kept:")] == [
         "signal kept: 80 error/warning lines only behind a marker, not visible in the output "
         "(contract 6), e.g. '081109 214043 2561 WARN dfs.DataNode$DataXceiver: "
-        "10.251.30.85:50010:Got exception while serving blk_-291811881824967398'"
+        "10.251.30.85:50010:Got exception while serving blk_-291811881824967398...'"
     ]
 
 
