@@ -20,6 +20,7 @@ from llama_index.core.llms.mock import MockFunctionCallingLLM
 from llama_index.core.tools import FunctionTool
 
 from llama_index.memory.headroom import HeadroomMemory
+from llama_index.utils.headroom.events import saving_in
 
 _LOGGER = "llama_index.memory.headroom"
 _NOT_MET = re.compile(r"budget_tokens=(\d+) not met \((\d+) tokens\): (.*) alone cost (\d+) tokens")
@@ -132,6 +133,43 @@ def test_latest_user_turn_is_sent_verbatim_and_budget_met_or_truly_warned(
 
     _session(log_text, json_text, turns, long=long, tools=tools)(memory, check)
     assert calls >= turns
+
+
+@pytest.mark.parametrize(
+    ("turns", "long", "tools"), [(50, False, False), (30, True, True)], ids=["short", "long-tools"]
+)
+def test_each_view_would_send_the_stored_history_exactly_when_blocks_are_rebuilt(
+    turns: int,
+    long: bool,
+    tools: bool,
+    log_text: str,
+    json_text: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Per LLM call, saved = what it would have sent without headroom minus what it sent.
+    # When the blocks no longer fit, the summarizer rebuilds them from their originals and
+    # may keep some of those verbatim, as new dicts from its store: they were taken for new
+    # blocks, and the whole roll-up's saving was recorded against a verbatim message's text
+    # (counted in every later call) while the real block recorded none.
+    memory = HeadroomMemory.from_defaults(budget_tokens=1_000, store="memory")
+    rebuilt = 0
+
+    def check(question: str) -> None:
+        nonlocal rebuilt
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger=_LOGGER):
+            view = memory.get()
+        rebuilt += any("summary rebuilt" in r.getMessage() for r in caplog.records)
+        history = memory.get_all()
+        saved = sum(saving_in(m.content or "")[0] for m in view)
+        assert memory._count(view) + saved == memory._count(history)
+        stored = {m.content for m in history}
+        for message in view:
+            if message.content in stored:  # sent as stored: it saves nothing
+                assert saving_in(message.content or "") == (0, None)
+
+    _session(log_text, json_text, turns, long=long, tools=tools)(memory, check)
+    assert rebuilt > 0
 
 
 def test_a_view_under_the_budget_is_not_rolled_up_even_when_the_raw_history_is_over(

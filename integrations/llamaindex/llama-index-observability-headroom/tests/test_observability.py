@@ -133,10 +133,14 @@ def _agent_run(bench_data: Any, *, headroom: bool, turns: int = 6) -> HeadroomEv
 
     def respond(messages: Sequence[ChatMessage], **kwargs: Any) -> ChatMessage:
         if messages[-1].role == MessageRole.USER:
+            # Which log, by the turn asked about ("Turn N: ..."), not by len(messages): the
+            # memory's roll-up changes how many messages a call carries, and a raw run must
+            # read the same logs to be the same run without headroom.
+            turn = int(str(messages[-1].content).split(":")[0].removeprefix("Turn "))
             call = ToolCallBlock(
-                tool_call_id=f"c{len(messages)}",
+                tool_call_id=f"c{turn}",
                 tool_name="read_log",
-                tool_kwargs={"name": logs[len(messages) % len(logs)]},
+                tool_kwargs={"name": logs[turn % len(logs)]},
             )
             return ChatMessage(role="assistant", blocks=[call])
         return ChatMessage(role="assistant", content="Nothing failed there.")
@@ -173,7 +177,9 @@ def test_memory_and_tool_savings_count_per_llm_call_against_a_raw_run(bench_data
     hr = _agent_run(bench_data, headroom=True).usage
     assert raw.llm_calls == hr.llm_calls == 12
     assert raw.tokens_saved == 0
-    would_send = hr.tokens_sent + hr.tokens_saved
-    assert abs(would_send - raw.tokens_sent) <= 0.02 * raw.tokens_sent, (raw, hr)
+    # Both runs make the same calls over the same logs, so what the headroom run would
+    # have sent is what the raw run sent, token for token (each saving is recorded against
+    # what its message stands for, counted with the same tokenizer).
+    assert hr.tokens_sent + hr.tokens_saved == raw.tokens_sent, (raw, hr)
     assert hr.tokens_sent < raw.tokens_sent / 2
     assert hr.saved_by_component["tool"] > 0 and hr.saved_by_component["memory"] > 0

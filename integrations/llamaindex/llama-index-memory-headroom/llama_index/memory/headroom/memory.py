@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import re
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from headroom import (
     Store,
     count_tokens,
 )
+from headroom.conversation import is_summary
 from headroom.tools import DEFAULT_MODEL, RETRIEVE_TOOL_NAME, client_for
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
@@ -279,26 +281,33 @@ class HeadroomMemory(BaseChatStoreMemory):
             logger.warning("headroom: history left as it was: %s", exc)
             return view, []
         # The summarizer passes the dicts it keeps through as the same objects, in order,
-        # which maps each back to its message (or block already made).
+        # which maps each back to its message (or block already made). A rebuild of the
+        # blocks also brings back, as new dicts from its store, messages they stood for:
+        # those map back to the view messages they were made from, by content.
         by_id = {id(d): m for d, m in zip(dicts, front, strict=True)}
+        restored = _by_content(view[head : head + covered]) if covered else {}
         out: list[ChatMessage] = []
-        kept_ids = {id(item) for item in result.messages}
-        # What the new block stands for, as it would have been sent without headroom.
-        raw = sum(
-            self._raw_cost(m) for d, m in zip(dicts, front, strict=True) if id(d) not in kept_ids
-        )
-        made = [item for item in result.messages if id(item) not in by_id]
+        made: list[ChatMessage] = []
         for item in result.messages:
             original = by_id.get(id(item))
-            if original is not None:
-                out.append(original)
-                continue
-            block = ChatMessage(role=item["role"], content=item["content"])
-            after = self._cost(block)
-            record_saving(
-                str(item["content"]), (raw if item is made[-1] else after) - after, "memory"
-            )
-            out.append(block)
+            if original is None:
+                original = restored.get(_content_key(item))
+            if original is None:
+                original = ChatMessage(role=item["role"], content=item["content"])
+                made.append(original)
+            out.append(original)
+        # The new blocks stand for what was rolled up, as it would have been sent without
+        # headroom: everything given minus what stays (each message counted once, so a
+        # message a rebuild brought back is not also counted inside the block).
+        kept = [m for m in out if not any(m is b for b in made)]
+        raw = sum(self._raw_cost(m) for m in front) - sum(self._raw_cost(m) for m in kept)
+        # The saving goes to the last summary block; any other new message stands for itself.
+        blocks_made = [b for b in made if is_summary({"content": b.content})]
+        carrier = (blocks_made or made)[-1] if made else None
+        for block in made:
+            others = sum(self._cost(b) for b in made if b is not block)
+            saved = raw - others - self._cost(block) if block is carrier else 0
+            record_saving(block.content or "", saved, "memory")
         out += tail
         if result.blocks:
             made_blocks = out[head : head + len(result.blocks)]
@@ -393,6 +402,18 @@ def _latest_user(messages: Sequence[ChatMessage], first: int) -> int | None:
         if messages[index].role.value == "user":
             return index
     return None
+
+
+def _content_key(message: Any) -> str:
+    return json.dumps(message, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _by_content(messages: Sequence[ChatMessage]) -> dict[str, ChatMessage]:
+    """``messages`` by the content key of their OpenAI-shaped dict (first one wins)."""
+    out: dict[str, ChatMessage] = {}
+    for message, d in zip(messages, to_dicts(messages), strict=True):
+        out.setdefault(_content_key(d), message)
+    return out
 
 
 def _fingerprint(history: Sequence[ChatMessage]) -> str:
