@@ -335,6 +335,25 @@ def test_a_long_string_keeps_its_head_and_query_sentences() -> None:
     assert marker.count == len(ABSTRACT) - len(shown)
 
 
+def test_a_long_string_keeps_sentences_naming_an_exception_but_not_mere_error_words() -> None:
+    # An issue body: the exception and the traceback line survive without a query (contract
+    # 6); "fails" and "critical" alone are what bug reports are about, and would keep it all.
+    body = (
+        "Saving a record fails since the upgrade. "
+        + "The form has many fields and it is critical for us. " * 30
+        + "NoMethodError: undefined method `name' for nil:NilClass. "
+        + "We tried many things. " * 20
+        + "Traceback (most recent call last):\n"
+        + "Thanks for looking. " * 10
+    )
+    short = shorten(body, words=frozenset(), max_chars=1200, stash=stash_into(MemoryStore()))
+    assert short is not None
+    assert "NoMethodError: undefined method `name' for nil:NilClass." in short
+    assert "Traceback (most recent call last):" in short
+    assert short.count("it is critical for us") < 10  # the head only, of 30
+    assert len(short) < len(body) / 2
+
+
 @pytest.mark.parametrize(
     "text",
     [

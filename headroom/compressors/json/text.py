@@ -9,7 +9,11 @@ Rules:
   touched.
 - What stays: the leading sentences (about a quarter of the limit, at least the first
   sentence, which is cut at a word boundary if it alone is very long), then every later
-  sentence containing a query word (stop words aside), in order, gaps shown as ``…``.
+  sentence containing a query word (stop words aside) or naming an exception, a traceback
+  or a panic (:data:`headroom.signals.EXCEPTION_RE`: signal is never dropped, contract 6),
+  in order, gaps shown as ``…``. Error *words* alone do not keep a sentence: bug reports
+  and abstracts are full of them ("fails when", "a critical review"), and keeping those
+  doubled the tokens of a page of GitHub issues; an exception name is evidence.
 - Then one inline marker, ``[N chars omitted · retrieve: headroom:…]``, whose handle
   stores the whole string. The string is never replaced by the bare marker.
 - If that would keep more than three quarters of the string, it is left whole.
@@ -27,6 +31,7 @@ from typing import Final
 
 from headroom.handles import format_marker, has_marker
 from headroom.relevance import tokenize
+from headroom.signals import EXCEPTION_RE
 
 __all__ = ["query_words", "shorten"]
 
@@ -103,7 +108,8 @@ def shorten(
     kept = len(pieces[0])
     last_end = head_end
     for start, end in spans[first_later:]:
-        if not words.intersection(tokenize(text[start:end])):
+        sentence = text[start:end]
+        if not words.intersection(tokenize(sentence)) and not _is_signal(sentence):
             continue
         if text[last_end:start].strip():
             pieces.append(_GAP + text[start:end])
@@ -116,6 +122,10 @@ def shorten(
     if kept > _MAX_KEPT_SHARE * len(text) or omitted <= 0:
         return None
     return "".join(pieces) + " " + format_marker(omitted, "chars", stash(text))
+
+
+def _is_signal(sentence: str) -> bool:
+    return EXCEPTION_RE.search(sentence) is not None
 
 
 def _is_free_text(text: str) -> bool:
