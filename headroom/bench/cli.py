@@ -254,7 +254,8 @@ def _render(reports: list[FileReport], totals: dict[str, KindTotals]) -> str:
         f"  signal kept: {_passing(reports, 'signal kept')} of {len(reports)} files; "
         f"error/warning lines: {signal:,}: {as_is:,} in the output as they were, {grouped:,} "
         f"shown by a line of their template with its count, {rewritten:,} in lossless "
-        f"rewrites; {behind:,} only behind a marker and {lost:,} lost (both fail)",
+        f"rewrites; {behind:,} only behind a marker and {lost:,} lost (both fail, but in "
+        "JSON, where they are counted)",
         f"  never larger (output tokens counted again): {_passing(reports, 'never larger')} of "
         f"{len(reports)} files; repeatable (a fresh client gives the same bytes): "
         f"{_passing(reports, 'repeatable')} of {len(reports)}",
