@@ -14,7 +14,7 @@ import glob
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from headroom import __version__
@@ -548,8 +548,8 @@ def _stats(args: argparse.Namespace) -> int:
         except StoreError as error:  # the store's own line says what is wrong
             totals, days, problem = {}, {}, _describe(error)
         # What the days shown leave out: older days, and counts from before per-day records.
-        everything = _sum(totals.values())
-        shown = _sum(u for kinds in days.values() for u in kinds.values())
+        everything = UsageTotals.summed(totals.values())
+        shown = UsageTotals.summed(u for kinds in days.values() for u in kinds.values())
         earlier = UsageTotals(
             everything.calls - shown.calls,
             everything.tokens_before - shown.tokens_before,
@@ -576,7 +576,7 @@ def _stats(args: argparse.Namespace) -> int:
                 "by_kind": {kind: _usage_fields(u) for kind, u in totals.items()},
                 "by_day": {
                     day: {
-                        "total": _usage_fields(_sum(kinds.values())),
+                        "total": _usage_fields(UsageTotals.summed(kinds.values())),
                         "by_kind": {kind: _usage_fields(u) for kind, u in kinds.items()},
                     }
                     for day, kinds in days.items()
@@ -604,7 +604,7 @@ def _stats(args: argparse.Namespace) -> int:
     rows.append(_usage_row("total", everything))
     print()
     print(_table(("kind", "calls", "tokens before", "tokens after", "saved"), rows, left=1))
-    rows = [_usage_row(day, _sum(kinds.values())) for day, kinds in days.items()]
+    rows = [_usage_row(day, UsageTotals.summed(kinds.values())) for day, kinds in days.items()]
     if earlier.calls:
         rows.append(_usage_row("earlier", earlier))
     rows.append(_usage_row("total", everything))
@@ -624,13 +624,6 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _sum(totals: Iterable[UsageTotals]) -> UsageTotals:
-    calls = before = after = 0
-    for u in totals:
-        calls, before, after = calls + u.calls, before + u.tokens_before, after + u.tokens_after
-    return UsageTotals(calls, before, after)
-
-
 def _usage_row(name: str, u: UsageTotals) -> tuple[str, str, str, str, str]:
     return (
         name,
@@ -642,13 +635,8 @@ def _usage_row(name: str, u: UsageTotals) -> tuple[str, str, str, str, str]:
 
 
 def _usage_fields(u: UsageTotals) -> dict[str, Any]:
-    return {
-        "calls": u.calls,
-        "tokens_before": u.tokens_before,
-        "tokens_after": u.tokens_after,
-        "tokens_saved": u.tokens_saved,
-        "saved_share": round(u.tokens_saved / u.tokens_before, 4) if u.tokens_before else 0.0,
-    }
+    share = round(u.tokens_saved / u.tokens_before, 4) if u.tokens_before else 0.0
+    return {**u.fields(), "saved_share": share}
 
 
 def _size(count: int) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Annotated, Any, Final, TypeVar
 
 # isort: off
@@ -212,19 +212,12 @@ def create_server(options: ServerOptions | None = None, *, client: Headroom | No
         stats = _call(hr.store.stats)
         session = hr.stats
         usage = _call(hr.usage.totals)  # every process sharing the store
-        by_kind = {
-            kind: Totals(
-                calls=u.calls,
-                tokens_before=u.tokens_before,
-                tokens_after=u.tokens_after,
-                tokens_saved=u.tokens_saved,
-            )
-            for kind, u in sorted(usage.items())
-        }
-        before = sum(u.tokens_before for u in usage.values())
-        after = sum(u.tokens_after for u in usage.values())
+        by_kind = {kind: Totals(**u.fields()) for kind, u in sorted(usage.items())}
         days = _call(lambda: hr.usage.by_day(STATS_DAYS))
-        by_day = {day: _sum(kinds.values()) for day, kinds in days.items()}
+        by_day = {
+            day: Totals(**UsageTotals.summed(kinds.values()).fields())
+            for day, kinds in days.items()
+        }
         return StatsOutput(
             store=stats.backend,
             location=stats.location,
@@ -237,26 +230,12 @@ def create_server(options: ServerOptions | None = None, *, client: Headroom | No
                 tokens_after=session.tokens_after,
                 tokens_saved=session.tokens_saved,
             ),
-            total=Totals(
-                calls=sum(u.calls for u in usage.values()),
-                tokens_before=before,
-                tokens_after=after,
-                tokens_saved=before - after,
-            ),
+            total=Totals(**UsageTotals.summed(usage.values()).fields()),
             by_kind=by_kind,
             by_day=by_day,
         )
 
     return server
-
-
-def _sum(totals: Iterable[UsageTotals]) -> Totals:
-    calls = before = after = 0
-    for u in totals:
-        calls, before, after = calls + u.calls, before + u.tokens_before, after + u.tokens_after
-    return Totals(
-        calls=calls, tokens_before=before, tokens_after=after, tokens_saved=before - after
-    )
 
 
 def _call(work: Callable[[], _T]) -> _T:

@@ -36,7 +36,6 @@ from headroom.proxy.retrieve import offer
 from headroom.proxy.settings import ProxySettings
 from headroom.proxy.stats import ProxyStats
 from headroom.proxy.wire import FORMATS, Format, Rewrite, compress_body, dump
-from headroom.store import UsageTotals
 
 __all__ = ["Incoming", "State", "exchange"]
 
@@ -76,9 +75,9 @@ class State:
         except HeadroomError as error:
             return {"by_kind": {}, "by_day": {}, "error": str(error)}
         return {
-            "by_kind": {kind: _usage(t) for kind, t in totals.items()},
+            "by_kind": {kind: t.fields() for kind, t in totals.items()},
             "by_day": {
-                day: {kind: _usage(t) for kind, t in kinds.items()} for day, kinds in days.items()
+                day: {kind: t.fields() for kind, t in kinds.items()} for day, kinds in days.items()
             },
             "error": None,
         }
@@ -87,15 +86,6 @@ class State:
 # The days of the usage log /stats reports (headroom perf shows them; headroom stats --days
 # reads the log itself for more).
 STORED_DAYS = 14
-
-
-def _usage(t: UsageTotals) -> dict[str, int]:
-    return {
-        "calls": t.calls,
-        "tokens_before": t.tokens_before,
-        "tokens_after": t.tokens_after,
-        "tokens_saved": t.tokens_saved,
-    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ import functools
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -69,6 +69,28 @@ class UsageTotals:
     @property
     def tokens_saved(self) -> int:
         return self.tokens_before - self.tokens_after
+
+    @classmethod
+    def summed(cls, totals: Iterable[UsageTotals]) -> UsageTotals:
+        """The sum of ``totals`` (all zero for none).
+
+        Example:
+            >>> UsageTotals.summed([UsageTotals(1, 100, 40), UsageTotals(2, 50, 50)])
+            UsageTotals(calls=3, tokens_before=150, tokens_after=90)
+        """
+        calls = before = after = 0
+        for u in totals:
+            calls, before, after = calls + u.calls, before + u.tokens_before, after + u.tokens_after
+        return cls(calls, before, after)
+
+    def fields(self) -> dict[str, int]:
+        """The counts and the tokens saved, as written in JSON reports."""
+        return {
+            "calls": self.calls,
+            "tokens_before": self.tokens_before,
+            "tokens_after": self.tokens_after,
+            "tokens_saved": self.tokens_saved,
+        }
 
 
 def day_of(seconds: float) -> str:
