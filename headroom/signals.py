@@ -42,6 +42,8 @@ __all__ = [
     "WARNING_WORDS",
     "WARN_SEVERITY",
     "failure_status_words",
+    "has_signal_words",
+    "names_exception",
     "words_re",
 ]
 
@@ -135,6 +137,27 @@ EXCEPTION_RE: Final = compile_possessive(
 
 EXCEPTION_HINTS: Final = ("Exception", "Error", "Traceback", "panic:")
 """Every match of :data:`EXCEPTION_RE` contains one of these."""
+
+
+def names_exception(text: str) -> bool:
+    """Whether ``text`` names an exception, a traceback or a panic (:data:`EXCEPTION_RE`),
+    the substring test first: most text holds none of :data:`EXCEPTION_HINTS`.
+
+    >>> names_exception("java.io.IOException: closed"), names_exception("it failed")
+    (True, False)
+    """
+    return any(hint in text for hint in EXCEPTION_HINTS) and EXCEPTION_RE.search(text) is not None
+
+
+def has_signal_words(text: str) -> bool:
+    """Whether ``text`` holds an error or warning word (:data:`SIGNAL_RE`), the substring
+    test with :data:`SIGNAL_HINTS` first.
+
+    >>> has_signal_words("disk WARNING at 91%"), has_signal_words("took 3 ms")
+    (True, False)
+    """
+    lowered = text.lower()
+    return any(hint in lowered for hint in SIGNAL_HINTS) and SIGNAL_RE.search(text) is not None
 
 
 def failure_status_words(extra: Iterable[str] = ()) -> frozenset[str]:

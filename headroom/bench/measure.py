@@ -41,7 +41,7 @@ from headroom.compressors.logs.render import split_annotation
 from headroom.errors import HeadroomError
 from headroom.handles import find_markers, handle_for
 from headroom.results import TextResult
-from headroom.signals import EXCEPTION_HINTS, EXCEPTION_RE, SIGNAL_HINTS, SIGNAL_RE
+from headroom.signals import EXCEPTION_RE, SIGNAL_RE, has_signal_words, names_exception
 from headroom.tokens import get_counter
 
 __all__ = [
@@ -248,7 +248,7 @@ def signal_lines(text: str, kind: str = "text") -> list[str]:
     """
     if kind == "code":
         return []
-    test = _is_exception if kind == "json" else _is_signal
+    test = names_exception if kind == "json" else _is_signal
     found = []
     for line in text.splitlines():
         if test(line):
@@ -259,15 +259,7 @@ def signal_lines(text: str, kind: str = "text") -> list[str]:
 
 
 def _is_signal(line: str) -> bool:
-    """An error or warning line: the hint test first, cheap, then the regex."""
-    lowered = line.lower()
-    if any(hint in lowered for hint in SIGNAL_HINTS) and SIGNAL_RE.search(line):
-        return True
-    return _is_exception(line)
-
-
-def _is_exception(line: str) -> bool:
-    return any(hint in line for hint in EXCEPTION_HINTS) and bool(EXCEPTION_RE.search(line))
+    return has_signal_words(line) or names_exception(line)
 
 
 def measure_file(client: Headroom, fresh: Headroom, path: Path) -> FileReport:

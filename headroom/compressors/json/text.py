@@ -31,7 +31,7 @@ from typing import Final
 
 from headroom.handles import format_marker, has_marker
 from headroom.relevance import tokenize
-from headroom.signals import EXCEPTION_RE
+from headroom.signals import names_exception
 
 __all__ = ["query_words", "shorten"]
 
@@ -109,7 +109,7 @@ def shorten(
     last_end = head_end
     for start, end in spans[first_later:]:
         sentence = text[start:end]
-        if not words.intersection(tokenize(sentence)) and not _is_signal(sentence):
+        if not words.intersection(tokenize(sentence)) and not names_exception(sentence):
             continue
         if text[last_end:start].strip():
             pieces.append(_GAP + text[start:end])
@@ -122,10 +122,6 @@ def shorten(
     if kept > _MAX_KEPT_SHARE * len(text) or omitted <= 0:
         return None
     return "".join(pieces) + " " + format_marker(omitted, "chars", stash(text))
-
-
-def _is_signal(sentence: str) -> bool:
-    return EXCEPTION_RE.search(sentence) is not None
 
 
 def _is_free_text(text: str) -> bool:

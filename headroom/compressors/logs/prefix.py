@@ -29,12 +29,12 @@ from typing import Final
 
 from headroom._regex import compile_possessive
 from headroom.signals import (
-    EXCEPTION_HINTS,
     EXCEPTION_RE,
     SEVERITY,
-    SIGNAL_HINTS,
     SIGNAL_RE,
     WARN_SEVERITY,
+    has_signal_words,
+    names_exception,
 )
 
 __all__ = [
@@ -273,13 +273,9 @@ def is_signal(level: str | None, message: str) -> bool:
     """
     if level is not None and severity(level) >= WARN_SEVERITY:
         return True
-    # Substring tests first: they are much cheaper than the regexes, which rarely match.
-    if any(hint in message for hint in EXCEPTION_HINTS) and EXCEPTION_RE.search(message):
+    if names_exception(message):
         return True
-    if level is not None:
-        return False
-    lowered = message.lower()
-    return any(hint in lowered for hint in SIGNAL_HINTS) and bool(SIGNAL_WORDS.search(message))
+    return level is None and has_signal_words(message)
 
 
 def parse_prefix(line: str, hint: str | None = None) -> Prefix:
