@@ -139,8 +139,14 @@ def tokens_by_kind(result: CompressResult) -> dict[str, tuple[int, int]]:
 def dump(body: object) -> bytes:
     """A body as the proxy writes one.
 
-    Compact and deterministic: the same messages always give the same bytes, which is
-    what keeps a provider's cached prefix valid from one request to the next.
+    Compact and deterministic: the same messages always give the same bytes, whatever
+    the messages after them, which is what keeps a provider's cached prefix valid from one
+    request to the next.
+
+    >>> dump({"a": [1e-05, "é"]})
+    b'{"a":[0.00001,"\xc3\xa9"]}'
+    >>> dump({"a": [1e-05, "é"], "b": 2**70})  # "a" is written the same way
+    b'{"a":[0.00001,"\xc3\xa9"],"b":1180591620717411303424}'
     """
     try:
         # orjson writes what json.dumps(ensure_ascii=False, separators=(",", ":")) writes,
@@ -149,11 +155,18 @@ def dump(body: object) -> bytes:
         return orjson.dumps(body)
     except orjson.JSONEncodeError:  # integers beyond 64 bits, lone surrogates
         pass
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    # Only the parts orjson refuses are written by the json module: writing the whole body
+    # that way would spell every float and (escaped) non-ASCII character of the earlier
+    # messages differently as soon as a later one held such a value.
+    if isinstance(body, dict):
+        return b"{" + b",".join(dump(k) + b":" + dump(v) for k, v in body.items()) + b"}"
+    if isinstance(body, list):
+        return b"[" + b",".join(dump(item) for item in body) + b"]"
+    text = json.dumps(body, ensure_ascii=False)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate (a "\ud800" escape): keep it escaped
-        return json.dumps(body, separators=(",", ":")).encode("ascii")
+        return json.dumps(body).encode("ascii")
 
 
 def loads(raw: bytes | str) -> Any:

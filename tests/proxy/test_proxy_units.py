@@ -4,6 +4,7 @@ workers' counts summed."""
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 
 import pytest
@@ -179,6 +180,24 @@ def test_bodies_are_read_and_written_as_the_json_module_would() -> None:
     assert dump(loads(lone)) == b'{"messages":[{"role":"user","content":"\\ud800"}]}'
     with pytest.raises(ValueError, match="NaN"):
         loads(b'{"temperature": NaN}')
+
+
+@pytest.mark.parametrize("later", ["x\ud800", 2**70])
+def test_a_later_message_orjson_refuses_leaves_the_earlier_bytes_as_they_were(
+    later: object,
+) -> None:
+    # The prompt-cache contract: a float below 1e-4 and non-ASCII text in an earlier message
+    # are written the same way whether or not a later message needs the json module.
+    from headroom.proxy.wire import dump
+
+    earlier = [
+        {"role": "assistant", "content": [{"type": "tool_use", "input": {"eps": 1e-05}}]},
+        {"role": "user", "content": "é  "},
+    ]
+    alone = dump({"messages": earlier})
+    grown = dump({"messages": [*earlier, {"role": "user", "content": later}]})
+    assert grown.startswith(alone[: -len(b"]}")] + b",")
+    assert json.loads(grown) == {"messages": [*earlier, {"role": "user", "content": later}]}
 
 
 def test_a_worker_file_of_an_unexpected_shape_is_left_out_of_the_sum() -> None:
