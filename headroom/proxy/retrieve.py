@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from headroom.handles import has_marker
-from headroom.proxy.wire import Format, messages_key
+from headroom.proxy.wire import Format, loads, messages_key
 from headroom.tools import RETRIEVE_TOOL_DESCRIPTION, RETRIEVE_TOOL_NAME, RETRIEVE_TOOL_PARAMETERS
 
 __all__ = [
@@ -89,7 +89,8 @@ def offer(
     if fmt not in LOOP_FORMATS or _MARKER_BYTES not in raw:
         return None
     try:
-        body = dict(parsed) if parsed is not None else json.loads(raw)
+        # wire.loads, as the compression read it: NaN refused (dump would write null)
+        body = dict(parsed) if parsed is not None else loads(raw)
     except ValueError:
         return None
     if not isinstance(body, dict):

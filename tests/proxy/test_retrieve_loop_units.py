@@ -46,6 +46,9 @@ def test_not_offered() -> None:
     assert offer(_body(MARKER, tools=[own]), "chat") is None
     assert offer(_body(MARKER, tools="not a list"), "chat") is None
     assert offer(b'{"messages": [' + MARKER.encode(), "chat") is None  # not JSON
+    # NaN is not JSON to the proxy: the body goes out as sent, not rewritten with null
+    nan = _body(MARKER)[:-1] + b',"temperature":NaN}'
+    assert offer(nan, "chat") is None
 
 
 # The offered tool's bytes, per wire format (SHA-256, first 16 hex digits). Every request
