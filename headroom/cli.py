@@ -30,6 +30,7 @@ from headroom.proxy.cli import add_parser as proxy_parser
 from headroom.proxy.perf import add_parser as perf_parser
 from headroom.proxy.wrap_cli import add_parsers as wrap_parsers
 from headroom.store import UsageTotals
+from headroom.store.usage import RECENT_DAYS
 from headroom.tools import DEFAULT_MODEL
 
 __all__ = ["main"]
@@ -129,7 +130,6 @@ def _parser() -> argparse.ArgumentParser:
         help="leave content smaller than this alone (default: 200)",
     )
     c.add_argument("--json", action="store_true", help="the same as --format json")
-    _debug_flag(c)
 
     r = verbs.add_parser(
         "retrieve",
@@ -138,7 +138,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument("handle", metavar="HANDLE", help="e.g. headroom:3f9a1c2e4b7d")
     r.add_argument("--query", "-q", help="print only the parts matching this query")
-    _debug_flag(r)
 
     d = verbs.add_parser(
         "decode",
@@ -146,7 +145,6 @@ def _parser() -> argparse.ArgumentParser:
         description="Print the JSON (or JSON Lines) a headroom-json table document holds.",
     )
     d.add_argument("file", nargs="?", default="-", metavar="FILE|-")
-    _debug_flag(d)
 
     st = verbs.add_parser(
         "stats",
@@ -157,12 +155,11 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument(
         "--days",
         type=_positive_int,
-        default=14,
+        default=RECENT_DAYS,
         metavar="N",
         help="the by-day table covers the last N days, today included (default 14)",
     )
     st.add_argument("--json", action="store_true", help="print one JSON object instead")
-    _debug_flag(st)
     _store_parser(verbs)
     proxy_parser(verbs)  # options and logic live in headroom/proxy/ (the server is an extra)
     wrap_parsers(verbs)  # wrap, unwrap: headroom/proxy/launch.py and agent_config.py
@@ -564,15 +561,7 @@ def _stats(args: argparse.Namespace) -> int:
     if args.json:
         _write_json(
             {
-                "store": {
-                    "backend": stats.backend,
-                    "location": stats.location,
-                    "items": stats.items,
-                    "bytes": stats.bytes,
-                    "max_bytes": stats.max_bytes,
-                    "writable": stats.writable,
-                    "error": stats.error,
-                },
+                "store": dataclasses.asdict(stats),
                 "by_kind": {kind: _usage_fields(u) for kind, u in totals.items()},
                 "by_day": {
                     day: {
@@ -640,12 +629,14 @@ def _usage_fields(u: UsageTotals) -> dict[str, Any]:
 
 
 def _size(count: int) -> str:
-    value = float(count)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{count:,} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+    if count < 1024:
+        return f"{count:,} bytes"
+    value = count / 1024
+    for unit in ("KB", "MB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
         value /= 1024
-    return f"{count:,} bytes"  # pragma: no cover - the loop always returns
+    return f"{value:.1f} GB"
 
 
 if __name__ == "__main__":  # pragma: no cover

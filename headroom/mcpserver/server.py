@@ -31,7 +31,7 @@ from headroom.errors import HeadroomError
 from headroom.mcpserver.options import ServerOptions
 from headroom.mcpserver.roots import ReadRoots
 from headroom.results import TextResult
-from headroom.store.usage import UsageTotals
+from headroom.store.usage import RECENT_DAYS, UsageTotals
 
 __all__ = ["CompressOutput", "StatsOutput", "create_server"]
 
@@ -69,10 +69,6 @@ class Totals(BaseModel):
     tokens_saved: int
 
 
-STATS_DAYS: Final = 14
-"""Days of totals ``headroom_stats`` reports (as ``headroom stats`` shows by default)."""
-
-
 class StatsOutput(BaseModel):
     """What ``headroom_stats`` returns."""
 
@@ -85,7 +81,7 @@ class StatsOutput(BaseModel):
     total: Totals = Field(description="every recorded call that changed something, all processes")
     by_kind: dict[str, Totals] = Field(description="the total, per kind of content")
     by_day: dict[str, Totals] = Field(
-        description=f"the total per UTC day (YYYY-MM-DD), the last {STATS_DAYS} days, newest first"
+        description=f"the total per UTC day (YYYY-MM-DD), the last {RECENT_DAYS} days, newest first"
     )
 
 
@@ -213,7 +209,7 @@ def create_server(options: ServerOptions | None = None, *, client: Headroom | No
         session = hr.stats
         usage = _call(hr.usage.totals)  # every process sharing the store
         by_kind = {kind: Totals(**u.fields()) for kind, u in sorted(usage.items())}
-        days = _call(lambda: hr.usage.by_day(STATS_DAYS))
+        days = _call(lambda: hr.usage.by_day(RECENT_DAYS))
         by_day = {
             day: Totals(**UsageTotals.summed(kinds.values()).fields())
             for day, kinds in days.items()

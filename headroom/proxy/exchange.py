@@ -36,6 +36,7 @@ from headroom.proxy.retrieve import offer
 from headroom.proxy.settings import ProxySettings
 from headroom.proxy.stats import ProxyStats
 from headroom.proxy.wire import FORMATS, Format, Rewrite, compress_body, dump
+from headroom.store.usage import RECENT_DAYS
 
 __all__ = ["Incoming", "State", "exchange"]
 
@@ -71,7 +72,9 @@ class State:
         them from being read (blocking: run it in a thread)."""
         try:
             totals = self.client.usage.totals()
-            days = self.client.usage.by_day(STORED_DAYS)
+            days = self.client.usage.by_day(
+                RECENT_DAYS
+            )  # headroom stats --days reads the log for more
         except HeadroomError as error:
             return {"by_kind": {}, "by_day": {}, "error": str(error)}
         return {
@@ -81,11 +84,6 @@ class State:
             },
             "error": None,
         }
-
-
-# The days of the usage log /stats reports (headroom perf shows them; headroom stats --days
-# reads the log itself for more).
-STORED_DAYS = 14
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,10 @@ __all__ = [
     "usage_log_for",
 ]
 
+RECENT_DAYS = 14
+"""The days of per-day totals shown unless asked otherwise (``headroom stats``, the proxy's
+``/stats``, the MCP server's ``headroom_stats``)."""
+
 # Per-day totals: day ("YYYY-MM-DD", UTC) -> kind -> totals, newest day first.
 ByDay = dict[str, dict[str, "UsageTotals"]]
 
