@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 
 from headroom import __version__
 from headroom._cli_errors import CommandError
+from headroom._cli_output import Progress, saved, table
 from headroom._rawbytes import from_bytes, to_bytes
 from headroom.bench import cli as bench_cli
 from headroom.client import Headroom
@@ -303,7 +304,7 @@ def _compress(args: argparse.Namespace) -> int:
         config = dataclasses.replace(config, min_tokens=args.min_tokens)
     client = Headroom(config, store=args.store, model=args.model)
     rows: list[tuple[str, str, int, int]] = []
-    progress = _Progress(inputs)
+    progress = Progress(inputs)
     for index, name in enumerate(inputs):
         progress.show(index, name)
         try:
@@ -345,42 +346,6 @@ def _compress(args: argparse.Namespace) -> int:
     if len(inputs) > 1:
         print(_summary_table(rows), file=sys.stderr)
     return 0
-
-
-class _Progress:
-    """A progress bar on stderr, drawn over one line, only on a terminal.
-
-    Shown for several inputs or a large one (compressing 1 MB of logs takes about a second);
-    never in pipes or logs, where stderr carries the summary and nothing else.
-    """
-
-    LARGE = 1 << 20
-
-    def __init__(self, inputs: Sequence[str]) -> None:
-        self._sizes = [0 if name == "-" else os.path.getsize(name) for name in inputs]
-        self._names = list(inputs)
-        self._total = sum(self._sizes) or 1
-        self._on = sys.stderr.isatty() and (len(inputs) > 1 or self._total >= self.LARGE)
-
-    def show(self, index: int, name: str) -> None:
-        """Draw the bar as input ``index`` (``name``) starts."""
-        if not self._on:
-            return
-        done = sum(self._sizes[:index])
-        width = 30
-        filled = width * done // self._total
-        label = "<stdin>" if name == "-" else os.path.basename(name)
-        sys.stderr.write(
-            f"\r[{'#' * filled}{'.' * (width - filled)}] {index + 1}/{len(self._names)} "
-            f"{done * 100 // self._total:3d}% {label[:40]}\x1b[K"
-        )
-        sys.stderr.flush()
-
-    def clear(self) -> None:
-        """Erase the bar so that what follows (warnings, the table) starts on a clean line."""
-        if self._on:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
 
 
 def _result_fields(result: Any) -> dict[str, Any]:
@@ -457,34 +422,11 @@ def _destinations(inputs: Sequence[str], out_dir: str) -> dict[str, str]:
 def _summary_table(rows: Sequence[tuple[str, str, int, int]]) -> str:
     before = sum(r[2] for r in rows)
     after = sum(r[3] for r in rows)
-    lines = [(name, kind, f"{b:,}", f"{a:,}", _saved(b, a)) for name, kind, b, a in rows]
+    lines = [(name, kind, f"{b:,}", f"{a:,}", saved(b, a)) for name, kind, b, a in rows]
     lines.append(
-        (f"total ({len(rows)} files)", "", f"{before:,}", f"{after:,}", _saved(before, after))
+        (f"total ({len(rows)} files)", "", f"{before:,}", f"{after:,}", saved(before, after))
     )
-    return _table(("file", "kind", "tokens before", "tokens after", "saved"), lines, left=2)
-
-
-def _saved(before: int, after: int) -> str:
-    share = (before - after) / before if before else 0.0
-    return f"{before - after:,} ({share:.0%})"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], *, left: int) -> str:
-    """Columns padded to width: the first ``left`` (names) left-aligned, numbers right-aligned.
-
-    The last row is a total, set off by a rule.
-    """
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(row: Sequence[str]) -> str:
-        cells = [
-            cell.ljust(width) if i < left else cell.rjust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        return "  ".join(cells).rstrip()
-
-    rule = "  ".join("-" * width for width in widths)
-    return "\n".join([line(header), rule, *(line(row) for row in rows[:-1]), rule, line(rows[-1])])
+    return table(("file", "kind", "tokens before", "tokens after", "saved"), lines, left=2)
 
 
 def _store_parser(verbs: argparse._SubParsersAction[_Parser]) -> None:
@@ -592,14 +534,14 @@ def _stats(args: argparse.Namespace) -> int:
     rows = [_usage_row(kind, u) for kind, u in by_kind]
     rows.append(_usage_row("total", everything))
     print()
-    print(_table(("kind", "calls", "tokens before", "tokens after", "saved"), rows, left=1))
+    print(table(("kind", "calls", "tokens before", "tokens after", "saved"), rows, left=1))
     rows = [_usage_row(day, UsageTotals.summed(kinds.values())) for day, kinds in days.items()]
     if earlier.calls:
         rows.append(_usage_row("earlier", earlier))
     rows.append(_usage_row("total", everything))
     print()
     print(f"by day (UTC), last {args.days} day{'s' if args.days != 1 else ''}, newest first:")
-    print(_table(("day", "calls", "tokens before", "tokens after", "saved"), rows, left=1))
+    print(table(("day", "calls", "tokens before", "tokens after", "saved"), rows, left=1))
     return 0
 
 
@@ -619,7 +561,7 @@ def _usage_row(name: str, u: UsageTotals) -> tuple[str, str, str, str, str]:
         f"{u.calls:,}",
         f"{u.tokens_before:,}",
         f"{u.tokens_after:,}",
-        _saved(u.tokens_before, u.tokens_after),
+        saved(u.tokens_before, u.tokens_after),
     )
 
 

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from headroom._cli_output import Progress, saved, table
 from headroom.bench.measure import (
     FileReport,
     KindTotals,
@@ -162,14 +163,13 @@ def _measure(files: list[Path], *, store: str, model: str) -> tuple[list[FileRep
     A second client, with its own store in memory and its own result cache but the same
     config and model, compresses each file again: its bytes must be the first's.
     """
-    from headroom.cli import _Progress  # the bar `headroom compress` draws (terminals only)
 
     client = Headroom(store=store, model=model)
     fresh = Headroom(client.config, store="memory", model=model)
     try:
         for warming in (client, fresh):  # the tokenizer's loading is not any file's time
             warming.compress_text("warm up the tokenizer")
-        progress = _Progress([str(path) for path in files])
+        progress = Progress([str(path) for path in files])
         reports = []
         unreadable = []
         for index, path in enumerate(files):
@@ -221,7 +221,6 @@ def _total(reports: list[FileReport]) -> KindTotals:
 
 
 def _render(reports: list[FileReport], totals: dict[str, KindTotals]) -> str:
-    from headroom.cli import _saved, _table  # the layout of `headroom stats`
 
     def row(name: str, t: KindTotals) -> tuple[str, ...]:
         return (
@@ -230,7 +229,7 @@ def _render(reports: list[FileReport], totals: dict[str, KindTotals]) -> str:
             f"{t.size / 1e6:.2f}",
             f"{t.tokens_before:,}",
             f"{t.tokens_after:,}",
-            _saved(t.tokens_before, t.tokens_after),
+            saved(t.tokens_before, t.tokens_after),
             f"{t.first_mb_s:.1f}",
             f"{t.again_mb_s:.0f}",
         )
@@ -238,7 +237,7 @@ def _render(reports: list[FileReport], totals: dict[str, KindTotals]) -> str:
     rows = [row(kind, t) for kind, t in totals.items()]
     rows.append(row("total", _total(reports)))
     header = ("kind", "files", "MB", "tokens before", "tokens after", "saved", "MB/s", "again MB/s")
-    lines = [_table(header, rows, left=1), ""]
+    lines = [table(header, rows, left=1), ""]
     lossy = [r for r in reports if not r.lossless]
     signal = sum(r.signal_lines for r in reports)
     as_is = sum(r.signal_in_output for r in reports)
