@@ -80,6 +80,7 @@ with the number of lines that have each. A list stops growing at ``max_values + 
 from __future__ import annotations
 
 import functools
+import json.encoder
 import math
 import re
 from collections import Counter
@@ -564,27 +565,17 @@ def json_strip(document: str) -> str:
 
 
 # A table cell may hold a string without quotes when reading it back cannot mistake it for
-# anything else (``headroom/jsontables/syntax.py``, ``docs/json-tables.md``).
-_CELL_BARE_RE = re.compile(r'[^\x00-\x20|"\\@&\[{\x7f][^\x00-\x1f|"\\\x7f]*')
-_CELL_NUMBER_RE = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+# anything else (``headroom/jsontables/syntax.py`` reads cells with these, and
+# ``docs/json-tables.md``).
+CELL_BARE_RE = re.compile(r'[^\x00-\x20|"\\@&\[{\x7f][^\x00-\x1f|"\\\x7f]*')
+CELL_NUMBER_RE = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _CELL_RESERVED = frozenset({"null", "true", "false", "^"})
-_JSON_ESCAPE_RE = re.compile(r'[\x00-\x1f"\\]')
-_JSON_ESCAPES = {
-    **{chr(code): f"\\u{code:04x}" for code in range(0x20)},
-    '"': '\\"',
-    "\\": "\\\\",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-}
 
 
 def string_cells(values: list[str]) -> list[str]:
     """The table cell of each string, in order.
 
-    A string is written **bare** (as it is) when it matches ``_CELL_BARE_RE`` whole (not
+    A string is written **bare** (as it is) when it matches ``CELL_BARE_RE`` whole (not
     empty; a first character other than a control character, space, ``| " \\ @ & [ {`` and
     U+007F; no later control character, ``| " \\`` or U+007F), does not end with a space,
     is none of ``null``, ``true``, ``false``, ``^``, and, when it starts with ``-`` or an
@@ -603,15 +594,24 @@ def string_cells(values: list[str]) -> list[str]:
     return [_string_cell(value) for value in values]
 
 
+def is_bare_cell(text: str) -> bool:
+    """Whether ``text`` can be written in a table cell without quotes (see
+    :func:`string_cells`).
+
+    >>> is_bare_cell("main"), is_bare_cell("007"), is_bare_cell("1e5"), is_bare_cell("true")
+    (True, True, False, False)
+    """
+    return (
+        CELL_BARE_RE.fullmatch(text) is not None
+        and text[-1] != " "
+        and text not in _CELL_RESERVED
+        and (text[0] not in "-0123456789" or CELL_NUMBER_RE.fullmatch(text) is None)
+    )
+
+
 def _string_cell(value: str) -> str:
-    if (
-        _CELL_BARE_RE.fullmatch(value) is not None
-        and value[-1] != " "
-        and value not in _CELL_RESERVED
-        and (value[0] not in "-0123456789" or _CELL_NUMBER_RE.fullmatch(value) is None)
-    ):
-        return value
-    return '"' + _JSON_ESCAPE_RE.sub(lambda match: _JSON_ESCAPES[match.group()], value) + '"'
+    # A value that is not a str raises TypeError in the regex, as in the native kernel.
+    return value if is_bare_cell(value) else json.encoder.encode_basestring(value)
 
 
 WORD_RE = re.compile(r"[^\W_]+")

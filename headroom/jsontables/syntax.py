@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
-from headroom import _core
+from headroom import _core, _reference
 
 __all__ = [
     "DITTO",
@@ -85,11 +85,11 @@ class RawFloat(float):
         return value
 
 
-_NUMBER_RE: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_NUMBER_RE: Final = _reference.CELL_NUMBER_RE
 # A string may be written without quotes in a cell when reading it back cannot mistake it
 # for anything else: no cell separator, quote or backslash, no control characters, no
-# leading or trailing space, and a first character that does not start another value.
-_BARE_RE: Final = re.compile(r'[^\x00-\x20|"\\@&\[{\x7f][^\x00-\x1f|"\\\x7f]*')
+# leading or trailing space, and a first character that does not start another value
+# (is_bare: the rules live with the native kernel's reference, headroom._reference).
 _KEYWORDS: Final = {"null": None, "true": True, "false": False}
 _SEGMENT_RE: Final = re.compile(r"[A-Za-z0-9_\-]+")
 _REF_RE: Final = re.compile(r"@([0-9]+)")
@@ -127,23 +127,19 @@ like numbers or keywords (``"2019"`` is written ``2019`` there)."""
 _TEXT_BARE_RE: Final = re.compile(r'[^\x00-\x20|"\\\x7f][^\x00-\x1f|"\\\x7f]*')
 
 
-_RESERVED: Final = frozenset({*_KEYWORDS, DITTO})
 _PLAIN_SCALARS: Final = frozenset({str, int, float, RawFloat, bool, type(None)})
-_NUMBER_START: Final = frozenset("-0123456789")
 
 
-def is_bare(text: str) -> bool:
-    """Whether ``text`` can be written in a cell without quotes."""
-    if _BARE_RE.fullmatch(text) is None or text[-1] == " " or text in _RESERVED:
-        return False
-    return text[0] not in _NUMBER_START or _NUMBER_RE.fullmatch(text) is None
+is_bare = _reference.is_bare_cell
+"""Whether a string can be written in a cell without quotes (``headroom._reference``)."""
 
 
 def format_cells(values: list[Any], table_ref: TableRef) -> list[str]:
     """:func:`format_cell` for a whole column, with the common types dispatched inline."""
-    if values and type(values[0]) is str:
+    if values and type(values[0]) is str and _core.NATIVE_AVAILABLE:
         # A column of strings is formatted by the native kernel (same rules as is_bare and
         # _encode_string), which raises TypeError at the first value that is not a str.
+        # Without it, the loop below, which checks each distinct string once, is faster.
         try:
             return _core.string_cells(values)
         except TypeError:
