@@ -96,13 +96,11 @@ test-integrations: $(VENV)/.langchain-installed $(VENV)/.llamaindex-installed
 	HEADROOM_BENCH_DATA="$(DATA)" $(BIN)/jupyter-execute notebooks/llamaindex.ipynb
 
 # Wheels into dist/, rebuilt from scratch each time: the core (one cp310-abi3 wheel, any
-# CPython >= 3.10) and its sdist, and one wheel per integration distribution, i.e. every
-# integrations/**/pyproject.toml with a [project] table but benchmarks' (each built by its own
-# backend, hatchling, which `build` fetches from PyPI into an isolated environment).
+# CPython >= 3.10) and its sdist, and one wheel per integration distribution, the ones the
+# install stamps above name (each built by its own backend, hatchling, which `build` fetches
+# from PyPI into an isolated environment).
 DIST := dist
-INTEGRATION_PROJECTS = $(sort $(patsubst %/pyproject.toml,%,$(shell find integrations \
-	-name pyproject.toml -not -path '*/benchmarks/*' -not -path '*/.venv/*' \
-	-exec grep -l '^\[project\]' {} +)))
+INTEGRATION_PROJECTS := $(LANGCHAIN) $(LLAMAINDEX_PROJECTS)
 dist: $(VENV)/.dev-installed
 	rm -rf $(DIST)
 	$(BIN)/maturin build --release --quiet --out $(DIST)

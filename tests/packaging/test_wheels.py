@@ -210,7 +210,9 @@ def clean_venv(
 
 
 def test_oldest_python(clean_venv: CleanVenv) -> None:
-    if clean_venv.python_version != OLDEST_PYTHON:
+    # The interpreter found as 3.10 must be what the wheels went into (the skip is decided
+    # by the search, not by the venv's version, so a wrong interpreter fails here).
+    if _find_python_310() is None:
         pytest.skip(
             "no Python 3.10 found (HEADROOM_DIST_PYTHON, python3.10 on PATH, pyenv): the "
             f"wheels were tested under {clean_venv.python_version} only"
