@@ -291,11 +291,17 @@ class RollingSummarizer:
             tokens = fixed + suffix[j] + message_cost({"role": "user", "content": text}, count)
             return _Plan(j, text, kept, tokens, dropped)
 
+        # A whole block per cut, made once: the slack pass and the budget pass try the same
+        # cuts (with a custom summarizer, each is a call to it).
+        whole: dict[int, _Plan | None] = {}
+
         def first_within(pool: Sequence[int], limit: int | None) -> _Plan | None:
             for j in pool:
                 if limit is not None and fixed + suffix[j] > limit:
                     continue  # even an empty block would not fit; skip the summarizer call
-                candidate = plan(j, None)
+                if j not in whole:
+                    whole[j] = plan(j, None)
+                candidate = whole[j]
                 if (
                     candidate is not None
                     and (limit is None or candidate.tokens <= limit)
@@ -314,6 +320,8 @@ class RollingSummarizer:
                     return candidate
             return None
 
+        rebuilt_once: list[ConversationResult | None] = []
+
         def rebuild(limit: int | None, room: str) -> ConversationResult | None:
             # Blocks are never rewritten, so a long session ends up with blocks that no
             # longer fit. Rebuild them once, as one block, from the originals they stored:
@@ -321,10 +329,14 @@ class RollingSummarizer:
             # under budget, with slack, instead of compacting again at every message.
             if not blocks or not extractive:
                 return None
-            originals = self._originals(blocks)
-            if originals is None:
+            if not rebuilt_once:  # the slack pass and the budget pass rebuild the same
+                originals = self._originals(blocks)
+                rebuilt_once.append(
+                    None if originals is None else self.summarize([*msgs[:head], *originals, *body])
+                )
+            rebuilt = rebuilt_once[0]
+            if rebuilt is None:
                 return None
-            rebuilt = self.summarize([*msgs[:head], *originals, *body])
             # Only when that meets the limit: a prefix broken for nothing costs cache.
             if not self._fits(rebuilt.tokens_after, len(rebuilt.messages)) or (
                 limit is not None and rebuilt.tokens_after > limit
@@ -348,7 +360,7 @@ class RollingSummarizer:
             # below the signal (tool calls, decisions, the agent's facts, tool outputs'
             # first lines: all retrievable by its handle); the task, what the user typed,
             # constraints and errors give way only to the budget itself.
-            chosen = first_within(preferred, low) or first_within(rest, low)
+            chosen = first_within(preferred + rest, low)
             if chosen is None and extractive:
                 chosen = shrunk_within(low, _SLACK_SHEDS_FROM)
             slack = chosen is not None
