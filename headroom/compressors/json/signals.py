@@ -137,8 +137,7 @@ def _may_signal(key: str) -> bool:
 
 
 def _error_reason(key: str, value: Any) -> str | None:
-    if not _may_signal(key):
-        return None
+    # Asked only for keys that _may_signal (error_reason checks that first).
     words = key_words(key)
     if words & _ERROR_KEYS and _is_set(value):
         return "error"
