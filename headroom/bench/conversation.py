@@ -409,13 +409,13 @@ def _grow(
 ) -> GrowthScore:
     score = GrowthScore()
     sent: list[Any] = []
+    old = 0  # the uncompacted history before this message, counted the step before
     for i, message in enumerate(messages):
         # The app keeps what it sent last time and appends the new message.
         request = step([*sent, message])
+        whole = count_messages(messages[: i + 1], count)
         if sent and message.get("role") != "system":
-            whole = count_messages(messages[: i + 1], count)
             score.uncompacted_tokens += whole
-            old = count_messages(messages[:i], count)
             score.uncompacted_cost += whole - old * (1 - CACHED_PRICE)
             score.steps += 1
             same = request[: len(sent)] == sent
@@ -426,6 +426,7 @@ def _grow(
                 common += 1
             score.cached_tokens += count_messages(request[:common], count) if common else 0
         sent = request
+        old = whole
     return score
 
 
