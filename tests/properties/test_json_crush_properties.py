@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any
 
 from hypothesis import given, settings
@@ -17,6 +18,8 @@ from headroom.compressors.json.signals import _ERROR_KEYS, _STATUS_KEYS, _may_si
 from headroom.compressors.json.summary import listed_ids, listed_records
 from headroom.compressors.json.text import query_words, shorten
 from headroom.handles import find_markers
+from headroom.relevance import tokenize
+from headroom.signals import names_exception
 from headroom.store.memory import MemoryStore
 
 STATUSES = ["ok", "done", "queued"]
@@ -213,6 +216,47 @@ def test_shortened_text_keeps_its_head_and_every_matching_sentence(
         if words & set(sentence.lower().rstrip(".").split()):
             assert sentence in body
     assert shorten(short, words=words, max_chars=1200, stash=lambda t: 1 / 0) is None  # type: ignore[arg-type,return-value]
+
+
+# Characters where the sentence and word rules have edge cases: punctuation before white
+# space, Unicode spaces and line breaks, and letters that lower-case by context ("Σ") or to
+# ASCII from outside it (Kelvin sign, dotted capital I).
+_TRICKY_TEXT = st.text(
+    st.sampled_from(list("ab AB.!?。\n\t\u3000\x85\u2028ΣσİK\u212a_-'1")) | st.characters(),
+    max_size=60,
+)
+
+
+@given(_TRICKY_TEXT)
+def test_sentence_boundaries_are_the_reference_regex(text: str) -> None:
+    from headroom.compressors.json.text import _BOUNDARY_RE
+
+    reference = re.compile(r"(?<=[.!?。！？])\s+|\s*\n\s*")
+    assert [m.span() for m in _BOUNDARY_RE.finditer(text)] == [
+        m.span() for m in reference.finditer(text)
+    ]
+
+
+def _reference_relevant(sentence: str, words: frozenset[str]) -> bool:
+    return bool(words & set(tokenize(sentence))) or names_exception(sentence)
+
+
+@given(
+    st.lists(_TRICKY_TEXT | st.sampled_from(["kelvin", "IOError", "ΣaB", "k"]), max_size=6),
+    st.frozensets(st.sampled_from(["k", "kelvin", "ab", "b", "σ", "ς", "i̇", "1", "io", "error"])),
+)
+def test_the_quick_sentence_test_agrees_with_the_tokens(
+    parts: list[str], words: frozenset[str]
+) -> None:
+    # shorten() reads a sentence's tokens only when a substring test says it can match;
+    # it must keep exactly the sentences the tokens (and names_exception) keep.
+    from headroom.compressors.json.text import _relevance_test
+
+    text = " ".join(parts)
+    relevant = _relevance_test(text, words)
+    for sentence in [text, *parts]:
+        expected = _reference_relevant(sentence, words)
+        assert (relevant is not None and relevant(sentence)) == expected
 
 
 # Keys that name (or nearly name) a signal word, in the spellings records use.

@@ -26,16 +26,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from itertools import chain
 from typing import Final
 
 from headroom.handles import format_marker, has_marker
 from headroom.relevance import tokenize
-from headroom.signals import names_exception
+from headroom.signals import EXCEPTION_HINTS, names_exception
 
 __all__ = ["query_words", "shorten"]
 
-_BOUNDARY_RE: Final = re.compile(r"(?<=[.!?。！？])\s+|\s*\n\s*")
+# A run of white space after ".", "!" or "?" or holding a line break: the matches of
+# r"(?<=[.!?。！？])\s+|\s*\n\s*", spelled to start with "\s" so that the scan skips
+# every other character without trying the alternatives there.
+_BOUNDARY_RE: Final = re.compile(r"\s(?:(?<=[.!?。！？]\s)|(?<=\n)|(?=\s*\n))\s*")
 _WORD_RE: Final = re.compile(r"[A-Za-z0-9]+")
 _MIN_WORDS: Final = 10
 _BLOB_RE: Final = re.compile(r"[A-Za-z0-9+/=_-]{40,}")
@@ -92,36 +96,73 @@ def shorten(
     if len(text) <= max_chars or not _is_free_text(text):
         return None
     spans = _sentences(text)
-    if not spans:
+    first = next(spans, None)
+    if first is None:
         return None
     head_target = max(_MIN_HEAD, max_chars // 4)
-    head_end = spans[0][1]
+    head_end = first[1]
     if head_end > 2 * head_target:
         cut = text.rfind(" ", 0, 2 * head_target)
         head_end = cut if cut > 0 else 2 * head_target
-    first_later = 1
-    for _, end in spans[1:]:
-        if end > head_target:
+    later = None
+    for span in spans:
+        if span[1] > head_target:
+            later = span
             break
-        head_end, first_later = end, first_later + 1
+        head_end = span[1]
     pieces = [text[:head_end].rstrip()]
     kept = len(pieces[0])
     last_end = head_end
-    for start, end in spans[first_later:]:
-        sentence = text[start:end]
-        if not words.intersection(tokenize(sentence)) and not names_exception(sentence):
-            continue
-        if text[last_end:start].strip():
-            pieces.append(_GAP + text[start:end])
-            kept += end - start
-        else:  # adjacent to what is kept already: keep the original spacing
-            pieces.append(text[last_end:end])
-            kept += end - last_end
-        last_end = end
+    relevant = _relevance_test(text, words)
+    # Sentences after the head are read only when one of them can be kept.
+    if later is not None and relevant is not None:
+        for start, end in chain((later,), spans):
+            if not relevant(text[start:end]):
+                continue
+            if text[last_end:start].strip():
+                pieces.append(_GAP + text[start:end])
+                kept += end - start
+            else:  # adjacent to what is kept already: keep the original spacing
+                pieces.append(text[last_end:end])
+                kept += end - last_end
+            last_end = end
     omitted = len(text) - kept
     if kept > _MAX_KEPT_SHARE * len(text) or omitted <= 0:
         return None
     return "".join(pieces) + " " + format_marker(omitted, "chars", stash(text))
+
+
+def _relevance_test(text: str, words: frozenset[str]) -> Callable[[str], bool] | None:
+    """Whether a sentence of ``text`` holds one of ``words`` or names an exception, or
+    ``None`` when no sentence of ``text`` can.
+
+    Both are decided by substring tests first. An ASCII word is a token of a sentence
+    only if it is in the lower-cased sentence (tokens are lower-cased runs of its
+    characters; only "Σ" lower-cases by context, and never to ASCII), hence in the
+    lower-cased text; :func:`~headroom.signals.names_exception` needs one of its hints.
+    """
+    hinted = any(hint in text for hint in EXCEPTION_HINTS)
+    if all(word.isascii() for word in words):
+        lowered = text.lower() if words else ""
+        present = [word for word in words if word in lowered]
+        if not present and not hinted:
+            return None
+
+        def relevant(sentence: str) -> bool:
+            if present:
+                folded = sentence.lower()
+                if any(word in folded for word in present) and words.intersection(
+                    tokenize(sentence)
+                ):
+                    return True
+            return hinted and names_exception(sentence)
+
+        return relevant
+
+    def relevant_any(sentence: str) -> bool:
+        return bool(words.intersection(tokenize(sentence))) or names_exception(sentence)
+
+    return relevant_any
 
 
 def _is_free_text(text: str) -> bool:
@@ -143,13 +184,14 @@ def _is_free_text(text: str) -> bool:
     return True
 
 
-def _sentences(text: str) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
+def _sentences(text: str) -> Iterator[tuple[int, int]]:
+    """The ``(start, end)`` of each sentence, in order (made as they are read: the ones
+    after the head are often not needed)."""
     start = 0
     for boundary in _BOUNDARY_RE.finditer(text):
-        if boundary.start() > start:
-            spans.append((start, boundary.start()))
-        start = boundary.end()
+        at, end = boundary.span()
+        if at > start:
+            yield start, at
+        start = end
     if start < len(text):
-        spans.append((start, len(text)))
-    return spans
+        yield start, len(text)
