@@ -149,7 +149,7 @@ def _tiktoken_counter(encoding_name: str) -> TokenCounter:
 
 
 _WORKERS = min(8, os.cpu_count() or 1)
-_PARALLEL_CHUNKS = 4  # under ~256 KiB a thread hand-off costs more than it saves
+_PARALLEL_CHUNKS = 2  # one chunk (up to 64 KiB) is counted where it is asked
 _pool_lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
 

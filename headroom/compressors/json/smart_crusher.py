@@ -34,10 +34,15 @@ from headroom.compressors.base import Compressed, Context
 from headroom.compressors.json.crush import LOSSLESS_UP_TO, CrushOptions, crush
 from headroom.jsontables import encode, is_table_document
 from headroom.jsontables.syntax import RawFloat
+from headroom.tokens import TokenCounter
 
 __all__ = ["CRUSH_ABOVE_TOKENS", "SmartCrusher", "parse_json"]
 
 _CLEAR_WIN = 0.5
+# A lossless document longer than this many characters per token of ``lossless_up_to`` is
+# crushed in practice: table documents take 2.5-4.5 characters per token on the recorded
+# API responses, so it would need twice that to stay under the limit.
+_SURELY_CRUSHED = 8
 
 CRUSH_ABOVE_TOKENS = LOSSLESS_UP_TO
 """The default of ``CrushOptions.lossless_up_to``: lossless results up to this size are kept
@@ -147,6 +152,20 @@ class SmartCrusher:
             document = encode(value, ctx.count_tokens, lines=lines)
         except RecursionError:  # nested deeper than the encoder can walk: minified is best
             return None
+        # The document is counted on the worker threads while the main thread crushes, when
+        # it is so long that crushing is all but certain (see _SURELY_CRUSHED); the decisions
+        # below are made on the counts all the same, and an unused crush is dropped.
+        start = ctx.count_tokens.start if isinstance(ctx.count_tokens, TokenCounter) else None
+        early: Compressed | None = None
+        if (
+            start is not None
+            and ctx.config.lossy
+            and len(document) > _SURELY_CRUSHED * self.options.lossless_up_to
+        ):
+            start(document)
+            early = self._crush(value, lines, ctx, text, self.options)
+            if early is not None:
+                start(early.text)
         lossless = ctx.count_tokens(document)
         target = ctx.config.target_ratio
         if target is None and len(document) < _CLEAR_WIN * len(text):
@@ -173,7 +192,10 @@ class SmartCrusher:
                 dataclasses.replace(self.options, keep_ids=False),
             ]
         for options in tries:
-            crushed = self._crush(value, lines, ctx, text, options)
+            if early is not None and options is self.options:
+                crushed: Compressed | None = early
+            else:
+                crushed = self._crush(value, lines, ctx, text, options)
             if crushed is None:
                 break
             tokens = ctx.count_tokens(crushed.text)
