@@ -101,3 +101,14 @@ def test_small_outputs_stay_lossless_even_when_lossy_is_allowed(bench_data: Path
     original = read_bench(bench_data / "json" / "s2_paper_batch_with_missing.json")
     result = Headroom(store="memory").compress_text(original)
     assert result.lossless and loads(result.text) == json.loads(original)
+
+
+def test_a_long_document_of_few_tokens_stays_lossless() -> None:
+    # 121k characters but about 2k tokens: the crusher starts crushing while the document
+    # is counted (it is that long), and drops the crush once the count says it is small.
+    rows = [{"id": i, "rule": "-" * (3000 + i), "n": i % 7} for i in range(40)]
+    text = json.dumps(rows)
+    result = Headroom(store="memory").compress_text(text)
+    assert result.lossless and result.transforms_applied == ["json.minify", "json.tables"]
+    assert result.text == LOSSLESS.compress_text(text).text
+    assert loads(result.text) == rows
