@@ -41,9 +41,12 @@ __all__ = [
     "mask_lines",
     "mine_templates",
     "native_version",
+    "seeds_inside",
     "simhashes",
     "string_cells",
+    "table_rows",
     "term_counts",
+    "text_cells",
     "token_lists",
     "tokenize",
     "variable_values",
@@ -228,6 +231,9 @@ def string_cells(values: list[str]) -> list[str]:
     """The table cell of each string, in order: the string itself when it can be written
     without quotes, else its JSON literal (rules in :func:`headroom._reference.string_cells`).
 
+    Called once per column of every table, so it calls the kernel directly rather than
+    through the generic dispatch.
+
     Raises:
         TypeError: a value is not a ``str`` (native and reference alike).
 
@@ -235,7 +241,71 @@ def string_cells(values: list[str]) -> list[str]:
         >>> string_cells(["main", "007", "1e5", "a|b", "true", "é"])
         ['main', '007', '"1e5"', '"a|b"', '"true"', 'é']
     """
-    return _dispatch(_reference.string_cells, values)
+    if NATIVE_AVAILABLE:
+        try:
+            return _native.string_cells(values)
+        except UnicodeEncodeError:
+            pass
+    return _reference.string_cells(values)
+
+
+def text_cells(values: list[str]) -> list[str] | None:
+    """The cells of a text column (``:str``) of these strings, or ``None`` when no string
+    gains from one (rules in :func:`headroom._reference.text_cells`).
+
+    Example:
+        >>> text_cells(["2019", "a b", "x|y"]), text_cells(["a b", "x|y"])
+        (['2019', 'a b', '"x|y"'], None)
+    """
+    if NATIVE_AVAILABLE:
+        try:
+            return _native.text_cells(values)
+        except UnicodeEncodeError:
+            pass
+    return _reference.text_cells(values)
+
+
+def table_rows(count: int, columns: list[list[str]], rows: list[list[int]], min_ditto: int) -> str:
+    """The rows of a table of ``count`` rows: each column's cells in its ``rows`` (every row
+    when empty), long repeats written ``^``, cells joined by ``|`` and rows by ``\\n`` (rules
+    in :func:`headroom._reference.table_rows`).
+
+    Raises:
+        ValueError: the row lists do not fit the columns, or a number is negative.
+
+    Example:
+        >>> table_rows(2, [["a", "b"], ["abcdefg", "abcdefg"]], [[], []], 6)
+        'a|abcdefg\\nb|^'
+    """
+    if NATIVE_AVAILABLE:
+        try:
+            return _native.table_rows(count, columns, rows, min_ditto)
+        except UnicodeEncodeError:
+            pass
+        except OverflowError as error:  # a negative number, as the reference reports it
+            raise ValueError(f"table_rows: numbers must be non-negative ({error})") from error
+    return _reference.table_rows(count, columns, rows, min_ditto)
+
+
+def seeds_inside(seeds: list[str], texts: list[str], starts: list[int]) -> list[list[int]]:
+    """For each of ``texts``, the indexes from ``starts[t]`` on of the ``seeds`` it contains
+    (see :func:`headroom._reference.seeds_inside`).
+
+    Raises:
+        ValueError: ``texts`` and ``starts`` differ in length, or a start is negative.
+
+    Example:
+        >>> seeds_inside(["ab", "b", "zz"], ["abc", "abc"], [0, 1])
+        [[0, 1], [1]]
+    """
+    if NATIVE_AVAILABLE:
+        try:
+            return _native.seeds_inside(seeds, texts, starts)
+        except UnicodeEncodeError:
+            pass
+        except OverflowError as error:
+            raise ValueError(f"seeds_inside: starts must be non-negative ({error})") from error
+    return _reference.seeds_inside(seeds, texts, starts)
 
 
 def term_counts(documents: list[str], terms: list[str]) -> list[tuple[int, list[tuple[int, int]]]]:

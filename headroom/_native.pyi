@@ -15,9 +15,12 @@ __all__ = [
     "mask_line",
     "mask_lines",
     "mine_templates",
+    "seeds_inside",
     "simhashes",
     "string_cells",
+    "table_rows",
     "term_counts",
+    "text_cells",
     "token_lists",
     "variable_values",
     "version",
@@ -151,4 +154,35 @@ def token_lists(texts: list[str]) -> list[list[str] | None]:
     Raises:
         UnicodeEncodeError: a text contains a lone surrogate.
         TypeError: ``texts`` is a ``str`` or holds something other than ``str``.
+    """
+
+def text_cells(values: list[str]) -> list[str] | None:
+    """The cells of a text column of these strings (rules in
+    ``headroom._reference.text_cells``), bare ones the same string objects; ``None`` when no
+    string gains from a text column.
+
+    Raises:
+        UnicodeEncodeError: a string contains a lone surrogate.
+        TypeError: ``values`` is a ``str`` or holds something other than ``str``.
+    """
+
+def table_rows(count: int, columns: list[list[str]], rows: list[list[int]], min_ditto: int) -> str:
+    """The rows of a table of ``count`` rows (rules in ``headroom._reference.table_rows``).
+
+    Raises:
+        ValueError: the row lists do not fit the columns.
+        OverflowError: a number is negative.
+        UnicodeEncodeError: a cell contains a lone surrogate.
+        TypeError: an argument has the wrong type.
+    """
+
+def seeds_inside(seeds: list[str], texts: list[str], starts: list[int]) -> list[list[int]]:
+    """For each text, the indexes from its start on of the seeds it contains (rules in
+    ``headroom._reference.seeds_inside``).
+
+    Raises:
+        ValueError: ``texts`` and ``starts`` differ in length.
+        OverflowError: a start is negative.
+        UnicodeEncodeError: a string contains a lone surrogate.
+        TypeError: an argument has the wrong type.
     """

@@ -80,8 +80,10 @@ with the number of lines that have each. A list stops growing at ``max_values + 
 from __future__ import annotations
 
 import functools
+import itertools
 import json.encoder
 import math
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -669,3 +671,103 @@ def term_counts(documents: list[str], terms: list[str]) -> list[tuple[int, list[
                     found[hit] = found.get(hit, 0) + n
         out.append((length, sorted(found.items())))
     return out
+
+
+# A string may be written without quotes in a text column (``:str``) of a table when it is
+# not empty, holds no control character, ``|``, ``"``, ``\`` or U+007F, does not start or
+# end with a space, and is not the ditto mark ``^``.
+TEXT_BARE_RE = re.compile(r'[^\x00-\x20|"\\\x7f][^\x00-\x1f|"\\\x7f]*')
+
+
+def is_text_bare(text: str) -> bool:
+    """Whether ``text`` can be written without quotes in a text column (``TEXT_BARE_RE``).
+
+    >>> is_text_bare("2019"), is_text_bare("true"), is_text_bare(" x"), is_text_bare("^")
+    (True, True, False, False)
+    """
+    return TEXT_BARE_RE.fullmatch(text) is not None and text[-1] != " " and text != "^"
+
+
+def text_cells(values: list[str]) -> list[str] | None:
+    """The cells of a text column of these strings, or ``None`` when no string gains from
+    one: only a string that needs quotes in an ordinary cell (:func:`string_cells`) but not
+    in a text column does. A string is written as it is when :func:`is_text_bare`, else as
+    its JSON literal.
+
+    >>> text_cells(["2019", "a b", "x|y"]), text_cells(["a b", "x|y"])
+    (['2019', 'a b', '"x|y"'], None)
+    """
+    cells = [value if is_text_bare(value) else _encode_string(value) for value in values]
+    gains = any(c is v and not is_bare_cell(v) for c, v in zip(cells, values, strict=True))
+    return cells if gains else None
+
+
+_encode_string = json.encoder.encode_basestring
+
+
+def table_rows(count: int, columns: list[list[str]], rows: list[list[int]], min_ditto: int) -> str:
+    """The rows of a table of ``count`` rows, joined by ``\\n`` (empty without columns).
+
+    Column ``c`` has the cells ``columns[c]`` in the rows ``rows[c]`` (ascending), or in
+    every row when ``rows[c]`` is empty; its other rows have an empty cell. A non-empty cell
+    equal to the cell above it in its column and at least ``min_ditto`` characters long is
+    written ``^``. Cells are joined by ``|``.
+
+    Raises:
+        ValueError: the row lists do not fit the columns (one per column, as many rows as
+            cells, ascending, each below ``count``), or ``count`` is negative.
+
+    >>> table_rows(3, [["1", "2", "3"], ["abcdefg"] * 3, ["x"]], [[], [], [1]], 6)
+    '1|abcdefg|\\n2|^|x\\n3|^|'
+    """
+    if count < 0 or len(rows) != len(columns):
+        raise ValueError(f"{len(columns)} columns but {len(rows)} row lists (count {count})")
+    if not columns:
+        return ""
+    dense_columns = []
+    for index, (cells, present) in enumerate(zip(columns, rows, strict=True)):
+        if len(cells) != (len(present) if present else count):
+            raise ValueError(f"column {index}: the number of cells does not match its rows")
+        if present:
+            ascending = all(a < b for a, b in pairwise(present))
+            if not ascending or present[0] < 0 or present[-1] >= count:
+                raise ValueError(f"column {index}: rows must ascend and be below the row count")
+            dense = [""] * count
+            for row, cell in zip(present, cells, strict=True):
+                dense[row] = cell
+        else:
+            dense = list(cells)
+        dense_columns.append(_ditto(dense, min_ditto))
+    return "\n".join(map("|".join, zip(*dense_columns, strict=True)))
+
+
+def _ditto(cells: list[str], min_ditto: int) -> list[str]:
+    """``cells`` with each non-empty one equal to the one above it and at least
+    ``min_ditto`` characters long replaced by ``^``."""
+    below = cells[1:]
+    # The rows to replace, found with C iterators (a comprehension took 0.2 us per cell).
+    repeated = map(operator.eq, below, cells)
+    long = map(operator.ge, map(len, below), itertools.repeat(max(min_ditto, 1)))
+    marked_rows = list(itertools.compress(range(1, len(cells)), map(operator.and_, repeated, long)))
+    marked = cells
+    for row in marked_rows:
+        marked[row] = "^"
+    return marked
+
+
+def seeds_inside(seeds: list[str], texts: list[str], starts: list[int]) -> list[list[int]]:
+    """For each of ``texts``, the indexes ``i >= starts[t]`` (ascending) of the ``seeds`` it
+    contains.
+
+    Raises:
+        ValueError: ``texts`` and ``starts`` differ in length, or a start is negative.
+
+    >>> seeds_inside(["ab", "b", "zz"], ["abc", "abc"], [0, 1])
+    [[0, 1], [1]]
+    """
+    if len(texts) != len(starts) or any(start < 0 for start in starts):
+        raise ValueError("texts and starts must pair up, and starts be non-negative")
+    return [
+        [i for i in range(start, len(seeds)) if seeds[i] in text]
+        for text, start in zip(texts, starts, strict=True)
+    ]

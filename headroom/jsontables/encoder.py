@@ -23,24 +23,20 @@ identical tables are written once.
 from __future__ import annotations
 
 import bisect
-import itertools
 import json
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
+from headroom._core import seeds_inside, table_rows, text_cells
 from headroom.jsontables.syntax import (
-    DITTO,
-    MISSING,
     TEXT_SUFFIX,
     format_cells,
     format_path,
     format_template,
-    format_text_cell,
     format_value,
-    is_text_bare,
 )
 
 __all__ = ["SIGNATURE", "SIGNATURE_LINES", "encode"]
@@ -80,13 +76,16 @@ _DERIVE_MIN_WORK: Final = 1 << 16
 
 @dataclass(slots=True)
 class _Column:
-    """A table column: ``values`` has a cell per row (``MISSING`` where absent); ``present``
-    the values of the ``rows`` (ascending) that have one."""
+    """A table column: ``present`` holds the values of the ``rows`` (ascending) that have
+    one; ``kinds`` their types."""
 
     path: tuple[str, ...]
-    values: list[Any]
     rows: Sequence[int]
     present: list[Any]
+    kinds: set[type] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.kinds = set(map(type, self.present))
 
 
 @dataclass(slots=True)
@@ -188,10 +187,10 @@ class _Encoder:
         sparse = _flatten(records, range(count), count, (), 0)
         if sparse is None or _too_sparse(sparse, count, keyed=keys is not None):
             return None
-        meta: list[str] = []
+        lines = [f"= {count} rows{' keyed' if keys is not None else ''}:"]
         kept: list[tuple[_Column, list[str]]] = []
         if keys is not None:
-            key_column = _Column((), list(keys), range(count), list(keys))
+            key_column = _Column((), range(count), list(keys))
             kept.append((key_column, format_cells(keys, self.table_ref)))
         inline_floor = 0
         for found in sparse:
@@ -200,32 +199,33 @@ class _Encoder:
             inline_floor += sum(map(len, present)) + len(present) * (len(found.path[-1]) + 5)
             first = present[0]
             if count > 1 and first and present.count(first) == count:
-                meta.append(f"  same {format_path(found.path)}={first}")
+                lines.append(f"  same {format_path(found.path)}={first}")
             else:
-                values = _spread(found.rows, found.values, count, MISSING)
-                column = _Column(found.path, values, found.rows, found.values)
-                kept.append((column, _spread(found.rows, present, count, "")))
+                kept.append((_Column(found.path, found.rows, found.values), present))
         derived = _derive([column for column, _ in kept], count)
         for target, parts, source in derived:
             template = format_template(parts, [source] * (len(parts) - 1))
-            meta.append(f"  derived {format_path(target)}={template}")
+            lines.append(f"  derived {format_path(target)}={template}")
         targets = {target for target, _, _ in derived}
-        header = f"= {count} rows{' keyed' if keys is not None else ''}:"
         names: list[str] = []
-        rendered: list[list[str]] = []
+        columns: list[list[str]] = []
+        rows: list[list[int]] = []
         for column, cells in kept:
             if column.path in targets:
                 continue
             name = format_path(column.path)
-            if column.path and _wants_text_mode(column.values, cells):
-                cells = [format_text_cell(v) for v in column.values]
-                name += TEXT_SUFFIX
+            if column.path and column.kinds == _STR_ONLY:
+                text = text_cells(column.present)
+                if text is not None:
+                    cells = text
+                    name += TEXT_SUFFIX
             names.append(name)
-            rendered.append(_ditto(cells))
+            columns.append(cells)
+            rows.append([] if len(cells) == count else list(column.rows))
         if names:
-            header += " " + "|".join(names)
-        rows = ["|".join(row) for row in zip(*rendered, strict=True)]
-        return "\n".join([header, *meta, *rows]), inline_floor
+            lines[0] += " " + "|".join(names)
+            lines.append(table_rows(count, columns, rows, _MIN_DITTO))
+        return "\n".join(lines), inline_floor
 
 
 def _too_sparse(columns: list[_Sparse], count: int, *, keyed: bool) -> bool:
@@ -234,40 +234,6 @@ def _too_sparse(columns: list[_Sparse], count: int, *, keyed: bool) -> bool:
     shared = sum(len(column.rows) for column in columns if len(column.rows) > 1)
     cells = count * (len(columns) + keyed)
     return cells > _MAX_CELLS_PER_VALUE * (shared + (count if keyed else 0))
-
-
-def _spread(rows: Sequence[int], values: list[Any], count: int, missing: Any) -> list[Any]:
-    """The dense form of a column: ``missing`` in the rows it does not have."""
-    if len(rows) == count:
-        return values
-    dense = [missing] * count
-    for row, value in zip(rows, values, strict=True):
-        dense[row] = value
-    return dense
-
-
-def _wants_text_mode(values: list[Any], cells: list[str]) -> bool:
-    """Strings only, and some would need quotes outside a text column (``"2019"``)."""
-    if not set(map(type, values)) <= _TARGET_KINDS:
-        return False
-    # Only quoted cells qualify (an absent value's cell is empty): found at C speed.
-    quoted = itertools.compress(values, map(operator.methodcaller("startswith", '"'), cells))
-    return any(map(is_text_bare, quoted))
-
-
-def _ditto(cells: list[str]) -> list[str]:
-    """Replace a long cell equal to the one above it with ``^``."""
-    below = cells[1:]
-    # The rows to replace, found with C iterators (a comprehension took 0.2 us per cell).
-    repeated = map(operator.eq, below, cells)
-    long = map(operator.ge, map(len, below), itertools.repeat(_MIN_DITTO))
-    rows = list(itertools.compress(range(1, len(cells)), map(operator.and_, repeated, long)))
-    if not rows:
-        return cells
-    marked = list(cells)
-    for row in rows:
-        marked[row] = DITTO
-    return marked
 
 
 def _flatten(
@@ -315,7 +281,7 @@ def _flatten(
 
 
 _SOURCE_KINDS: Final = frozenset({str, int})  # bool is not int here: type()
-_TARGET_KINDS: Final = frozenset({str, type(MISSING)})
+_STR_ONLY: Final = frozenset({str})
 _SEP: Final = "\x00"  # joins a column's values into one text (see _joined)
 
 
@@ -365,35 +331,47 @@ def _derive(
         if not present:
             continue
         rows = None if len(present) == count else tuple(column.rows)
-        kinds = set(map(type, present))
-        if kinds == {str}:
+        kinds = column.kinds
+        if kinds == _STR_ONLY:
             strings.append((column.path, rows, present))
         if not kinds <= _SOURCE_KINDS or "" in present:
             continue
-        spelled = present if kinds == {str} else [v if type(v) is str else str(v) for v in present]
+        spelled = (
+            present if kinds == _STR_ONLY else [v if type(v) is str else str(v) for v in present]
+        )
         groups.setdefault(rows, []).append(_Source(column.path, spelled))
     for group in groups.values():  # the longest value first: "{url}/x" before "{id}"
         group.sort(key=lambda source: -len(source.spelled[0]))
     seeds = {rows: [source.spelled[0] for source in group] for rows, group in groups.items()}
     # Negated lengths, ascending: the sources no longer than a target start at a bisection.
     lengths = {rows: [-len(seed) for seed in found] for rows, found in seeds.items()}
+    # The targets of each group (their places in ``strings``), whose candidates are found
+    # for all of them at once, when the search reaches the group.
+    targets_of: dict[tuple[int, ...] | None, list[int]] = {}
+    for place, (target, rows, _) in enumerate(strings):
+        if target and rows in groups:
+            targets_of.setdefault(rows, []).append(place)
+    candidates: dict[int, list[int]] = {}
     used_sources: set[tuple[str, ...]] = set()
     derived_targets: set[tuple[str, ...]] = set()
     derived: list[tuple[tuple[str, ...], list[str], tuple[str, ...]]] = []
-    for target, rows, wanted in strings:
+    for place, (target, rows, wanted) in enumerate(strings):
         sources = groups.get(rows)
         if not target or target in used_sources or sources is None:
             continue
+        if place not in candidates:
+            places = targets_of[rows]
+            texts = [strings[p][2][0] for p in places]
+            # Sources longer than a target cannot be inside it: its candidates start there.
+            starts = [bisect.bisect_left(lengths[rows], -len(text)) for text in texts]
+            candidates.update(zip(places, seeds_inside(seeds[rows], texts, starts), strict=True))
         text, last = wanted[0], wanted[-1]
-        # Sources longer than the target cannot be inside it: the candidates start there.
-        start = bisect.bisect_left(lengths[rows], -len(text))
         wanted_joined: str | bool | None = False  # not joined yet
-        group_seeds = seeds[rows]
         # The work is counted as trying each source in turn would count it: one unit per
         # source up to the one that matches (all of them if none does), checked on each,
         # plus one per row compared; so the search stops where that one did.
         tried = 0
-        for index in [i for i in range(start, len(sources)) if group_seeds[i] in text]:
+        for index in candidates[place]:
             work -= index + 1 - tried
             tried = index + 1
             if work < 0:

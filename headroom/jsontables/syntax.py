@@ -124,7 +124,6 @@ DITTO: Final = "^"
 TEXT_SUFFIX: Final = ":str"
 """Marks a header column whose cells are all strings, written bare even when they look
 like numbers or keywords (``"2019"`` is written ``2019`` there)."""
-_TEXT_BARE_RE: Final = re.compile(r'[^\x00-\x20|"\\\x7f][^\x00-\x1f|"\\\x7f]*')
 
 
 _PLAIN_SCALARS: Final = frozenset({str, int, float, RawFloat, bool, type(None)})
@@ -165,9 +164,9 @@ def format_cells(values: list[Any], table_ref: TableRef) -> list[str]:
     return cells
 
 
-def is_text_bare(text: str) -> bool:
-    """Whether ``text`` can be written without quotes in a text (``:str``) column."""
-    return _TEXT_BARE_RE.fullmatch(text) is not None and not text.endswith(" ") and text != DITTO
+is_text_bare = _reference.is_text_bare
+"""Whether a string can be written without quotes in a text (``:str``) column
+(``headroom._reference``)."""
 
 
 def format_text_cell(value: Any) -> str:

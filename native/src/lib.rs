@@ -54,6 +54,7 @@ pub mod cluster;
 mod hash;
 pub mod json;
 pub mod simhash;
+pub mod tables;
 pub mod terms;
 pub mod values;
 
@@ -62,6 +63,7 @@ pub use cells::{string_cell, string_cells};
 pub use cluster::{cluster_templates, mine_templates, ClusterError, Clusters, Mined};
 pub use json::json_strip;
 pub use simhash::{simhash, simhashes};
+pub use tables::{is_text_bare, seeds_inside, table_rows, text_cells, RowsError};
 pub use terms::{term_counts, token_lists, DocTerms};
 pub use values::{variable_values, ValueCounts, ValuesError};
 

@@ -155,6 +155,61 @@ mod _native {
             .collect()
     }
 
+    /// The rows of a table of `count` rows: each column's cells in its rows (every row when
+    /// its row list is empty), long repeats as `^`, cells joined by `|`, rows by `\n`.
+    #[pyfunction]
+    fn table_rows(
+        py: Python<'_>,
+        count: usize,
+        columns: Vec<Vec<PyBackedStr>>,
+        rows: Vec<Vec<usize>>,
+        min_ditto: usize,
+    ) -> PyResult<String> {
+        py.detach(|| crate::table_rows(count, &columns, &rows, min_ditto))
+            .map_err(|error| PyValueError::new_err(error.to_string()))
+    }
+
+    /// The cells of a text column of these strings, or `None` when no cell would gain.
+    #[pyfunction]
+    fn text_cells(py: Python<'_>, values: Vec<PyBackedStr>) -> Option<Vec<Bound<'_, PyString>>> {
+        let literals: Option<Vec<Option<String>>> = py.detach(|| {
+            crate::text_cells(&values).map(|cells| {
+                cells
+                    .into_iter()
+                    .map(|cell| match cell {
+                        Cow::Borrowed(_) => None,
+                        Cow::Owned(literal) => Some(literal),
+                    })
+                    .collect()
+            })
+        });
+        literals.map(|literals| {
+            values
+                .iter()
+                .zip(literals)
+                .map(|(value, literal)| match literal {
+                    None => {
+                        let Ok(same) = value.into_pyobject(py);
+                        same
+                    }
+                    Some(literal) => PyString::new(py, &literal),
+                })
+                .collect()
+        })
+    }
+
+    /// For each text, the indexes from its start on of the seeds it contains.
+    #[pyfunction]
+    fn seeds_inside(
+        py: Python<'_>,
+        seeds: Vec<PyBackedStr>,
+        texts: Vec<PyBackedStr>,
+        starts: Vec<usize>,
+    ) -> PyResult<Vec<Vec<usize>>> {
+        py.detach(|| crate::seeds_inside(&seeds, &texts, &starts))
+            .ok_or_else(|| PyValueError::new_err("texts and starts differ in length"))
+    }
+
     /// SimHash fingerprint of each text (64-bit, as an unsigned int).
     #[pyfunction]
     fn simhashes(py: Python<'_>, texts: Vec<PyBackedStr>) -> Vec<u64> {

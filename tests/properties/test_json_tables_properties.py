@@ -158,8 +158,9 @@ def test_differing_keys_are_never_worse_than_minified(records: list[dict[str, An
     assert exact(loads(result.text)) == exact(records)
 
 
-def _derive_pairwise(columns: list[Any], count: int) -> list[Any]:
-    """The template search as defined: every pair in turn, each row compared."""
+def _derive_pairwise(columns: list[tuple[tuple[str, ...], list[Any]]], count: int) -> list[Any]:
+    """The template search as defined: every pair in turn, each row compared. ``columns``
+    are ``(path, value per row)``, ``MISSING`` where a row has none."""
     from headroom.jsontables.syntax import MISSING
 
     source_kinds, target_kinds = {str, int, type(MISSING)}, {str, type(MISSING)}
@@ -168,11 +169,10 @@ def _derive_pairwise(columns: list[Any], count: int) -> list[Any]:
         return bytes([v is not MISSING for v in values])
 
     sources = []
-    for column in columns:
-        values = column.values
+    for column_path, values in columns:
         if set(map(type, values)) <= source_kinds and any(presence(values)) and "" not in values:
             spelled = [None if v is MISSING else str(v) for v in values]
-            sources.append((column.path, presence(values), spelled))
+            sources.append((column_path, presence(values), spelled))
     sample_len = {
         path: len(next(s for s in spelled if s is not None)) for path, _, spelled in sources
     }
@@ -181,9 +181,8 @@ def _derive_pairwise(columns: list[Any], count: int) -> list[Any]:
 
     work = encoder._DERIVE_MIN_WORK + encoder._DERIVE_WORK_PER_CELL * count * len(columns)
     used, targets, derived = set(), set(), []
-    for column in columns:
-        wanted = column.values
-        if not column.path or column.path in used or not set(map(type, wanted)) <= target_kinds:
+    for column_path, wanted in columns:
+        if not column_path or column_path in used or not set(map(type, wanted)) <= target_kinds:
             continue
         rows = presence(wanted)
         if not any(rows):
@@ -195,7 +194,7 @@ def _derive_pairwise(columns: list[Any], count: int) -> list[Any]:
             work -= 1  # a unit per pair tried, one per row compared
             if work < 0:
                 return derived
-            if path == column.path or path in targets:
+            if path == column_path or path in targets:
                 continue
             seed = spelled[sample]
             if seed is None or seed not in wanted[sample]:
@@ -206,8 +205,8 @@ def _derive_pairwise(columns: list[Any], count: int) -> list[Any]:
                 (w is MISSING and g is None) or (g is not None and g.join(parts) == w)
                 for g, w in zip(spelled, wanted, strict=True)
             ):
-                derived.append((column.path, parts, path))
-                targets.add(column.path)
+                derived.append((column_path, parts, path))
+                targets.add(column_path)
                 used.add(path)
                 break
     return derived
@@ -238,23 +237,27 @@ def test_template_search_finds_what_the_pairwise_definition_finds(
     from headroom.jsontables.encoder import _Column, _derive
     from headroom.jsontables.syntax import MISSING
 
-    def _column(path: tuple[str, ...], values: list[Any]) -> _Column:
-        present = [i for i, v in enumerate(values) if v is not MISSING]
-        return _Column(path, values, present, [values[i] for i in present])
-
-    columns = [_column(("base",), [f"id{row}" for row in range(rows)])]
+    columns: list[tuple[tuple[str, ...], list[Any]]] = [
+        (("base",), [f"id{row}" for row in range(rows)])
+    ]
     for number, values in enumerate(cells):
         spelled = [MISSING if v == "MISSING" else v for v in values[:rows]]
-        columns.append(_column((f"c{number}",), spelled))
+        columns.append(((f"c{number}",), spelled))
         # The same column inside fixed text, and once with its last row changed.
         wrapped = [v if v is MISSING else f"p{v}s" for v in spelled]
-        columns.append(_column((f"t{number}",), wrapped))
+        columns.append(((f"t{number}",), wrapped))
         if rows > 1 and wrapped[-1] is not MISSING:
-            columns.append(_column((f"u{number}",), [*wrapped[:-1], wrapped[-1] + "!"]))
+            columns.append(((f"u{number}",), [*wrapped[:-1], wrapped[-1] + "!"]))
+
+    def _column(path: tuple[str, ...], values: list[Any]) -> _Column:
+        present = [i for i, v in enumerate(values) if v is not MISSING]
+        return _Column(path, present, [values[i] for i in present])
+
     saved = encoder._DERIVE_MIN_WORK, encoder._DERIVE_WORK_PER_CELL
     if budget is not None:
         encoder._DERIVE_MIN_WORK, encoder._DERIVE_WORK_PER_CELL = budget, 0  # type: ignore[misc]
     try:
-        assert _derive(columns, rows) == _derive_pairwise(columns, rows)
+        found = _derive([_column(path, values) for path, values in columns], rows)
+        assert found == _derive_pairwise(columns, rows)
     finally:
         encoder._DERIVE_MIN_WORK, encoder._DERIVE_WORK_PER_CELL = saved  # type: ignore[misc]

@@ -304,3 +304,102 @@ def test_string_cells(values: list[str]) -> None:
 @given(st.lists(cell_texts | lines_any, max_size=20))
 def test_string_cells_core_takes_every_str(values: list[str]) -> None:
     assert _core.string_cells(values) == _reference.string_cells(values)
+
+
+@needs_native
+@given(st.lists(cell_texts, max_size=20))
+def test_text_cells(values: list[str]) -> None:
+    got = native().text_cells(values)
+    assert got == _reference.text_cells(values)
+    if got is not None:  # a bare cell is the input object itself, not a copy
+        assert all((g is v) == (g == v) for g, v in zip(got, values, strict=True))
+
+
+@given(st.lists(cell_texts | lines_any, max_size=20))
+def test_text_cells_core_takes_every_str(values: list[str]) -> None:
+    assert _core.text_cells(values) == _reference.text_cells(values)
+
+
+# Columns of a table: cells from few values (so that repeats, long and short, are common),
+# each column in every row or in some of them.
+_ROW_CELLS = st.sampled_from(["", "a", "abcdef", "abcdefg", "ééééé", "éééééé", "😀😀😀😀😀😀", "|"])
+
+
+@st.composite
+def table_columns(draw: st.DrawFn) -> tuple[int, list[list[str]], list[list[int]]]:
+    count = draw(st.integers(0, 8))
+    columns: list[list[str]] = []
+    rows: list[list[int]] = []
+    for _ in range(draw(st.integers(0, 4))):
+        present = sorted(draw(st.sets(st.integers(0, max(count - 1, 0)), max_size=count)))
+        dense = not present or len(present) == count or draw(st.booleans())
+        present = [] if dense else present
+        cells = draw(st.lists(_ROW_CELLS | cell_texts, min_size=len(present) or count))
+        columns.append(cells[: len(present) or count])
+        rows.append(present)
+    return count, columns, rows
+
+
+@needs_native
+@given(table_columns(), st.integers(0, 7))
+def test_table_rows(table: tuple[int, list[list[str]], list[list[int]]], min_ditto: int) -> None:
+    count, columns, rows = table
+    assert native().table_rows(count, columns, rows, min_ditto) == _reference.table_rows(
+        count, columns, rows, min_ditto
+    )
+
+
+@given(table_columns(), st.lists(lines_any, max_size=2))
+def test_table_rows_core_takes_every_str(
+    table: tuple[int, list[list[str]], list[list[int]]], extra: list[str]
+) -> None:
+    count, columns, rows = table
+    if extra and count:  # a column of any strings, lone surrogates included
+        columns = [*columns, (extra * count)[:count]]
+        rows = [*rows, []]
+    assert _core.table_rows(count, columns, rows, 6) == _reference.table_rows(
+        count, columns, rows, 6
+    )
+
+
+@pytest.mark.parametrize(
+    ("count", "columns", "rows"),
+    [
+        (2, [["a", "b"]], []),  # a row list missing
+        (3, [["a", "b"]], [[]]),  # a dense column too short
+        (3, [["a", "b"]], [[1]]),  # cells and rows differ
+        (3, [["a", "b"]], [[2, 1]]),  # rows not ascending
+        (3, [["a", "b"]], [[1, 1]]),
+        (2, [["a"]], [[2]]),  # a row past the end
+        (2, [["a"]], [[-1]]),  # a negative row
+        (-1, [], []),  # a negative count
+    ],
+)
+def test_table_rows_rejects_rows_that_do_not_fit(
+    count: int, columns: list[list[str]], rows: list[list[int]]
+) -> None:
+    with pytest.raises(ValueError):
+        _reference.table_rows(count, columns, rows, 6)
+    with pytest.raises(ValueError):
+        _core.table_rows(count, columns, rows, 6)
+
+
+_SEEDS = st.lists(st.sampled_from(["a", "ab", "b", "é", "😀", "ba", "", "x/1", "1"]), max_size=8)
+
+
+@needs_native
+@given(_SEEDS, st.lists(st.text(alphabet="ab1x/é😀", max_size=300), max_size=6), st.data())
+def test_seeds_inside(seeds: list[str], texts: list[str], data: st.DataObject) -> None:
+    starts = data.draw(st.lists(st.integers(0, 10), min_size=len(texts), max_size=len(texts)))
+    got = native().seeds_inside(seeds, texts, starts)
+    assert got == _reference.seeds_inside(seeds, texts, starts)
+
+
+@given(_SEEDS | st.lists(lines_any, max_size=4), st.lists(lines_any, max_size=4))
+def test_seeds_inside_core_takes_every_str(seeds: list[str], texts: list[str]) -> None:
+    starts = [0] * len(texts)
+    assert _core.seeds_inside(seeds, texts, starts) == _reference.seeds_inside(seeds, texts, starts)
+    with pytest.raises(ValueError):
+        _core.seeds_inside(seeds, texts, [*starts, 0])
+    with pytest.raises(ValueError):
+        _core.seeds_inside(seeds, ["x"], [-1])
