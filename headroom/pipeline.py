@@ -38,6 +38,12 @@ class Piece:
     warnings: list[str] = field(default_factory=list)
 
 
+# Every piece's count is needed (to compare with min_tokens, or as its savings' "before"): from
+# this length on, counting it (about a millisecond) on a worker thread while the piece is
+# routed saves more than handing it over costs.
+_BACKGROUND_CHARS = 16_384
+
+
 def compress_piece(
     text: str,
     *,
@@ -78,10 +84,11 @@ def _compress(
     where: str,
 ) -> Piece:
     # A text this long has at least min_tokens tokens whatever its count: it is counted on
-    # the worker threads while it is routed and compressed (tiktoken releases the GIL).
+    # the worker threads while it is routed and compressed (tiktoken releases the GIL). A
+    # shorter long one is counted there while it is routed, before the check below.
     longest = count.longest_token
     surely_large = longest is not None and len(text) >= config.min_tokens * longest
-    if surely_large and count.start is not None:
+    if count.start is not None and (surely_large or len(text) >= _BACKGROUND_CHARS):
         count.start(text)
     route, misfit = _route(text, kind, hints)
     piece = Piece(text, route, -1, -1)  # the counts are set when the outcome is known
