@@ -249,8 +249,15 @@ def _flatten(
     whatever the number of distinct keys.
     """
     by_key: Mapping[str, tuple[Sequence[int], list[Any]]]
+    order = tuple(records[0])
     first = records[0].keys()
-    if all(record.keys() == first for record in records):  # every record has every key
+    if all(map(order.__eq__, map(tuple, records))):  # every key, in the same order
+        # The columns are the records' values transposed (at C speed).
+        by_key = {
+            key: (rows, list(column))
+            for key, column in zip(order, zip(*map(dict.values, records), strict=True), strict=True)
+        }
+    elif all(map(first.__eq__, map(dict.keys, records))):  # every key, in another order
         by_key = {key: (rows, list(map(operator.itemgetter(key), records))) for key in first}
     else:
         grouped: dict[str, tuple[list[int], list[Any]]] = {}

@@ -374,6 +374,9 @@ def format_path(path: tuple[str, ...]) -> str:
     """
     if not path:
         return KEY_PATH
+    # Most paths are plain words: checked in one match (every segment plain and not empty).
+    if all(path) and _SEGMENT_RE.fullmatch("".join(path)):
+        return ".".join(path)
     return ".".join(s if _SEGMENT_RE.fullmatch(s) else _dumps(s) for s in path)
 
 

@@ -361,3 +361,32 @@ def test_hostile_shapes_are_never_larger_than_minified_json(name: str) -> None:
     assert lossless.tokens_after <= minified
     assert loads(lossless.text) == value
     assert LOSSY.compress_text(text, kind="json").tokens_after <= minified
+
+
+@pytest.mark.parametrize(
+    ("path", "written"),
+    [
+        (("user", "login"), "user.login"),
+        (("a-b", "c_d", "0"), "a-b.c_d.0"),
+        (("a", "", "b"), 'a."".b'),  # an empty segment is quoted, even among plain ones
+        (("a.b", "c"), '"a.b".c'),
+        (("é",), '"é"'),
+        ((), "(key)"),
+    ],
+)
+def test_column_paths_quote_exactly_the_segments_that_need_it(
+    path: tuple[str, ...], written: str
+) -> None:
+    from headroom.jsontables.syntax import format_path, parse_path
+
+    assert format_path(path) == written
+    assert parse_path(written) == path
+
+
+def test_records_with_their_keys_in_another_order_make_the_same_table() -> None:
+    in_order = [{"id": i, "name": f"n{i}", "ok": i % 2 == 0, "tag": "x" * i} for i in range(6)]
+    reordered = [in_order[0]] + [dict(reversed(list(r.items()))) for r in in_order[1:]]
+    document = encode(in_order, count_tokens)
+    assert encode(reordered, count_tokens) == document
+    assert '@1 = 6 rows: id|ok|tag\n  derived name="n{id}"' in document
+    assert decode(document) == in_order
