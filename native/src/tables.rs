@@ -226,17 +226,24 @@ pub fn seeds_inside<S: AsRef<str>, T: AsRef<str>>(
     if starts.len() != texts.len() {
         return None;
     }
+    // Most pairs differ: a seed holding a byte, or a pair of adjacent bytes, that the text
+    // lacks cannot be inside it, which a few word operations tell.
+    let seed_marks: Vec<Marks> = seeds.iter().map(|seed| Marks::of(seed.as_ref())).collect();
     Some(
         texts
             .iter()
             .zip(starts)
             .map(|(text, &start)| {
                 let text = text.as_ref();
+                let marks = Marks::of(text);
                 seeds
                     .iter()
+                    .zip(&seed_marks)
                     .enumerate()
                     .skip(start)
-                    .filter(|(_, seed)| contains(text, seed.as_ref()))
+                    .filter(|(_, (seed, seed_marks))| {
+                        seed_marks.within(&marks) && contains(text, seed.as_ref())
+                    })
                     .map(|(index, _)| index)
                     .collect()
             })
@@ -244,31 +251,60 @@ pub fn seeds_inside<S: AsRef<str>, T: AsRef<str>>(
     )
 }
 
+/// Which byte values (modulo 64) and which pairs of adjacent bytes (hashed to 256) a text
+/// has: a text can only contain a needle whose marks are all among its own.
+struct Marks {
+    bytes: u64,
+    pairs: [u64; 4],
+}
+
+impl Marks {
+    fn of(text: &str) -> Self {
+        let text = text.as_bytes();
+        let bytes = text.iter().fold(0, |marks, &b| marks | 1 << (b & 63));
+        let mut pairs = [0; 4];
+        for pair in text.windows(2) {
+            let hash = usize::from(pair[0].wrapping_mul(31) ^ pair[1]);
+            pairs[hash >> 6] |= 1 << (hash & 63);
+        }
+        Self { bytes, pairs }
+    }
+
+    /// Whether every mark of `self` is one of `other`'s.
+    fn within(&self, other: &Self) -> bool {
+        self.bytes & !other.bytes == 0
+            && self
+                .pairs
+                .iter()
+                .zip(&other.pairs)
+                .all(|(mine, theirs)| mine & !theirs == 0)
+    }
+}
+
 /// Whether `needle` occurs in `text`. Texts and needles here are short cell values, where
-/// checking each position whose first byte matches beats setting up a two-way search; a
-/// byte match of valid UTF-8 in valid UTF-8 starts at a character boundary.
+/// checking each position whose first and last bytes match beats setting up a two-way
+/// search; a byte match of valid UTF-8 in valid UTF-8 starts at a character boundary.
 fn contains(text: &str, needle: &str) -> bool {
     if text.len() > 256 {
         return text.contains(needle);
     }
     let (text, needle) = (text.as_bytes(), needle.as_bytes());
-    let Some((&first, rest)) = needle.split_first() else {
+    let (Some(&first), Some(&last)) = (needle.first(), needle.last()) else {
         return true;
     };
     if needle.len() > text.len() {
         return false;
     }
-    let last_start = text.len() - needle.len();
-    text[..=last_start]
-        .iter()
-        .enumerate()
-        .any(|(at, &byte)| byte == first && &text[at + 1..at + needle.len()] == rest)
+    let width = needle.len();
+    (0..=text.len() - width).any(|at| {
+        text[at] == first && text[at + width - 1] == last && &text[at..at + width] == needle
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::{
-        contains, has_chars, is_text_bare, seeds_inside, table_rows, text_cells, RowsError,
+        contains, has_chars, is_text_bare, seeds_inside, table_rows, text_cells, Marks, RowsError,
     };
 
     fn rows(count: usize, columns: &[Vec<&str>], present: &[Vec<usize>]) -> String {
@@ -403,5 +439,18 @@ mod tests {
         }
         assert!(!contains("need", "needle"));
         assert!(!contains("", "a"));
+    }
+
+    #[test]
+    fn marks_never_rule_out_a_seed_that_is_inside() {
+        let text = "https://github.com/o/r/pull/1304.diff é😀";
+        for (at, _) in text.char_indices() {
+            for (end, _) in text[at..].char_indices().skip(1) {
+                let seed = &text[at..at + end];
+                assert!(Marks::of(seed).within(&Marks::of(text)), "{seed}");
+            }
+        }
+        assert!(!Marks::of("zz").within(&Marks::of(text)));
+        assert!(!Marks::of("ba").within(&Marks::of("ab")));
     }
 }
