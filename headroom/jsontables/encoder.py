@@ -25,7 +25,6 @@ from __future__ import annotations
 import bisect
 import json
 import operator
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -51,7 +50,7 @@ _MAX_FLATTEN_DEPTH: Final = 6
 # Provisional table numbers: NUL never appears in written values (JSON escapes it and bare
 # cells exclude control characters), so these are found and renumbered without ambiguity.
 _PROVISIONAL: Final = "@\x00{}\x00"
-_PROVISIONAL_RE: Final = re.compile("@\x00([0-9]+)\x00")
+_NUL: Final = "\x00"
 _REF_COST: Final = 2  # tokens of "@n" in place of the inline value
 _CLEAR_WIN: Final = 0.7
 _MIN_DITTO: Final = 6  # shorter repeats cost about as much as the "^" that replaces them
@@ -417,24 +416,22 @@ def _derive(
 
 def _renumber(signature: str, root: str, blocks: list[str]) -> str:
     """Number tables in reading order, drop unreferenced ones, and join the document."""
-    final: dict[int, int] = {}
+    # NUL appears only in provisional references ("@\x00n\x00"), so splitting a text on it
+    # puts the provisional numbers at the odd places.
+    final: dict[str, str] = {}
     order: list[int] = []
 
     def visit(text: str) -> None:
-        for match in _PROVISIONAL_RE.finditer(text):
-            provisional = int(match.group(1))
+        for provisional in text.split(_NUL)[1::2]:
             if provisional not in final:
-                final[provisional] = len(final) + 1
-                order.append(provisional)
+                final[provisional] = str(len(final) + 1)
+                order.append(int(provisional))
 
     visit(root)
     index = 0
     while index < len(order):
         visit(blocks[order[index]])
         index += 1
-
-    def number(match: re.Match[str]) -> str:
-        return f"@{final[int(match.group(1))]}"
-
-    parts = [signature, root] + [blocks[p] for p in order]
-    return _PROVISIONAL_RE.sub(number, "\n".join(parts))
+    pieces = "\n".join([signature, root] + [blocks[p] for p in order]).split(_NUL)
+    pieces[1::2] = map(final.__getitem__, pieces[1::2])
+    return "".join(pieces)
