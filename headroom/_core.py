@@ -36,6 +36,7 @@ __all__ = [
     "bm25_okapi",
     "cluster_templates",
     "group_templates",
+    "json_same_outside_strings",
     "json_strip",
     "mask_line",
     "mask_lines",
@@ -44,6 +45,7 @@ __all__ = [
     "seeds_inside",
     "simhashes",
     "string_cells",
+    "string_column",
     "table_rows",
     "term_counts",
     "text_cells",
@@ -249,6 +251,25 @@ def string_cells(values: list[str]) -> list[str]:
     return _reference.string_cells(values)
 
 
+def string_column(values: list[str]) -> tuple[list[str], bool]:
+    """:func:`string_cells`, and whether a text column of these strings would gain (see
+    :func:`headroom._reference.string_column`): one pass for a table's string column.
+
+    Raises:
+        TypeError: a value is not a ``str`` (native and reference alike).
+
+    Example:
+        >>> string_column(["a b", "2019"])
+        (['a b', '"2019"'], True)
+    """
+    if NATIVE_AVAILABLE:
+        try:
+            return _native.string_column(values)
+        except UnicodeEncodeError:
+            pass
+    return _reference.string_column(values)
+
+
 def text_cells(values: list[str]) -> list[str] | None:
     """The cells of a text column (``:str``) of these strings, or ``None`` when no string
     gains from one (rules in :func:`headroom._reference.text_cells`).
@@ -351,6 +372,17 @@ def _each_ascii_native(
         for i, result in zip(rest, redone, strict=True):
             native[i] = result
     return cast("list[_R]", native)
+
+
+def json_same_outside_strings(text: str, written: bytes) -> bool:
+    """Whether ``written`` is ``text`` outside its string literals, with no number in it that
+    orjson and Python spell differently (rules in :mod:`headroom._reference`).
+
+    Example:
+        >>> json_same_outside_strings('{"u":"a\\\\/b"}', b'{"u":"a/b"}')
+        True
+    """
+    return _dispatch(_reference.json_same_outside_strings, text, written)
 
 
 def json_strip(document: str) -> str:

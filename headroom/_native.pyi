@@ -11,6 +11,7 @@ __all__ = [
     "bm25_okapi",
     "cluster_templates",
     "group_templates",
+    "json_same_outside_strings",
     "json_strip",
     "mask_line",
     "mask_lines",
@@ -18,6 +19,7 @@ __all__ = [
     "seeds_inside",
     "simhashes",
     "string_cells",
+    "string_column",
     "table_rows",
     "term_counts",
     "text_cells",
@@ -117,6 +119,14 @@ def simhashes(texts: list[str]) -> list[int]:
         TypeError: ``texts`` is a ``str`` or holds something other than ``str``.
     """
 
+def json_same_outside_strings(text: str, written: bytes) -> bool:
+    """Whether ``written`` is ``text`` outside its string literals, with no number spelled as
+    orjson and Python spell differently.
+
+    Raises:
+        UnicodeEncodeError: ``text`` contains a lone surrogate.
+    """
+
 def json_strip(document: str) -> str:
     """``document`` without the JSON whitespace outside its string literals (rules in
     ``headroom._reference``).
@@ -154,6 +164,15 @@ def token_lists(texts: list[str]) -> list[list[str] | None]:
     Raises:
         UnicodeEncodeError: a text contains a lone surrogate.
         TypeError: ``texts`` is a ``str`` or holds something other than ``str``.
+    """
+
+def string_column(values: list[str]) -> tuple[list[str], bool]:
+    """The table cell of each string, as ``string_cells``, and whether a text column of
+    them would gain (rules in ``headroom._reference.string_column``).
+
+    Raises:
+        UnicodeEncodeError: a string contains a lone surrogate.
+        TypeError: ``values`` is a ``str`` or holds something other than ``str``.
     """
 
 def text_cells(values: list[str]) -> list[str] | None:

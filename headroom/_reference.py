@@ -95,6 +95,7 @@ __all__ = [
     "WORD_RE",
     "cluster_templates",
     "group_templates",
+    "json_same_outside_strings",
     "json_strip",
     "mask_line",
     "mask_lines",
@@ -566,6 +567,35 @@ def json_strip(document: str) -> str:
     return "".join(pieces)
 
 
+_JSON_LITERAL_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# Numbers orjson spells unlike Python (below 1e-4: "0.00001" and "1e-7" for "1e-05" and
+# "1e-07"): outside literals only an exponent has "e-", and such a number starts "0.0000".
+_SPELLED_APART_RE = re.compile(r"[eE]-|(?<![0-9])0\.0000")
+
+
+def json_same_outside_strings(text: str, written: bytes) -> bool:
+    """Whether ``written`` (a serializer's output for the value parsed from ``text``) is
+    ``text`` outside its string literals, with no number in ``text`` that orjson and Python
+    spell differently; a literal that does not close answers ``False``.
+
+    Literals may differ in their escapes (``\\/``, ``\\u00e9``): the parsed strings are the
+    same. A duplicate key would be missing from ``written``.
+
+    >>> json_same_outside_strings('{"u":"a\\\\/b","n":1.5}', b'{"u":"a/b","n":1.5}')
+    True
+    >>> json_same_outside_strings('{"a":1,"a":2}', b'{"a":2}')
+    False
+    >>> json_same_outside_strings("[0.00001]", b"[0.00001]")
+    False
+    """
+    other = written.decode("utf-8", "surrogateescape")
+    outside = _JSON_LITERAL_RE.split(text)
+    if outside != _JSON_LITERAL_RE.split(other):
+        return False
+    # Every quote must open a literal that closes: none may be left between them.
+    return not any('"' in part or _SPELLED_APART_RE.search(part) for part in outside)
+
+
 # A table cell may hold a string without quotes when reading it back cannot mistake it for
 # anything else (``headroom/jsontables/syntax.py`` reads cells with these, and
 # ``docs/json-tables.md``).
@@ -703,6 +733,26 @@ def text_cells(values: list[str]) -> list[str] | None:
 
 
 _encode_string = json.encoder.encode_basestring
+
+
+def string_column(values: list[str]) -> tuple[list[str], bool]:
+    """The :func:`string_cells` of ``values``, and whether a text column of them would gain
+    (whether :func:`text_cells` would write one).
+
+    Raises:
+        TypeError: a value is not a ``str``.
+
+    >>> string_column(["a b", "2019"]), string_column(["a b", "x|y"])
+    ((['a b', '"2019"'], True), (['a b', '"x|y"'], False))
+    """
+    cells = string_cells(values)
+    # A quoted cell starts with '"', which no bare cell does.
+    gains = any(
+        cell[0] == '"' and is_text_bare(value) for cell, value in zip(cells, values, strict=True)
+    )
+    return cells, gains
+
+
 
 
 def table_rows(count: int, columns: list[list[str]], rows: list[list[int]], min_ditto: int) -> str:

@@ -44,6 +44,55 @@ pub fn json_strip(document: &str) -> String {
     out
 }
 
+/// Whether `written` (a serializer's output for the value parsed from `text`) is `text`
+/// outside its string literals, byte for byte, with no number in `text` spelled as orjson
+/// and Python spell differently.
+///
+/// The exact-parse check of the JSON compressor: when it holds, the parsed value has every
+/// key `text` has (a duplicate key would be missing from `written`) and every number spelled
+/// as Python writes it, whatever escapes the strings use (`\/`, `\u00e9`). Literals are
+/// skipped on each side on their own, so their escapes may differ; a literal that does not
+/// close makes the answer `false`. The numbers that differ are below 1e-4: orjson spells them
+/// `0.00001` or `1e-7`, Python `1e-05` and `1e-07`, so any `e-` or `E-` outside literals (in
+/// JSON only an exponent has it) and any `0.0000` not preceded by a digit answer `false`.
+///
+/// ```
+/// use headroom_native::json_same_outside_strings as same;
+/// assert!(same(r#"{"u":"a\/b","n":1.5}"#, br#"{"u":"a/b","n":1.5}"#));
+/// assert!(!same(r#"{"a":1,"a":2}"#, br#"{"a":2}"#));
+/// assert!(!same(r#"[0.00001]"#, br#"[0.00001]"#));
+/// ```
+#[must_use]
+pub fn json_same_outside_strings(text: &str, written: &[u8]) -> bool {
+    let a = text.as_bytes();
+    let b = written;
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let c = a[i];
+        if c != b[j] {
+            return false;
+        }
+        match c {
+            b'"' => match (closing_quote(a, i + 1), closing_quote(b, j + 1)) {
+                (Some(end_a), Some(end_b)) => {
+                    i = end_a + 1;
+                    j = end_b + 1;
+                }
+                _ => return false,
+            },
+            b'-' if i > 0 && matches!(a[i - 1], b'e' | b'E') => return false,
+            b'0' if a[i..].starts_with(b"0.0000") && (i == 0 || !a[i - 1].is_ascii_digit()) => {
+                return false
+            }
+            _ => {
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    i == a.len() && j == b.len()
+}
+
 /// The index of the `"` closing a literal whose content starts at `start`, if any.
 fn closing_quote(bytes: &[u8], start: usize) -> Option<usize> {
     let mut j = start;
@@ -62,7 +111,36 @@ fn closing_quote(bytes: &[u8], start: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::json_strip;
+    use super::{json_same_outside_strings, json_strip};
+
+    #[test]
+    fn strings_may_differ_in_escapes_only_outside_them_must_match() {
+        let same = json_same_outside_strings;
+        assert!(same(
+            r#"{"a":"\u00e9\/","b":[1,2.5,true,null]}"#,
+            "{\"a\":\"é/\",\"b\":[1,2.5,true,null]}".as_bytes()
+        ));
+        assert!(!same(r#"{"a":1}"#, br#"{"a":1.0}"#));
+        assert!(!same(r#"{"a":1} "#, br#"{"a":1}"#));
+        assert!(!same(r#"{"a":1}"#, br#"{"a":1} "#));
+        assert!(!same(r#"{"a":"x}"#, br#"{"a":"x}"#)); // unclosed literal
+        assert!(same("", b""));
+    }
+
+    #[test]
+    fn numbers_python_spells_apart_answer_false() {
+        let same = json_same_outside_strings;
+        for number in ["1e-7", "1E-7", "2.5e-10", "0.00001", "-0.00009"] {
+            let text = format!("[{number}]");
+            assert!(!same(&text, text.as_bytes()), "{number}");
+        }
+        for number in ["10.00001", "0.0001", "1e+16", "1e16", "0.5"] {
+            let text = format!("[{number}]");
+            assert!(same(&text, text.as_bytes()), "{number}");
+        }
+        // inside a literal they are text
+        assert!(same(r#"["1e-7 0.00001"]"#, br#"["1e-7 0.00001"]"#));
+    }
 
     #[test]
     fn keeps_strings_and_drops_whitespace_between_tokens() {

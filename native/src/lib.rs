@@ -61,7 +61,7 @@ pub mod values;
 pub use bm25::bm25_okapi;
 pub use cells::{string_cell, string_cells};
 pub use cluster::{cluster_templates, mine_templates, ClusterError, Clusters, Mined};
-pub use json::json_strip;
+pub use json::{json_same_outside_strings, json_strip};
 pub use simhash::{simhash, simhashes};
 pub use tables::{is_text_bare, seeds_inside, table_rows, text_cells, RowsError};
 pub use terms::{term_counts, token_lists, DocTerms};

@@ -17,7 +17,7 @@ use pyo3::prelude::*;
 mod _native {
     use pyo3::exceptions::PyValueError;
     use pyo3::prelude::*;
-    use pyo3::pybacked::PyBackedStr;
+    use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
     use pyo3::types::PyString;
     use std::borrow::Cow;
 
@@ -108,6 +108,17 @@ mod _native {
     #[pyfunction]
     fn json_strip(py: Python<'_>, document: PyBackedStr) -> String {
         py.detach(|| crate::json_strip(&document))
+    }
+
+    /// Whether `written` is `text` outside its string literals, with no number spelled as
+    /// orjson and Python spell differently (see the crate's `json_same_outside_strings`).
+    #[pyfunction]
+    fn json_same_outside_strings(
+        py: Python<'_>,
+        text: PyBackedStr,
+        written: PyBackedBytes,
+    ) -> bool {
+        py.detach(|| crate::json_same_outside_strings(&text, &written))
     }
 
     /// For each document, its length in word tokens and `(term index, occurrences)` of the

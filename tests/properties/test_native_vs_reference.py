@@ -224,6 +224,47 @@ def test_json_strip_core_takes_every_str(document: str) -> None:
     assert _core.json_strip(document) == _reference.json_strip(document)
 
 
+# Texts that differ in escapes, quotes, numbers and keys, as parsed-and-written JSON does.
+spelled_chars = st.sampled_from([*'"\\{}[]:,', "a", "/", "u", "0", "1", ".", "e", "E", "-", "é"])
+spelled = st.text(alphabet=spelled_chars, max_size=40)
+
+
+@st.composite
+def spelled_pairs(draw: st.DrawFn) -> tuple[str, bytes]:
+    """A text and a variant: itself, or with one edit (a literal's escapes, a character)."""
+    text = draw(spelled)
+    other = text
+    if draw(st.booleans()):
+        at = draw(st.integers(0, len(text)))
+        other = text[:at] + draw(spelled) + text[at + draw(st.integers(0, 3)) :]
+    return text, other.encode()
+
+
+@needs_native
+@given(spelled_pairs())
+def test_json_same_outside_strings(pair: tuple[str, bytes]) -> None:
+    text, written = pair
+    assert native().json_same_outside_strings(text, written) == (
+        _reference.json_same_outside_strings(text, written)
+    )
+
+
+def test_json_same_outside_strings_on_real_json(bench_data: Path) -> None:
+    import orjson
+
+    from headroom.compressors.json.minify import minify_json
+
+    for path in sorted((bench_data / "json").glob("*.json")):
+        text = minify_json(path.read_text(encoding="utf-8"))
+        written = orjson.dumps(orjson.loads(text))
+        assert _core.json_same_outside_strings(text, written) == (
+            _reference.json_same_outside_strings(text, written)
+        )
+        # One key written twice is caught whatever the escapes.
+        doubled = text.replace("{", '{"k":1,"k":2,', 1)
+        assert not _core.json_same_outside_strings(doubled, orjson.dumps(orjson.loads(doubled)))
+
+
 # Case changes, letter/digit mixes and separators of words, ASCII and not.
 word_chars = st.sampled_from([*"aAbBzZ09_- .\n", "é", "É", "ß", "٣", "ǅ", "\u0301", "日"])
 words_text = st.text(alphabet=word_chars, max_size=40)

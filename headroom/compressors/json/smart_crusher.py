@@ -25,11 +25,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import re
 from typing import Any
 
 import orjson
 
+from headroom import _core
 from headroom.compressors.base import Compressed, Context
 from headroom.compressors.json.crush import LOSSLESS_UP_TO, CrushOptions, crush
 from headroom.jsontables import encode, is_table_document
@@ -71,16 +71,11 @@ def _constant(name: str) -> Any:
     raise _NotExact(f"{name} is not JSON")
 
 
-# Where orjson writes a float differently from Python: below 1e-4 it spells out the zeros
-# ("0.00001", Python "1e-05") or drops an exponent's leading zero ("1e-7", Python "1e-07").
-# Both write the shortest digits that round-trip, so in a text orjson wrote, only these
-# spellings can differ (found by literal prefix: a scan of 8 MB takes about 5 ms).
-_SPELLED_APART_RE = re.compile(r"e-[0-9]")
-
-
 def _loads(text: str) -> Any:
-    # Fast path: when writing the plain parse back gives the very same text, no key was
-    # duplicated and every float is spelled as Python writes it, so nothing can be lost.
+    # Fast path: when writing the plain parse back gives the same text outside its string
+    # literals, no key was duplicated and every number is spelled as Python writes it (the
+    # few that orjson spells otherwise, below 1e-4, are refused), so nothing can be lost; the
+    # strings may differ in escapes only ("\\/", "\\u00e9"), which parse to the same value.
     # Minified API output usually takes this path; the careful parse costs twice as much.
     # orjson parses and writes several times faster than the json module; what it refuses
     # (integers beyond 64 bits, lone surrogates) the json module parses.
@@ -88,13 +83,10 @@ def _loads(text: str) -> Any:
     try:
         written = orjson.dumps(value)
     except orjson.JSONEncodeError:  # what only the json module parsed (big integers)
-        written = b""
-    if written == text.encode("utf-8", "surrogatepass") and not (
-        ".0000" in text or _SPELLED_APART_RE.search(text)
-    ):
-        return value
-    # An ASCII text may spell its other characters as \u escapes, as Python does by default.
-    if json.dumps(value, ensure_ascii=text.isascii(), separators=(",", ":")) == text:
+        written = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8", "surrogatepass"
+        )
+    if _core.json_same_outside_strings(text, written):
         return value
     return json.loads(text, object_pairs_hook=_pairs, parse_float=_float, parse_constant=_constant)
 
