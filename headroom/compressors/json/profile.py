@@ -18,8 +18,10 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import compress, repeat
+from operator import is_not
 from typing import Any, Final
 
 from headroom.compressors.json.signals import (
@@ -86,16 +88,44 @@ class Column:
 
 
 _LEAF_TYPES: Final = frozenset({str, int, float, bool, RawFloat, type(None)})
+# Columns holding only these exact types (no subclasses) are read in bulk: no value of one
+# of the category types equals a value of another (unlike 1 and True), and every value of
+# the number types is a number (:func:`is_number`) that float() reads as :func:`as_float` does.
+_CATEGORY_TYPES: Final = frozenset({str, bool, type(None)})
+_NUMBER_TYPES: Final = frozenset({int, float, RawFloat})
 
 
-def _flatten(record: dict[str, Any], prefix: Path, depth: int, out: dict[Path, Any]) -> None:
+@dataclass(slots=True)
+class _Node:
+    """The columns found so far under one path: the scalar leaves by key, and the objects
+    by key (flattened further)."""
+
+    path: Path
+    leaves: dict[str, Column] = field(default_factory=dict)
+    objects: dict[str, _Node] = field(default_factory=dict)
+
+
+def _flatten(
+    record: dict[str, Any], node: _Node, depth: int, row: int, columns: list[Column]
+) -> None:
+    """Add the scalars of ``record`` (row ``row``) to the columns under ``node``; a column
+    seen for the first time is appended to ``columns`` (so they come in order of first
+    appearance, record by record). The path of a scalar is the keys leading to it."""
+    leaves = node.leaves
     for key, value in record.items():
         kind = type(value)
         if kind in _LEAF_TYPES or (kind is not dict and isinstance(value, str | int | float)):
-            path = (*prefix, key)
-            out[path] = value
+            column = leaves.get(key)
+            if column is None:
+                column = leaves[key] = Column((*node.path, key), [], [])
+                columns.append(column)
+            column.rows.append(row)
+            column.values.append(value)
         elif kind is dict and value and depth < _MAX_FLATTEN_DEPTH:
-            _flatten(value, (*prefix, key), depth + 1, out)
+            inner = node.objects.get(key)
+            if inner is None:
+                inner = node.objects[key] = _Node((*node.path, key))
+            _flatten(value, inner, depth + 1, row, columns)
 
 
 def _hashable(value: Any) -> Any:
@@ -156,17 +186,22 @@ class Profile:
 
     def __init__(self, items: Sequence[Any]) -> None:
         self.items = items
-        flat: dict[Path, tuple[list[int], list[Any]]] = {}
+        self.columns: list[Column] = []
+        root = _Node(())
         for index, item in enumerate(items):
-            if type(item) is not dict:
-                continue
-            leaves: dict[Path, Any] = {}
-            _flatten(item, (), 0, leaves)
-            for path, value in leaves.items():
-                rows, values = flat.setdefault(path, ([], []))
-                rows.append(index)
-                values.append(value)
-        self.columns = [Column(path, rows, values) for path, (rows, values) in flat.items()]
+            if type(item) is dict:
+                _flatten(item, root, 0, index, self.columns)
+        # Per column (by id), made when first asked for.
+        self._types: dict[int, set[type]] = {}
+        self._keys: dict[int, list[Any] | None] = {}
+        self._floats: dict[int, list[float | None]] = {}
+
+    def types(self, column: Column) -> set[type]:
+        """The types of the values of ``column``."""
+        found = self._types.get(id(column))
+        if found is None:
+            found = self._types[id(column)] = set(map(type, column.values))
+        return found
 
     @cached_property
     def texts(self) -> list[str]:
@@ -185,14 +220,49 @@ class Profile:
         distinct values."""
         found: list[tuple[bool, int, int, Column]] = []
         for order, column in enumerate(self.columns):
-            if not all(v is None or isinstance(v, str | bool) for v in column.values):
+            keys = self._category_keys(column)
+            if keys is None:
                 continue
-            distinct = len({_hashable(v) for v in column.values})
+            distinct = len(set(keys))
             if 2 <= distinct <= MAX_CATEGORIES and distinct * _MIN_PER_CATEGORY <= len(
                 column.values
             ):
                 found.append((not self.hinted(column), distinct, order, column))
         return [column for *_, column in sorted(found, key=lambda f: f[:3])]
+
+    def category_keys(self, column: Column) -> list[Any]:
+        """The values of a :attr:`categorical` column as categories compare them: the
+        values themselves (:meth:`plain_keys`), or ``(type name, value)`` pairs when the
+        column holds subclasses of ``str`` or ``bool``. Shared: not to be changed."""
+        keys = self._category_keys(column)
+        if keys is None:
+            raise ValueError(f"not a column of strings, booleans and nulls: {column.name}")
+        return keys
+
+    @staticmethod
+    def plain_keys(keys: list[Any]) -> bool:
+        """Whether :meth:`category_keys` gave the values themselves (they are never tuples)."""
+        return not keys or type(keys[0]) is not tuple
+
+    def _category_keys(self, column: Column) -> list[Any] | None:
+        if id(column) in self._keys:
+            return self._keys[id(column)]
+        keys: list[Any] | None
+        if self.types(column) <= _CATEGORY_TYPES:
+            keys = column.values
+        elif all(v is None or isinstance(v, str | bool) for v in column.values):
+            keys = [_hashable(v) for v in column.values]
+        else:
+            keys = None
+        self._keys[id(column)] = keys
+        return keys
+
+    def floats(self, column: Column) -> list[float | None]:
+        """Each value of ``column`` as :func:`as_float` reads it (made once per column)."""
+        found = self._floats.get(id(column))
+        if found is None:
+            found = self._floats[id(column)] = _floats(column.values, self.types(column))
+        return found
 
     @staticmethod
     def hinted(column: Column) -> bool:
@@ -205,7 +275,11 @@ class Profile:
         found = []
         for column in self.columns:
             key = column.path[-1]
-            if _id_rank(key) is None and not key_words(key) & _ID_WORDS and _numbers(column):
+            if (
+                _id_rank(key) is None
+                and not key_words(key) & _ID_WORDS
+                and _numbers(column, self.types(column))
+            ):
                 found.append(column)
         return found
 
@@ -231,25 +305,27 @@ class Profile:
             is_bool = all(type(v) is bool for v in column.values)
             if not (is_bool or self.hinted(column)):
                 continue
-            counts = Counter(_hashable(v) for v in column.values)
-            rare = rare_values(counts, len(column.values))
-            for row, value in zip(column.rows, column.values, strict=True):
-                if _hashable(value) in rare:
+            keys = self.category_keys(column)
+            rare = rare_values(Counter(keys), len(keys))
+            if rare:
+                for row in compress(column.rows, map(rare.__contains__, keys)):
                     reasons.setdefault(row, "bool" if is_bool else "rare")
         for column in self.numeric:
-            pairs = [
-                (r, number)
-                for r, v in zip(column.rows, column.values, strict=True)
-                if (number := as_float(v)) is not None
-            ]
-            scores = robust_z([v for _, v in pairs])
+            floats = self.floats(column)
+            if None in floats:
+                present = list(map(is_not, floats, repeat(None)))
+                rows = list(compress(column.rows, present))
+                numbers: list[float] = list(compress(floats, present))  # type: ignore[arg-type]
+            else:
+                rows, numbers = column.rows, floats  # type: ignore[assignment]
+            scores = robust_z(numbers)
+            # The most extreme rows first, ties by position; only those past OUTLIER_Z count.
             outliers = sorted(
-                ((-abs(z), row) for (row, _), z in zip(pairs, scores, strict=True)),
+                (-abs(z), row) for row, z in zip(rows, scores, strict=True) if abs(z) > OUTLIER_Z
             )
-            limit = max(OUTLIER_MIN_KEEP, math.ceil(OUTLIER_SHARE * len(pairs)))
-            for negative_z, row in outliers[:limit]:
-                if -negative_z > OUTLIER_Z:
-                    reasons.setdefault(row, "outlier")
+            limit = max(OUTLIER_MIN_KEEP, math.ceil(OUTLIER_SHARE * len(numbers)))
+            for _, row in outliers[:limit]:
+                reasons.setdefault(row, "outlier")
         return dict(sorted(reasons.items()))
 
     @cached_property
@@ -311,7 +387,13 @@ class Profile:
         return zip(column.rows, column.values, strict=True)
 
 
-def _numbers(column: Column) -> bool:
+def _numbers(column: Column, types: set[type]) -> bool:
+    """Whether ``column`` holds numbers and nulls, at least :data:`_MIN_NUMERIC` numbers."""
+    if types <= _NUMBER_TYPES | {type(None)}:
+        count = len(column.values)
+        return (count - column.values.count(None) if type(None) in types else count) >= (
+            _MIN_NUMERIC
+        )
     count = 0
     for value in column.values:
         if value is None:
@@ -320,6 +402,19 @@ def _numbers(column: Column) -> bool:
             return False
         count += 1
     return count >= _MIN_NUMERIC
+
+
+def _floats(values: list[Any], types: set[type]) -> list[float | None]:
+    """:func:`as_float` of each value, in bulk when every value is a finite number."""
+    if types <= _NUMBER_TYPES:
+        try:
+            numbers: list[float | None] = list(map(float, values))
+        except OverflowError:  # an int beyond float range: as_float says None for it
+            pass
+        else:
+            if all(map(math.isfinite, numbers)):  # type: ignore[arg-type]
+                return numbers
+    return [as_float(v) for v in values]
 
 
 def _id_rank(key: str) -> int | None:

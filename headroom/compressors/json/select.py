@@ -10,7 +10,9 @@ Deterministic: no randomness, and ties are broken by position.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from itertools import filterfalse
 from typing import Any, Final
 
 from headroom.compressors.json.profile import Profile, record_text
@@ -71,14 +73,13 @@ def _sample(profile: Profile, keep: set[int], budget: int) -> list[int]:
     queues: list[list[tuple[Any, int]]] = []
     represented_now: list[set[Any]] = []
     for column in profile.categorical:
-        by_row = {row: (type(v).__name__, v) for row, v in profile.column_rows(column)}
-        counts: dict[Any, int] = {}
-        first_row: dict[Any, int] = {}
-        for row, key in by_row.items():
-            counts[key] = counts.get(key, 0) + 1
-            first_row.setdefault(key, row)
+        keys = profile.category_keys(column)
+        by_row = dict(zip(column.rows, keys, strict=True))
+        counts = Counter(keys)  # in order of first appearance, as ties are broken
+        # Filled from the last row back, so each value ends with its first row.
+        first_row = dict(zip(reversed(keys), reversed(column.rows), strict=True))
         # Over the column, not over the kept rows: signal rows can be most of the array.
-        represented = {key for row, key in by_row.items() if row in taken}
+        represented = {by_row[row] for row in taken if row in by_row}
         ordered = sorted(counts, key=lambda key: -counts[key])
         values_by_row.append(by_row)
         represented_now.append(represented)
@@ -99,7 +100,7 @@ def _sample(profile: Profile, keep: set[int], budget: int) -> list[int]:
     if remaining > 0:
         # Evenly spaced over the rows not yet kept, so the rest of the sample follows the
         # array's own proportions.
-        free = [i for i in range(len(profile.items)) if i not in taken]
+        free = list(filterfalse(taken.__contains__, range(len(profile.items))))
         step = len(free) / remaining
         chosen.extend(free[int(k * step + step / 2)] for k in range(remaining))
     return chosen

@@ -37,10 +37,10 @@ import json
 import re
 from collections import Counter
 from collections.abc import Sequence
+from itertools import compress
 from typing import Any, Final
 
 from headroom.compressors.json.profile import Column, Profile
-from headroom.compressors.json.signals import as_float
 
 __all__ = ["MAX_IDS", "listed_ids", "listed_records", "summarize"]
 
@@ -76,14 +76,24 @@ def summarize(
     return "; ".join(sections)
 
 
-def _values_at(column: Column, rows: set[int]) -> list[Any]:
-    return [v for r, v in zip(column.rows, column.values, strict=True) if r in rows]
+def _values_at(column: Column, values: list[Any], rows: set[int]) -> list[Any]:
+    """The ``values`` (one per value of ``column``) of the rows in ``rows``."""
+    return list(compress(values, map(rows.__contains__, column.rows)))
 
 
 def _categories(profile: Profile, rows: set[int]) -> list[str]:
     out: list[str] = []
     for column in profile.categorical:
-        counts = Counter(_text(v) for v in _values_at(column, rows))
+        keys = profile.category_keys(column)
+        if profile.plain_keys(keys):
+            # Each distinct value is written once, in order of first appearance (values
+            # that write alike are counted together, first where the first one appears).
+            counts: dict[str, int] = {}
+            for value, count in Counter(_values_at(column, keys, rows)).items():
+                text = _text(value)
+                counts[text] = counts.get(text, 0) + count
+        else:
+            counts = Counter(_text(v) for v in _values_at(column, column.values, rows))
         if len(counts) < 2:
             continue  # a value every dropped row shares is said by its kept siblings
         # Most common first; ties keep first appearance (Counter preserves insertion order).
@@ -102,8 +112,12 @@ def _ranges(profile: Profile, rows: set[int]) -> list[str]:
     for order, column in enumerate(profile.numeric):
         numbers = [
             (number, value)
-            for value in _values_at(column, rows)
-            if (number := as_float(value)) is not None
+            for number, value in zip(
+                _values_at(column, profile.floats(column), rows),
+                _values_at(column, column.values, rows),
+                strict=True,
+            )
+            if number is not None
         ]
         if not numbers:
             continue

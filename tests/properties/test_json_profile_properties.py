@@ -1,0 +1,178 @@
+"""Hypothesis properties of the JSON crusher's column profile: what it reads in bulk (column
+by column, with C-speed builtins) is what the rules say value by value.
+
+Each reference below is the rule as first written, one value at a time; the profile must
+agree with it on records mixing every JSON type, numbers beyond float range, infinities,
+and subclasses of ``str`` and ``int`` (which a caller's Python values may hold).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from headroom.compressors.json.profile import Profile
+from headroom.compressors.json.select import select_rows
+from headroom.compressors.json.signals import (
+    OUTLIER_MIN_KEEP,
+    OUTLIER_SHARE,
+    OUTLIER_Z,
+    as_float,
+    error_reason,
+    is_number,
+    rare_values,
+    robust_z,
+)
+from headroom.compressors.json.summary import summarize
+from headroom.jsontables.syntax import RawFloat
+
+
+class Tag(str):
+    """A str subclass: equal to its plain twin, but a category of its own type."""
+
+
+class Count(int):
+    """An int subclass."""
+
+
+_SCALARS = st.one_of(
+    st.sampled_from(["ok", "failed", "warn", "", "x", True, False, None]),
+    st.sampled_from([Tag("ok"), Tag("rare"), Count(3), 1, 0, 10**400, -(10**400)]),
+    st.integers(-5, 5),
+    st.floats(allow_nan=False),
+    st.sampled_from([RawFloat("1.50"), RawFloat("2e3"), math.inf]),
+)
+_KEYS = st.sampled_from(["status", "kind", "ms", "flag", "size", "id", "note", "type"])
+
+
+@st.composite
+def _rows(draw: st.DrawFn) -> list[Any]:
+    # Few distinct values per column, so categories, rare values and outliers all occur.
+    count = draw(st.integers(1, 60))
+    palette = {key: draw(st.lists(_SCALARS, min_size=1, max_size=6)) for key in ["a", "b"]}
+    rows: list[Any] = []
+    for _ in range(count):
+        if draw(st.integers(0, 30)) == 0:
+            rows.append(None)
+            continue
+        row: dict[str, Any] = {}
+        for key in draw(st.lists(_KEYS, max_size=6, unique=True)):
+            row[key] = draw(st.sampled_from(palette["a"] + palette["b"]))
+        if draw(st.booleans()):
+            row["user"] = {"login": draw(st.sampled_from(["ana", "bo", Tag("cy")])), "n": 1}
+        rows.append(row)
+    return rows
+
+
+def _reference_columns(items: list[Any]) -> list[tuple[tuple[str, ...], list[int], list[Any]]]:
+    def flatten(record: dict[str, Any], prefix: tuple[str, ...], out: dict[Any, Any]) -> None:
+        for key, value in record.items():
+            if isinstance(value, str | int | float) or value is None:
+                out[(*prefix, key)] = value
+            elif isinstance(value, dict) and value and len(prefix) < 6:
+                flatten(value, (*prefix, key), out)
+
+    flat: dict[tuple[str, ...], tuple[list[int], list[Any]]] = {}
+    for index, item in enumerate(items):
+        if type(item) is dict:
+            leaves: dict[Any, Any] = {}
+            flatten(item, (), leaves)
+            for path, value in leaves.items():
+                rows, values = flat.setdefault(path, ([], []))
+                rows.append(index)
+                values.append(value)
+    return [(path, rows, values) for path, (rows, values) in flat.items()]
+
+
+def _hashable(value: Any) -> Any:
+    return (type(value).__name__, value)
+
+
+def _reference_categorical(profile: Profile) -> list[Any]:
+    found = []
+    for order, column in enumerate(profile.columns):
+        if not all(v is None or isinstance(v, str | bool) for v in column.values):
+            continue
+        distinct = len({_hashable(v) for v in column.values})
+        if 2 <= distinct <= 32 and distinct * 4 <= len(column.values):
+            found.append((not profile.hinted(column), distinct, order, column))
+    return [column for *_, column in sorted(found, key=lambda f: f[:3])]
+
+
+def _reference_signals(profile: Profile) -> dict[int, str]:
+    reasons: dict[int, str] = {}
+    for index, item in enumerate(profile.items):
+        if type(item) is not dict:
+            reasons[index] = "not-an-object"
+        elif reason := error_reason(item):
+            reasons[index] = reason
+    for column in profile.categorical:
+        is_bool = all(type(v) is bool for v in column.values)
+        if not (is_bool or profile.hinted(column)):
+            continue
+        rare = rare_values(Counter(_hashable(v) for v in column.values), len(column.values))
+        for row, value in zip(column.rows, column.values, strict=True):
+            if _hashable(value) in rare:
+                reasons.setdefault(row, "bool" if is_bool else "rare")
+    for column in profile.numeric:
+        pairs = [
+            (r, number)
+            for r, v in zip(column.rows, column.values, strict=True)
+            if (number := as_float(v)) is not None
+        ]
+        scores = robust_z([v for _, v in pairs])
+        outliers = sorted((-abs(z), row) for (row, _), z in zip(pairs, scores, strict=True))
+        limit = max(OUTLIER_MIN_KEEP, math.ceil(OUTLIER_SHARE * len(pairs)))
+        for negative_z, row in outliers[:limit]:
+            if -negative_z > OUTLIER_Z:
+                reasons.setdefault(row, "outlier")
+    return dict(sorted(reasons.items()))
+
+
+@given(_rows())
+def test_columns_are_the_flattened_records(rows: list[Any]) -> None:
+    profile = Profile(rows)
+    got = [(c.path, c.rows, c.values) for c in profile.columns]
+    assert got == _reference_columns(rows)
+
+
+_MIXED = [{"kind": v} for v in [1, True, "ok", Tag("ok"), None, False, 0] * 6]
+
+
+@example(_MIXED)
+@example([{"kind": v, "ms": 10**400 if v else 1.5} for v in [True, False] * 9])
+@given(_rows())
+def test_bulk_reads_agree_with_the_value_by_value_rules(rows: list[Any]) -> None:
+    profile = Profile(rows)
+    assert profile.categorical == _reference_categorical(profile)
+    for column in profile.columns:
+        assert profile.floats(column) == [as_float(v) for v in column.values]
+        # Numeric: only numbers and nulls, at least 8 numbers (ids aside, by name).
+        numbers = [v for v in column.values if v is not None]
+        if column in profile.numeric:
+            assert len(numbers) >= 8 and all(is_number(v) for v in numbers)
+        elif column.path[-1] not in {"id"} and all(is_number(v) for v in numbers):
+            assert len(numbers) < 8
+    for column in profile.categorical:
+        keys = profile.category_keys(column)
+        # The same values are together as when compared with their type's name.
+        assert len(set(keys)) == len({_hashable(v) for v in column.values})
+        pairs = set(zip(keys, map(_hashable, column.values), strict=True))
+        assert len(pairs) == len(set(keys))
+    assert profile.signals() == _reference_signals(profile)
+
+
+@given(_rows(), st.integers(0, 25))
+def test_selection_and_summary_are_deterministic_over_fresh_profiles(
+    rows: list[Any], max_rows: int
+) -> None:
+    kept = select_rows(Profile(rows), None, max_rows=max_rows)
+    assert kept == sorted(set(kept))
+    assert kept == select_rows(Profile(rows), None, max_rows=max_rows)
+    dropped = [i for i in range(len(rows)) if i not in set(kept)]
+    first = summarize("$", Profile(rows), dropped, keep_ids=True)
+    assert first == summarize("$", Profile(rows), dropped, keep_ids=True)
