@@ -753,8 +753,6 @@ def string_column(values: list[str]) -> tuple[list[str], bool]:
     return cells, gains
 
 
-
-
 def table_rows(count: int, columns: list[list[str]], rows: list[list[int]], min_ditto: int) -> str:
     """The rows of a table of ``count`` rows, joined by ``\\n`` (empty without columns).
 

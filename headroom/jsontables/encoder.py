@@ -26,10 +26,11 @@ import bisect
 import json
 import operator
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
-from headroom._core import seeds_inside, table_rows, text_cells
+from headroom import _core
+from headroom._core import seeds_inside, string_column, table_rows, text_cells
 from headroom.jsontables.syntax import (
     TEXT_SUFFIX,
     format_cells,
@@ -81,10 +82,7 @@ class _Column:
     path: tuple[str, ...]
     rows: Sequence[int]
     present: list[Any]
-    kinds: set[type] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.kinds = set(map(type, self.present))
+    kinds: frozenset[type]
 
 
 @dataclass(slots=True)
@@ -187,21 +185,22 @@ class _Encoder:
         if sparse is None or _too_sparse(sparse, count, keyed=keys is not None):
             return None
         lines = [f"= {count} rows{' keyed' if keys is not None else ''}:"]
-        kept: list[tuple[_Column, list[str]]] = []
+        # Each column with its cells and whether a text column would gain (None: not known).
+        kept: list[tuple[_Column, list[str], bool | None]] = []
         if keys is not None:
-            key_column = _Column((), range(count), list(keys))
-            kept.append((key_column, format_cells(keys, self.table_ref)))
+            key_column = _Column((), range(count), list(keys), _STR_ONLY)
+            kept.append((key_column, format_cells(keys, self.table_ref), False))
         inline_floor = 0
         for found in sparse:
-            present = format_cells(found.values, self.table_ref)
+            present, kinds, gains = self._cells(found.values)
             # '"key":' and the cell, quotes included, per present value
             inline_floor += sum(map(len, present)) + len(present) * (len(found.path[-1]) + 5)
             first = present[0]
             if count > 1 and first and present.count(first) == count:
                 lines.append(f"  same {format_path(found.path)}={first}")
             else:
-                kept.append((_Column(found.path, found.rows, found.values), present))
-        derived = _derive([column for column, _ in kept], count)
+                kept.append((_Column(found.path, found.rows, found.values, kinds), present, gains))
+        derived = _derive([column for column, _, _ in kept], count)
         for target, parts, source in derived:
             template = format_template(parts, [source] * (len(parts) - 1))
             lines.append(f"  derived {format_path(target)}={template}")
@@ -209,11 +208,11 @@ class _Encoder:
         names: list[str] = []
         columns: list[list[str]] = []
         rows: list[list[int]] = []
-        for column, cells in kept:
+        for column, cells, gains in kept:
             if column.path in targets:
                 continue
             name = format_path(column.path)
-            if column.path and column.kinds == _STR_ONLY:
+            if column.path and gains is not False and column.kinds == _STR_ONLY:
                 text = text_cells(column.present)
                 if text is not None:
                     cells = text
@@ -225,6 +224,19 @@ class _Encoder:
             lines[0] += " " + "|".join(names)
             lines.append(table_rows(count, columns, rows, _MIN_DITTO))
         return "\n".join(lines), inline_floor
+
+    def _cells(self, values: list[Any]) -> tuple[list[str], frozenset[type], bool | None]:
+        """The cells of a column's values, their types, and for strings whether a text
+        column would gain (``None``: not known)."""
+        if _core.NATIVE_AVAILABLE and type(values[0]) is str:
+            # One native pass for a column of strings (TypeError at a value that is not).
+            try:
+                cells, gains = string_column(values)
+            except TypeError:
+                pass
+            else:
+                return cells, _STR_ONLY, gains
+        return format_cells(values, self.table_ref), frozenset(map(type, values)), None
 
 
 def _too_sparse(columns: list[_Sparse], count: int, *, keyed: bool) -> bool:

@@ -180,6 +180,35 @@ mod _native {
             .map_err(|error| PyValueError::new_err(error.to_string()))
     }
 
+    /// The table cell of each string (as `string_cells`), and whether a text column of them
+    /// would gain.
+    #[pyfunction]
+    fn string_column(py: Python<'_>, values: Vec<PyBackedStr>) -> (Vec<Bound<'_, PyString>>, bool) {
+        let (literals, gains): (Vec<Option<String>>, bool) = py.detach(|| {
+            let (cells, gains) = crate::tables::string_column(&values);
+            let literals = cells
+                .into_iter()
+                .map(|cell| match cell {
+                    Cow::Borrowed(_) => None,
+                    Cow::Owned(literal) => Some(literal),
+                })
+                .collect();
+            (literals, gains)
+        });
+        let cells = values
+            .iter()
+            .zip(literals)
+            .map(|(value, literal)| match literal {
+                None => {
+                    let Ok(same) = value.into_pyobject(py);
+                    same
+                }
+                Some(literal) => PyString::new(py, &literal),
+            })
+            .collect();
+        (cells, gains)
+    }
+
     /// The cells of a text column of these strings, or `None` when no cell would gain.
     #[pyfunction]
     fn text_cells(py: Python<'_>, values: Vec<PyBackedStr>) -> Option<Vec<Bound<'_, PyString>>> {

@@ -17,7 +17,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::cells::{is_bare, json_string};
+use crate::cells::{is_bare, json_string, string_cell};
 
 /// The cell that repeats the cell above it in the same column.
 pub const DITTO: &str = "^";
@@ -208,6 +208,33 @@ pub fn text_cells<S: AsRef<str>>(values: &[S]) -> Option<Vec<Cow<'_, str>>> {
     })
 }
 
+/// The cell of each string, as [`string_cells`](crate::string_cells) writes it, and
+/// whether a text column would gain: whether some string needs quotes in an ordinary cell
+/// but not in a text column ([`text_cells`] then writes that column).
+///
+/// ```
+/// let (cells, gains) = headroom_native::tables::string_column(&["a b", "2019"]);
+/// assert_eq!(cells, ["a b", "\"2019\""]);
+/// assert!(gains);
+/// assert!(!headroom_native::tables::string_column(&["a b", "x|y"]).1);
+/// ```
+#[must_use]
+pub fn string_column<S: AsRef<str>>(values: &[S]) -> (Vec<Cow<'_, str>>, bool) {
+    let mut gains = false;
+    let cells = values
+        .iter()
+        .map(|value| {
+            let value = value.as_ref();
+            let cell = string_cell(value);
+            if !gains && matches!(cell, Cow::Owned(_)) {
+                gains = is_text_bare(value);
+            }
+            cell
+        })
+        .collect();
+    (cells, gains)
+}
+
 /// For each of `texts`, the indexes `i >= starts[t]` (ascending) of the `seeds` it contains.
 /// A start past the end gives no indexes.
 ///
@@ -304,7 +331,8 @@ fn contains(text: &str, needle: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{
-        contains, has_chars, is_text_bare, seeds_inside, table_rows, text_cells, Marks, RowsError,
+        contains, has_chars, is_text_bare, seeds_inside, string_column, table_rows, text_cells,
+        Marks, RowsError,
     };
 
     fn rows(count: usize, columns: &[Vec<&str>], present: &[Vec<usize>]) -> String {
@@ -416,6 +444,15 @@ mod tests {
         assert!(text_cells::<&str>(&[]).is_none());
         let cells = text_cells(&["null", "", "^", "é"]).unwrap();
         assert_eq!(cells, ["null", "\"\"", "\"^\"", "é"]);
+    }
+
+    #[test]
+    fn a_string_column_says_whether_a_text_column_gains() {
+        let (cells, gains) = string_column(&["main", "x|y", "true"]);
+        assert_eq!(cells, ["main", "\"x|y\"", "\"true\""]);
+        assert!(gains);
+        assert!(!string_column(&["main", "x|y", " a"]).1);
+        assert!(!string_column::<&str>(&[]).1);
     }
 
     #[test]

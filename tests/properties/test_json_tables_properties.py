@@ -251,7 +251,8 @@ def test_template_search_finds_what_the_pairwise_definition_finds(
 
     def _column(path: tuple[str, ...], values: list[Any]) -> _Column:
         present = [i for i, v in enumerate(values) if v is not MISSING]
-        return _Column(path, present, [values[i] for i in present])
+        found = [values[i] for i in present]
+        return _Column(path, present, found, frozenset(map(type, found)))
 
     saved = encoder._DERIVE_MIN_WORK, encoder._DERIVE_WORK_PER_CELL
     if budget is not None:

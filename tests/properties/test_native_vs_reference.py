@@ -444,3 +444,18 @@ def test_seeds_inside_core_takes_every_str(seeds: list[str], texts: list[str]) -
         _core.seeds_inside(seeds, texts, [*starts, 0])
     with pytest.raises(ValueError):
         _core.seeds_inside(seeds, ["x"], [-1])
+
+
+@needs_native
+@given(st.lists(cell_texts, max_size=20))
+def test_string_column(values: list[str]) -> None:
+    cells, gains = native().string_column(values)
+    assert (cells, gains) == _reference.string_column(values)
+    assert cells == native().string_cells(values)
+    assert gains == (_reference.text_cells(values) is not None)
+    assert all((c is v) == (c == v) for c, v in zip(cells, values, strict=True))
+
+
+@given(st.lists(cell_texts | lines_any, max_size=20))
+def test_string_column_core_takes_every_str(values: list[str]) -> None:
+    assert _core.string_column(values) == _reference.string_column(values)
