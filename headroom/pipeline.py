@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from headroom.compressors import Context, Registry
-from headroom.compressors.json.minify import json_layout
+from headroom.compressors.json.minify import forget_parsed, json_layout
 from headroom.config import KINDS, CompressConfig, Kind
 from headroom.errors import UnknownKindError
 from headroom.router import Hints, Route, already_compressed, detect
@@ -58,17 +58,20 @@ def compress_piece(
 ) -> Piece:
     """Compress ``text``; never raises for content, only for a bad ``kind``."""
     # The chain counts the same texts again (the input, each result): once per text.
-    return _compress(
-        text,
-        config=config,
-        registry=registry,
-        store=store,
-        count=memoized(count),
-        query=query,
-        kind=kind,
-        hints=hints,
-        where=where,
-    )
+    try:
+        return _compress(
+            text,
+            config=config,
+            registry=registry,
+            store=store,
+            count=memoized(count),
+            query=query,
+            kind=kind,
+            hints=hints,
+            where=where,
+        )
+    finally:
+        forget_parsed()  # a parsed JSON value the chain did not take is not kept
 
 
 def _compress(

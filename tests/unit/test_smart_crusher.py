@@ -112,3 +112,31 @@ def test_a_long_document_of_few_tokens_stays_lossless() -> None:
     assert result.lossless and result.transforms_applied == ["json.minify", "json.tables"]
     assert result.text == LOSSLESS.compress_text(text).text
     assert loads(result.text) == rows
+
+
+def test_a_document_the_router_parsed_is_not_parsed_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import orjson
+
+    from headroom.compressors.json import minify, smart_crusher
+
+    parses: list[int] = []
+    loads = orjson.loads
+
+    def counting_loads(text: str | bytes) -> object:
+        parses.append(len(text))
+        return loads(text)
+
+    monkeypatch.setattr(smart_crusher.orjson, "loads", counting_loads)  # the router's too
+    rows = [{"id": i, "name": f"user-{i}", "kind": "x" * (i % 3)} for i in range(300)]
+    minified = json.dumps(rows, separators=(",", ":"))
+    result = Headroom(store="memory").compress_text(minified)
+    assert is_table_document(result.text) and parses == [len(minified)]  # the router's
+    # A pretty-printed document is minified first; then the crusher parses the new text,
+    # and no parsed value stays behind once the piece is done.
+    parses.clear()
+    pretty = json.dumps(rows, indent=1)
+    Headroom(store="memory").compress_text(pretty)
+    assert parses == [len(pretty), len(minify_json(pretty))]
+    assert minify.take_parsed(pretty.strip()) is minify.NOT_PARSED

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Literal
+import threading
+from typing import Any, Final, Literal
 
 import orjson
 
@@ -18,7 +19,14 @@ from headroom import _core
 from headroom.compressors.base import Compressed, Context
 from headroom.jsontables import is_table_document
 
-__all__ = ["JsonMinifier", "json_layout", "minify_json"]
+__all__ = [
+    "NOT_PARSED",
+    "JsonMinifier",
+    "forget_parsed",
+    "json_layout",
+    "minify_json",
+    "take_parsed",
+]
 
 
 def _strip(document: str) -> str:
@@ -40,12 +48,60 @@ def json_layout(text: str) -> Literal["document", "lines"] | None:
     stripped = text.strip()
     if stripped[:1] not in ("{", "["):
         return None
+    _last.parsed = None
+    try:
+        value = orjson.loads(stripped)
+    except (orjson.JSONDecodeError, UnicodeEncodeError):
+        pass
+    else:
+        _last.parsed = (stripped, value)
+        return "document"
     if _parses(stripped):
         return "document"
     lines = [line for line in stripped.split("\n") if line.strip()]
     if len(lines) > 1 and all(_parses(line) for line in lines):
         return "lines"
     return None
+
+
+class _Last(threading.local):
+    parsed: tuple[str, Any] | None = None
+
+
+# The value of the last document json_layout parsed in this thread, for take_parsed: the
+# router parses a piece first, and SmartCrusher needs the same value (see take_parsed).
+_last = _Last()
+
+
+def take_parsed(document: str) -> Any:
+    """The value orjson parsed from ``document`` when :func:`json_layout` last read it in
+    this thread, or :data:`NOT_PARSED`; a value is handed out once, and forgotten.
+
+    The router asks :func:`json_layout` about a piece before its compressors run, so the
+    value is there when SmartCrusher wants it (unless the minifier changed the text), and a
+    large document is not parsed twice.
+
+    >>> json_layout('{"take": [1]}'), take_parsed('{"take": [1]}'), take_parsed('{"take": [1]}')
+    ('document', {'take': [1]}, NOT_PARSED)
+    """
+    last, _last.parsed = _last.parsed, None
+    if last is not None and last[0] == document:
+        return last[1]
+    return NOT_PARSED
+
+
+def forget_parsed() -> None:
+    """Drop the value :func:`take_parsed` would hand out (the piece is done with)."""
+    _last.parsed = None
+
+
+class _NotParsed:
+    def __repr__(self) -> str:
+        return "NOT_PARSED"
+
+
+NOT_PARSED: Final = _NotParsed()
+"""What :func:`take_parsed` returns when it has no value for the document."""
 
 
 def _parses(document: str) -> bool:
@@ -94,4 +150,5 @@ class JsonMinifier:
         minified = minify_json(text)
         if minified == text:
             return None
+        forget_parsed()  # the next compressor parses the minified text, not this one
         return Compressed(minified, self.name, lossless=True)

@@ -32,6 +32,7 @@ import orjson
 from headroom import _core
 from headroom.compressors.base import Compressed, Context
 from headroom.compressors.json.crush import LOSSLESS_UP_TO, CrushOptions, crush
+from headroom.compressors.json.minify import NOT_PARSED, take_parsed
 from headroom.jsontables import encode, is_table_document
 from headroom.jsontables.syntax import RawFloat
 from headroom.tokens import TokenCounter
@@ -92,6 +93,9 @@ def _loads(text: str) -> Any:
 
 
 def _plain_loads(text: str) -> Any:
+    parsed = take_parsed(text)  # the router parsed it already (json_layout)
+    if parsed is not NOT_PARSED:
+        return parsed
     try:
         return orjson.loads(text)
     except (orjson.JSONDecodeError, UnicodeEncodeError):
