@@ -37,6 +37,7 @@ from headroom.jsontables.syntax import (
     format_path,
     format_template,
     format_value,
+    scalar_cells,
 )
 
 __all__ = ["SIGNATURE", "SIGNATURE_LINES", "encode"]
@@ -236,7 +237,11 @@ class _Encoder:
                 pass
             else:
                 return cells, _STR_ONLY, gains
-        return format_cells(values, self.table_ref), frozenset(map(type, values)), None
+        kinds = frozenset(map(type, values))
+        scalars = scalar_cells(values, kinds)
+        if scalars is None:
+            scalars = format_cells(values, self.table_ref)
+        return scalars, kinds, None
 
 
 def _too_sparse(columns: list[_Sparse], count: int, *, keyed: bool) -> bool:

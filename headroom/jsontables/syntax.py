@@ -10,8 +10,10 @@ import json
 import json.decoder
 import json.encoder
 import math
+import operator
 import re
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from typing import Any, Final
 
 from headroom import _core, _reference
@@ -37,6 +39,7 @@ __all__ = [
     "parse_template",
     "parse_text_cell",
     "parse_value",
+    "scalar_cells",
     "split_cells",
 ]
 
@@ -133,6 +136,28 @@ is_bare = _reference.is_bare_cell
 """Whether a string can be written in a cell without quotes (``headroom._reference``)."""
 
 
+# Scalars whose cell is their JSON text, by type, each written by a C function: a column of
+# them is formatted without a Python call per value.
+_SCALAR_JSON: Final[dict[type, Callable[[Any], str]]] = {
+    int: int.__repr__,
+    RawFloat: operator.attrgetter("spelling"),
+    type(None): {None: "null"}.__getitem__,
+    bool: {False: "false", True: "true"}.__getitem__,
+}
+_INT_ONLY: Final = frozenset({int})
+
+
+def scalar_cells(values: list[Any], kinds: AbstractSet[type]) -> list[str] | None:
+    """The cells of a column whose values' types are ``kinds``, when all of them are ints,
+    booleans, nulls or exactly spelled floats (:class:`RawFloat`); else ``None``."""
+    if kinds == _INT_ONLY:
+        return list(map(int.__repr__, values))
+    if not kinds <= _SCALAR_JSON.keys():
+        return None
+    json_of = _SCALAR_JSON
+    return [json_of[type(value)](value) for value in values]
+
+
 def format_cells(values: list[Any], table_ref: TableRef) -> list[str]:
     """:func:`format_cell` for a whole column, with the common types dispatched inline."""
     if values and type(values[0]) is str and _core.NATIVE_AVAILABLE:
@@ -158,7 +183,8 @@ def format_cells(values: list[Any], table_ref: TableRef) -> list[str]:
             cells.append(_dumps(value))
         elif kind is list and value and set(map(type, value)) <= _PLAIN_SCALARS:
             # A list of numbers or strings (coordinates, tags) can never be a table.
-            cells.append("[" + ",".join(map(_dumps, value)) + "]")
+            json_of = _SCALAR_JSON
+            cells.append("[" + ",".join([json_of.get(type(v), _dumps)(v) for v in value]) + "]")
         else:
             cells.append(format_cell(value, table_ref))
     return cells

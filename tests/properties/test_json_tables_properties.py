@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from headroom import CompressConfig, Headroom
 from headroom.compressors.json.minify import minify_json
 from headroom.jsontables import decode, encode, loads
+from headroom.jsontables.syntax import RawFloat
 from headroom.tokens import count_tokens
 
 # Strings chosen to hit every quoting rule: separators, reserved words, number look-alikes,
@@ -262,3 +263,32 @@ def test_template_search_finds_what_the_pairwise_definition_finds(
         assert found == _derive_pairwise(columns, rows)
     finally:
         encoder._DERIVE_MIN_WORK, encoder._DERIVE_WORK_PER_CELL = saved  # type: ignore[misc]
+
+
+_SCALARS = st.one_of(
+    st.integers(),
+    st.booleans(),
+    st.none(),
+    st.sampled_from(["1.50", "1e5", "-0.0", "2.500E+3"]).map(RawFloat),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=3),
+    st.lists(st.integers() | st.sampled_from(["1.50"]).map(RawFloat) | st.text(max_size=2)),
+)
+
+
+@given(st.lists(_SCALARS, min_size=1, max_size=12))
+def test_scalar_columns_are_written_as_cell_by_cell(values: list[Any]) -> None:
+    """The bulk writers (scalar_cells, the list branch of format_cells) write what
+    format_cell writes for each value."""
+    from headroom.jsontables.syntax import format_cell, format_cells, scalar_cells
+
+    def inline(_: object) -> None:
+        return None
+
+    one_by_one = [format_cell(value, inline) for value in values]
+    assert format_cells(values, inline) == one_by_one
+    bulk = scalar_cells(values, frozenset(map(type, values)))
+    if bulk is not None:
+        assert bulk == one_by_one
+    else:
+        assert not set(map(type, values)) <= {int, bool, type(None), RawFloat}
