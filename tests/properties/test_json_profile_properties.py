@@ -21,8 +21,11 @@ from headroom.compressors.json.signals import (
     OUTLIER_MIN_KEEP,
     OUTLIER_SHARE,
     OUTLIER_Z,
+    _error_reason,
+    _may_signal,
     as_float,
     error_reason,
+    error_reasons,
     is_number,
     rare_values,
     robust_z,
@@ -131,6 +134,50 @@ def _reference_signals(profile: Profile) -> dict[int, str]:
             if -negative_z > OUTLIER_Z:
                 reasons.setdefault(row, "outlier")
     return dict(sorted(reasons.items()))
+
+
+def _reference_error_reason(value: Any, depth: int = 0) -> str | None:
+    # The walk as first written: every key asked whether it may signal, in order.
+    if depth > 8:
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            reason = _error_reason(key, item) if _may_signal(key) else None
+            if reason is None and isinstance(item, dict | list):
+                reason = _reference_error_reason(item, depth + 1)
+            if reason:
+                return reason
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict | list):
+                reason = _reference_error_reason(item, depth + 1)
+                if reason:
+                    return reason
+    return None
+
+
+class Record(dict):  # type: ignore[type-arg]
+    """A dict subclass, read key by key."""
+
+
+_SIGNAL_KEYS = st.sampled_from(["error", "status", "stack", "kind", "errors", "level", "ok", "n"])
+_SIGNAL_VALUES = st.sampled_from(["failed", "ok", "", " ", "a\nb", 0, 1, 404, True, None, [], {}])
+_NESTED = st.recursive(
+    _SIGNAL_VALUES,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(_SIGNAL_KEYS, inner, max_size=4)
+        | st.dictionaries(_SIGNAL_KEYS, inner, max_size=3).map(Record)
+    ),
+    max_leaves=12,
+)
+
+
+@given(st.lists(st.dictionaries(_SIGNAL_KEYS, _NESTED, max_size=5), max_size=8))
+def test_error_reasons_agree_with_the_key_by_key_walk(records: list[dict[str, Any]]) -> None:
+    expected = [_reference_error_reason(record) for record in records]
+    assert error_reasons(records) == expected
+    assert [error_reason(record) for record in records] == expected
 
 
 @given(_rows())

@@ -31,7 +31,7 @@ from headroom.compressors.json.signals import (
     OUTLIER_SHARE,
     OUTLIER_Z,
     as_float,
-    error_reason,
+    error_reasons,
     is_number,
     key_words,
     rare_values,
@@ -157,14 +157,17 @@ def _scalar_texts(value: Any, depth: int, parts: list[str]) -> None:
             parts.extend("" for _ in items)
             return
         # The common scalars inline: a call per scalar was most of the time.
+        append = parts.append
         for item in items:
             kind = type(item)
             if kind is str:
-                parts.append(item)
+                append(item)
             elif kind is int:
-                parts.append(int.__repr__(item))
+                append(int.__repr__(item))
             elif item is None or kind is bool:
-                parts.append("")
+                append("")
+            elif kind is float or kind is RawFloat:
+                append(str(item))
             else:
                 _scalar_texts(item, depth + 1, parts)
     elif isinstance(value, dict | list):  # subclasses, as the recursive form took them
@@ -297,10 +300,11 @@ class Profile:
         for index, item in enumerate(self.items):
             if type(item) is not dict:
                 reasons[index] = "not-an-object"
-            else:
-                reason = error_reason(item)
-                if reason:
-                    reasons[index] = reason
+        found = error_reasons(item for item in self.items if type(item) is dict)
+        records = (index for index, item in enumerate(self.items) if type(item) is dict)
+        for index, reason in zip(records, found, strict=True):
+            if reason:
+                reasons[index] = reason
         for column in self.categorical:
             is_bool = all(type(v) is bool for v in column.values)
             if not (is_bool or self.hinted(column)):

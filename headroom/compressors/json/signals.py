@@ -31,10 +31,12 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Final
 
+from headroom.jsontables.syntax import RawFloat
 from headroom.relevance import tokenize
 from headroom.signals import failure_status_words
 
@@ -46,6 +48,7 @@ __all__ = [
     "OUTLIER_Z",
     "as_float",
     "error_reason",
+    "error_reasons",
     "is_number",
     "key_words",
     "rare_values",
@@ -136,45 +139,133 @@ def _may_signal(key: str) -> bool:
     return bool(words & _ERROR_KEYS or words & _STATUS_KEYS) or key.lower() == "stack"
 
 
+# What the value under a key that may signal is checked for: (the key names an error, it is
+# a bare "stack", it is status-like, it names a status: HTTP codes count).
+_Roles = tuple[bool, bool, bool, bool]
+
+
+def _roles(key: str) -> _Roles:
+    words = key_words(key)
+    return (
+        bool(words & _ERROR_KEYS),
+        key.lower() == "stack",
+        bool(words & _STATUS_KEYS),
+        "status" in words,
+    )
+
+
 def _error_reason(key: str, value: Any) -> str | None:
     # Asked only for keys that _may_signal (error_reason checks that first).
-    words = key_words(key)
-    if words & _ERROR_KEYS and _is_set(value):
+    return _reason_for(_roles(key), value, None)
+
+
+def _reason_for(roles: _Roles, value: Any, failures: dict[str, bool] | None) -> str | None:
+    """Why ``value``, under a key with these roles, reports an error, or ``None``;
+    ``failures`` remembers which status strings are failure words (records repeat them)."""
+    error, stack, status, http = roles
+    if error and _is_set(value):
         return "error"
     # A bare "stack" key is as often a tech stack ("heroku-22") as a stack trace.
-    if key.lower() == "stack" and (
+    if stack and (
         (isinstance(value, str) and "\n" in value) or (isinstance(value, list) and value)
     ):
         return "error"
-    if words & _STATUS_KEYS:
-        if isinstance(value, str) and _failure_word(value):
-            return "status"
-        if "status" in words and is_number(value) and 400 <= value <= 599:
+    if status:
+        if isinstance(value, str):
+            if failures is None or type(value) is not str:
+                failed = _failure_word(value)
+            elif (known := failures.get(value)) is not None:
+                failed = known
+            else:
+                failed = failures[value] = _failure_word(value)
+            if failed:
+                return "status"
+        if http and is_number(value) and 400 <= value <= 599:
             return "status"
     return None
 
 
 _CONTAINERS: Final = (dict, list)  # a tuple: isinstance checks it faster than a union
+# Exact types that are never containers: values of only these types are skipped at once.
+_SCALAR_TYPES: Final = frozenset({str, int, float, bool, type(None), RawFloat})
+
+
+@dataclass(slots=True)
+class _Keys:
+    """What a scan learned: every key seen, those that may signal (with their roles), and
+    which status strings are failure words."""
+
+    seen: set[str] = field(default_factory=set)
+    signal: dict[str, _Roles] = field(default_factory=dict)
+    failures: dict[str, bool] = field(default_factory=dict)
+
+    def learn(self, record: dict[str, Any]) -> None:
+        for key in record:
+            if key not in self.seen:
+                self.seen.add(key)
+                if _may_signal(key):
+                    self.signal[key] = _roles(key)
 
 
 def error_reason(value: Any, depth: int = 0) -> str | None:
     """Why ``value`` (a record) reports an error or failure, or ``None``."""
+    return _reason(value, depth, _Keys())
+
+
+def error_reasons(records: Iterable[Any]) -> list[str | None]:
+    """:func:`error_reason` of each record; what is learnt about keys is kept between
+    records (records of one array repeat the same keys)."""
+    keys = _Keys()
+    return [_reason(record, 0, keys) for record in records]
+
+
+def _reason(value: Any, depth: int, keys: _Keys) -> str | None:
     if depth > _MAX_DEPTH:
         return None
-    if isinstance(value, dict):
+    if type(value) is dict:
+        if not keys.seen.issuperset(value):
+            keys.learn(value)
+        signal = keys.signal
+        # The keys that may signal are asked first; only when one does is the object read
+        # key by key (the first reason in key order wins). Else only containers matter.
+        for key in signal.keys() & value.keys():
+            if _reason_for(signal[key], value[key], keys.failures):
+                return _reason_in_order(value, depth, keys)
+        items = value.values()
+        if not _SCALAR_TYPES.issuperset(map(type, items)):
+            for item in items:
+                if isinstance(item, _CONTAINERS):
+                    reason = _reason(item, depth + 1, keys)
+                    if reason:
+                        return reason
+    elif isinstance(value, dict):  # a subclass: read through items() alone, key by key
         for key, item in value.items():
             # Most keys cannot signal (cached per key); only their containers are read.
             reason = _error_reason(key, item) if _may_signal(key) else None
             if reason is None and isinstance(item, _CONTAINERS):
-                reason = error_reason(item, depth + 1)
+                reason = _reason(item, depth + 1, keys)
             if reason:
                 return reason
-    elif isinstance(value, list):
+    elif isinstance(value, list) and not _SCALAR_TYPES.issuperset(map(type, value)):
         for item in value:
             if isinstance(item, _CONTAINERS):
-                reason = error_reason(item, depth + 1)
+                reason = _reason(item, depth + 1, keys)
                 if reason:
                     return reason
+    return None
+
+
+def _reason_in_order(value: dict[str, Any], depth: int, keys: _Keys) -> str | None:
+    signal = keys.signal
+    for key, item in value.items():
+        if key in signal:
+            reason = _reason_for(signal[key], item, keys.failures)
+            if reason:
+                return reason
+        if isinstance(item, _CONTAINERS):
+            reason = _reason(item, depth + 1, keys)
+            if reason:
+                return reason
     return None
 
 
