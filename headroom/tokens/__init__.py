@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from headroom.errors import InvalidArgumentError
+from headroom.tokens.tally import Tally
 from headroom.tokens.vocabularies import load_encoding
 
 __all__ = [
@@ -84,12 +85,16 @@ class TokenCounter:
             count (``None``: counting happens only when asked).
         longest_token: the most characters one token can cover, when known: a text of
             ``n`` characters has at least ``n / longest_token`` tokens.
+        tally: for counters that count long text in chunks, a function that starts counting
+            a text in the background as a :class:`~headroom.tokens.tally.Tally`, which can
+            stop once a bound is passed (``None``: only whole counts).
     """
 
     encoding: str
     count: Callable[[str], int]
     start: Callable[[str], Callable[[], int]] | None = None
     longest_token: int | None = None
+    tally: Callable[[str], Tally] | None = None
 
     def __call__(self, text: str) -> int:
         return self.count(text)
@@ -142,10 +147,13 @@ def _tiktoken_counter(encoding_name: str) -> TokenCounter:
         futures = [_pool().submit(count_piece, piece) for piece in _chunks(text)]
         return lambda: sum(future.result() for future in futures)
 
+    def tally(text: str) -> Tally:
+        return Tally(count_piece, _chunks(text), _pool(), width=_WORKERS)
+
     # Every token of a BPE vocabulary covers at least one byte of UTF-8, and a character
     # is at least one byte: a token covers at most as many characters as its longest bytes.
     longest = max(map(len, encoding._mergeable_ranks))  # no public accessor
-    return TokenCounter(encoding_name, count, start, longest)
+    return TokenCounter(encoding_name, count, start, longest, tally)
 
 
 _WORKERS = min(8, os.cpu_count() or 1)
@@ -192,7 +200,7 @@ def memoized(counter: TokenCounter) -> TokenCounter:
             pending[text] = counter.start(text)
         return lambda: count(text)
 
-    return TokenCounter(counter.encoding, count, start, counter.longest_token)
+    return TokenCounter(counter.encoding, count, start, counter.longest_token, counter.tally)
 
 
 def get_counter(

@@ -11,7 +11,7 @@ from headroom import CompressConfig, Headroom
 from headroom.compressors.json.minify import minify_json
 from headroom.handles import find_markers
 from headroom.jsontables import decode, is_table_document, loads
-from headroom.tokens import count_tokens
+from headroom.tokens import count_tokens, get_counter
 from tests.conftest import read_bench
 
 LOSSLESS = Headroom(CompressConfig(lossy=False, min_tokens=0), store="memory")
@@ -140,3 +140,25 @@ def test_a_document_the_router_parsed_is_not_parsed_again(
     Headroom(store="memory").compress_text(pretty)
     assert parses == [len(pretty), len(minify_json(pretty))]
     assert minify.take_parsed(pretty.strip()) is minify.NOT_PARSED
+
+
+@pytest.mark.parametrize(
+    "name", ["usgs_earthquakes_week.geojson.json", "crossref_peerj_works_search.json"]
+)
+@pytest.mark.parametrize("target_ratio", [None, 0.2])
+def test_counting_the_lossless_table_only_as_far_as_needed_decides_the_same(
+    bench_data: Path, name: str, target_ratio: float | None
+) -> None:
+    # The shipped counter stops counting a long lossless table once it is surely larger
+    # than the crushed one; a plain function counts everything. Same outcome either way.
+    plain = get_counter("gpt-4o").count
+    original = read_bench(bench_data / "json" / name)
+    results = [
+        Headroom(
+            CompressConfig(target_ratio=target_ratio, token_counter=counter), store="memory"
+        ).compress_text(original)
+        for counter in (None, plain)
+    ]
+    assert not results[0].lossless
+    assert results[0].text == results[1].text
+    assert results[0].tokens_after == results[1].tokens_after

@@ -130,6 +130,17 @@ def test_a_count_started_in_the_background_is_the_count(bench_data: Any) -> None
     assert memo(text) == wait() == counter(text)
 
 
+def test_a_tally_is_the_count_or_a_part_of_it_above_the_bound(bench_data: Any) -> None:
+    text = read_bench(bench_data / "loghub" / "HDFS_2k.log") * 3  # several chunks
+    counter = memoized(get_counter("gpt-4o"))
+    assert counter.tally is not None
+    total = counter(text)
+    assert counter.tally(text).at_least(total) == (total, True)
+    assert counter.tally(text).at_least(10**9) == (total, True)
+    part, exact = counter.tally(text).at_least(1_000)
+    assert not exact and 1_000 < part < total  # stopped after the first chunk or two
+
+
 @pytest.mark.parametrize("encoding", sorted(SHIPPED_ENCODINGS))
 def test_no_token_covers_more_characters_than_longest_token(encoding: str) -> None:
     # The pipeline skips counting below min_tokens on this bound: a text of n characters

@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import sys
 from typing import Any
 
 import orjson
@@ -36,6 +37,7 @@ from headroom.compressors.json.minify import NOT_PARSED, take_parsed
 from headroom.jsontables import encode, is_table_document
 from headroom.jsontables.syntax import RawFloat
 from headroom.tokens import TokenCounter
+from headroom.tokens.tally import Tally
 
 __all__ = ["CRUSH_ABOVE_TOKENS", "SmartCrusher", "parse_json"]
 
@@ -148,37 +150,35 @@ class SmartCrusher:
             document = encode(value, ctx.count_tokens, lines=lines)
         except RecursionError:  # nested deeper than the encoder can walk: minified is best
             return None
-        # The document is counted on the worker threads while the main thread crushes, when
-        # it is so long that crushing is all but certain (see _SURELY_CRUSHED); the decisions
-        # below are made on the counts all the same, and an unused crush is dropped.
-        start = ctx.count_tokens.start if isinstance(ctx.count_tokens, TokenCounter) else None
-        early: Compressed | None = None
-        if (
-            start is not None
-            and ctx.config.lossy
-            and len(document) > _SURELY_CRUSHED * self.options.lossless_up_to
-        ):
-            start(document)
-            early = self._crush(value, lines, ctx, text, self.options)
-            if early is not None:
-                start(early.text)
-        lossless = ctx.count_tokens(document)
+        count = ctx.count_tokens
         target = ctx.config.target_ratio
-        if target is None and len(document) < _CLEAR_WIN * len(text):
-            # Under half the characters is fewer tokens too (on the recorded API responses
-            # a table spends at most 1.4x the tokens per character of its JSON): the JSON,
-            # as long as the whole input when it is large, need not be counted.
-            before = None
+        limit = self.options.lossless_up_to
+        # A document this long is crushed in practice (see _SURELY_CRUSHED): it is counted on
+        # the worker threads while the main thread crushes, and only as far as the decisions
+        # below need (_lossless_size); an unused crush is dropped.
+        tally = count.tally if isinstance(count, TokenCounter) else None
+        early: Compressed | None = None
+        counting: Tally | None = None
+        if tally is not None and ctx.config.lossy and len(document) > _SURELY_CRUSHED * limit:
+            counting = tally(document)
+            early = self._crush(value, lines, ctx, text, self.options)
+        # Under half the characters is fewer tokens too (on the recorded API responses a
+        # table spends at most 1.4x the tokens per character of its JSON): the JSON, as long
+        # as the whole input when it is large, need not be counted.
+        clear_win = target is None and len(document) < _CLEAR_WIN * len(text)
+        before = None if clear_win else count(text)
+        goal = None if target is None or before is None else target * before
+        if counting is None:
+            lossless = count(document)
+        else:
+            lossless = _lossless_size(counting, count, early, limit, goal, before)
+        if before is None:
             best: Compressed | None = Compressed(document, self.name, lossless=True)
             size = lossless
         else:
-            before = ctx.count_tokens(text)
             best = Compressed(document, self.name, lossless=True) if lossless < before else None
             size = min(lossless, before)
-        goal = None if target is None or before is None else target * before
-        if not ctx.config.lossy or (
-            size <= self.options.lossless_up_to and (goal is None or size <= goal)
-        ):
+        if not ctx.config.lossy or (size <= limit and (goal is None or size <= goal)):
             return best
         tries = [self.options]
         if goal is not None:
@@ -188,7 +188,7 @@ class SmartCrusher:
                 dataclasses.replace(self.options, keep_ids=False),
             ]
         for options in tries:
-            if early is not None and options is self.options:
+            if counting is not None and options is self.options:
                 crushed: Compressed | None = early
             else:
                 crushed = self._crush(value, lines, ctx, text, options)
@@ -219,3 +219,28 @@ class SmartCrusher:
             [encode(crushed.value, ctx.count_tokens, lines=lines), *crushed.markers]
         )
         return Compressed(document, "json.crush", lossless=False, handles=tuple(crushed.handles))
+
+
+def _lossless_size(
+    counting: Tally,
+    count: TokenCounter,
+    early: Compressed | None,
+    limit: int,
+    goal: float | None,
+    before: int | None,
+) -> int:
+    """The lossless document's count, or a lower bound of it that every decision of
+    :meth:`SmartCrusher.compress` takes as it would take the count.
+
+    Those decisions compare the lossless size with the limit, the goal and the crushed
+    document's size, and with the input's size where the crushed document is not smaller
+    than the input. A part of the count above all of these is above the count's place in
+    each comparison too, so counting stops there: for a large response, after a small part.
+    """
+    if early is None:  # nothing to crush: the lossless size is compared with the input's
+        return counting.at_least(sys.maxsize)[0]
+    crushed = count(early.text)
+    bound = max(limit, crushed, math.ceil(goal) if goal is not None else 0)
+    if before is not None and crushed >= before:
+        bound = max(bound, before)
+    return counting.at_least(bound)[0]

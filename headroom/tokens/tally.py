@@ -1,0 +1,82 @@
+"""Counting a long text's tokens only as far as a decision needs.
+
+A compressor that compares a long candidate with a short one needs to know only that the
+long one is longer: :class:`Tally` counts the text chunk by chunk, in order, on the worker
+threads (a few chunks at a time, so other counts are not queued behind it), and
+:meth:`Tally.at_least` stops as soon as the chunks counted so far pass a bound. Their sum
+is then a lower bound of the count; when every chunk is counted it is the count itself,
+the same number a full count gives (a full count sums the same chunks).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+
+__all__ = ["Tally"]
+
+
+class Tally:
+    """The tokens of one text, counted in order, ``width`` chunks at a time.
+
+    Counting starts when the tally is made and goes on in the background until the text is
+    counted or :meth:`at_least` has stopped it.
+
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> with ThreadPoolExecutor(2) as pool:
+    ...     tally = Tally(len, ["ab", "cde", "f"], pool, width=2)
+    ...     tally.at_least(3), Tally(len, ["ab", "cde", "f"], pool).at_least(10)
+    ((5, False), (6, True))
+    """
+
+    def __init__(
+        self,
+        count_piece: Callable[[str], int],
+        chunks: Sequence[str],
+        pool: ThreadPoolExecutor,
+        *,
+        width: int = 2,
+    ) -> None:
+        self._count_piece = count_piece
+        self._chunks = chunks
+        self._pool = pool
+        self._lock = threading.Lock()
+        self._futures: list[Future[int]] = []
+        self._stopped = False
+        for _ in range(max(1, width)):
+            self._submit_next()
+
+    def _submit_next(self, _done: object = None) -> None:
+        with self._lock:
+            if self._stopped or len(self._futures) == len(self._chunks):
+                return
+            future = self._pool.submit(self._count_piece, self._chunks[len(self._futures)])
+            self._futures.append(future)
+        # When a chunk is done, the next one starts (at once if it is done already).
+        future.add_done_callback(self._submit_next)
+
+    def at_least(self, bound: int) -> tuple[int, bool]:
+        """``(count, True)`` when the text has at most ``bound`` tokens (or was counted
+        whole), else ``(part, False)`` with ``bound < part <= count``; counting stops there,
+        so a tally answers once.
+        """
+        total = 0
+        for index in range(len(self._chunks)):
+            with self._lock:
+                missing = index == len(self._futures)
+            if missing:  # its predecessor finished before its callback submitted it
+                self._submit_next()
+            total += self._futures[index].result()
+            if total > bound and index + 1 < len(self._chunks):
+                self._stop()
+                return total, False
+        return total, True
+
+    def _stop(self) -> None:
+        """Count no further: chunks not started are dropped."""
+        with self._lock:
+            self._stopped = True
+            futures = list(self._futures)
+        for future in futures:
+            future.cancel()
