@@ -384,7 +384,7 @@ def run(
             sent_bytes = httpx.get(f"{upstream}/bench/summary").json()["bytes"]
             via, errors, wall = asyncio.run(_send_all(proxy, bodies, concurrency))
             summary = httpx.get(f"{upstream}/bench/summary").json()
-            stats = httpx.get(f"{proxy}/stats").json()  # one worker's counters
+            stats = httpx.get(f"{proxy}/stats").json()  # every worker's, summed
             seen = asyncio.run(_seen_vs_fresh(proxy, upstream, texts, repeats))
         logged = {"upstream": _problems(up_log), "proxy": _problems(proxy_log)}
     added = [v - d for v, d in zip(via, direct, strict=True)]
@@ -405,7 +405,7 @@ def run(
         "proxy": {"ms": _percentiles(via), "rps": round(requests / wall, 1)},
         "added_ms": _percentiles(added),
         "upstream_bytes": {"direct": sent_bytes, "via_proxy": summary["bytes"] - sent_bytes},
-        "one_worker_stats": {
+        "proxy_stats": {
             "tokens": stats["tokens"],
             "cache": stats["cache"],
             "outcomes": stats["outcomes"],
