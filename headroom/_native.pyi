@@ -166,9 +166,10 @@ def token_lists(texts: list[str]) -> list[list[str] | None]:
         TypeError: ``texts`` is a ``str`` or holds something other than ``str``.
     """
 
-def string_column(values: list[str]) -> tuple[list[str], bool]:
-    """The table cell of each string, as ``string_cells``, and whether a text column of
-    them would gain (rules in ``headroom._reference.string_column``).
+def string_column(values: list[str]) -> tuple[list[int], list[str], bool]:
+    """The strings that need quotes in a table cell (rules in
+    ``headroom._reference.string_column``): their indexes and JSON literals (every other
+    string is its own cell); and whether a text column of them would gain.
 
     Raises:
         UnicodeEncodeError: a string contains a lone surrogate.
@@ -185,11 +186,13 @@ def text_cells(values: list[str]) -> list[str] | None:
         TypeError: ``values`` is a ``str`` or holds something other than ``str``.
     """
 
-def table_rows(count: int, columns: list[list[str]], rows: list[list[int]], min_ditto: int) -> str:
-    """The rows of a table of ``count`` rows (rules in ``headroom._reference.table_rows``).
+def table_rows(count: int, columns: list[str], rows: list[list[int]], min_ditto: int) -> str:
+    """The rows of a table of ``count`` rows (rules in ``headroom._reference.table_rows``),
+    each column given as its cells joined by ``"\\n"`` (a column of no cells is ``""``).
 
     Raises:
-        ValueError: the row lists do not fit the columns.
+        ValueError: the row lists do not fit the columns (a cell holding a ``"\\n"`` makes
+            its column one cell too long).
         OverflowError: a number is negative.
         UnicodeEncodeError: a cell contains a lone surrogate.
         TypeError: an argument has the wrong type.

@@ -166,47 +166,30 @@ mod _native {
             .collect()
     }
 
-    /// The rows of a table of `count` rows: each column's cells in its rows (every row when
-    /// its row list is empty), long repeats as `^`, cells joined by `|`, rows by `\n`.
+    /// The rows of a table of `count` rows: each column's cells (joined by `\n`) in its rows
+    /// (every row when its row list is empty), long repeats as `^`, cells joined by `|`,
+    /// rows by `\n`.
     #[pyfunction]
     fn table_rows(
         py: Python<'_>,
         count: usize,
-        columns: Vec<Vec<PyBackedStr>>,
+        columns: Vec<PyBackedStr>,
         rows: Vec<Vec<usize>>,
         min_ditto: usize,
     ) -> PyResult<String> {
-        py.detach(|| crate::table_rows(count, &columns, &rows, min_ditto))
+        py.detach(|| crate::tables::joined_table_rows(count, &columns, &rows, min_ditto))
             .map_err(|error| PyValueError::new_err(error.to_string()))
     }
 
-    /// The table cell of each string (as `string_cells`), and whether a text column of them
-    /// would gain.
+    /// The strings that need quotes in a cell: their indexes and JSON literals; and whether
+    /// a text column of the strings would gain.
     #[pyfunction]
-    fn string_column(py: Python<'_>, values: Vec<PyBackedStr>) -> (Vec<Bound<'_, PyString>>, bool) {
-        let (literals, gains): (Vec<Option<String>>, bool) = py.detach(|| {
-            let (cells, gains) = crate::tables::string_column(&values);
-            let literals = cells
-                .into_iter()
-                .map(|cell| match cell {
-                    Cow::Borrowed(_) => None,
-                    Cow::Owned(literal) => Some(literal),
-                })
-                .collect();
-            (literals, gains)
-        });
-        let cells = values
-            .iter()
-            .zip(literals)
-            .map(|(value, literal)| match literal {
-                None => {
-                    let Ok(same) = value.into_pyobject(py);
-                    same
-                }
-                Some(literal) => PyString::new(py, &literal),
-            })
-            .collect();
-        (cells, gains)
+    fn string_column(py: Python<'_>, values: Vec<PyBackedStr>) -> (Vec<usize>, Vec<String>, bool) {
+        py.detach(|| {
+            let (quoted, gains) = crate::tables::string_column(&values);
+            let (indexes, literals) = quoted.into_iter().unzip();
+            (indexes, literals, gains)
+        })
     }
 
     /// The cells of a text column of these strings, or `None` when no cell would gain.

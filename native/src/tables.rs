@@ -208,31 +208,70 @@ pub fn text_cells<S: AsRef<str>>(values: &[S]) -> Option<Vec<Cow<'_, str>>> {
     })
 }
 
-/// The cell of each string, as [`string_cells`](crate::string_cells) writes it, and
-/// whether a text column would gain: whether some string needs quotes in an ordinary cell
-/// but not in a text column ([`text_cells`] then writes that column).
+/// The strings of a column that need quotes in a cell, by index, with their JSON literals
+/// (every other string is its own cell, as [`string_cells`](crate::string_cells) writes
+/// it), and whether a text column would gain: whether one of them needs quotes only in an
+/// ordinary cell, not in a text column ([`text_cells`] then writes that column).
 ///
 /// ```
-/// let (cells, gains) = headroom_native::tables::string_column(&["a b", "2019"]);
-/// assert_eq!(cells, ["a b", "\"2019\""]);
+/// let (quoted, gains) = headroom_native::tables::string_column(&["a b", "2019"]);
+/// assert_eq!(quoted, [(1, String::from("\"2019\""))]);
 /// assert!(gains);
 /// assert!(!headroom_native::tables::string_column(&["a b", "x|y"]).1);
 /// ```
 #[must_use]
-pub fn string_column<S: AsRef<str>>(values: &[S]) -> (Vec<Cow<'_, str>>, bool) {
+pub fn string_column<S: AsRef<str>>(values: &[S]) -> (Vec<(usize, String)>, bool) {
     let mut gains = false;
-    let cells = values
+    let mut quoted = Vec::new();
+    for (index, value) in values.iter().enumerate() {
+        let value = value.as_ref();
+        if let Cow::Owned(literal) = string_cell(value) {
+            gains = gains || is_text_bare(value);
+            quoted.push((index, literal));
+        }
+    }
+    (quoted, gains)
+}
+
+/// [`table_rows`] for columns given as one text each: the column's cells joined by `\n`
+/// (which no cell of a table holds; a column of no cells is the empty text).
+///
+/// ```
+/// let rows = headroom_native::tables::joined_table_rows(2, &["1\n2", "abcdefg\nabcdefg"], &[vec![], vec![]], 6);
+/// assert_eq!(rows.unwrap(), "1|abcdefg\n2|^");
+/// ```
+///
+/// # Errors
+///
+/// [`RowsError`] when the row lists do not match the columns (a cell holding a `\n` is
+/// two cells, so its column has one cell too many).
+pub fn joined_table_rows<S: AsRef<str>, R: AsRef<[usize]>>(
+    count: usize,
+    columns: &[S],
+    rows: &[R],
+    min_ditto: usize,
+) -> Result<String, RowsError> {
+    if rows.len() != columns.len() {
+        return Err(RowsError::RowListCount {
+            columns: columns.len(),
+            rows: rows.len(),
+        });
+    }
+    // A column of no cells (a table of no rows) is the empty text, else one empty cell.
+    let cells: Vec<Vec<&str>> = columns
         .iter()
-        .map(|value| {
-            let value = value.as_ref();
-            let cell = string_cell(value);
-            if !gains && matches!(cell, Cow::Owned(_)) {
-                gains = is_text_bare(value);
+        .zip(rows.iter().map(|present| present.as_ref().len()))
+        .map(|(column, present)| {
+            let column = column.as_ref();
+            let wanted = if present == 0 { count } else { present };
+            if column.is_empty() && wanted == 0 {
+                Vec::new()
+            } else {
+                column.split('\n').collect()
             }
-            cell
         })
         .collect();
-    (cells, gains)
+    table_rows(count, &cells, rows, min_ditto)
 }
 
 /// For each of `texts`, the indexes `i >= starts[t]` (ascending) of the `seeds` it contains.
@@ -331,8 +370,8 @@ fn contains(text: &str, needle: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{
-        contains, has_chars, is_text_bare, seeds_inside, string_column, table_rows, text_cells,
-        Marks, RowsError,
+        contains, has_chars, is_text_bare, joined_table_rows, seeds_inside, string_column,
+        table_rows, text_cells, Marks, RowsError,
     };
 
     fn rows(count: usize, columns: &[Vec<&str>], present: &[Vec<usize>]) -> String {
@@ -448,11 +487,33 @@ mod tests {
 
     #[test]
     fn a_string_column_says_whether_a_text_column_gains() {
-        let (cells, gains) = string_column(&["main", "x|y", "true"]);
-        assert_eq!(cells, ["main", "\"x|y\"", "\"true\""]);
+        let (quoted, gains) = string_column(&["main", "x|y", "true"]);
+        let literals = [(1, String::from("\"x|y\"")), (2, String::from("\"true\""))];
+        assert_eq!(quoted, literals);
         assert!(gains);
         assert!(!string_column(&["main", "x|y", " a"]).1);
-        assert!(!string_column::<&str>(&[]).1);
+        assert_eq!(string_column::<&str>(&[]), (vec![], false));
+    }
+
+    #[test]
+    fn joined_columns_split_at_newlines() {
+        let rows = |count, columns: &[&str], present: &[Vec<usize>]| {
+            joined_table_rows(count, columns, present, 6)
+        };
+        assert_eq!(
+            rows(2, &["a\nb", "x"], &[vec![], vec![1]]).unwrap(),
+            "a|\nb|x"
+        );
+        assert_eq!(
+            rows(2, &["", "x\ny"], &[vec![1], vec![]]).unwrap(),
+            "|x\n|y"
+        );
+        assert_eq!(rows(2, &["\n"], &[vec![]]).unwrap(), "\n");
+        assert_eq!(rows(0, &[""], &[vec![]]).unwrap(), "");
+        assert_eq!(
+            rows(2, &["a\nb\nc"], &[vec![]]),
+            Err(RowsError::CellCount { column: 0 })
+        );
     }
 
     #[test]
