@@ -407,6 +407,27 @@ def test_deep_nesting_and_odd_strings() -> None:
     assert "r006" in kept_ids(crushed.value)
 
 
+@pytest.mark.parametrize("container", ["object", "list"])
+def test_long_strings_are_shortened_down_to_the_depth_limit_and_left_below_it(
+    container: str,
+) -> None:
+    text = "Fires shape savannas. " + "Rain varies by year. " * 100
+    for depth, shortened in [(1, True), (200, True), (201, False)]:
+        value: Any = text
+        for _ in range(depth):
+            value = {"k": value, "n": 1} if container == "object" else [value, 1]
+        crushed = crush(value, query=None, stash=lambda t: "headroom:0123456789ab")
+        if not shortened:
+            assert crushed is None
+            continue
+        assert crushed is not None
+        inner = crushed.value
+        for _ in range(depth):
+            assert inner[1 if container == "list" else "n"] == 1
+            inner = inner["k" if container == "object" else 0]
+        assert inner.startswith("Fires shape savannas.") and len(inner) < len(text)
+
+
 def test_huge_ints_and_floats_do_not_break_statistics() -> None:
     rows = base_rows()
     for i, row in enumerate(rows):

@@ -41,6 +41,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Final
 
 from headroom.compressors.json.profile import Profile
@@ -178,29 +179,49 @@ class _Crusher:
             return value
         if isinstance(value, str):
             return value if len(value) <= self.options.max_string_chars else self._string(value)
-        # Only containers need their path (it names crushed arrays in markers): it is not
-        # written out for the scalars, most of the values.
         if isinstance(value, dict):
-            changed = {
-                key: self.visit(item, _key_path(path, key), depth + 1)
-                if isinstance(item, _CONTAINERS)
-                else self.visit(item, path, depth + 1)
-                for key, item in value.items()
-            }
-            same = all(changed[key] is item for key, item in value.items())
-            return value if same else changed
+            return self._object(value, path, depth)
         if isinstance(value, list):
             if self._is_candidate(value):
                 return self._array(value, path, depth)
-            items = [
-                self.visit(
-                    item, f"{path}.{i}" if isinstance(item, _CONTAINERS) else path, depth + 1
-                )
-                for i, item in enumerate(value)
-            ]
-            same = all(new is old for new, old in zip(items, value, strict=True))
-            return value if same else items
+            return self._list(value, path, depth)
         return value
+
+    # Only containers and long strings can change; other values are not visited. A copy is
+    # made at the first change (unchanged containers are returned as they are). Only
+    # containers need their path (it names crushed arrays in markers).
+
+    def _object(self, value: dict[str, Any], path: str, depth: int) -> dict[str, Any]:
+        changed: dict[str, Any] | None = None
+        limit = self.options.max_string_chars if depth < _MAX_DEPTH else None
+        for key, item in value.items():
+            if isinstance(item, _CONTAINERS):
+                new = self.visit(item, _key_path(path, key), depth + 1)
+            elif limit is not None and isinstance(item, str) and len(item) > limit:
+                new = self._string(item)
+            else:
+                continue
+            if new is not item:
+                if changed is None:
+                    changed = dict(value)
+                changed[key] = new
+        return value if changed is None else changed
+
+    def _list(self, value: list[Any], path: str, depth: int) -> list[Any]:
+        changed: list[Any] | None = None
+        limit = self.options.max_string_chars if depth < _MAX_DEPTH else None
+        for i, item in enumerate(value):
+            if isinstance(item, _CONTAINERS):
+                new = self.visit(item, f"{path}.{i}", depth + 1)
+            elif limit is not None and isinstance(item, str) and len(item) > limit:
+                new = self._string(item)
+            else:
+                continue
+            if new is not item:
+                if changed is None:
+                    changed = list(value)
+                changed[i] = new
+        return value if changed is None else changed
 
     def _string(self, text: str) -> str:
         def stash(original: str) -> str:
@@ -261,11 +282,16 @@ def _smaller_than_rows(summary: str, profile: Profile, dropped: list[int]) -> bo
 
 
 def _key_path(path: str, key: str) -> str:
+    return path + _key_step(key)
+
+
+@lru_cache(maxsize=4096)  # records repeat the same keys
+def _key_step(key: str) -> str:
     # Brackets are not used: a marker's summary cannot hold "]" (it would end the marker).
     if _PLAIN_KEY_RE.fullmatch(key):
-        return f"{path}.{key}"
+        return f".{key}"
     quoted = json.dumps(key, ensure_ascii=False).replace("]", "\\u005d")
-    return f"{path}.{quoted}"
+    return f".{quoted}"
 
 
 def _minify(items: list[Any]) -> str:
