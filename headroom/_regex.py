@@ -23,6 +23,11 @@ from typing import AnyStr, cast
 
 __all__ = ["compile_possessive"]
 
+# A possessive quantifier ("*+", "++", "?+", "}+") or an atomic group: what 3.10's re lacks.
+# An escaped "*" or "+" followed by "+" reads as one too and goes to the regex package, which
+# gives it the same meaning; every other pattern stays with re.
+_POSSESSIVE = re.compile(r"[*+?}]\+|\(\?>")
+
 
 def compile_possessive(pattern: AnyStr, flags: int = 0) -> re.Pattern[AnyStr]:
     """Compile ``pattern`` like :func:`re.compile`, possessive quantifiers included.
@@ -33,9 +38,12 @@ def compile_possessive(pattern: AnyStr, flags: int = 0) -> re.Pattern[AnyStr]:
             values but for ``re.ASCII``, which is translated.
 
     Returns:
-        The compiled pattern: :mod:`re`'s from Python 3.11 on, the ``regex`` package's on 3.10.
+        The compiled pattern: :mod:`re`'s from Python 3.11 on, and on 3.10 for a pattern
+        without possessive quantifiers or atomic groups; else the ``regex`` package's.
     """
-    if sys.version_info >= (3, 11):
+    if sys.version_info >= (3, 11) or not _POSSESSIVE.search(
+        pattern if isinstance(pattern, str) else pattern.decode("latin-1")
+    ):
         return re.compile(pattern, flags)
     import regex
 

@@ -9,6 +9,7 @@ the old code would simply not finish these tests in any reasonable time.
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 from hypothesis import given
@@ -362,3 +363,17 @@ def test_compile_possessive_keeps_ascii_meaning_on_every_python() -> None:
     pattern = compile_possessive(r"\w++", re.ASCII)
     assert pattern.match("é") is None and pattern.match("ab") is not None
     assert compile_possessive(r"\w++").match("é") is not None
+
+
+def test_compile_possessive_uses_re_on_python_3_10_unless_the_pattern_needs_more(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import regex
+
+    monkeypatch.setattr(sys, "version_info", (3, 10, 14, "final", 0))
+    for plain in (r"\d+ (?:ERROR|WARN)", rb"[a-z]*:", r"x{2,3}?"):
+        assert isinstance(compile_possessive(plain), re.Pattern)
+    for possessive in (r"\S++ PASSED", rb"a*+b", r"x?+", r"\d{2}+", r"(?>ab|a)c"):
+        compiled = compile_possessive(possessive)
+        assert isinstance(compiled, regex.Pattern)
+    assert compile_possessive(r"(?>a|ab)c").match("abc") is None  # atomic: no backtracking
