@@ -223,3 +223,37 @@ def test_selection_and_summary_are_deterministic_over_fresh_profiles(
     dropped = [i for i in range(len(rows)) if i not in set(kept)]
     first = summarize("$", Profile(rows), dropped, keep_ids=True)
     assert first == summarize("$", Profile(rows), dropped, keep_ids=True)
+
+
+def _reference_id_values(values: list[Any]) -> bool:
+    if all(type(v) is int for v in values):
+        return len(set(values)) == len(values)
+    if not all(type(v) is str for v in values):
+        return False
+    for text in values:
+        if not text or len(text) > 64 or text != text.strip():
+            return False
+        if any(part in text for part in ("\n", ", ", ";", "]", " · ")):
+            return False
+    return len(set(values)) == len(values)
+
+
+_ID_PIECES = st.sampled_from(["a", "7", " ", ",", ", ", ";", "]", "·", " · ", "\n", "\0", "\u3000"])
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.lists(_ID_PIECES, max_size=8).map("".join),
+            st.text(max_size=70),
+            st.integers(-3, 3),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_id_values_agree_with_the_value_by_value_rule(values: list[Any]) -> None:
+    from headroom.compressors.json.profile import _id_values
+
+    assert _id_values(values, set(map(type, values))) == _reference_id_values(values)

@@ -19,7 +19,7 @@ import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import compress, repeat
 from operator import is_not
 from typing import Any, Final
@@ -349,9 +349,9 @@ class Profile:
             rank = _id_rank(column.path[-1])
             if rank is None or len(column.values) < _MIN_ID_COVERAGE * len(self.items):
                 continue
-            if not _id_values(column.values):
+            if not _id_values(column.values, self.types(column)):
                 continue
-            mean_chars = sum(len(str(v)) for v in column.values) / len(column.values)
+            mean_chars = sum(map(len, map(str, column.values))) / len(column.values)
             key = (rank, -len(column.values), len(column.path), mean_chars, order)
             if best is None or key < best[0]:
                 best = (key, column)
@@ -372,7 +372,7 @@ class Profile:
         ids = dict(zip(id_column.rows, id_column.values, strict=True)) if id_column else {}
         best: tuple[tuple[int, int, int, int], Column] | None = None
         for order, column in enumerate(self.columns):
-            name = column.path[-1].lower().replace("_", "").replace("-", "")
+            name = _plain_name(column.path[-1])
             if name not in _LABEL_NAMES or len(column.path) > _MAX_LABEL_DEPTH:
                 continue
             if column is id_column or len(column.values) < _MIN_ID_COVERAGE * len(self.items):
@@ -421,8 +421,9 @@ def _floats(values: list[Any], types: set[type]) -> list[float | None]:
     return [as_float(v) for v in values]
 
 
+@lru_cache(maxsize=4096)  # arrays of one response repeat the same keys
 def _id_rank(key: str) -> int | None:
-    name = key.lower().replace("_", "").replace("-", "")
+    name = _plain_name(key)
     if name == "id":
         return 0
     if name.endswith("id") and key_words(key) & {"id", "uuid", "guid", "uid"}:
@@ -430,6 +431,12 @@ def _id_rank(key: str) -> int | None:
     if name in _ID_NAMES:
         return 2 + _ID_NAMES.index(name)
     return None
+
+
+@lru_cache(maxsize=4096)
+def _plain_name(key: str) -> str:
+    """``key`` lower-cased without ``_`` and ``-``, as id and label names are compared."""
+    return key.lower().replace("_", "").replace("-", "")
 
 
 def _derived(column: Column, ids: dict[int, Any]) -> bool:
@@ -446,14 +453,19 @@ def _derived(column: Column, ids: dict[int, Any]) -> bool:
     return "\0" in template and count >= _DERIVED_SHARE * len(column.values)
 
 
-def _id_values(values: list[Any]) -> bool:
-    if all(type(v) is int for v in values):
+def _id_values(values: list[Any], types: set[type]) -> bool:
+    if not values:
+        return True
+    if types == {int}:
         return len(set(values)) == len(values)
-    if not all(type(v) is str for v in values):
+    if types != {str}:
         return False
-    for text in values:
-        if not text or len(text) > _MAX_ID_CHARS or text != text.strip():
-            return False
-        if any(part in text for part in _ID_FORBIDDEN):
-            return False
+    if not all(values) or max(map(len, values)) > _MAX_ID_CHARS:
+        return False
+    if not all(map(str.__eq__, values, map(str.strip, values))):
+        return False
+    # A forbidden part (none holds "\0") is in the values joined by "\0" only if it is in one.
+    joined = "\0".join(values)
+    if any(part in joined for part in _ID_FORBIDDEN):
+        return False
     return len(set(values)) == len(values)

@@ -196,8 +196,11 @@ def _label(value: str) -> str:
         value
         and value == value.strip()
         and value.isprintable()
-        and not value.startswith('"')
-        and not any(part in value for part in (", ", ";", "]", "·"))
+        and value[0] != '"'
+        and ", " not in value
+        and ";" not in value
+        and "]" not in value
+        and "·" not in value
     )
     return value if plain else _quoted(value)
 
