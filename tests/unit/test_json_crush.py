@@ -392,6 +392,27 @@ def test_strings_inside_kept_records_are_shortened_and_stashed() -> None:
     assert rows[0]["body"] == ABSTRACT
 
 
+def test_a_repeated_string_is_shortened_alike_and_stashed_at_each_occurrence() -> None:
+    rows = base_rows()
+    for row in rows:
+        row["body"] = "".join(ABSTRACT)  # equal strings, distinct objects
+    stashed: list[str] = []
+    store = MemoryStore()
+
+    def stash(text: str) -> str:
+        stashed.append(text)
+        return store.put(text, kind="json")
+
+    crushed = crush({"rows": rows}, query="savannas", stash=stash)
+    assert crushed is not None
+    bodies = [row["body"] for row in crushed.value["rows"]]
+    alone = shorten(ABSTRACT, words=query_words("savannas"), max_chars=1200, stash=stash)
+    assert alone is not None and len(bodies) > 2
+    assert bodies == [alone] * len(bodies)
+    # Every occurrence was stashed, in order, between the array (first) and the lone call.
+    assert stashed[1:] == [ABSTRACT] * (len(bodies) + 1)
+
+
 # --- pathological inputs -------------------------------------------------------------------
 
 

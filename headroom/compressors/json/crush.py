@@ -47,7 +47,7 @@ from typing import Any, Final
 from headroom.compressors.json.profile import Profile
 from headroom.compressors.json.select import select_rows
 from headroom.compressors.json.summary import summarize
-from headroom.compressors.json.text import query_words, shorten
+from headroom.compressors.json.text import Kept, query_words, shortened
 from headroom.handles import format_marker
 from headroom.jsontables.syntax import dumps_exact
 
@@ -170,6 +170,7 @@ class _Crusher:
     kept_rows: int = 0
     dropped_rows: int = 0
     words: frozenset[str] = frozenset()
+    cuts: dict[str, Kept | None] = field(default_factory=dict)  # shortened(), by string
 
     def __post_init__(self) -> None:
         self.words = query_words(self.query)
@@ -224,15 +225,20 @@ class _Crusher:
         return value if changed is None else changed
 
     def _string(self, text: str) -> str:
-        def stash(original: str) -> str:
-            handle = self.stash(original)
-            self.handles.append(handle)
-            return handle
-
-        short = shorten(
-            text, words=self.words, max_chars=self.options.max_string_chars, stash=stash
-        )
-        return text if short is None else short
+        # A string that repeats (records of one response often share a description) is
+        # shortened once; each occurrence is stashed, as if it came alone.
+        plain = type(text) is str  # a subclass may read itself otherwise: not shared
+        if plain and text in self.cuts:
+            kept = self.cuts[text]
+        else:
+            kept = shortened(text, words=self.words, max_chars=self.options.max_string_chars)
+            if plain:
+                self.cuts[text] = kept
+        if kept is None:
+            return text
+        handle = self.stash(text)
+        self.handles.append(handle)
+        return kept.text + " " + format_marker(kept.omitted, "chars", handle)
 
     def _is_candidate(self, items: list[Any]) -> bool:
         return (

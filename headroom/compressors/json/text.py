@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from itertools import chain
 from typing import Final
 
@@ -34,7 +35,7 @@ from headroom.handles import format_marker, has_marker
 from headroom.relevance import tokenize
 from headroom.signals import EXCEPTION_HINTS, names_exception
 
-__all__ = ["query_words", "shorten"]
+__all__ = ["Kept", "query_words", "shorten", "shortened"]
 
 # A run of white space after ".", "!" or "?" or holding a line break: the matches of
 # r"(?<=[.!?。！？])\s+|\s*\n\s*", spelled to start with "\s" so that the scan skips
@@ -43,6 +44,13 @@ _BOUNDARY_RE: Final = re.compile(r"\s(?:(?<=[.!?。！？]\s)|(?<=\n)|(?=\s*\n))
 _WORD_RE: Final = re.compile(r"[A-Za-z0-9]+")
 _MIN_WORDS: Final = 10
 _BLOB_RE: Final = re.compile(r"[A-Za-z0-9+/=_-]{40,}")
+# Whether a text has such a run at all is one search in its UTF-8 bytes with the run's
+# characters made "a" and every other byte " " (the characters are ASCII; any other
+# character is bytes of 0x80 and above, so the runs are the same).
+_BLOB_BYTES: Final = bytes(
+    0x61 if re.fullmatch(r"[A-Za-z0-9+/=_-]", chr(byte)) else 0x20 for byte in range(256)
+)
+_BLOB_RUN: Final = b"a" * 40
 _MAX_KEPT_SHARE: Final = 0.75
 _MIN_HEAD: Final = 80
 _GAP: Final = " … "
@@ -93,6 +101,23 @@ def shorten(
     Fires shape savannas. Rain varies by year. Rain varies by year. … Lightning starts most.
     [379 chars omitted · retrieve: headroom:000000000000]
     """
+    kept = shortened(text, words=words, max_chars=max_chars)
+    if kept is None:
+        return None
+    return kept.text + " " + format_marker(kept.omitted, "chars", stash(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """What :func:`shortened` keeps of a string: ``text``, then ``omitted`` chars are left out."""
+
+    text: str
+    omitted: int
+
+
+def shortened(text: str, *, words: frozenset[str], max_chars: int) -> Kept | None:
+    """What :func:`shorten` keeps of ``text`` (before its marker), or ``None`` when it is
+    left whole: a pure function of its arguments (nothing is stashed)."""
     if len(text) <= max_chars or not _is_free_text(text):
         return None
     spans = _sentences(text)
@@ -129,7 +154,7 @@ def shorten(
     omitted = len(text) - kept
     if kept > _MAX_KEPT_SHARE * len(text) or omitted <= 0:
         return None
-    return "".join(pieces) + " " + format_marker(omitted, "chars", stash(text))
+    return Kept("".join(pieces), omitted)
 
 
 def _relevance_test(text: str, words: frozenset[str]) -> Callable[[str], bool] | None:
@@ -172,9 +197,10 @@ def _is_free_text(text: str) -> bool:
         return False
     # Base64 or hex wrapped into lines has "words" but is an opaque blob; stack traces and
     # paths have long tokens too, but broken by "." and ":" so they stay text.
-    opaque = sum(len(blob) for blob in _BLOB_RE.findall(text))
-    if opaque * 2 > len(text) - text.count(" "):
-        return False
+    if _BLOB_RUN in text.encode("utf-8", "surrogatepass").translate(_BLOB_BYTES):
+        opaque = sum(len(blob) for blob in _BLOB_RE.findall(text))
+        if opaque * 2 > len(text) - text.count(" "):
+            return False
     stripped = text.strip()
     if stripped[:1] in "[{":
         try:
