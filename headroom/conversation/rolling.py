@@ -206,7 +206,9 @@ class RollingSummarizer:
         self.store: Store = open_store(store, degrade=True)
         self.count = get_counter(model, counter=token_counter)
 
-    def summarize(self, messages: Sequence[Mapping[str, Any]]) -> ConversationResult:
+    def summarize(
+        self, messages: Sequence[Mapping[str, Any]], *, keep_from: int | None = None
+    ) -> ConversationResult:
         """Condense the oldest turns of ``messages`` if the budget or count says so.
 
         Leading system messages are never summarized; a tool call is never separated from
@@ -215,11 +217,26 @@ class RollingSummarizer:
         added after them, unless they alone no longer fit (then they are rebuilt as one
         block, with a warning).
 
+        Args:
+            messages: the whole conversation, OpenAI or Anthropic shape.
+            keep_from: pin ``messages[keep_from:]`` verbatim (e.g. the latest user turn and
+                the tool calls and results made for it, the exchange being answered): they
+                are never summarized, they count toward ``budget_tokens``,
+                ``max_messages`` and ``keep_recent`` like any kept message, and when they
+                alone are over the budget the warning says so with their cost. ``None``
+                pins only what is always kept (the last message, open tool calls).
+
         Raises:
             InvalidMessageError: a message has the wrong shape.
+            InvalidArgumentError: ``keep_from`` is not an int from 0 to ``len(messages)``.
         """
         validate_messages(messages)
         msgs = list(messages)
+        if keep_from is not None and (not _is_int(keep_from) or not 0 <= keep_from <= len(msgs)):
+            raise InvalidArgumentError(
+                f"keep_from: expected an int from 0 to {len(msgs)} (the number of messages), "
+                f"got {_short(keep_from)}"
+            )
         count = self.count
         before = count_messages(msgs, count)
         head = 0
@@ -249,11 +266,22 @@ class RollingSummarizer:
         body = msgs[start:]
         first_turn = head + covers  # turn numbers count the original conversation
         cuts = valid_cuts(body)
-        # The last message is the live question or tool result: it always stays.
-        candidates = [j for j in range(1, len(body)) if cuts[j]]
-        if not candidates:
-            return unchanged("no earlier turn can be summarized")
         costs = [message_cost(m, count) for m in msgs]
+        # The last message is the live question or tool result: it always stays, and so
+        # does everything ``keep_from`` pins.
+        last_cut = len(body) - 1 if keep_from is None else min(len(body) - 1, keep_from - start)
+        candidates = [j for j in range(1, last_cut + 1) if cuts[j]]
+        pinned = None  # what keep_from pins, said for a warning
+        if keep_from is not None and keep_from < len(msgs):
+            alone = count_messages([], count) + sum(costs[keep_from:])
+            pinned = self._pinned(keep_from, len(msgs), alone)
+        if not candidates:
+            if pinned is not None:
+                return unchanged(
+                    f"no turn before the messages pinned by keep_from={keep_from} can be "
+                    f"summarized; {pinned}"
+                )
+            return unchanged("no earlier turn can be summarized")
         # What every plan keeps as it is: the system prompt and the blocks already sent,
         # which are never rewritten (their bytes are the prompt cache's prefix).
         fixed = count_messages([], count) + sum(costs[:start])
@@ -331,8 +359,11 @@ class RollingSummarizer:
                 return None
             if not rebuilt_once:  # the slack pass and the budget pass rebuild the same
                 originals = self._originals(blocks)
+                again = [*msgs[:head], *(originals or ()), *body]
+                # What keep_from pins is in ``body``: it moves by what the blocks stand for.
+                moved = None if keep_from is None else keep_from - len(msgs) + len(again)
                 rebuilt_once.append(
-                    None if originals is None else self.summarize([*msgs[:head], *originals, *body])
+                    None if originals is None else self.summarize(again, keep_from=moved)
                 )
             rebuilt = rebuilt_once[0]
             if rebuilt is None:
@@ -393,8 +424,9 @@ class RollingSummarizer:
             # What no cut can shed: leading system messages, the blocks already sent and
             # the shortest tail any valid cut leaves (the last message, open tool calls).
             protected = fixed + suffix[max(candidates)]
+            must = "last message" if pinned is None else f"messages pinned by keep_from={keep_from}"
             why = (
-                "the messages that must stay verbatim (system prompt, last message, open "
+                f"the messages that must stay verbatim (system prompt, {must}, open "
                 f"tool calls{', earlier summary blocks' if blocks else ''}) need "
                 f"{protected} tokens"
                 + (
@@ -402,6 +434,7 @@ class RollingSummarizer:
                     if self.budget_tokens is not None and protected > self.budget_tokens
                     else ""
                 )
+                + ("" if pinned is None else f"; {pinned}")
             )
             if best is None or best.tokens >= before:
                 return unchanged(why)
@@ -455,6 +488,24 @@ class RollingSummarizer:
                 return None
             out.extend(chunk)
         return out
+
+    def _pinned(self, keep_from: int, total: int, tokens: int) -> str:
+        """What ``keep_from`` pins and what it costs alone, said for a warning."""
+        n = total - keep_from
+        if n == 1:
+            what, cost = f"message pinned by keep_from={keep_from} (message {keep_from})", "costs"
+        else:
+            what = (
+                f"{n} messages pinned by keep_from={keep_from} (messages {keep_from}-{total - 1})"
+            )
+            cost = "cost"
+        over = []
+        if self.budget_tokens is not None and tokens > self.budget_tokens:
+            over.append(f"the budget of {self.budget_tokens}")
+        if self.max_messages is not None and n > self.max_messages:
+            over.append(f"max_messages={self.max_messages}")
+        more = f", more than {' and '.join(over)}" if over else ""
+        return f"the {what} alone {cost} {tokens} tokens{more}"
 
     def _low_watermark(self) -> int | None:
         if self.budget_tokens is None or not self.hysteresis:

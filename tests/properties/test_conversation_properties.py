@@ -85,15 +85,21 @@ def conversations(draw: st.DrawFn) -> list[dict[str, Any]]:
     return msgs
 
 
-def _least_achievable(messages: list[dict[str, Any]], keep_recent: int) -> int | None:
-    """Tokens of the smallest result any cut allows: a summary that is its marker alone."""
+def _least_achievable(
+    messages: list[dict[str, Any]], keep_recent: int, keep_from: int | None = None
+) -> int | None:
+    """Tokens of the smallest result any cut allows: a summary that is its marker alone.
+
+    With ``keep_from``, only cuts that leave ``messages[keep_from:]`` whole are allowed.
+    """
     head = 0
     while head < len(messages) and messages[head]["role"] == "system":
         head += 1
     body = messages[head:]
     cuts = valid_cuts(body)
     best = None
-    for j in range(1, len(body)):
+    last = len(body) if keep_from is None else min(len(body), keep_from - head + 1)
+    for j in range(1, last):
         if not cuts[j]:
             continue
         chunk = json.dumps(body[:j], ensure_ascii=False)
@@ -122,6 +128,38 @@ def test_budget_met_whenever_achievable(
         assert result.tokens_after <= budget
     else:
         assert any("not met" in w for w in result.warnings)
+
+
+@given(conversations(), st.integers(20, 2000), st.integers(0, 6), st.data())
+def test_keep_from_pins_the_tail_and_warns_exactly_when_unmet(
+    messages: list[dict[str, Any]], budget: int, keep_recent: int, data: st.DataObject
+) -> None:
+    keep_from = data.draw(st.integers(0, len(messages)), label="keep_from")
+    snapshot = copy.deepcopy(messages)
+    result = RollingSummarizer(budget, keep_recent=keep_recent, store=MemoryStore()).summarize(
+        messages, keep_from=keep_from
+    )
+    assert messages == snapshot  # never mutated
+    pinned = messages[keep_from:]
+    # The pinned tail is the result's tail: the same objects, in order.
+    tail = result.messages[len(result.messages) - len(pinned) :]
+    assert len(tail) == len(pinned) and all(a is b for a, b in zip(tail, pinned, strict=True))
+    assert pairing_problems(result.messages) == []
+    assert untraceable_lines(result.summary or "", messages) == []
+    assert result.tokens_after == count_messages(result.messages, COUNT) <= result.tokens_before
+    met = result.tokens_after <= budget
+    least = _least_achievable(messages, keep_recent, keep_from)
+    if result.tokens_before <= budget or (least is not None and least <= budget):
+        assert met  # honoured whenever an allowed cut makes it possible
+    unmet = [w for w in result.warnings if w.startswith(f"budget of {budget} tokens not met")]
+    assert len(unmet) == (0 if met else 1), result.warnings
+    alone = count_messages(pinned, COUNT)
+    if pinned and alone > budget:
+        # Said, with what the pinned messages are and what they cost.
+        assert f"pinned by keep_from={keep_from} (" in unmet[0]
+        assert (
+            f" alone cost{'s' if len(pinned) == 1 else ''} {alone} tokens, more than " in (unmet[0])
+        )
 
 
 @given(conversations(), st.integers(20, 2000), st.integers(0, 6))
