@@ -777,7 +777,7 @@ def table_rows(count: int, columns: list[list[str]], rows: list[list[int]], min_
         if len(cells) != (len(present) if present else count):
             raise ValueError(f"column {index}: the number of cells does not match its rows")
         if present:
-            ascending = all(a < b for a, b in pairwise(present))
+            ascending = all(map(operator.lt, present, present[1:]))
             if not ascending or present[0] < 0 or present[-1] >= count:
                 raise ValueError(f"column {index}: rows must ascend and be below the row count")
             dense = [""] * count

@@ -23,6 +23,7 @@ identical tables are written once.
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import operator
 from collections.abc import Callable, Mapping, Sequence
@@ -37,6 +38,7 @@ from headroom.jsontables.syntax import (
     format_path,
     format_template,
     format_value,
+    is_text_bare,
     scalar_cells,
 )
 
@@ -186,8 +188,8 @@ class _Encoder:
         if sparse is None or _too_sparse(sparse, count, keyed=keys is not None):
             return None
         lines = [f"= {count} rows{' keyed' if keys is not None else ''}:"]
-        # Each column with its cells and whether a text column would gain (None: not known).
-        kept: list[tuple[_Column, list[str], bool | None]] = []
+        # Each column with its cells and whether a text column would gain.
+        kept: list[tuple[_Column, list[str], bool]] = []
         if keys is not None:
             key_column = _Column((), range(count), list(keys), _STR_ONLY)
             kept.append((key_column, format_cells(keys, self.table_ref), False))
@@ -213,7 +215,7 @@ class _Encoder:
             if column.path in targets:
                 continue
             name = format_path(column.path)
-            if column.path and gains is not False and column.kinds == _STR_ONLY:
+            if column.path and gains:
                 text = text_cells(column.present)
                 if text is not None:
                     cells = text
@@ -226,9 +228,9 @@ class _Encoder:
             lines.append(table_rows(count, columns, rows, _MIN_DITTO))
         return "\n".join(lines), inline_floor
 
-    def _cells(self, values: list[Any]) -> tuple[list[str], frozenset[type], bool | None]:
-        """The cells of a column's values, their types, and for strings whether a text
-        column would gain (``None``: not known)."""
+    def _cells(self, values: list[Any]) -> tuple[list[str], frozenset[type], bool]:
+        """The cells of a column's values, their types, and whether a text column would
+        gain (strings only)."""
         if _core.NATIVE_AVAILABLE and type(values[0]) is str:
             # One native pass for a column of strings (TypeError at a value that is not).
             try:
@@ -239,9 +241,15 @@ class _Encoder:
                 return cells, _STR_ONLY, gains
         kinds = frozenset(map(type, values))
         scalars = scalar_cells(values, kinds)
-        if scalars is None:
-            scalars = format_cells(values, self.table_ref)
-        return scalars, kinds, None
+        if scalars is not None:
+            return scalars, kinds, False
+        cells = format_cells(values, self.table_ref)
+        if kinds != _STR_ONLY:
+            return cells, kinds, False
+        # Strings without the native kernel: a text column can only gain from a quoted cell
+        # (found at C speed), if it holds a string a text column writes bare.
+        quoted = itertools.compress(values, map(operator.methodcaller("startswith", '"'), cells))
+        return cells, kinds, any(map(is_text_bare, quoted))
 
 
 def _too_sparse(columns: list[_Sparse], count: int, *, keyed: bool) -> bool:
