@@ -257,3 +257,52 @@ def test_id_values_agree_with_the_value_by_value_rule(values: list[Any]) -> None
     from headroom.compressors.json.profile import _id_values
 
     assert _id_values(values, set(map(type, values))) == _reference_id_values(values)
+
+
+def _reference_sample(profile: Profile, keep: set[int], budget: int) -> list[int]:
+    # The sample as first written: a dict from row to (type name, value) per column.
+    taken = set(keep)
+    chosen: list[int] = []
+    values_by_row: list[dict[int, Any]] = []
+    queues: list[list[tuple[Any, int]]] = []
+    represented_now: list[set[Any]] = []
+    for column in profile.categorical:
+        by_row = {row: _hashable(v) for row, v in zip(column.rows, column.values, strict=True)}
+        counts: dict[Any, int] = {}
+        first_row: dict[Any, int] = {}
+        for row, key in by_row.items():
+            counts[key] = counts.get(key, 0) + 1
+            first_row.setdefault(key, row)
+        represented = {key for row, key in by_row.items() if row in taken}
+        ordered = sorted(counts, key=lambda key: -counts[key])
+        values_by_row.append(by_row)
+        represented_now.append(represented)
+        queues.append([(key, first_row[key]) for key in ordered if key not in represented])
+    while len(chosen) < budget and any(queues):
+        for number, queue in enumerate(queues):
+            while queue and queue[0][0] in represented_now[number]:
+                queue.pop(0)
+            if not queue or len(chosen) >= budget:
+                continue
+            _, row = queue.pop(0)
+            taken.add(row)
+            chosen.append(row)
+            for by_row, seen in zip(values_by_row, represented_now, strict=True):
+                if row in by_row:
+                    seen.add(by_row[row])
+    remaining = min(budget - len(chosen), len(profile.items) - len(taken))
+    if remaining > 0:
+        free = [i for i in range(len(profile.items)) if i not in taken]
+        step = len(free) / remaining
+        chosen.extend(free[int(k * step + step / 2)] for k in range(remaining))
+    return chosen
+
+
+@example(_MIXED, 5)
+@given(_rows(), st.integers(0, 25))
+def test_the_sample_agrees_with_the_row_by_row_rule(rows: list[Any], budget: int) -> None:
+    from headroom.compressors.json.select import _sample
+
+    profile = Profile(rows)
+    keep = {0, len(rows) - 1, *profile.signals()}
+    assert _sample(profile, keep, budget) == _reference_sample(Profile(rows), keep, budget)

@@ -198,6 +198,7 @@ class Profile:
         self._types: dict[int, set[type]] = {}
         self._keys: dict[int, list[Any] | None] = {}
         self._floats: dict[int, list[float | None]] = {}
+        self._counts: dict[int, Counter[Any]] = {}
 
     def types(self, column: Column) -> set[type]:
         """The types of the values of ``column``."""
@@ -241,6 +242,14 @@ class Profile:
         if keys is None:
             raise ValueError(f"not a column of strings, booleans and nulls: {column.name}")
         return keys
+
+    def category_counts(self, column: Column) -> Counter[Any]:
+        """How many rows hold each of :meth:`category_keys`, in order of first appearance
+        (made once per column). Shared: not to be changed."""
+        counts = self._counts.get(id(column))
+        if counts is None:
+            counts = self._counts[id(column)] = Counter(self.category_keys(column))
+        return counts
 
     @staticmethod
     def plain_keys(keys: list[Any]) -> bool:
@@ -310,7 +319,7 @@ class Profile:
             if not (is_bool or self.hinted(column)):
                 continue
             keys = self.category_keys(column)
-            rare = rare_values(Counter(keys), len(keys))
+            rare = rare_values(self.category_counts(column), len(keys))
             if rare:
                 for row in compress(column.rows, map(rare.__contains__, keys)):
                     reasons.setdefault(row, "bool" if is_bool else "rare")

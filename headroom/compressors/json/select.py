@@ -10,7 +10,7 @@ Deterministic: no randomness, and ties are broken by position.
 
 from __future__ import annotations
 
-from collections import Counter
+from bisect import bisect_left
 from collections.abc import Sequence
 from itertools import filterfalse
 from typing import Any, Final
@@ -67,23 +67,30 @@ def _sample(profile: Profile, keep: set[int], budget: int) -> list[int]:
     """Up to ``budget`` more rows: unrepresented category values, then evenly spaced."""
     taken = set(keep)
     chosen: list[int] = []
-    # Per categorical column: each row's value, and the values still unrepresented (most
-    # common first, each with the first row holding it).
-    values_by_row: list[dict[int, Any]] = []
+    # Per categorical column: its rows and values (a row's value is found by bisection:
+    # rows ascend), and the values still unrepresented (most common first, each with the
+    # first row holding it).
+    columns: list[tuple[list[int], list[Any]]] = []
     queues: list[list[tuple[Any, int]]] = []
     represented_now: list[set[Any]] = []
     for column in profile.categorical:
         keys = profile.category_keys(column)
-        by_row = dict(zip(column.rows, keys, strict=True))
-        counts = Counter(keys)  # in order of first appearance, as ties are broken
-        # Filled from the last row back, so each value ends with its first row.
-        first_row = dict(zip(reversed(keys), reversed(column.rows), strict=True))
+        counts = profile.category_counts(column)  # in order of first appearance (ties)
         # Over the column, not over the kept rows: signal rows can be most of the array.
-        represented = {by_row[row] for row in taken if row in by_row}
+        represented = {
+            key for row in taken if (key := _key_at(column.rows, keys, row)) is not _ABSENT
+        }
         ordered = sorted(counts, key=lambda key: -counts[key])
-        values_by_row.append(by_row)
+        missing = [key for key in ordered if key not in represented]
+        if missing:
+            # Filled from the last row back, so each value ends with its first row.
+            first_row = dict(zip(reversed(keys), reversed(column.rows), strict=True))
+            missing_rows = [(key, first_row[key]) for key in missing]
+        else:
+            missing_rows = []
+        columns.append((column.rows, keys))
         represented_now.append(represented)
-        queues.append([(key, first_row[key]) for key in ordered if key not in represented])
+        queues.append(missing_rows)
     while len(chosen) < budget and any(queues):
         for number, queue in enumerate(queues):
             while queue and queue[0][0] in represented_now[number]:
@@ -93,9 +100,9 @@ def _sample(profile: Profile, keep: set[int], budget: int) -> list[int]:
             _, row = queue.pop(0)
             taken.add(row)
             chosen.append(row)
-            for by_row, seen in zip(values_by_row, represented_now, strict=True):
-                if row in by_row:
-                    seen.add(by_row[row])
+            for (rows, keys), seen in zip(columns, represented_now, strict=True):
+                if (key := _key_at(rows, keys, row)) is not _ABSENT:
+                    seen.add(key)
     remaining = min(budget - len(chosen), len(profile.items) - len(taken))
     if remaining > 0:
         # Evenly spaced over the rows not yet kept, so the rest of the sample follows the
@@ -104,3 +111,12 @@ def _sample(profile: Profile, keep: set[int], budget: int) -> list[int]:
         step = len(free) / remaining
         chosen.extend(free[int(k * step + step / 2)] for k in range(remaining))
     return chosen
+
+
+_ABSENT: Final = object()
+
+
+def _key_at(rows: list[int], keys: list[Any], row: int) -> Any:
+    """The key of ``row`` in a column (``rows`` ascending, one key each), or ``_ABSENT``."""
+    at = bisect_left(rows, row)
+    return keys[at] if at < len(rows) and rows[at] == row else _ABSENT
