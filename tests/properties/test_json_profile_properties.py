@@ -306,3 +306,39 @@ def test_the_sample_agrees_with_the_row_by_row_rule(rows: list[Any], budget: int
     profile = Profile(rows)
     keep = {0, len(rows) - 1, *profile.signals()}
     assert _sample(profile, keep, budget) == _reference_sample(Profile(rows), keep, budget)
+
+
+def _reference_robust_z(values: list[float]) -> list[float]:
+    if not values:
+        return []
+
+    def median(ordered: list[float]) -> float:
+        middle = len(ordered) // 2
+        if len(ordered) % 2:
+            return float(ordered[middle])
+        return (ordered[middle - 1] + ordered[middle]) / 2
+
+    center = median(sorted(values))
+    deviations = [abs(v - center) for v in values]
+    mad = median(sorted(deviations))
+    if mad > 0:
+        scores = [0.6745 * (v - center) / mad for v in values]
+    else:
+        mean_ad = sum(deviations) / len(deviations)
+        if mean_ad == 0:
+            return [0.0] * len(values)
+        scores = [(v - center) / (1.253314 * mean_ad) for v in values]
+    return [z if math.isfinite(z) else 0.0 for z in scores]
+
+
+@example([1e308, -1e308, 0.0, 1e308])
+@given(
+    st.lists(
+        st.floats(allow_nan=False, allow_infinity=False)
+        | st.integers(-1000, 1000)
+        | st.sampled_from([1.0, 2.0]),
+        max_size=40,
+    )
+)
+def test_robust_z_is_the_value_by_value_formula(values: list[float]) -> None:
+    assert robust_z(values) == _reference_robust_z(values)

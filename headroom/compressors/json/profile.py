@@ -418,7 +418,7 @@ def _numbers(column: Column, types: set[type]) -> bool:
 
 
 def _floats(values: list[Any], types: set[type]) -> list[float | None]:
-    """:func:`as_float` of each value, in bulk when every value is a finite number."""
+    """:func:`as_float` of each value, in bulk when every value is a finite number or null."""
     if types <= _NUMBER_TYPES:
         try:
             numbers: list[float | None] = list(map(float, values))
@@ -426,6 +426,14 @@ def _floats(values: list[Any], types: set[type]) -> list[float | None]:
             pass
         else:
             if all(map(math.isfinite, numbers)):  # type: ignore[arg-type]
+                return numbers
+    elif types <= _NUMBER_TYPES | {type(None)}:
+        try:
+            numbers = [None if v is None else float(v) for v in values]
+        except OverflowError:
+            pass
+        else:
+            if all(map(math.isfinite, filter(None, numbers))):  # no nulls (nor zeros)
                 return numbers
     return [as_float(v) for v in values]
 

@@ -34,6 +34,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
+from operator import mul, sub, truediv
 from typing import Any, Final
 
 from headroom.jsontables.syntax import RawFloat
@@ -279,17 +281,22 @@ def robust_z(values: Sequence[float]) -> list[float]:
     if not values:
         return []
     median = _median(sorted(values))
-    deviations = [abs(v - median) for v in values]
+    # The same float operations as "abs(v - median)" and "0.6745 * (v - median) / mad" per
+    # value, mapped in C.
+    offsets = list(map(sub, values, repeat(median)))
+    deviations = list(map(abs, offsets))
     mad = _median(sorted(deviations))
     if mad > 0:
-        scores = [0.6745 * (v - median) / mad for v in values]
+        scores = list(map(truediv, map(mul, repeat(0.6745), offsets), repeat(mad)))
     else:
         mean_ad = sum(deviations) / len(deviations)
         if mean_ad == 0:
             return [0.0] * len(values)
-        scores = [(v - median) / (1.253314 * mean_ad) for v in values]
+        scores = list(map(truediv, offsets, repeat(1.253314 * mean_ad)))
     # Values near the float limits overflow the deviations; such a column has no usable
     # spread, so nothing in it is called an outlier.
+    if all(map(math.isfinite, scores)):
+        return scores
     return [z if math.isfinite(z) else 0.0 for z in scores]
 
 
