@@ -101,6 +101,10 @@ def test_summarizer_plugs_into_langchain_summarization_middleware(log_text):
 # -- budget_tokens: what is sent, the latest question kept, warnings true (issue 20) -----------
 
 _KEPT = re.compile(r"kept only (\d+) recent messages verbatim \(keep_recent=(\d+)\)")
+_PINNED = re.compile(
+    r"the (?:(\d+) messages|message) pinned by keep_from=\d+ \(messages? [\d-]+\) "
+    r"alone costs? (\d+) tokens(, more than the budget)?"
+)
 
 
 def _count(messages: list) -> int:
@@ -155,11 +159,16 @@ def test_budget_replay_keeps_the_latest_question_and_warns_only_truly(
                 assert n < int(kept.group(2)) == 4
                 assert [m.content for m in out[-n:]] == [m.content for m in sent[-n:]]
                 assert out[-n - 1].response_metadata["headroom"]["summary"] is True
-        said = [w for w in warnings if w.startswith(f"headroom: budget_tokens={budget} ")]
+        said = [w for w in warnings if w.startswith(f"headroom: budget of {budget} tokens not met")]
         assert bool(said) == (_count(out) > budget), warnings
-        if said and "cannot be met" in said[0]:
-            alone = re.search(r"alone cost (\d+) tokens", said[0])
-            assert alone is not None and int(alone.group(1)) > budget
+        if said:
+            # It names the open exchange it pinned and says what that alone really costs.
+            pinned = _PINNED.search(said[0])
+            assert pinned is not None, said[0]
+            assert int(pinned.group(1) or 1) == len(exchange)
+            alone = _count(out[-len(exchange) :])
+            assert int(pinned.group(2)) == alone
+            assert (pinned.group(3) is not None) == (alone > budget)
 
     for t in range(30):
         question = f"Turn {t}: what happened to block blk_{7000 + t}?"

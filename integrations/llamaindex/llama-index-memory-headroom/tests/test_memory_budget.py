@@ -23,7 +23,11 @@ from llama_index.memory.headroom import HeadroomMemory
 from llama_index.utils.headroom.events import saving_in
 
 _LOGGER = "llama_index.memory.headroom"
-_NOT_MET = re.compile(r"budget_tokens=(\d+) not met \((\d+) tokens\): (.*) alone cost (\d+) tokens")
+_NOT_MET = re.compile(r"budget of (\d+) tokens not met \((\d+) tokens\): (.*)")
+_PINNED = re.compile(
+    r"the (?:(\d+) messages|message) pinned by keep_from=\d+ \(messages? [\d-]+\) "
+    r"alone costs? (\d+) tokens(, more than the budget)?"
+)
 _KEPT = re.compile(r"kept only (\d+) recent messages verbatim \(keep_recent=(\d+)\)")
 
 
@@ -122,12 +126,15 @@ def test_latest_user_turn_is_sent_verbatim_and_budget_met_or_truly_warned(
         if tokens > budget:
             reasons = [m for w in warnings if (m := _NOT_MET.search(w)) is not None]
             assert reasons, f"view of {tokens} tokens over {budget} with no reason: {warnings}"
-            said_budget, said_tokens, _, floor = map(reasons[0].group, (1, 2, 3, 4))
+            said_budget, said_tokens, why = map(reasons[0].group, (1, 2, 3))
             assert (int(said_budget), int(said_tokens)) == (budget, tokens)
-            # What is never rolled up (system prompt, the open exchange) really costs that.
-            pinned = [*history[:1], *view[-len(exchange) :]]
-            assert int(floor) == memory._count(pinned)
-            assert ("more than the budget" in warnings[0]) == (int(floor) > budget)
+            # The open exchange, never rolled up, is named and really costs what it says.
+            pinned = _PINNED.search(why)
+            assert pinned is not None, why
+            assert int(pinned.group(1) or 1) == len(exchange)
+            alone = memory._count(view[-len(exchange) :])
+            assert int(pinned.group(2)) == alone
+            assert (pinned.group(3) is not None) == (alone > budget)
         else:
             assert not any(_NOT_MET.search(w) for w in warnings)
 

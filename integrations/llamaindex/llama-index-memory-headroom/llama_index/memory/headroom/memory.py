@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,8 +37,6 @@ __all__ = ["HeadroomMemory"]
 
 logger = logging.getLogger(__name__)
 
-# The summarizer's warning when fewer than keep_recent messages stayed verbatim.
-_KEPT = re.compile(r"kept only (\d+) recent messages verbatim \(keep_recent=(\d+)\)")
 # Share of an LLM's context window the history may fill, as ChatMemoryBuffer uses.
 _CONTEXT_SHARE = 0.75
 
@@ -258,25 +255,15 @@ class HeadroomMemory(BaseChatStoreMemory):
                 blocks, covered = kept, count
         given = [*view[:head], *blocks, *view[head + covered :]]
         # The open exchange (the latest user turn and the tool calls and results made for
-        # it) is never rolled up: the summarizer gets what comes before it, ending with
-        # that user turn (the summarizer's last message always stays), and the budget
-        # left once the rest of the exchange is paid for.
+        # it) is never rolled up: the summarizer pins it (keep_from), counts it toward the
+        # budget, and says so when it alone is over it.
         pin = _latest_user(given, head + len(blocks))
-        front, tail = (given, []) if pin is None else (given[: pin + 1], given[pin + 1 :])
-        total = self._count(given)
-        tail_cost = total - self._count(front)
-        front_budget = None if budget is None else max(1, budget - tail_cost)
-        limit = None
-        if self.max_messages is not None:
-            limit = max(2, self.max_messages - len(tail))
         rolling = self.client.summarizer(
-            front_budget,
-            max_messages=limit,
-            keep_recent=max(1, self.keep_recent - len(tail)),
+            budget, max_messages=self.max_messages, keep_recent=self.keep_recent
         )
-        dicts = to_dicts(front)
+        dicts = to_dicts(given)
         try:
-            result = rolling.summarize(dicts)
+            result = rolling.summarize(dicts, keep_from=pin)
         except HeadroomError as exc:
             logger.warning("headroom: history left as it was: %s", exc)
             return view, []
@@ -284,7 +271,7 @@ class HeadroomMemory(BaseChatStoreMemory):
         # which maps each back to its message (or block already made). A rebuild of the
         # blocks also brings back, as new dicts from its store, messages they stood for:
         # those map back to the view messages they were made from, by content.
-        by_id = {id(d): m for d, m in zip(dicts, front, strict=True)}
+        by_id = {id(d): m for d, m in zip(dicts, given, strict=True)}
         restored = _by_content(view[head : head + covered]) if covered else {}
         out: list[ChatMessage] = []
         made: list[ChatMessage] = []
@@ -300,7 +287,7 @@ class HeadroomMemory(BaseChatStoreMemory):
         # headroom: everything given minus what stays (each message counted once, so a
         # message a rebuild brought back is not also counted inside the block).
         kept = [m for m in out if not any(m is b for b in made)]
-        raw = sum(self._raw_cost(m) for m in front) - sum(self._raw_cost(m) for m in kept)
+        raw = sum(self._raw_cost(m) for m in given) - sum(self._raw_cost(m) for m in kept)
         # The saving goes to the last summary block; any other new message stands for itself.
         blocks_made = [b for b in made if is_summary({"content": b.content})]
         carrier = (blocks_made or made)[-1] if made else None
@@ -308,7 +295,6 @@ class HeadroomMemory(BaseChatStoreMemory):
             others = sum(self._cost(b) for b in made if b is not block)
             saved = raw - others - self._cost(block) if block is carrier else 0
             record_saving(block.content or "", saved, "memory")
-        out += tail
         if result.blocks:
             made_blocks = out[head : head + len(result.blocks)]
             self._blocks = (
@@ -318,55 +304,9 @@ class HeadroomMemory(BaseChatStoreMemory):
             )
         else:
             self._blocks = None
-        # What no roll-up can shed: the system prompt and the open exchange (without a
-        # user turn, the last message).
-        exchange = len(given) - pin if pin is not None else 1
-        for warning in self._warnings(result.warnings, out, given, head, exchange, budget):
+        for warning in result.warnings:
             logger.warning("headroom: %s", warning)
         return out, list(result.handles)
-
-    def _warnings(
-        self,
-        said: Sequence[str],
-        out: Sequence[ChatMessage],
-        given: Sequence[ChatMessage],
-        head: int,
-        exchange: int,
-        budget: int | None,
-    ) -> list[str]:
-        """The summarizer's warnings, told of the whole view (open exchange included)."""
-        warnings: list[str] = []
-        for warning in said:
-            if budget is not None and warning.startswith("budget of "):
-                continue  # counted without the open exchange: said again below, whole
-            kept = _KEPT.search(warning)
-            if kept is not None:
-                n = int(kept.group(1)) + exchange - 1
-                if n >= self.keep_recent:
-                    continue
-                warning = _KEPT.sub(
-                    f"kept only {n} recent messages verbatim (keep_recent={self.keep_recent})",
-                    warning,
-                )
-            warnings.append(warning)
-        if budget is None:
-            return warnings
-        after = self._count(out)
-        if after <= budget:
-            return warnings
-        floor = self._count([*given[:head], *given[len(given) - exchange :]])
-        why = (
-            f"the system prompt, the latest user turn and its open tool-call exchange "
-            f"({exchange} messages) alone cost {floor} tokens"
-        )
-        if floor > budget:
-            reason = f"{why}, more than the budget, and they are never rolled up"
-        else:
-            reason = (
-                f"{why}; the {budget - floor} tokens left could not hold the summary of "
-                "the older turns"
-            )
-        return [f"budget_tokens={budget} not met ({after} tokens): {reason}", *warnings]
 
     def _compress(self, messages: list[ChatMessage]) -> tuple[list[ChatMessage], list[str]]:
         if not messages:
