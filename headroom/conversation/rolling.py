@@ -207,7 +207,11 @@ class RollingSummarizer:
         self.count = get_counter(model, counter=token_counter)
 
     def summarize(
-        self, messages: Sequence[Mapping[str, Any]], *, keep_from: int | None = None
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        keep_from: int | None = None,
+        pinned_as: str | None = None,
     ) -> ConversationResult:
         """Condense the oldest turns of ``messages`` if the budget or count says so.
 
@@ -225,6 +229,9 @@ class RollingSummarizer:
                 ``max_messages`` and ``keep_recent`` like any kept message, and when they
                 alone are over the budget the warning says so with their cost. ``None``
                 pins only what is always kept (the last message, open tool calls).
+            pinned_as: what warnings call the messages ``keep_from`` pins, in the caller's
+                terms (``"the latest user turn and its open tool-call exchange"``); by
+                default ``"messages pinned by keep_from=N"``.
 
         Raises:
             InvalidMessageError: a message has the wrong shape.
@@ -272,15 +279,14 @@ class RollingSummarizer:
         last_cut = len(body) - 1 if keep_from is None else min(len(body) - 1, keep_from - start)
         candidates = [j for j in range(1, last_cut + 1) if cuts[j]]
         pinned = None  # what keep_from pins, said for a warning
+        plural = "" if keep_from is not None and len(msgs) - keep_from == 1 else "s"
+        name = pinned_as or f"message{plural} pinned by keep_from={keep_from}"
         if keep_from is not None and keep_from < len(msgs):
             alone = count_messages([], count) + sum(costs[keep_from:])
-            pinned = self._pinned(keep_from, len(msgs), alone)
+            pinned = self._pinned(name, keep_from, len(msgs), alone)
         if not candidates:
             if pinned is not None:
-                return unchanged(
-                    f"no turn before the messages pinned by keep_from={keep_from} can be "
-                    f"summarized; {pinned}"
-                )
+                return unchanged(f"no turn before the {name} can be summarized; {pinned}")
             return unchanged("no earlier turn can be summarized")
         # What every plan keeps as it is: the system prompt and the blocks already sent,
         # which are never rewritten (their bytes are the prompt cache's prefix).
@@ -363,7 +369,9 @@ class RollingSummarizer:
                 # What keep_from pins is in ``body``: it moves by what the blocks stand for.
                 moved = None if keep_from is None else keep_from - len(msgs) + len(again)
                 rebuilt_once.append(
-                    None if originals is None else self.summarize(again, keep_from=moved)
+                    None
+                    if originals is None
+                    else self.summarize(again, keep_from=moved, pinned_as=pinned_as)
                 )
             rebuilt = rebuilt_once[0]
             if rebuilt is None:
@@ -424,7 +432,7 @@ class RollingSummarizer:
             # What no cut can shed: leading system messages, the blocks already sent and
             # the shortest tail any valid cut leaves (the last message, open tool calls).
             protected = fixed + suffix[max(candidates)]
-            must = "last message" if pinned is None else f"messages pinned by keep_from={keep_from}"
+            must = "last message" if pinned is None else name
             why = (
                 f"the messages that must stay verbatim (system prompt, {must}, open "
                 f"tool calls{', earlier summary blocks' if blocks else ''}) need "
@@ -489,16 +497,13 @@ class RollingSummarizer:
             out.extend(chunk)
         return out
 
-    def _pinned(self, keep_from: int, total: int, tokens: int) -> str:
-        """What ``keep_from`` pins and what it costs alone, said for a warning."""
+    def _pinned(self, name: str, keep_from: int, total: int, tokens: int) -> str:
+        """What ``keep_from`` pins (called ``name``) and what it costs alone, for a warning."""
         n = total - keep_from
         if n == 1:
-            what, cost = f"message pinned by keep_from={keep_from} (message {keep_from})", "costs"
+            what, cost = f"{name} (message {keep_from})", "costs"
         else:
-            what = (
-                f"{n} messages pinned by keep_from={keep_from} (messages {keep_from}-{total - 1})"
-            )
-            cost = "cost"
+            what, cost = f"{name} ({n} messages, {keep_from}-{total - 1})", "cost"
         over = []
         if self.budget_tokens is not None and tokens > self.budget_tokens:
             over.append(f"the budget of {self.budget_tokens}")

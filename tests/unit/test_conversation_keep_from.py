@@ -118,7 +118,7 @@ def test_a_pinned_tail_over_the_budget_is_named_with_its_cost() -> None:
     first = result.warnings[0]
     assert first.startswith(f"budget of {budget} tokens not met ({result.tokens_after} tokens)")
     assert (
-        f"the {len(tail)} messages pinned by keep_from={pin} (messages {pin}-"
+        f"the messages pinned by keep_from={pin} ({len(tail)} messages, {pin}-"
         f"{len(messages) - 1}) alone cost {alone} tokens, more than the budget of {budget}"
     ) in first
 
@@ -143,8 +143,8 @@ def test_nothing_before_the_pin_leaves_the_list_alone_and_says_why() -> None:
     alone = count_messages(messages, COUNT)
     assert result.warnings == [
         f"budget of 100 tokens not met ({alone} tokens): no turn before the messages pinned "
-        f"by keep_from=0 can be summarized; the 5 messages pinned by keep_from=0 "
-        f"(messages 0-4) alone cost {alone} tokens, more than the budget of 100"
+        f"by keep_from=0 can be summarized; the messages pinned by keep_from=0 "
+        f"(5 messages, 0-4) alone cost {alone} tokens, more than the budget of 100"
     ]
 
 
@@ -203,3 +203,13 @@ def test_keep_from_must_be_an_index_into_the_list(keep_from: Any) -> None:
         return
     with pytest.raises(InvalidArgumentError, match=r"^keep_from: expected an int from 0 to 46"):
         rs.summarize(messages, keep_from=keep_from)
+
+
+def test_the_pinned_messages_are_named_in_the_callers_terms() -> None:
+    messages, pin = _session(rounds=1, size=100)
+    alone = count_messages(messages[pin:], COUNT)
+    result = RollingSummarizer(alone - 5, store=MemoryStore()).summarize(
+        messages, keep_from=pin, pinned_as="question being answered"
+    )
+    assert f"the question being answered ({len(messages) - pin} messages, " in result.warnings[0]
+    assert "keep_from" not in " ".join(result.warnings)

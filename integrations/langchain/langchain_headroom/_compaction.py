@@ -30,6 +30,9 @@ __all__ = ["Compaction", "Compactor"]
 
 logger = logging.getLogger("langchain_headroom")
 
+# What the summarizer's warnings call the messages it is told to keep (keep_from).
+OPEN_EXCHANGE = "latest user turn and its open tool-call exchange"
+
 
 @dataclass(frozen=True, slots=True)
 class Compaction:
@@ -111,7 +114,7 @@ def _summarize(
     rolling: Any, messages: Sequence[BaseMessage], pin: int, cost: Callable[[BaseMessage], int]
 ) -> tuple[list[AnyMessage] | None, list[str]]:
     dicts = to_dicts(messages)
-    result = rolling.summarize(dicts, keep_from=pin)
+    result = rolling.summarize(dicts, keep_from=pin, pinned_as=OPEN_EXCHANGE)
     if result.summarized == 0:
         return None, list(result.warnings)
     # The summarizer keeps the dicts it does not condense as the same objects, in order,

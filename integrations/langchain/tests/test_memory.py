@@ -102,8 +102,8 @@ def test_summarizer_plugs_into_langchain_summarization_middleware(log_text):
 
 _KEPT = re.compile(r"kept only (\d+) recent messages verbatim \(keep_recent=(\d+)\)")
 _PINNED = re.compile(
-    r"the (?:(\d+) messages|message) pinned by keep_from=\d+ \(messages? [\d-]+\) "
-    r"alone costs? (\d+) tokens(, more than the budget)?"
+    r"the latest user turn and its open tool-call exchange "
+    r"\((?:(\d+) messages, [\d-]+|message \d+)\) alone costs? (\d+) tokens(, more than the budget)?"
 )
 
 

@@ -334,9 +334,9 @@ def test_budget_keeps_the_latest_question_and_open_exchange(caplog):
             # Over budget only when the exchange that must stay is itself too big.
             assert count_tokens(exchange, model="gpt-4o") > budget * 0.9
     assert over and re.search(
-        rf"budget of {budget} tokens not met \(\d+ tokens\): .*; the 3 messages pinned by "
-        rf"keep_from=\d+ \(messages \d+-\d+\) alone cost \d+ tokens, more than the budget of "
-        rf"{budget}",
+        rf"budget of {budget} tokens not met \(\d+ tokens\): .*; the latest user turn and its "
+        rf"open tool-call exchange \(3 messages, \d+-\d+\) alone cost \d+ tokens, more than the "
+        rf"budget of {budget}",
         caplog.text,
     )
     # Requests with room to spare fit: most requests are within budget.

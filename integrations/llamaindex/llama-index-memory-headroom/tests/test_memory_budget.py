@@ -25,8 +25,8 @@ from llama_index.utils.headroom.events import saving_in
 _LOGGER = "llama_index.memory.headroom"
 _NOT_MET = re.compile(r"budget of (\d+) tokens not met \((\d+) tokens\): (.*)")
 _PINNED = re.compile(
-    r"the (?:(\d+) messages|message) pinned by keep_from=\d+ \(messages? [\d-]+\) "
-    r"alone costs? (\d+) tokens(, more than the budget)?"
+    r"the latest user turn and its open tool-call exchange "
+    r"\((?:(\d+) messages, [\d-]+|message \d+)\) alone costs? (\d+) tokens(, more than the budget)?"
 )
 _KEPT = re.compile(r"kept only (\d+) recent messages verbatim \(keep_recent=(\d+)\)")
 

@@ -38,6 +38,8 @@ __all__ = ["HeadroomMemory"]
 logger = logging.getLogger(__name__)
 
 # Share of an LLM's context window the history may fill, as ChatMemoryBuffer uses.
+# What the summarizer's warnings call the messages it is told to keep (keep_from).
+_OPEN_EXCHANGE = "latest user turn and its open tool-call exchange"
 _CONTEXT_SHARE = 0.75
 
 
@@ -263,7 +265,7 @@ class HeadroomMemory(BaseChatStoreMemory):
         )
         dicts = to_dicts(given)
         try:
-            result = rolling.summarize(dicts, keep_from=pin)
+            result = rolling.summarize(dicts, keep_from=pin, pinned_as=_OPEN_EXCHANGE)
         except HeadroomError as exc:
             logger.warning("headroom: history left as it was: %s", exc)
             return view, []
