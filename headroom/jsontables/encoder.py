@@ -355,21 +355,31 @@ def _derive(
     work = _DERIVE_MIN_WORK + _DERIVE_WORK_PER_CELL * count * len(columns)
     # Sources grouped by the rows they are present in: a target can only come from a source
     # present in exactly its rows, so heterogeneous records compare far fewer pairs.
-    groups: dict[tuple[int, ...] | None, list[_Source]] = {}
-    strings: list[tuple[tuple[str, ...], tuple[int, ...] | None, list[str]]] = []
+    # Groups are numbered (-1: every row): a tuple of row numbers hashes in time proportional
+    # to its length, and the columns flattened from one nested object share their list of
+    # rows, whose number is then found once.
+    groups: dict[int, list[_Source]] = {}
+    numbers: dict[tuple[int, ...], int] = {}
+    number_of_list: dict[int, int] = {}
+    strings: list[tuple[tuple[str, ...], int, list[str]]] = []
     for column in columns:
         present = column.present
         if not present:
             continue
-        rows = None if len(present) == count else tuple(column.rows)
+        if len(present) == count:
+            rows = -1
+        else:
+            found = number_of_list.get(id(column.rows))
+            if found is None:
+                found = numbers.setdefault(tuple(column.rows), len(numbers))
+                number_of_list[id(column.rows)] = found
+            rows = found
         kinds = column.kinds
         if kinds == _STR_ONLY:
             strings.append((column.path, rows, present))
-        if not kinds <= _SOURCE_KINDS or "" in present:
+        if not kinds <= _SOURCE_KINDS or (str in kinds and "" in present):
             continue
-        spelled = (
-            present if kinds == _STR_ONLY else [v if type(v) is str else str(v) for v in present]
-        )
+        spelled = present if kinds == _STR_ONLY else list(map(str, present))  # str(s) is s
         groups.setdefault(rows, []).append(_Source(column.path, spelled))
     for group in groups.values():  # the longest value first: "{url}/x" before "{id}"
         group.sort(key=lambda source: -len(source.spelled[0]))
@@ -378,7 +388,7 @@ def _derive(
     lengths = {rows: [-len(seed) for seed in found] for rows, found in seeds.items()}
     # The targets of each group (their places in ``strings``), whose candidates are found
     # for all of them at once, when the search reaches the group.
-    targets_of: dict[tuple[int, ...] | None, list[int]] = {}
+    targets_of: dict[int, list[int]] = {}
     for place, (target, rows, _) in enumerate(strings):
         if target and rows in groups:
             targets_of.setdefault(rows, []).append(place)
