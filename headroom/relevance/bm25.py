@@ -83,6 +83,9 @@ def bm25_scores(
     idf = [math.log((n - f + 0.5) / (f + 0.5) + 1) for f in frequency]
     scores = []
     for length, found in counted:
+        if not found:  # most documents: the sum of nothing
+            scores.append(0.0)
+            continue
         norm = k1 * (1 - b + b * length / average)
         scores.append(float(sum(idf[t] * c * (k1 + 1) / (c + norm) for t, c in found)))
     return scores

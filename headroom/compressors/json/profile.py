@@ -315,7 +315,7 @@ class Profile:
             if reason:
                 reasons[index] = reason
         for column in self.categorical:
-            is_bool = all(type(v) is bool for v in column.values)
+            is_bool = self.types(column) == {bool}
             if not (is_bool or self.hinted(column)):
                 continue
             keys = self.category_keys(column)
