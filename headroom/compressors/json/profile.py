@@ -306,11 +306,16 @@ class Profile:
         {3: 'status', 9: 'outlier', 30: 'error'}
         """
         reasons: dict[int, str] = {}
-        for index, item in enumerate(self.items):
-            if type(item) is not dict:
-                reasons[index] = "not-an-object"
-        found = error_reasons(item for item in self.items if type(item) is dict)
-        records = (index for index, item in enumerate(self.items) if type(item) is dict)
+        kinds = list(map(type, self.items))
+        if kinds.count(dict) == len(kinds):  # as a rule: every item is an object
+            records: Sequence[int] = range(len(kinds))
+            found = error_reasons(self.items)
+        else:
+            records = [index for index, kind in enumerate(kinds) if kind is dict]
+            for index, kind in enumerate(kinds):
+                if kind is not dict:
+                    reasons[index] = "not-an-object"
+            found = error_reasons(self.items[index] for index in records)
         for index, reason in zip(records, found, strict=True):
             if reason:
                 reasons[index] = reason
@@ -386,7 +391,7 @@ class Profile:
                 continue
             if column is id_column or len(column.values) < _MIN_ID_COVERAGE * len(self.items):
                 continue
-            if not all(type(v) is str and v for v in column.values):
+            if self.types(column) != {str} or not all(column.values):
                 continue
             if len(set(column.values)) < 2 or _derived(column, ids):
                 continue
