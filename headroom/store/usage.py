@@ -30,10 +30,11 @@ import atexit
 import functools
 import threading
 import time
+import uuid
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 
 from headroom.errors import InvalidArgumentError, StoreError
 from headroom.store._common import check_usage
@@ -197,6 +198,10 @@ class _BatchedUsageLog:
         self._flush_lock = threading.Lock()
         # (day, kind) -> counts: a batch that spans midnight is written to both days.
         self._pending: dict[tuple[str, str], UsageTotals] = {}
+        # Batches whose write failed, retried as they were, under the same id: a write can
+        # fail after the store applied it (a reply lost to a timeout), and the id lets the
+        # store apply each batch once (see RedisUsageLog).
+        self._unsent: list[tuple[str, dict[tuple[str, str], UsageTotals]]] = []
         self._flushed_at = time.monotonic()
 
     def record(self, kind: str, tokens_before: int, tokens_after: int) -> None:
@@ -217,7 +222,7 @@ class _BatchedUsageLog:
             self.flush()
 
     def flush(self) -> None:
-        """Write the counts held back (one transaction or round trip).
+        """Write the counts held back (one transaction or round trip per batch).
 
         Raises:
             StoreError: the store failed; the counts are kept for the next write.
@@ -226,22 +231,19 @@ class _BatchedUsageLog:
             with self._lock:
                 pending, self._pending = self._pending, {}
                 self._flushed_at = time.monotonic()
-                _UNFLUSHED.discard(self)
-            if not pending:
-                return
-            try:
-                self._write(pending)
-            except StoreError:
+                if pending:
+                    self._unsent.append((uuid.uuid4().hex, pending))
+                if not self._unsent:
+                    _UNFLUSHED.discard(self)
+                    return
+            while self._unsent:  # only flush() changes the list, under the flush lock
+                batch, counts = self._unsent[0]
+                self._write(counts, batch)  # StoreError: kept, retried next time
                 with self._lock:
-                    _UNFLUSHED.add(self)
-                    for key, add in pending.items():
-                        self._pending[key] = _add(
-                            self._pending.get(key),
-                            add.calls,
-                            add.tokens_before,
-                            add.tokens_after,
-                        )
-                raise
+                    del self._unsent[0]
+            with self._lock:
+                if not self._pending:
+                    _UNFLUSHED.discard(self)
 
     def totals(self) -> dict[str, UsageTotals]:
         """Every process's totals, after writing this one's.
@@ -270,7 +272,8 @@ class _BatchedUsageLog:
         try:
             self.flush()
         except StoreError as error:
-            held = sum(t.calls for t in self._pending.values())
+            batches = [self._pending, *(counts for _, counts in self._unsent)]
+            held = sum(t.calls for counts in batches for t in counts.values())
             warnings.warn(
                 f"headroom: usage counts of {held} call(s) not written: {error}",
                 RuntimeWarning,
@@ -280,7 +283,9 @@ class _BatchedUsageLog:
     def _check_writable(self) -> None:
         """Raise StoreError now if nothing could ever be written."""
 
-    def _write(self, pending: dict[tuple[str, str], UsageTotals]) -> None:
+    def _write(self, pending: dict[tuple[str, str], UsageTotals], batch: str) -> None:
+        """Add ``pending`` to the stored totals, once per ``batch`` id where the store can
+        tell (a retried batch has the id of its first try)."""
         raise NotImplementedError
 
     def _read(self) -> dict[str, UsageTotals]:
@@ -304,7 +309,8 @@ class SQLiteUsageLog(_BatchedUsageLog):
     def _check_writable(self) -> None:
         self._store._check_writable()
 
-    def _write(self, pending: dict[tuple[str, str], UsageTotals]) -> None:
+    def _write(self, pending: dict[tuple[str, str], UsageTotals], batch: str) -> None:
+        # One local transaction: it commits or raises, so a retry never adds twice.
         kinds: dict[str, UsageTotals] = {}
         for (_, kind), add in pending.items():
             kinds[kind] = _add(kinds.get(kind), add.calls, add.tokens_before, add.tokens_after)
@@ -349,6 +355,30 @@ class SQLiteUsageLog(_BatchedUsageLog):
             ]
 
 
+# Adds one batch of counts atomically, unless a batch with its id was added already: the
+# SET NX of the batch's marker key fails then. A retry after a lost reply (the write applied,
+# its answer timed out) is thus not counted twice. The marker lives a week, longer than any
+# retry waits.
+_ADD_BATCH: Final = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+for i = 0, (#ARGV - 1) / 5 - 1 do
+  local kind, day = ARGV[2 + 5 * i], ARGV[3 + 5 * i]
+  local calls, before, after = ARGV[4 + 5 * i], ARGV[5 + 5 * i], ARGV[6 + 5 * i]
+  local total, daily = KEYS[4 + 2 * i], KEYS[5 + 2 * i]
+  redis.call('HINCRBY', total, 'calls', calls)
+  redis.call('HINCRBY', total, 'before', before)
+  redis.call('HINCRBY', total, 'after', after)
+  redis.call('SADD', KEYS[2], kind)
+  redis.call('HINCRBY', daily, 'calls:' .. kind, calls)
+  redis.call('HINCRBY', daily, 'before:' .. kind, before)
+  redis.call('HINCRBY', daily, 'after:' .. kind, after)
+  redis.call('SADD', KEYS[3], day)
+end
+return 1
+"""
+_BATCH_MARK_SECONDS: Final = 7 * 24 * 3600
+
+
 class RedisUsageLog(_BatchedUsageLog):
     """Totals in hashes under a Redis store's prefix, added to by atomic increments from
     every process sharing the server; batched (``flush_seconds``, 1 s by default) so that
@@ -357,27 +387,25 @@ class RedisUsageLog(_BatchedUsageLog):
     Keys: ``<prefix>u:<kind>`` (all-time, fields ``calls``, ``before``, ``after``) and
     ``<prefix>uk`` (the kinds); ``<prefix>ud:<day>`` (one hash per UTC day, fields
     ``calls:<kind>``, ``before:<kind>``, ``after:<kind>``) and ``<prefix>ud`` (the days).
-    None has an expiry. Records are dated by the store's clock."""
+    None has an expiry but ``<prefix>ub:<batch>``, the mark of a batch already added, kept
+    a week so that a retried batch is added once. Records are dated by the store's clock."""
 
     def __init__(self, store: RedisStore, *, flush_seconds: float = 1.0) -> None:
         super().__init__(flush_seconds=flush_seconds, clock=store._clock)
         self._store = store
 
-    def _write(self, pending: dict[tuple[str, str], UsageTotals]) -> None:
+    def _write(self, pending: dict[tuple[str, str], UsageTotals], batch: str) -> None:
         prefix = self._store.prefix
-        pipe = self._store._client.pipeline(transaction=True)
+        keys = [f"{prefix}ub:{batch}", f"{prefix}uk", f"{prefix}ud"]
+        args: list[str | int] = [_BATCH_MARK_SECONDS]
         for (day, kind), add in pending.items():
-            key = f"{prefix}u:{kind}"
-            pipe.hincrby(key, "calls", add.calls)
-            pipe.hincrby(key, "before", add.tokens_before)
-            pipe.hincrby(key, "after", add.tokens_after)
-            pipe.sadd(f"{prefix}uk", kind)
-            day_key = f"{prefix}ud:{day}"
-            pipe.hincrby(day_key, f"calls:{kind}", add.calls)
-            pipe.hincrby(day_key, f"before:{kind}", add.tokens_before)
-            pipe.hincrby(day_key, f"after:{kind}", add.tokens_after)
-            pipe.sadd(f"{prefix}ud", day)
-        self._store._call(pipe.execute)
+            keys += [f"{prefix}u:{kind}", f"{prefix}ud:{day}"]
+            args += [kind, day, add.calls, add.tokens_before, add.tokens_after]
+        self._store._call(self._add_batch, keys=keys, args=args)
+
+    @functools.cached_property
+    def _add_batch(self) -> Any:
+        return self._store._client.register_script(_ADD_BATCH)
 
     def _read(self) -> dict[str, UsageTotals]:
         prefix = self._store.prefix

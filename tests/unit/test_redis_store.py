@@ -22,7 +22,7 @@ from headroom.errors import (
 from headroom.retrieval import answer_from
 from headroom.store import MemoryStore, open_store
 from headroom.store.redis import RedisStore
-from headroom.store.usage import RedisUsageLog, usage_log_for
+from headroom.store.usage import RedisUsageLog, UsageTotals, usage_log_for
 from tests.conftest import REPO_ROOT, RedisServer, read_bench
 
 
@@ -117,6 +117,37 @@ def test_usage_totals_add_up_across_threads_and_processes(store: RedisStore) -> 
     totals = log.totals()["log"]
     assert (totals.calls, totals.tokens_before, totals.tokens_after) == (201, 20_001, 2_001)
     assert usage_log_for(store).totals() == log.totals()
+
+
+def test_a_batch_whose_reply_was_lost_is_not_counted_twice(
+    store: RedisStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The server applies the batch, then the reply times out: the log cannot tell, keeps the
+    # batch and sends it again; the server adds it once.
+    log = RedisUsageLog(store, flush_seconds=3600)
+    log.record("json", 500, 50)
+    log.record("log", 100, 10)
+    real_call = store._call
+    lost: list[bool] = []
+
+    def call_then_lose_the_reply(command: Any, *args: Any, **kwargs: Any) -> Any:
+        result = real_call(command, *args, **kwargs)
+        if not lost:
+            lost.append(True)
+            raise StoreUnavailableError(store.url, "TimeoutError: Timeout reading from socket")
+        return result
+
+    monkeypatch.setattr(store, "_call", call_then_lose_the_reply)
+    with pytest.raises(StoreUnavailableError):
+        log.flush()
+    monkeypatch.undo()
+    log.record("log", 100, 10)  # a new count waits behind the retried batch
+    assert log.totals() == {
+        "json": UsageTotals(1, 500, 50),
+        "log": UsageTotals(2, 200, 20),
+    }
+    log.flush()  # nothing left to send
+    assert RedisUsageLog(RedisStore(store.url, prefix=store.prefix)).totals() == log.totals()
 
 
 def _closed_port() -> int:
