@@ -118,5 +118,9 @@ _ABSENT: Final = object()
 
 def _key_at(rows: list[int], keys: list[Any], row: int) -> Any:
     """The key of ``row`` in a column (``rows`` ascending, one key each), or ``_ABSENT``."""
+    # Distinct ascending rows from 0 hold row r at r or later: at r, every earlier row
+    # is there too (the column of every item, as a rule).
+    if row < len(rows) and rows[row] == row:
+        return keys[row]
     at = bisect_left(rows, row)
     return keys[at] if at < len(rows) and rows[at] == row else _ABSENT
