@@ -224,6 +224,8 @@ class Profile:
         distinct values."""
         found: list[tuple[bool, int, int, Column]] = []
         for order, column in enumerate(self.columns):
+            if len(column.values) < 2 * _MIN_PER_CATEGORY:  # too few for two categories
+                continue
             keys = self._category_keys(column)
             if keys is None:
                 continue
@@ -288,7 +290,8 @@ class Profile:
         for column in self.columns:
             key = column.path[-1]
             if (
-                _id_rank(key) is None
+                len(column.values) >= _MIN_NUMERIC  # fewer values hold fewer numbers
+                and _id_rank(key) is None
                 and not key_words(key) & _ID_WORDS
                 and _numbers(column, self.types(column))
             ):
