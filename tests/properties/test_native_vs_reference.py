@@ -478,3 +478,16 @@ def test_string_column(values: list[str]) -> None:
 @given(st.lists(cell_texts | lines_any, max_size=20))
 def test_string_column_core_takes_every_str(values: list[str]) -> None:
     assert _core.string_column(values) == _reference.string_column(values)
+
+
+@pytest.mark.parametrize("values", [["a", 1], [None], ["a\x00b", 2.5]])
+def test_string_column_of_a_value_that_is_not_a_str_is_a_type_error(values: list[object]) -> None:
+    with pytest.raises(TypeError):
+        _core.string_column(values)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        _reference.string_column(values)  # type: ignore[arg-type]
+
+
+def test_string_column_with_a_nul_is_answered_by_the_reference() -> None:
+    values = ["a\x00b", "true", "ok"]
+    assert _core.string_column(values) == (['"a\\u0000b"', '"true"', "ok"], True)
