@@ -342,3 +342,55 @@ def _reference_robust_z(values: list[float]) -> list[float]:
 )
 def test_robust_z_is_the_value_by_value_formula(values: list[float]) -> None:
     assert robust_z(values) == _reference_robust_z(values)
+
+
+def _reference_ranges(profile: Profile, rows: set[int]) -> list[str]:
+    from headroom.compressors.json.summary import _number
+
+    ranked = []
+    for order, column in enumerate(profile.numeric):
+        numbers = [
+            (number, value)
+            for r, value in zip(column.rows, column.values, strict=True)
+            if r in rows and (number := as_float(value)) is not None
+        ]
+        if not numbers:
+            continue
+        low = min(numbers, key=lambda pair: pair[0])[1]
+        high = max(numbers, key=lambda pair: pair[0])[1]
+        text = f"{column.name} {_number(low)}" + ("" if low == high else f"–{_number(high)}")
+        ranked.append((-len(numbers), order, text))
+    return [text for *_, text in sorted(ranked)[:4]]
+
+
+@st.composite
+def _numeric_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
+    numbers = st.none() | st.integers(-50, 50) | st.floats(-1e3, 1e3) | st.just(10**400)
+    keys = [f"m{k}" for k in range(draw(st.integers(1, 7)))]
+    count = draw(st.integers(8, 40))
+    return [{key: draw(numbers) for key in keys if draw(st.integers(0, 4))} for _ in range(count)]
+
+
+@given(_numeric_rows(), st.sets(st.integers(0, 39)))
+def test_ranges_agree_with_the_value_by_value_rule(
+    rows: list[dict[str, Any]], dropped: set[int]
+) -> None:
+    from headroom.compressors.json.summary import _ranges
+
+    profile = Profile(rows)
+    assert _ranges(profile, dropped) == _reference_ranges(profile, dropped)
+
+
+@given(st.text(max_size=30))
+def test_quoted_is_the_json_string_with_three_escapes(text: str) -> None:
+    import json
+
+    from headroom.compressors.json.summary import _quoted
+
+    expected = (
+        json.dumps(text, ensure_ascii=False)
+        .replace("]", "\\u005d")
+        .replace("·", "\\u00b7")
+        .replace(";", "\\u003b")
+    )
+    assert _quoted(text) == expected

@@ -38,6 +38,8 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from itertools import compress
+from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import Any, Final
 
 from headroom.compressors.json.profile import Column, Profile
@@ -108,24 +110,25 @@ def _categories(profile: Profile, rows: set[int]) -> list[str]:
 
 
 def _ranges(profile: Profile, rows: set[int]) -> list[str]:
-    ranked: list[tuple[int, int, str]] = []
+    # The columns with the most numbers over the rows, first ones first; only those shown
+    # are read for their lowest and highest.
+    counted: list[tuple[int, int, Column, list[float | None]]] = []
     for order, column in enumerate(profile.numeric):
+        floats = _values_at(column, profile.floats(column), rows)
+        count = len(floats) - floats.count(None)
+        if count:
+            counted.append((-count, order, column, floats))
+    out = []
+    for *_, column, floats in sorted(counted, key=itemgetter(0, 1))[:_MAX_NUMERIC_COLUMNS]:
         numbers = [
             (number, value)
-            for number, value in zip(
-                _values_at(column, profile.floats(column), rows),
-                _values_at(column, column.values, rows),
-                strict=True,
-            )
+            for number, value in zip(floats, _values_at(column, column.values, rows), strict=True)
             if number is not None
         ]
-        if not numbers:
-            continue
-        low = min(numbers, key=lambda pair: pair[0])[1]
-        high = max(numbers, key=lambda pair: pair[0])[1]
-        text = f"{column.name} {_number(low)}" + ("" if low == high else f"–{_number(high)}")
-        ranked.append((-len(numbers), order, text))
-    return [text for *_, text in sorted(ranked)[:_MAX_NUMERIC_COLUMNS]]
+        low = min(numbers, key=itemgetter(0))[1]
+        high = max(numbers, key=itemgetter(0))[1]
+        out.append(f"{column.name} {_number(low)}" + ("" if low == high else f"–{_number(high)}"))
+    return out
 
 
 def _ids(
@@ -210,7 +213,7 @@ def _quoted(text: str) -> str:
     # "]" ends a marker), and "; ids by " in a name would look like the list's start, so
     # all three are escaped: the JSON string still reads back exactly.
     return (
-        json.dumps(text, ensure_ascii=False)
+        encode_basestring(text)  # json.dumps(text, ensure_ascii=False), without an encoder
         .replace("]", "\\u005d")
         .replace("·", "\\u00b7")
         .replace(";", "\\u003b")
@@ -285,7 +288,7 @@ def _text(value: Any) -> str:
     if len(text) > _MAX_VALUE_CHARS:
         text = text[: _MAX_VALUE_CHARS - 1] + "…"
     if not text or any(c in text for c in ',;:"') or text != text.strip():
-        return json.dumps(text, ensure_ascii=False)
+        return encode_basestring(text)  # json.dumps(text, ensure_ascii=False)
     return text
 
 
