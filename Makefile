@@ -96,14 +96,16 @@ test-integrations: $(VENV)/.langchain-installed $(VENV)/.llamaindex-installed
 	HEADROOM_BENCH_DATA="$(DATA)" $(BIN)/jupyter-execute notebooks/llamaindex.ipynb
 
 # Wheels into dist/, rebuilt from scratch each time: the core (one cp310-abi3 wheel, any
-# CPython >= 3.10) and its sdist, and one wheel per integration distribution, the ones the
+# CPython >= 3.10, linked by zig against glibc 2.17 so that it is manylinux2014 and installs
+# on RHEL 8, Debian 11 or Amazon Linux 2, not only on this machine's glibc) and its sdist, and one wheel per integration distribution, the ones the
 # install stamps above name (each built by its own backend, hatchling, which `build` fetches
 # from PyPI into an isolated environment).
 DIST := dist
 INTEGRATION_PROJECTS := $(LANGCHAIN) $(LLAMAINDEX_PROJECTS)
 dist: $(VENV)/.dev-installed
 	rm -rf $(DIST)
-	$(BIN)/maturin build --release --quiet --out $(DIST)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/maturin build --release --quiet --out $(DIST) \
+		--zig --compatibility manylinux2014
 	$(BIN)/maturin sdist --out $(DIST) >/dev/null
 	for project in $(INTEGRATION_PROJECTS); do \
 		$(PY) -m build --wheel --outdir $(DIST) $$project >/dev/null || exit 1; done

@@ -257,6 +257,20 @@ def test_licence_files(clean_venv: CleanVenv) -> None:
     assert {"LICENSE", "NOTICE", "LICENSE-tiktoken.txt"} <= names, names
 
 
+def test_core_wheel_is_manylinux2014(wheels: dict[str, Path]) -> None:
+    """The extension needs glibc 2.17 at most, as the wheel's manylinux2014 tag promises."""
+    import re
+    import zipfile
+
+    wheel = wheels["headroom-ctx"]
+    assert "manylinux2014_x86_64" in wheel.name or "manylinux_2_17" in wheel.name, wheel.name
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".so")]
+        binary = archive.read(name)
+    needed = {tuple(map(int, v.split(b"."))) for v in re.findall(rb"GLIBC_(2\.[0-9.]+)", binary)}
+    assert needed and max(needed) <= (2, 17), sorted(needed)
+
+
 def test_core_example_on_a_real_log(clean_venv: CleanVenv, wheels: dict[str, Path]) -> None:
     log = BENCH_DATA / "loghub" / "HDFS_2k.log"
     if not log.is_file():
