@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from headroom.compressors import Context, Registry
-from headroom.compressors.json.minify import forget_parsed, json_layout
+from headroom.compressors.json.minify import json_layout, keeping_parsed
 from headroom.config import KINDS, CompressConfig, Kind
 from headroom.errors import UnknownKindError
 from headroom.router import Hints, Route, already_compressed, detect
@@ -57,8 +57,9 @@ def compress_piece(
     where: str = "text",
 ) -> Piece:
     """Compress ``text``; never raises for content, only for a bad ``kind``."""
-    # The chain counts the same texts again (the input, each result): once per text.
-    try:
+    # The chain counts the same texts again (the input, each result): once per text. The
+    # router's parse of a JSON piece is handed to the compressor that needs it, once.
+    with keeping_parsed():
         return _compress(
             text,
             config=config,
@@ -70,8 +71,6 @@ def compress_piece(
             hints=hints,
             where=where,
         )
-    finally:
-        forget_parsed()  # a parsed JSON value the chain did not take is not kept
 
 
 def _compress(

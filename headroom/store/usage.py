@@ -202,6 +202,7 @@ class _BatchedUsageLog:
         # fail after the store applied it (a reply lost to a timeout), and the id lets the
         # store apply each batch once (see RedisUsageLog).
         self._unsent: list[tuple[str, dict[tuple[str, str], UsageTotals]]] = []
+        self._tried: set[str] = set()  # ids of unsent batches a write was tried with
         self._flushed_at = time.monotonic()
 
     def record(self, kind: str, tokens_before: int, tokens_after: int) -> None:
@@ -231,16 +232,27 @@ class _BatchedUsageLog:
             with self._lock:
                 pending, self._pending = self._pending, {}
                 self._flushed_at = time.monotonic()
-                if pending:
+                if pending and self._unsent and self._unsent[-1][0] not in self._tried:
+                    # Never sent yet, so never applied: new counts join it, and the list
+                    # stays short however long the store is down (one tried batch, one not).
+                    last = self._unsent[-1][1]
+                    for key, add in pending.items():
+                        last[key] = _add(
+                            last.get(key), add.calls, add.tokens_before, add.tokens_after
+                        )
+                elif pending:
                     self._unsent.append((uuid.uuid4().hex, pending))
                 if not self._unsent:
                     _UNFLUSHED.discard(self)
                     return
             while self._unsent:  # only flush() changes the list, under the flush lock
                 batch, counts = self._unsent[0]
+                with self._lock:
+                    self._tried.add(batch)
                 self._write(counts, batch)  # StoreError: kept, retried next time
                 with self._lock:
                     del self._unsent[0]
+                    self._tried.discard(batch)
             with self._lock:
                 if not self._pending:
                     _UNFLUSHED.discard(self)
@@ -272,8 +284,9 @@ class _BatchedUsageLog:
         try:
             self.flush()
         except StoreError as error:
-            batches = [self._pending, *(counts for _, counts in self._unsent)]
-            held = sum(t.calls for counts in batches for t in counts.values())
+            with self._lock:
+                batches = [self._pending, *(counts for _, counts in self._unsent)]
+                held = sum(t.calls for counts in batches for t in counts.values())
             warnings.warn(
                 f"headroom: usage counts of {held} call(s) not written: {error}",
                 RuntimeWarning,
@@ -355,13 +368,26 @@ class SQLiteUsageLog(_BatchedUsageLog):
             ]
 
 
-# Adds one batch of counts atomically, unless a batch with its id was added already: the
-# SET NX of the batch's marker key fails then. A retry after a lost reply (the write applied,
-# its answer timed out) is thus not counted twice. The marker lives a week, longer than any
-# retry waits.
+# Adds one batch of counts, unless a batch with its id was added already (its mark is set):
+# a retry after a lost reply (the write applied, its answer timed out) is not counted twice.
+# A script's writes are not undone when it fails halfway, so it checks every key's type
+# before the first write and sets the mark after the last; the mark lives a week, longer
+# than any retry waits. (The keys of one batch are in different hash slots: Redis Cluster is
+# not supported, as with the MULTI this replaced.)
 _ADD_BATCH: Final = """
-if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
-for i = 0, (#ARGV - 1) / 5 - 1 do
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local n = (#ARGV - 1) / 5
+for i = 2, 3 do
+  local t = redis.call('TYPE', KEYS[i])['ok']
+  if t ~= 'set' and t ~= 'none' then return redis.error_reply('WRONGTYPE ' .. KEYS[i]) end
+end
+for i = 0, n - 1 do
+  for _, key in ipairs({KEYS[4 + 2 * i], KEYS[5 + 2 * i]}) do
+    local t = redis.call('TYPE', key)['ok']
+    if t ~= 'hash' and t ~= 'none' then return redis.error_reply('WRONGTYPE ' .. key) end
+  end
+end
+for i = 0, n - 1 do
   local kind, day = ARGV[2 + 5 * i], ARGV[3 + 5 * i]
   local calls, before, after = ARGV[4 + 5 * i], ARGV[5 + 5 * i], ARGV[6 + 5 * i]
   local total, daily = KEYS[4 + 2 * i], KEYS[5 + 2 * i]
@@ -374,6 +400,7 @@ for i = 0, (#ARGV - 1) / 5 - 1 do
   redis.call('HINCRBY', daily, 'after:' .. kind, after)
   redis.call('SADD', KEYS[3], day)
 end
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
 return 1
 """
 _BATCH_MARK_SECONDS: Final = 7 * 24 * 3600

@@ -60,6 +60,9 @@ class Tally:
         """``(count, True)`` when the text has at most ``bound`` tokens (or was counted
         whole), else ``(part, False)`` with ``bound < part <= count``; counting stops there,
         so a tally answers once.
+
+        Raises:
+            Whatever counting a chunk raised (then counting stops).
         """
         total = 0
         for index in range(len(self._chunks)):
@@ -67,14 +70,19 @@ class Tally:
                 missing = index == len(self._futures)
             if missing:  # its predecessor finished before its callback submitted it
                 self._submit_next()
-            total += self._futures[index].result()
+            try:
+                total += self._futures[index].result()
+            except BaseException:
+                self.stop()
+                raise
             if total > bound and index + 1 < len(self._chunks):
-                self._stop()
+                self.stop()
                 return total, False
         return total, True
 
-    def _stop(self) -> None:
-        """Count no further: chunks not started are dropped."""
+    def stop(self) -> None:
+        """Count no further: chunks not started are dropped (idempotent; :meth:`at_least`
+        is not to be asked after it)."""
         with self._lock:
             self._stopped = True
             futures = list(self._futures)

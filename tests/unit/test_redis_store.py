@@ -22,7 +22,7 @@ from headroom.errors import (
 from headroom.retrieval import answer_from
 from headroom.store import MemoryStore, open_store
 from headroom.store.redis import RedisStore
-from headroom.store.usage import RedisUsageLog, UsageTotals, usage_log_for
+from headroom.store.usage import RedisUsageLog, UsageTotals, day_of, usage_log_for
 from tests.conftest import REPO_ROOT, RedisServer, read_bench
 
 
@@ -148,6 +148,37 @@ def test_a_batch_whose_reply_was_lost_is_not_counted_twice(
     }
     log.flush()  # nothing left to send
     assert RedisUsageLog(RedisStore(store.url, prefix=store.prefix)).totals() == log.totals()
+
+
+def test_a_batch_refused_halfway_adds_nothing_and_is_added_whole_later(
+    store: RedisStore,
+) -> None:
+    # A key of the wrong type makes the batch fail: nothing of it may be applied (a script's
+    # writes are not undone), so that the retry, once the key is fixed, adds it all once.
+    log = RedisUsageLog(store, flush_seconds=3600)
+    log.record("json", 500, 50)
+    day = day_of(store._clock())
+    store._client.set(f"{store.prefix}ud:{day}", "not a hash")
+    with pytest.raises(StoreError, match="WRONGTYPE"):
+        log.flush()
+    assert RedisUsageLog(RedisStore(store.url, prefix=store.prefix)).totals() == {}
+    store._client.delete(f"{store.prefix}ud:{day}")
+    assert log.totals() == {"json": UsageTotals(1, 500, 50)}
+    assert log.by_day() == {day: {"json": UsageTotals(1, 500, 50)}}
+
+
+def test_counts_held_while_redis_is_down_stay_two_batches_at_most() -> None:
+    store = RedisStore(f"redis://127.0.0.1:{_closed_port()}/0")
+    log = RedisUsageLog(store, flush_seconds=0)  # every record tries to write
+    for i in range(50):
+        with pytest.raises(StoreUnavailableError):
+            log.record("log", 10 + i, 1)
+    assert len(log._unsent) <= 2
+    held = [t for _, counts in log._unsent for t in counts.values()]
+    assert sum(t.calls for t in held) == 50
+    assert sum(t.tokens_before for t in held) == sum(10 + i for i in range(50))
+    with pytest.warns(RuntimeWarning, match="usage counts of 50 call"):
+        log.close()
 
 
 def _closed_port() -> int:

@@ -140,6 +140,10 @@ def test_a_document_the_router_parsed_is_not_parsed_again(
     Headroom(store="memory").compress_text(pretty)
     assert parses == [len(pretty), len(minify_json(pretty))]
     assert minify.take_parsed(pretty.strip()) is minify.NOT_PARSED
+    # Routing a text outside compression keeps no parsed value either.
+    other = json.dumps([{"n": i} for i in range(400)])
+    assert minify.json_layout(other) == "document"
+    assert minify.take_parsed(other) is minify.NOT_PARSED
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,11 @@ byte-for-byte as they were. JSON Lines keep one record per line.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import threading
+from collections.abc import Iterator
 from typing import Any, Final, Literal
 
 import orjson
@@ -24,6 +26,7 @@ __all__ = [
     "JsonMinifier",
     "forget_parsed",
     "json_layout",
+    "keeping_parsed",
     "minify_json",
     "take_parsed",
 ]
@@ -54,7 +57,8 @@ def json_layout(text: str) -> Literal["document", "lines"] | None:
     except (orjson.JSONDecodeError, UnicodeEncodeError):
         pass
     else:
-        _last.parsed = (stripped, value)
+        if _last.keeping:
+            _last.parsed = (stripped, value)
         return "document"
     if _parses(stripped):
         return "document"
@@ -66,11 +70,25 @@ def json_layout(text: str) -> Literal["document", "lines"] | None:
 
 class _Last(threading.local):
     parsed: tuple[str, Any] | None = None
+    keeping: bool = False
 
 
 # The value of the last document json_layout parsed in this thread, for take_parsed: the
-# router parses a piece first, and SmartCrusher needs the same value (see take_parsed).
+# router parses a piece first, and SmartCrusher needs the same value (see take_parsed). Kept
+# only while a piece is compressed (keeping_parsed), so that nothing else holds it on.
 _last = _Last()
+
+
+@contextlib.contextmanager
+def keeping_parsed() -> Iterator[None]:
+    """While in this block, :func:`json_layout` keeps the value it parsed for
+    :func:`take_parsed`; on leaving, what was not taken is dropped."""
+    _last.keeping = True
+    try:
+        yield
+    finally:
+        _last.keeping = False
+        _last.parsed = None
 
 
 def take_parsed(document: str) -> Any:
@@ -79,9 +97,10 @@ def take_parsed(document: str) -> Any:
 
     The router asks :func:`json_layout` about a piece before its compressors run, so the
     value is there when SmartCrusher wants it (unless the minifier changed the text), and a
-    large document is not parsed twice.
+    large document is not parsed twice. Values are kept only inside :func:`keeping_parsed`.
 
-    >>> json_layout('{"take": [1]}'), take_parsed('{"take": [1]}'), take_parsed('{"take": [1]}')
+    >>> with keeping_parsed():
+    ...     json_layout('{"take": [1]}'), take_parsed('{"take": [1]}'), take_parsed('{"take": [1]}')
     ('document', {'take': [1]}, NOT_PARSED)
     """
     last, _last.parsed = _last.parsed, None
@@ -91,7 +110,8 @@ def take_parsed(document: str) -> Any:
 
 
 def forget_parsed() -> None:
-    """Drop the value :func:`take_parsed` would hand out (the piece is done with)."""
+    """Drop the value :func:`take_parsed` would hand out (the text it was parsed from is
+    not what the next compressor reads)."""
     _last.parsed = None
 
 

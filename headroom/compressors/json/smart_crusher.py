@@ -161,7 +161,11 @@ class SmartCrusher:
         counting: Tally | None = None
         if tally is not None and ctx.config.lossy and len(document) > _SURELY_CRUSHED * limit:
             counting = tally(document)
-            early = self._crush(value, lines, ctx, text, self.options)
+            try:
+                early = self._crush(value, lines, ctx, text, self.options)
+            except BaseException:  # no crush, no decision: the count is not needed
+                counting.stop()
+                raise
         # Under half the characters is fewer tokens too (on the recorded API responses a
         # table spends at most 1.4x the tokens per character of its JSON): the JSON, as long
         # as the whole input when it is large, need not be counted.
@@ -239,7 +243,11 @@ def _lossless_size(
     """
     if early is None:  # nothing to crush: the lossless size is compared with the input's
         return counting.at_least(sys.maxsize)[0]
-    crushed = count(early.text)
+    try:
+        crushed = count(early.text)
+    except BaseException:
+        counting.stop()
+        raise
     bound = max(limit, crushed, math.ceil(goal) if goal is not None else 0)
     if before is not None and crushed >= before:
         bound = max(bound, before)

@@ -25,6 +25,7 @@ __all__ = [
     "is_marked",
     "is_retrieved",
     "last_user_text",
+    "latest_user_turn",
     "mark",
     "open_exchange_start",
     "result_info",
@@ -120,11 +121,17 @@ def open_exchange_start(messages: Sequence[BaseMessage]) -> int:
     It and every message after it (the tool calls made for it and their results) are the
     open exchange: the turn being answered, which is never condensed or re-compressed.
     """
+    latest = latest_user_turn(messages)
+    return 0 if latest is None else latest
+
+
+def latest_user_turn(messages: Sequence[BaseMessage]) -> int | None:
+    """Index of the newest human message that is not a summary, or ``None``."""
     for index in range(len(messages) - 1, -1, -1):
         message = messages[index]
         if isinstance(message, HumanMessage) and not _is_summary_message(message):
             return index
-    return 0
+    return None
 
 
 def is_retrieved(message: BaseMessage) -> bool:

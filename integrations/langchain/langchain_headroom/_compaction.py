@@ -21,7 +21,7 @@ from langchain_core.messages import AnyMessage, BaseMessage, HumanMessage
 from langchain_headroom._common import (
     META_KEY,
     count_tokens,
-    open_exchange_start,
+    latest_user_turn,
     saved_tokens,
     to_dicts,
 )
@@ -101,7 +101,9 @@ class Compactor:
                 keep_recent=self.keep_recent,
                 summarizer=self.summarizer,
             )
-            new, warnings = _summarize(rolling, messages, open_exchange_start(messages), self._cost)
+            # With no user turn there is no open exchange to pin, only the last message.
+            pin = latest_user_turn(messages)
+            new, warnings = _summarize(rolling, messages, pin, self._cost)
         except HeadroomError as exc:
             warnings.append(f"history left as it was: {exc}")
         after = total if new is None else self._count(new)
@@ -111,7 +113,10 @@ class Compactor:
 
 
 def _summarize(
-    rolling: Any, messages: Sequence[BaseMessage], pin: int, cost: Callable[[BaseMessage], int]
+    rolling: Any,
+    messages: Sequence[BaseMessage],
+    pin: int | None,
+    cost: Callable[[BaseMessage], int],
 ) -> tuple[list[AnyMessage] | None, list[str]]:
     dicts = to_dicts(messages)
     result = rolling.summarize(dicts, keep_from=pin, pinned_as=OPEN_EXCHANGE)

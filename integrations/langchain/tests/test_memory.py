@@ -64,6 +64,18 @@ def test_runnable_condenses_history_over_budget(json_text):
     assert out[-1] is history[-1]
 
 
+def test_a_history_without_a_user_turn_pins_only_what_the_core_keeps(caplog):
+    # No human message: no open exchange to pin, and no warning may speak of one.
+    hr = Headroom(store="memory")
+    history = [SystemMessage("You watch the build.")]
+    for i in range(6):
+        history.append(AIMessage(f"Build {i} finished with {i} warnings. " + "ok " * 200))
+    with caplog.at_level(logging.WARNING, logger="langchain_headroom"):
+        out = compress_messages(headroom=hr, budget_tokens=300, keep_recent=1).invoke(history)
+    assert out[-1] is history[-1] and len(out) < len(history)
+    assert "latest user turn" not in caplog.text
+
+
 def test_summarizer_alone_returns_text_with_a_working_handle():
     hr = Headroom(store="memory")
     summarize = headroom_summarizer(headroom=hr)
