@@ -235,7 +235,8 @@ class RollingSummarizer:
 
         Raises:
             InvalidMessageError: a message has the wrong shape.
-            InvalidArgumentError: ``keep_from`` is not an int from 0 to ``len(messages)``.
+            InvalidArgumentError: ``keep_from`` is not an int from 0 to ``len(messages)``,
+                or ``pinned_as`` is not a non-empty string.
         """
         validate_messages(messages)
         msgs = list(messages)
@@ -243,6 +244,10 @@ class RollingSummarizer:
             raise InvalidArgumentError(
                 f"keep_from: expected an int from 0 to {len(msgs)} (the number of messages), "
                 f"got {_short(keep_from)}"
+            )
+        if pinned_as is not None and (not isinstance(pinned_as, str) or not pinned_as.strip()):
+            raise InvalidArgumentError(
+                f"pinned_as: expected a non-empty str or None, got {_short(pinned_as)}"
             )
         count = self.count
         before = count_messages(msgs, count)

@@ -213,3 +213,14 @@ def test_the_pinned_messages_are_named_in_the_callers_terms() -> None:
     )
     assert f"the question being answered ({len(messages) - pin} messages, " in result.warnings[0]
     assert "keep_from" not in " ".join(result.warnings)
+
+
+@pytest.mark.parametrize("pinned_as", ["", "  ", 3])
+def test_pinned_as_must_name_something(pinned_as: object) -> None:
+    messages, pin = _session(rounds=1, size=100)
+    with pytest.raises(InvalidArgumentError, match="pinned_as: expected a non-empty str"):
+        RollingSummarizer(100, store=MemoryStore()).summarize(
+            messages,
+            keep_from=pin,
+            pinned_as=pinned_as,  # type: ignore[arg-type]
+        )
