@@ -597,3 +597,29 @@ def test_records_with_differing_keys_keep_their_signal_rows(name: str) -> None:
 def test_every_row_failing_keeps_every_row() -> None:
     rows = SHAPES["failing categories"][0](400)
     assert crush(rows, query=None, stash=stash_into(MemoryStore())) is None
+
+
+def test_a_profile_answers_for_the_column_it_is_asked_about() -> None:
+    # Per-column answers are cached: a column made for one question and dropped must not
+    # leave its answer to the next column that gets its id.
+    from headroom.compressors.json.profile import Column
+
+    profile = Profile([{"x": 1.0}, {"x": 2.0}, {"x": 3.0}])
+    for n in range(50):
+        values = [float(n + row) for row in range(3)]
+        assert profile.floats(Column(("x",), [0, 1, 2], values)) == values
+
+
+def test_a_dict_subclass_is_copied_as_its_items_say() -> None:
+    # crush() called on Python objects: a changed record of a dict subclass is rebuilt from
+    # its items(), as it always was (a subclass may hide keys there).
+    class Public(dict[str, Any]):
+        def items(self) -> Any:
+            return [(k, v) for k, v in super().items() if not k.startswith("_")]
+
+    long = "Fires shape savannas. " + "Rain varies by year. " * 200
+    value = {"doc": Public(_secret="s", text=long, title="t")}
+    crushed = crush(value, query=None, stash=lambda _part: "headroom:" + "0" * 12)
+    assert crushed is not None
+    assert set(crushed.value["doc"]) == {"text", "title"}
+    assert len(crushed.value["doc"]["text"]) < len(long)

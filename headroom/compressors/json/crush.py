@@ -203,8 +203,8 @@ class _Crusher:
             else:
                 continue
             if new is not item:
-                if changed is None:
-                    changed = dict(value)
+                if changed is None:  # a subclass is copied as its items() say (old rule)
+                    changed = dict(value) if type(value) is dict else dict(value.items())
                 changed[key] = new
         return value if changed is None else changed
 

@@ -194,18 +194,19 @@ class Profile:
         for index, item in enumerate(items):
             if type(item) is dict:
                 _flatten(item, root, 0, index, self.columns)
-        # Per column (by id), made when first asked for.
-        self._types: dict[int, set[type]] = {}
-        self._keys: dict[int, list[Any] | None] = {}
-        self._floats: dict[int, list[float | None]] = {}
-        self._counts: dict[int, Counter[Any]] = {}
+        # Per column, made when first asked for: keyed by id, each entry holding its column,
+        # so that no other column can take that id while the entry is there.
+        self._types: dict[int, tuple[Column, set[type]]] = {}
+        self._keys: dict[int, tuple[Column, list[Any] | None]] = {}
+        self._floats: dict[int, tuple[Column, list[float | None]]] = {}
+        self._counts: dict[int, tuple[Column, Counter[Any]]] = {}
 
     def types(self, column: Column) -> set[type]:
         """The types of the values of ``column``."""
         found = self._types.get(id(column))
         if found is None:
-            found = self._types[id(column)] = set(map(type, column.values))
-        return found
+            found = self._types[id(column)] = (column, set(map(type, column.values)))
+        return found[1]
 
     @cached_property
     def texts(self) -> list[str]:
@@ -250,8 +251,8 @@ class Profile:
         (made once per column). Shared: not to be changed."""
         counts = self._counts.get(id(column))
         if counts is None:
-            counts = self._counts[id(column)] = Counter(self.category_keys(column))
-        return counts
+            counts = self._counts[id(column)] = (column, Counter(self.category_keys(column)))
+        return counts[1]
 
     @staticmethod
     def plain_keys(keys: list[Any]) -> bool:
@@ -260,7 +261,7 @@ class Profile:
 
     def _category_keys(self, column: Column) -> list[Any] | None:
         if id(column) in self._keys:
-            return self._keys[id(column)]
+            return self._keys[id(column)][1]
         keys: list[Any] | None
         if self.types(column) <= _CATEGORY_TYPES:
             keys = column.values
@@ -268,15 +269,15 @@ class Profile:
             keys = [_hashable(v) for v in column.values]
         else:
             keys = None
-        self._keys[id(column)] = keys
+        self._keys[id(column)] = (column, keys)
         return keys
 
     def floats(self, column: Column) -> list[float | None]:
         """Each value of ``column`` as :func:`as_float` reads it (made once per column)."""
         found = self._floats.get(id(column))
         if found is None:
-            found = self._floats[id(column)] = _floats(column.values, self.types(column))
-        return found
+            found = self._floats[id(column)] = (column, _floats(column.values, self.types(column)))
+        return found[1]
 
     @staticmethod
     def hinted(column: Column) -> bool:
