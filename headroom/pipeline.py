@@ -38,12 +38,6 @@ class Piece:
     warnings: list[str] = field(default_factory=list)
 
 
-# Every piece's count is needed (to compare with min_tokens, or as its savings' "before"): from
-# this length on, counting it (about a millisecond) on a worker thread while the piece is
-# routed saves more than handing it over costs.
-_BACKGROUND_CHARS = 16_384
-
-
 def compress_piece(
     text: str,
     *,
@@ -87,10 +81,13 @@ def _compress(
 ) -> Piece:
     # A text this long has at least min_tokens tokens whatever its count: it is counted on
     # the worker threads while it is routed and compressed (tiktoken releases the GIL). A
-    # shorter long one is counted there while it is routed, before the check below.
+    # shorter one is counted here: a worker thread needs the GIL to start and to hand back
+    # its count, which the main thread, routing in Python, yields only every few
+    # milliseconds (sys.getswitchinterval), so the hand-over cost more than it saved on a
+    # conversation of 10k-token pieces (wall +6 to +11 ms of ~100).
     longest = count.longest_token
     surely_large = longest is not None and len(text) >= config.min_tokens * longest
-    if count.start is not None and (surely_large or len(text) >= _BACKGROUND_CHARS):
+    if surely_large and count.start is not None:
         count.start(text)
     route, misfit = _route(text, kind, hints)
     piece = Piece(text, route, -1, -1)  # the counts are set when the outcome is known
