@@ -191,7 +191,7 @@ class _Encoder:
         # Each column with its cells and whether a text column would gain.
         kept: list[tuple[_Column, list[str], bool]] = []
         if keys is not None:
-            key_column = _Column((), range(count), list(keys), _STR_ONLY)
+            key_column = _Column((), range(count), list(keys), frozenset(map(type, keys)))
             kept.append((key_column, format_cells(keys, self.table_ref), False))
         inline_floor = 0
         for found in sparse:
@@ -231,15 +231,10 @@ class _Encoder:
     def _cells(self, values: list[Any]) -> tuple[list[str], frozenset[type], bool]:
         """The cells of a column's values, their types, and whether a text column would
         gain (strings only)."""
-        if _core.NATIVE_AVAILABLE and type(values[0]) is str:
-            # One native pass for a column of strings (TypeError at a value that is not).
-            try:
-                cells, gains = string_column(values)
-            except TypeError:
-                pass
-            else:
-                return cells, _STR_ONLY, gains
-        kinds = frozenset(map(type, values))
+        kinds = frozenset(map(type, values))  # exact types: a str subclass is not a str here
+        if kinds == _STR_ONLY and _core.NATIVE_AVAILABLE:
+            cells, gains = string_column(values)  # one native pass for a column of strings
+            return cells, kinds, gains
         scalars = scalar_cells(values, kinds)
         if scalars is not None:
             return scalars, kinds, False
@@ -387,11 +382,14 @@ def _derive(
     # Negated lengths, ascending: the sources no longer than a target start at a bisection.
     lengths = {rows: [-len(seed) for seed in found] for rows, found in seeds.items()}
     # The targets of each group (their places in ``strings``), whose candidates are found
-    # for all of them at once, when the search reaches the group.
+    # for several at once, as far as the work budget reaches, when the search gets there.
     targets_of: dict[int, list[int]] = {}
+    position: dict[int, int] = {}  # a target's index in its group's list
     for place, (target, rows, _) in enumerate(strings):
         if target and rows in groups:
-            targets_of.setdefault(rows, []).append(place)
+            group_targets = targets_of.setdefault(rows, [])
+            position[place] = len(group_targets)
+            group_targets.append(place)
     candidates: dict[int, list[int]] = {}
     used_sources: set[tuple[str, ...]] = set()
     derived_targets: set[tuple[str, ...]] = set()
@@ -401,10 +399,20 @@ def _derive(
         if not target or target in used_sources or sources is None:
             continue
         if place not in candidates:
-            places = targets_of[rows]
-            texts = [strings[p][2][0] for p in places]
-            # Sources longer than a target cannot be inside it: its candidates start there.
-            starts = [bisect.bisect_left(lengths[rows], -len(text)) for text in texts]
+            # This target's and the next ones' of its group, as many as the work left allows
+            # (each costs a comparison per source it is tried with): found in one call.
+            places, texts, starts = [], [], []
+            allowed = work
+            for p in targets_of[rows][position[place] :]:
+                text = strings[p][2][0]
+                # Sources longer than a target cannot be inside it: its candidates start there.
+                start = bisect.bisect_left(lengths[rows], -len(text))
+                places.append(p)
+                texts.append(text)
+                starts.append(start)
+                allowed -= len(sources) - start
+                if allowed < 0:
+                    break
             candidates.update(zip(places, seeds_inside(seeds[rows], texts, starts), strict=True))
         text, last = wanted[0], wanted[-1]
         wanted_joined: str | bool | None = False  # not joined yet

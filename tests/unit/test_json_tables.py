@@ -390,3 +390,39 @@ def test_records_with_their_keys_in_another_order_make_the_same_table() -> None:
     assert encode(reordered, count_tokens) == document
     assert '@1 = 6 rows: id|ok|tag\n  derived name="n{id}"' in document
     assert decode(document) == in_order
+
+
+def test_the_template_search_on_a_wide_table_stays_within_its_work_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 2,000 string columns whose values lie inside one another: every pair is a candidate.
+    # The search is budgeted by the table's size; the candidates it looks up must be too.
+    from headroom import _core
+    from headroom.jsontables import encoder
+
+    compared: list[int] = []
+    real = _core.seeds_inside
+
+    def counting(seeds: list[str], texts: list[str], starts: list[int]) -> list[list[int]]:
+        compared.append(sum(len(seeds) - start for start in starts))
+        return real(seeds, texts, starts)
+
+    monkeypatch.setattr(encoder, "seeds_inside", counting)
+    width = 2_000
+    rows = [{f"c{j}": "ab"[row] * (j + 1) for j in range(width)} for row in range(2)]
+    assert decode(encode(rows, len)) == rows
+    budget = encoder._DERIVE_MIN_WORK + encoder._DERIVE_WORK_PER_CELL * 2 * width
+    assert 0 < sum(compared) <= budget + width  # the budget, and one target over it
+
+
+def test_keys_and_string_subclasses_that_json_never_makes_encode_as_before() -> None:
+    class Text(str):
+        pass
+
+    # Int keys of a keyed table (a Python dict, not parsed JSON) are not strings.
+    keyed = {i: {"a": f"x{i}", "b": "abcdefgh"} for i in range(5)}
+    assert "5 rows keyed" in encode(keyed, len)
+    # A str subclass is not a plain string: no text column, no template from it.
+    rows = [{"t": "2019"}, {"t": Text("2020")}, {"t": "x"}]
+    assert ":str" not in encode(rows, len)
+    assert "derived" not in encode([{"id": "de", "u": Text("pdes")}] * 2, len)
