@@ -318,7 +318,9 @@ def table_rows(count: int, columns: list[list[str]], rows: list[list[int]], min_
         except (UnicodeEncodeError, ValueError):
             pass
         except OverflowError as error:  # a negative number, as the reference reports it
-            raise ValueError(f"table_rows: numbers must be non-negative ({error})") from error
+            raise ValueError(
+                f"table_rows: numbers must be from 0 to 2**64 - 1 ({error})"
+            ) from error
     return _reference.table_rows(count, columns, rows, min_ditto)
 
 
@@ -339,7 +341,9 @@ def seeds_inside(seeds: list[str], texts: list[str], starts: list[int]) -> list[
         except UnicodeEncodeError:
             pass
         except OverflowError as error:
-            raise ValueError(f"seeds_inside: starts must be non-negative ({error})") from error
+            raise ValueError(
+                f"seeds_inside: starts must be from 0 to 2**64 - 1 ({error})"
+            ) from error
     return _reference.seeds_inside(seeds, texts, starts)
 
 

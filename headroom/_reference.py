@@ -763,11 +763,14 @@ def table_rows(count: int, columns: list[list[str]], rows: list[list[int]], min_
 
     Raises:
         ValueError: the row lists do not fit the columns (one per column, as many rows as
-            cells, ascending, each below ``count``), or ``count`` is negative.
+            cells, ascending, each below ``count``), or ``count`` or ``min_ditto`` is
+            negative.
 
     >>> table_rows(3, [["1", "2", "3"], ["abcdefg"] * 3, ["x"]], [[], [], [1]], 6)
     '1|abcdefg|\\n2|^|x\\n3|^|'
     """
+    if min_ditto < 0:
+        raise ValueError(f"table_rows: numbers must be from 0 to 2**64 - 1 (min_ditto {min_ditto})")
     if count < 0 or len(rows) != len(columns):
         raise ValueError(f"{len(columns)} columns but {len(rows)} row lists (count {count})")
     if not columns:

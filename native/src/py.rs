@@ -143,27 +143,8 @@ mod _native {
     #[pyfunction]
     fn string_cells(py: Python<'_>, values: Vec<PyBackedStr>) -> Vec<Bound<'_, PyString>> {
         // The kernel borrows bare strings; only the literals of the others are kept.
-        let literals: Vec<Option<String>> = py.detach(|| {
-            crate::string_cells(&values)
-                .into_iter()
-                .map(|cell| match cell {
-                    Cow::Borrowed(_) => None,
-                    Cow::Owned(literal) => Some(literal),
-                })
-                .collect()
-        });
-        values
-            .iter()
-            .zip(literals)
-            .map(|(value, literal)| match literal {
-                // A bare cell is the input string: hand back the same object, not a copy.
-                None => {
-                    let Ok(same) = value.into_pyobject(py);
-                    same
-                }
-                Some(literal) => PyString::new(py, &literal),
-            })
-            .collect()
+        let literals = py.detach(|| literals_of(crate::string_cells(&values)));
+        cells_back(py, &values, literals)
     }
 
     /// The rows of a table of `count` rows: each column's cells (joined by `\n`) in its rows
@@ -195,30 +176,39 @@ mod _native {
     /// The cells of a text column of these strings, or `None` when no cell would gain.
     #[pyfunction]
     fn text_cells(py: Python<'_>, values: Vec<PyBackedStr>) -> Option<Vec<Bound<'_, PyString>>> {
-        let literals: Option<Vec<Option<String>>> = py.detach(|| {
-            crate::text_cells(&values).map(|cells| {
-                cells
-                    .into_iter()
-                    .map(|cell| match cell {
-                        Cow::Borrowed(_) => None,
-                        Cow::Owned(literal) => Some(literal),
-                    })
-                    .collect()
+        let literals = py.detach(|| crate::text_cells(&values).map(literals_of));
+        literals.map(|literals| cells_back(py, &values, literals))
+    }
+
+    /// The owned cells of a kernel's answer; `None` where it borrowed the input string.
+    fn literals_of(cells: Vec<Cow<'_, str>>) -> Vec<Option<String>> {
+        cells
+            .into_iter()
+            .map(|cell| match cell {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(literal) => Some(literal),
             })
-        });
-        literals.map(|literals| {
-            values
-                .iter()
-                .zip(literals)
-                .map(|(value, literal)| match literal {
-                    None => {
-                        let Ok(same) = value.into_pyobject(py);
-                        same
-                    }
-                    Some(literal) => PyString::new(py, &literal),
-                })
-                .collect()
-        })
+            .collect()
+    }
+
+    /// Python strings for cells: the input string object itself where the kernel borrowed
+    /// it (no copy), a new string for each literal.
+    fn cells_back<'py>(
+        py: Python<'py>,
+        values: &[PyBackedStr],
+        literals: Vec<Option<String>>,
+    ) -> Vec<Bound<'py, PyString>> {
+        values
+            .iter()
+            .zip(literals)
+            .map(|(value, literal)| match literal {
+                None => {
+                    let Ok(same) = value.into_pyobject(py);
+                    same
+                }
+                Some(literal) => PyString::new(py, &literal),
+            })
+            .collect()
     }
 
     /// For each text, the indexes from its start on of the seeds it contains.

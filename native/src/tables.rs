@@ -42,6 +42,11 @@ pub enum RowsError {
         /// Index of the column.
         column: usize,
     },
+    /// `count` rows of these columns are more cells than can be held.
+    TooLarge {
+        /// The row count asked for.
+        count: usize,
+    },
 }
 
 impl fmt::Display for RowsError {
@@ -50,6 +55,7 @@ impl fmt::Display for RowsError {
             Self::RowListCount { columns, rows } => {
                 write!(f, "{columns} columns but {rows} row lists")
             }
+            Self::TooLarge { count } => write!(f, "a table of {count} rows is too large"),
             Self::CellCount { column } => {
                 write!(
                     f,
@@ -108,7 +114,14 @@ where
     }
     // Row-major cells, ditto marks applied, then one pass to write them.
     let width = columns.len();
-    let mut grid: Vec<&str> = vec![""; count * width];
+    // An error, not a panic or an abort, for a count no memory can hold.
+    let size = count
+        .checked_mul(width)
+        .ok_or(RowsError::TooLarge { count })?;
+    let mut grid: Vec<&str> = Vec::new();
+    grid.try_reserve_exact(size)
+        .map_err(|_| RowsError::TooLarge { count })?;
+    grid.resize(size, "");
     let mut total = 0;
     for (index, (cells, present)) in columns.iter().zip(rows).enumerate() {
         let cells = cells.as_ref();
@@ -369,6 +382,18 @@ fn contains(text: &str, needle: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_count_no_memory_can_hold_is_an_error() {
+        let columns = [vec!["a"], vec!["b"]];
+        for count in [usize::MAX / 2 + 1, usize::MAX] {
+            let rows = super::table_rows(count, &columns, &[vec![0], vec![0]], 6);
+            assert!(
+                matches!(rows, Err(super::RowsError::TooLarge { .. })),
+                "{count}"
+            );
+        }
+    }
+
     use super::{
         contains, has_chars, is_text_bare, joined_table_rows, seeds_inside, string_column,
         table_rows, text_cells, Marks, RowsError,

@@ -488,6 +488,20 @@ def test_string_column_of_a_value_that_is_not_a_str_is_a_type_error(values: list
         _reference.string_column(values)  # type: ignore[arg-type]
 
 
-def test_string_column_with_a_nul_is_answered_by_the_reference() -> None:
+def test_string_column_with_a_nul_agrees_with_the_reference() -> None:
     values = ["a\x00b", "true", "ok"]
+    assert _core.string_column(values) == _reference.string_column(values)
     assert _core.string_column(values) == (['"a\\u0000b"', '"true"', "ok"], True)
+
+
+@pytest.mark.parametrize("count", [2**60, 2**63])
+def test_a_row_count_no_memory_holds_is_an_error_not_a_panic(count: int) -> None:
+    # A Rust panic reaches Python as a BaseException that no fallback catches.
+    with pytest.raises((MemoryError, OverflowError, ValueError)):
+        _core.table_rows(count, [["a"], ["b"]], [[0], [0]], 6)
+
+
+def test_a_negative_min_ditto_is_refused_by_both() -> None:
+    for table_rows in (_core.table_rows, _reference.table_rows):
+        with pytest.raises(ValueError, match="from 0 to 2"):
+            table_rows(2, [["abcdef", "abcdef"]], [[]], -1)
