@@ -200,7 +200,23 @@ def memoized(counter: TokenCounter) -> TokenCounter:
             pending[text] = counter.start(text)
         return lambda: count(text)
 
-    return TokenCounter(counter.encoding, count, start, counter.longest_token, counter.tally)
+    def tally(text: str) -> Tally:
+        assert counter.tally is not None
+        counting = counter.tally(text)
+
+        def remember(n: int) -> None:  # counted whole: later asks of this text are free
+            known.setdefault(text, n)
+
+        counting.on_whole = remember
+        return counting
+
+    return TokenCounter(
+        counter.encoding,
+        count,
+        start,
+        counter.longest_token,
+        None if counter.tally is None else tally,
+    )
 
 
 def get_counter(

@@ -44,6 +44,8 @@ class Tally:
         self._lock = threading.Lock()
         self._futures: list[Future[int]] = []
         self._stopped = False
+        self.on_whole: Callable[[int], None] | None = None
+        """Told the count when :meth:`at_least` counted the whole text (a memo's hook)."""
         for _ in range(max(1, width)):
             self._submit_next()
 
@@ -78,6 +80,8 @@ class Tally:
             if total > bound and index + 1 < len(self._chunks):
                 self.stop()
                 return total, False
+        if self.on_whole is not None:
+            self.on_whole(total)
         return total, True
 
     def stop(self) -> None:

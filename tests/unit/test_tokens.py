@@ -11,7 +11,7 @@ import pytest
 import tiktoken
 import tiktoken_ext.openai_public as openai_public
 
-from headroom.tokens import count_tokens, encoding_for_model, get_counter, memoized
+from headroom.tokens import TokenCounter, count_tokens, encoding_for_model, get_counter, memoized
 from headroom.tokens.vocabularies import SHIPPED_ENCODINGS, _read_ranks, load_encoding
 from tests.conftest import read_bench
 
@@ -139,6 +139,23 @@ def test_a_tally_is_the_count_or_a_part_of_it_above_the_bound(bench_data: Any) -
     assert counter.tally(text).at_least(10**9) == (total, True)
     part, exact = counter.tally(text).at_least(1_000)
     assert not exact and 1_000 < part < total  # stopped after the first chunk or two
+
+
+def test_a_text_a_tally_counted_whole_is_not_counted_again(bench_data: Any) -> None:
+    text = read_bench(bench_data / "loghub" / "HDFS_2k.log") * 3
+    plain = get_counter("gpt-4o")
+    asked: list[str] = []
+
+    def count(piece: str) -> int:
+        asked.append(piece)
+        return plain.count(piece)
+
+    memo = memoized(
+        TokenCounter(plain.encoding, count, plain.start, plain.longest_token, plain.tally)
+    )
+    assert memo.tally is not None
+    whole, exact = memo.tally(text).at_least(10**9)
+    assert exact and memo(text) == whole == plain(text) and asked == []
 
 
 @pytest.mark.parametrize("encoding", sorted(SHIPPED_ENCODINGS))
