@@ -60,7 +60,7 @@ def json_layout(text: str) -> Literal["document", "lines"] | None:
         if _last.keeping:
             _last.parsed = (stripped, value)
         return "document"
-    if _parses(stripped):
+    if _json_parses(stripped):  # what orjson refused, the json module judges
         return "document"
     lines = [line for line in stripped.split("\n") if line.strip()]
     if len(lines) > 1 and all(_parses(line) for line in lines):
@@ -130,9 +130,11 @@ def _parses(document: str) -> bool:
     try:
         orjson.loads(document)
     except (orjson.JSONDecodeError, UnicodeEncodeError):
-        pass
-    else:
-        return True
+        return _json_parses(document)
+    return True
+
+
+def _json_parses(document: str) -> bool:
     try:
         json.loads(document)
     except (ValueError, RecursionError):
