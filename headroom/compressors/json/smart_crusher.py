@@ -156,7 +156,7 @@ class SmartCrusher:
         # A document this long is crushed in practice (see _SURELY_CRUSHED): it is counted on
         # the worker threads while the main thread crushes, and only as far as the decisions
         # below need (_lossless_size); an unused crush is dropped.
-        tally = count.tally if isinstance(count, TokenCounter) else None
+        tally = getattr(count, "tally", None)  # a plain function (tests) has none
         early: Compressed | None = None
         counting: Tally | None = None
         if tally is not None and ctx.config.lossy and len(document) > _SURELY_CRUSHED * limit:
