@@ -9,6 +9,7 @@
 from headroom.conversation.aligner import AlignResult, CacheAligner, VolatileValue
 from headroom.conversation.extractive import extractive_summary
 from headroom.conversation.rolling import (
+    OPEN_EXCHANGE,
     SUMMARY_HEADER,
     ConversationResult,
     RollingSummarizer,
@@ -16,6 +17,7 @@ from headroom.conversation.rolling import (
 )
 
 __all__ = [
+    "OPEN_EXCHANGE",
     "SUMMARY_HEADER",
     "AlignResult",
     "CacheAligner",

@@ -40,7 +40,17 @@ from headroom.messages import untrusted_json, validate_messages
 from headroom.store import Store, open_store
 from headroom.tokens import get_counter
 
-__all__ = ["SUMMARY_HEADER", "ConversationResult", "RollingSummarizer", "is_summary"]
+__all__ = [
+    "OPEN_EXCHANGE",
+    "SUMMARY_HEADER",
+    "ConversationResult",
+    "RollingSummarizer",
+    "is_summary",
+]
+
+OPEN_EXCHANGE = "latest user turn and its open tool-call exchange"
+"""A ``pinned_as`` for adapters that pin the turn being answered: the latest user message
+and the tool calls and results made for it."""
 
 SUMMARY_HEADER = (
     "[headroom summary] Earlier turns, quoted; the handle ending each block retrieves them."
@@ -284,9 +294,10 @@ class RollingSummarizer:
         last_cut = len(body) - 1 if keep_from is None else min(len(body) - 1, keep_from - start)
         candidates = [j for j in range(1, last_cut + 1) if cuts[j]]
         pinned = None  # what keep_from pins, said for a warning
-        plural = "" if keep_from is not None and len(msgs) - keep_from == 1 else "s"
-        name = pinned_as or f"message{plural} pinned by keep_from={keep_from}"
+        name = ""  # what the warnings call it
         if keep_from is not None and keep_from < len(msgs):
+            plural = "" if len(msgs) - keep_from == 1 else "s"
+            name = pinned_as or f"message{plural} pinned by keep_from={keep_from}"
             alone = count_messages([], count) + sum(costs[keep_from:])
             pinned = self._pinned(name, keep_from, len(msgs), alone)
         if not candidates:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from headroom import Headroom, HeadroomError
+from headroom.conversation import OPEN_EXCHANGE
 from langchain_core.messages import AnyMessage, BaseMessage, HumanMessage
 
 from langchain_headroom._common import (
@@ -29,9 +30,6 @@ from langchain_headroom._common import (
 __all__ = ["Compaction", "Compactor"]
 
 logger = logging.getLogger("langchain_headroom")
-
-# What the summarizer's warnings call the messages it is told to keep (keep_from).
-OPEN_EXCHANGE = "latest user turn and its open tool-call exchange"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from headroom import (
     Store,
     count_tokens,
 )
-from headroom.conversation import is_summary
+from headroom.conversation import OPEN_EXCHANGE, is_summary
 from headroom.tools import DEFAULT_MODEL, RETRIEVE_TOOL_NAME, client_for
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
@@ -38,8 +38,6 @@ __all__ = ["HeadroomMemory"]
 logger = logging.getLogger(__name__)
 
 # Share of an LLM's context window the history may fill, as ChatMemoryBuffer uses.
-# What the summarizer's warnings call the messages it is told to keep (keep_from).
-_OPEN_EXCHANGE = "latest user turn and its open tool-call exchange"
 _CONTEXT_SHARE = 0.75
 
 
@@ -265,7 +263,7 @@ class HeadroomMemory(BaseChatStoreMemory):
         )
         dicts = to_dicts(given)
         try:
-            result = rolling.summarize(dicts, keep_from=pin, pinned_as=_OPEN_EXCHANGE)
+            result = rolling.summarize(dicts, keep_from=pin, pinned_as=OPEN_EXCHANGE)
         except HeadroomError as exc:
             logger.warning("headroom: history left as it was: %s", exc)
             return view, []
@@ -293,9 +291,9 @@ class HeadroomMemory(BaseChatStoreMemory):
         # The saving goes to the last summary block; any other new message stands for itself.
         blocks_made = [b for b in made if is_summary({"content": b.content})]
         carrier = (blocks_made or made)[-1] if made else None
+        made_cost = sum(self._cost(b) for b in made)
         for block in made:
-            others = sum(self._cost(b) for b in made if b is not block)
-            saved = raw - others - self._cost(block) if block is carrier else 0
+            saved = raw - made_cost if block is carrier else 0
             record_saving(block.content or "", saved, "memory")
         if result.blocks:
             made_blocks = out[head : head + len(result.blocks)]
