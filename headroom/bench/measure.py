@@ -31,17 +31,18 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from headroom import _core
 from headroom._rawbytes import from_bytes, to_bytes
 from headroom.client import Headroom
-from headroom.compressors.logs.prefix import parse_prefix
+from headroom.compressors.logs.prefix import is_signal, parse_prefix
 from headroom.compressors.logs.render import split_annotation
 from headroom.errors import HeadroomError
 from headroom.handles import find_markers, handle_for
 from headroom.results import TextResult
-from headroom.signals import EXCEPTION_RE, SIGNAL_RE, has_signal_words, names_exception
+from headroom.signals import EXCEPTION_RE, SIGNAL_RE, names_exception
 from headroom.tokens import get_counter
 
 __all__ = [
@@ -248,7 +249,7 @@ def signal_lines(text: str, kind: str = "text") -> list[str]:
     """
     if kind == "code":
         return []
-    test = names_exception if kind == "json" else _is_signal
+    test = names_exception if kind == "json" else partial(is_signal, None)
     found = []
     for line in text.splitlines():
         if test(line):
@@ -256,10 +257,6 @@ def signal_lines(text: str, kind: str = "text") -> list[str]:
             if stripped:
                 found.append(stripped)
     return found
-
-
-def _is_signal(line: str) -> bool:
-    return has_signal_words(line) or names_exception(line)
 
 
 def measure_file(client: Headroom, fresh: Headroom, path: Path) -> FileReport:
@@ -428,7 +425,7 @@ def _strings_shown(line: str, output: str) -> bool:
     output, as written or decoded: a value re-laid out (minified, in a table) is still seen.
     """
     carrying = [
-        match[0] for match in _JSON_STRING.finditer(line) if _is_signal(match[0].strip('"'))
+        match[0] for match in _JSON_STRING.finditer(line) if is_signal(None, match[0].strip('"'))
     ]
     if not carrying:
         return False
@@ -464,7 +461,7 @@ class _TemplateGroups:
         self._one_off: dict[tuple[int, _Key], list[int]] = {}
         for line in output.splitlines():
             shown, annotation = split_annotation(line)
-            if annotation is None or annotation.count < 2 or not _is_signal(shown):
+            if annotation is None or annotation.count < 2 or not is_signal(None, shown):
                 continue
             group = len(self._left)
             self._left.append(annotation.count - 1)
