@@ -208,3 +208,22 @@ def seeds_inside(seeds: list[str], texts: list[str], starts: list[int]) -> list[
         UnicodeEncodeError: a string contains a lone surrogate.
         TypeError: an argument has the wrong type.
     """
+
+class BpeCounter:
+    """A BPE vocabulary that counts tokens exactly as tiktoken's ``encode_ordinary`` does.
+
+    Raises:
+        ValueError: ``pattern`` is neither ``"o200k_base"`` nor ``"cl100k_base"``.
+    """
+
+    def __init__(self, ranks: list[tuple[bytes, int]], pattern: str) -> None: ...
+    def count(self, text: str) -> int:
+        """How many tokens ``encode_ordinary`` makes of ``text`` (the GIL is released).
+
+        Raises:
+            UnicodeEncodeError: ``text`` holds a lone surrogate.
+        """
+    def encode(self, text: str) -> list[int]:
+        """The token ids ``encode_ordinary`` makes of ``text``."""
+    def pieces(self, text: str) -> list[str]:
+        """The pieces the encoding's pattern cuts ``text`` into."""

@@ -20,7 +20,7 @@ from typing import Final
 
 import tiktoken
 
-__all__ = ["SHIPPED_ENCODINGS", "VocabularySpec", "load_encoding"]
+__all__ = ["SHIPPED_ENCODINGS", "VocabularySpec", "load_encoding", "load_ranks"]
 
 _ENDOFTEXT = "<|endoftext|>"
 _FIM_PREFIX = "<|fim_prefix|>"
@@ -80,6 +80,7 @@ SHIPPED_ENCODINGS: Final[dict[str, VocabularySpec]] = {
 
 _lock = threading.Lock()
 _loaded: dict[str, tiktoken.Encoding] = {}
+_ranks: dict[str, dict[bytes, int]] = {}
 
 
 def _read_ranks(spec: VocabularySpec) -> dict[bytes, int]:
@@ -101,6 +102,26 @@ def _read_ranks(spec: VocabularySpec) -> dict[bytes, int]:
     return ranks
 
 
+def _known(name: str) -> VocabularySpec:
+    if name not in SHIPPED_ENCODINGS:
+        raise ValueError(f"no shipped vocabulary {name!r}; shipped: {sorted(SHIPPED_ENCODINGS)}")
+    return SHIPPED_ENCODINGS[name]
+
+
+def load_ranks(name: str) -> dict[bytes, int]:
+    """The tokens of the shipped encoding ``name`` and their ranks (read once per process).
+
+    >>> ranks = load_ranks("o200k_base")
+    >>> len(ranks), ranks[b"hello"]
+    (199998, 24912)
+    """
+    spec = _known(name)
+    with _lock:
+        if name not in _ranks:
+            _ranks[name] = _read_ranks(spec)
+        return _ranks[name]
+
+
 def load_encoding(name: str) -> tiktoken.Encoding:
     """Return the shipped encoding ``name`` (``"o200k_base"`` or ``"cl100k_base"``).
 
@@ -109,15 +130,14 @@ def load_encoding(name: str) -> tiktoken.Encoding:
     >>> load_encoding("o200k_base").encode("hello world")
     [24912, 2375]
     """
-    if name not in SHIPPED_ENCODINGS:
-        raise ValueError(f"no shipped vocabulary {name!r}; shipped: {sorted(SHIPPED_ENCODINGS)}")
+    spec = _known(name)
+    ranks = load_ranks(name)
     with _lock:
         if name not in _loaded:
-            spec = SHIPPED_ENCODINGS[name]
             encoding = tiktoken.Encoding(
                 name=spec.name,
                 pat_str=spec.pat_str,
-                mergeable_ranks=_read_ranks(spec),
+                mergeable_ranks=ranks,
                 special_tokens=spec.special_tokens,
             )
             _loaded[name] = encoding

@@ -4,7 +4,8 @@
 //! interpreter. The PyO3 bindings that turn it into the extension module `headroom._native`
 //! live in `py.rs`, compiled only with the `python` cargo feature. Every kernel here has a
 //! pure-Python twin in `headroom/_reference.py`; differential property tests keep them equal,
-//! so the rules below are a contract shared by both.
+//! so the rules below are a contract shared by both. The one exception is the token counter
+//! in [`bpe`], whose reference is tiktoken itself.
 //!
 //! # Per-line variable masking
 //!
@@ -49,6 +50,7 @@
 #![warn(missing_docs)]
 
 pub mod bm25;
+pub mod bpe;
 pub mod cells;
 pub mod cluster;
 mod hash;

@@ -228,4 +228,51 @@ mod _native {
     fn simhashes(py: Python<'_>, texts: Vec<PyBackedStr>) -> Vec<u64> {
         py.detach(|| crate::simhashes(&texts))
     }
+
+    /// A BPE vocabulary that counts tokens exactly as tiktoken's `encode_ordinary` does.
+    #[pyclass(frozen)]
+    struct BpeCounter {
+        vocabulary: crate::bpe::Vocabulary,
+    }
+
+    #[pymethods]
+    impl BpeCounter {
+        /// `ranks`: every token's bytes with its rank; `pattern`: `"o200k_base"` or
+        /// `"cl100k_base"`, the encoding whose pattern cuts text into pieces.
+        #[new]
+        fn new(ranks: Vec<(PyBackedBytes, u32)>, pattern: &str) -> PyResult<Self> {
+            let pattern = match pattern {
+                "o200k_base" => crate::bpe::Pattern::O200k,
+                "cl100k_base" => crate::bpe::Pattern::Cl100k,
+                other => {
+                    return Err(PyValueError::new_err(format!(
+                        "no pattern for encoding {other:?}; known: o200k_base, cl100k_base"
+                    )))
+                }
+            };
+            let ranks = ranks.iter().map(|(token, rank)| (token.to_vec(), *rank));
+            Ok(BpeCounter {
+                vocabulary: crate::bpe::Vocabulary::new(ranks, pattern),
+            })
+        }
+
+        /// How many tokens `encode_ordinary` makes of `text`.
+        fn count(&self, py: Python<'_>, text: PyBackedStr) -> usize {
+            py.detach(|| self.vocabulary.count(&text))
+        }
+
+        /// The token ids `encode_ordinary` makes of `text`.
+        fn encode(&self, py: Python<'_>, text: PyBackedStr) -> Vec<u32> {
+            py.detach(|| self.vocabulary.encode(&text))
+        }
+
+        /// The pieces the encoding's pattern cuts `text` into.
+        fn pieces(&self, text: PyBackedStr) -> Vec<String> {
+            self.vocabulary
+                .pieces(&text)
+                .into_iter()
+                .map(str::to_owned)
+                .collect()
+        }
+    }
 }

@@ -1,0 +1,99 @@
+"""The native BPE counter against tiktoken itself: the same token ids, so the same counts.
+
+tiktoken is the reference here (Headroom promises tiktoken's counts). The alphabets below
+hold a character of each class the two patterns decide on: upper, title, modifier and other
+letters, marks, three kinds of numbers, white space other than ``" "`` (``\\r``, ``\\n``,
+tab, no-break space, line separator), apostrophes with the contraction letters (and ``ſ``,
+which folds to ``s``), ``/`` (kept after punctuation by ``o200k_base``) and punctuation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from headroom import _core
+from headroom.tokens import get_counter
+from headroom.tokens.vocabularies import SHIPPED_ENCODINGS, load_encoding, load_ranks
+from tests.conftest import read_bench
+
+pytestmark = pytest.mark.skipif(not _core.NATIVE_AVAILABLE, reason="native extension not built")
+
+ENCODINGS = sorted(SHIPPED_ENCODINGS)
+CLASSES = "aZsStTmMdDrRvVeElL'ſǅʰªé中\u0301\u0903٣Ⅻ½7 \t\r\n\u00a0\u2028\x0b\x85/.,;:!?{}[]\"_-🙂"
+
+
+def native(name: str) -> Any:
+    from headroom import _native
+
+    return _native.BpeCounter(list(load_ranks(name).items()), name)
+
+
+COUNTERS = {name: native(name) for name in ENCODINGS} if _core.NATIVE_AVAILABLE else {}
+
+
+def assert_same(name: str, text: str) -> None:
+    expected = load_encoding(name).encode_ordinary(text)
+    counter = COUNTERS[name]
+    assert counter.encode(text) == expected, counter.pieces(text)
+    assert counter.count(text) == len(expected)
+    assert "".join(counter.pieces(text)) == text
+
+
+@pytest.mark.parametrize("name", ENCODINGS)
+@given(text=st.text(alphabet=CLASSES, max_size=400))
+def test_mixed_classes_make_tiktokens_tokens(name: str, text: str) -> None:
+    assert_same(name, text)
+
+
+@pytest.mark.parametrize("name", ENCODINGS)
+@given(text=st.text(max_size=200))
+def test_any_text_makes_tiktokens_tokens(name: str, text: str) -> None:
+    text = text.encode("utf-8", "replace").decode("utf-8")  # no lone surrogates: see below
+    assert_same(name, text)
+
+
+@pytest.mark.parametrize("name", ENCODINGS)
+@given(word=st.text(alphabet="abcdefghéü中", min_size=90, max_size=3000))
+def test_long_pieces_merge_as_tiktoken_does(name: str, word: str) -> None:
+    """A run of letters is one piece: from 100 bytes on, tiktoken merges on a heap."""
+    assert_same(name, word)
+
+
+@pytest.mark.parametrize("name", ENCODINGS)
+def test_every_code_point_is_classed_as_tiktoken_classes_it(name: str) -> None:
+    """Each character between letters, numbers, white space and an apostrophe: a class
+    table that differs from the regex crate's on any code point changes a piece. Planes 4
+    to 13 hold no character yet and 15 and 16 only private use, so they are left out."""
+    planes = [*range(0x40000), *range(0xE0000, 0xE1000)]
+    points = (c for c in planes if not 0xD800 <= c <= 0xDFFF)
+    text = "".join(f"a{c}b {c}{c}1'{c}\n{c}A" for c in map(chr, points))
+    assert_same(name, text)
+
+
+@pytest.mark.parametrize("name", ENCODINGS)
+def test_real_text_makes_tiktokens_tokens(name: str, bench_data: Path) -> None:
+    files = [p for p in sorted(bench_data.rglob("*")) if p.is_file() and p.suffix != ".gz"]
+    assert len(files) > 20
+    for path in files:
+        assert_same(name, read_bench(path))
+
+
+def test_the_counter_counts_with_the_native_counter_and_takes_every_str() -> None:
+    count = get_counter("gpt-4o")
+    encoding = load_encoding("o200k_base")
+    text = "naïve <|endoftext|> 東京 don't " * 50
+    assert count(text) == len(encoding.encode_ordinary(text))
+    # A lone surrogate cannot reach native code (nor tiktoken): it is counted as "?".
+    assert count("a\ud800b") == len(encoding.encode_ordinary("a?b"))
+
+
+def test_an_unknown_pattern_is_named() -> None:
+    from headroom import _native
+
+    with pytest.raises(ValueError, match="p50k_base"):
+        _native.BpeCounter([(b"a", 0)], "p50k_base")
