@@ -26,13 +26,15 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import Protocol, TypeVar, cast
 
 from headroom import _reference
 
 __all__ = [
     "NATIVE_AVAILABLE",
     "WORD_RE",
+    "BpeCounter",
+    "Counting",
     "bm25_okapi",
     "bpe_counter",
     "cluster_templates",
@@ -100,7 +102,33 @@ def native_version() -> str | None:
     return None
 
 
-def bpe_counter(ranks: dict[bytes, int], encoding: str) -> Callable[[str], int] | None:
+class Counting(Protocol):
+    """The native counting of a text's chunks on threads of the extension's own."""
+
+    def at_least(self, bound: int) -> tuple[int, bool]:
+        """``(count, True)`` when the text has at most ``bound`` tokens (or was counted
+        whole), else ``(part, False)`` with ``bound < part``; counting stops there."""
+
+    def total(self) -> int:
+        """The whole count."""
+
+    def stop(self) -> None:
+        """Count no further chunk."""
+
+
+class BpeCounter(Protocol):
+    """The native counter of one encoding's tokens."""
+
+    def count(self, text: str) -> int:
+        """The tokens of ``text``."""
+
+    def counting(self, chunks: list[str], threads: int) -> Counting:
+        """Starts counting ``chunks`` (in order) on ``threads`` threads of its own, or on the
+        one background thread all countings with ``threads=0`` share; the thread that asks
+        for the count helps."""
+
+
+def bpe_counter(ranks: dict[bytes, int], encoding: str) -> BpeCounter | None:
     """The native counter of ``encoding``'s tokens (``"o200k_base"`` or ``"cl100k_base"``),
     which takes its vocabulary from ``ranks``; ``None`` when the extension is not built.
 
@@ -111,13 +139,13 @@ def bpe_counter(ranks: dict[bytes, int], encoding: str) -> Callable[[str], int] 
 
     Example:
         >>> from headroom.tokens.vocabularies import load_ranks
-        >>> count = bpe_counter(load_ranks("o200k_base"), "o200k_base")
-        >>> count is None or count("hello world") == 2
+        >>> counter = bpe_counter(load_ranks("o200k_base"), "o200k_base")
+        >>> counter is None or counter.count("hello world") == 2
         True
     """
     if not NATIVE_AVAILABLE:
         return None
-    return cast("Callable[[str], int]", _native.BpeCounter(list(ranks.items()), encoding).count)
+    return _native.BpeCounter(list(ranks.items()), encoding)
 
 
 def mask_line(line: str) -> tuple[str, list[str]]:

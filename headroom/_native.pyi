@@ -227,3 +227,22 @@ class BpeCounter:
         """The token ids ``encode_ordinary`` makes of ``text``."""
     def pieces(self, text: str) -> list[str]:
         """The pieces the encoding's pattern cuts ``text`` into."""
+    def counting(self, chunks: list[str], threads: int) -> Counting:
+        """Starts counting ``chunks`` (in order) on ``threads`` threads of its own, or, when
+        ``threads`` is 0, on the one background thread all such countings share.
+
+        Raises:
+            UnicodeEncodeError: a chunk holds a lone surrogate.
+        """
+
+class Counting:
+    """Counting a text's chunks on the extension's threads (the GIL is never needed)."""
+
+    def at_least(self, bound: int) -> tuple[int, bool]:
+        """``(count, True)`` when the text has at most ``bound`` tokens (or was counted
+        whole), else ``(part, False)`` with ``bound < part``; counting stops there. The
+        calling thread helps count, with the GIL released."""
+    def total(self) -> int:
+        """The whole count (the calling thread helps)."""
+    def stop(self) -> None:
+        """Count no further chunk."""

@@ -20,11 +20,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from headroom import _core
 from headroom.errors import InvalidArgumentError
-from headroom.tokens.tally import Tally
+from headroom.tokens.tally import NativeTally, PooledTally, Tally
 from headroom.tokens.vocabularies import load_encoding, load_ranks
+
+if TYPE_CHECKING:
+    from tiktoken import Encoding
 
 __all__ = [
     "TokenCounter",
@@ -125,36 +129,74 @@ def _chunks(text: str) -> list[str]:
     return pieces
 
 
-def _ordinary_counter(encoding_name: str) -> Callable[[str], int]:
-    """Counts what tiktoken's ``encode_ordinary`` makes: natively when the extension is built
-    (several times faster, and no list of token ids is made), else with tiktoken."""
-    # Loaded either way: it registers the shipped encoding with tiktoken, so that
-    # tiktoken.get_encoding() works offline in this process once Headroom has counted.
-    encode = load_encoding(encoding_name).encode_ordinary
-    native = _core.bpe_counter(load_ranks(encoding_name), encoding_name)
-    if native is not None:
-        return native
-    return lambda text: len(encode(text))
-
-
 @lru_cache(maxsize=8)
 def _tiktoken_counter(encoding_name: str) -> TokenCounter:
-    count_ordinary = _ordinary_counter(encoding_name)
+    # Loaded either way: it registers the shipped encoding with tiktoken, so that
+    # tiktoken.get_encoding() works offline in this process once Headroom has counted.
+    encoding = load_encoding(encoding_name)
+    ranks = load_ranks(encoding_name)
+    # Every token of a BPE vocabulary covers at least one byte of UTF-8, and a character
+    # is at least one byte: a token covers at most as many characters as its longest bytes.
+    longest = max(map(len, ranks))
+    native = _core.bpe_counter(ranks, encoding_name)
+    if native is None:
+        return _pooled_counter(encoding, longest)
+    return _native_counter(native, encoding_name, longest)
+
+
+def _replaced(text: str) -> str:
+    # Lone surrogates cannot be encoded to UTF-8 (nor counted by tiktoken): they are counted
+    # as the "?" each becomes, one character for one, so chunks are cut at the same places.
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _native_counter(native: _core.BpeCounter, encoding_name: str, longest: int) -> TokenCounter:
+    """Counts with the native extension: tiktoken's exact counts (``encode_ordinary``), made
+    without the list of tokens, several times faster. A long text is counted by threads of
+    the extension, which never wait for the GIL; the thread that asks for a count helps."""
+
+    def counting(text: str, threads: int) -> _core.Counting:
+        try:
+            return native.counting(_chunks(text), threads)
+        except UnicodeEncodeError:
+            return native.counting(_chunks(_replaced(text)), threads)
+
+    def count(text: str) -> int:
+        if len(text) <= _CHUNK_CHARS:
+            try:
+                return native.count(text)
+            except UnicodeEncodeError:
+                return native.count(_replaced(text))
+        return counting(text, _WORKERS - 1).total()
+
+    # In the background, on the extension's one background thread (0): the thread that
+    # started a count goes on with Python work, and more counting threads beside it would
+    # leave it less than a core on two.
+    def start(text: str) -> Callable[[], int]:
+        return counting(text, 0).total
+
+    def tally(text: str) -> Tally:
+        return NativeTally(counting(text, 0))
+
+    return TokenCounter(encoding_name, count, start, longest, tally)
+
+
+def _pooled_counter(encoding: Encoding, longest: int) -> TokenCounter:
+    """Counts with tiktoken, long text in chunks on Python worker threads (tiktoken
+    releases the GIL while it encodes)."""
 
     def count_piece(piece: str) -> int:
         # encode_ordinary: text like "<|endoftext|>" inside a tool output is plain text,
-        # not a special token, and must not raise. Lone surrogates cannot be encoded to
-        # UTF-8, so they are counted as the replacement character the API would see.
+        # not a special token, and must not raise.
         try:
-            return count_ordinary(piece)
+            return len(encoding.encode_ordinary(piece))
         except UnicodeEncodeError:
-            return count_ordinary(piece.encode("utf-8", "replace").decode("utf-8"))
+            return len(encoding.encode_ordinary(_replaced(piece)))
 
     def count(text: str) -> int:
         chunks = _chunks(text)
         if len(chunks) < _PARALLEL_CHUNKS or _WORKERS < 2:
             return sum(count_piece(piece) for piece in chunks)
-        # Counting releases the GIL: long text is counted on every core.
         return sum(_pool().map(count_piece, chunks))
 
     def start(text: str) -> Callable[[], int]:
@@ -162,12 +204,9 @@ def _tiktoken_counter(encoding_name: str) -> TokenCounter:
         return lambda: sum(future.result() for future in futures)
 
     def tally(text: str) -> Tally:
-        return Tally(count_piece, _chunks(text), _pool(), width=_WORKERS)
+        return PooledTally(count_piece, _chunks(text), _pool(), width=_WORKERS)
 
-    # Every token of a BPE vocabulary covers at least one byte of UTF-8, and a character
-    # is at least one byte: a token covers at most as many characters as its longest bytes.
-    longest = max(map(len, load_ranks(encoding_name)))
-    return TokenCounter(encoding_name, count, start, longest, tally)
+    return TokenCounter(encoding.name, count, start, longest, tally)
 
 
 _WORKERS = min(8, os.cpu_count() or 1)

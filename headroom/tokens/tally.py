@@ -1,11 +1,14 @@
 """Counting a long text's tokens only as far as a decision needs.
 
 A compressor that compares a long candidate with a short one needs to know only that the
-long one is longer: :class:`Tally` counts the text chunk by chunk, in order, on the worker
-threads (a few chunks at a time, so other counts are not queued behind it), and
-:meth:`Tally.at_least` stops as soon as the chunks counted so far pass a bound. Their sum
-is then a lower bound of the count; when every chunk is counted it is the count itself,
-the same number a full count gives (a full count sums the same chunks).
+long one is longer: a :class:`Tally` counts the text chunk by chunk, in order, in the
+background, and :meth:`Tally.at_least` stops as soon as the chunks counted so far pass a
+bound. Their sum is then a lower bound of the count; when every chunk is counted it is the
+count itself, the same number a full count gives (a full count sums the same chunks).
+
+Two kinds: :class:`NativeTally` counts on threads of the native extension, which never wait
+for the GIL (and the thread that asks helps); :class:`PooledTally` counts on Python worker
+threads, with tiktoken, when the extension is not built.
 """
 
 from __future__ import annotations
@@ -14,19 +17,63 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
-__all__ = ["Tally"]
+from headroom._core import Counting
+
+__all__ = ["NativeTally", "PooledTally", "Tally"]
 
 
 class Tally:
-    """The tokens of one text, counted in order, ``width`` chunks at a time.
+    """The tokens of one text, counted in order in the background until the text is counted
+    or :meth:`at_least` has stopped it."""
+
+    on_whole: Callable[[int], None] | None = None
+    """Told the count when :meth:`at_least` counted the whole text (a memo's hook)."""
+
+    def at_least(self, bound: int) -> tuple[int, bool]:
+        """``(count, True)`` when the text has at most ``bound`` tokens (or was counted
+        whole), else ``(part, False)`` with ``bound < part <= count``; counting stops there,
+        so a tally answers once.
+
+        Raises:
+            Whatever counting a chunk raised (then counting stops).
+        """
+        total, whole = self._count_past(bound)
+        if whole and self.on_whole is not None:
+            self.on_whole(total)
+        return total, whole
+
+    def _count_past(self, bound: int) -> tuple[int, bool]:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Count no further: chunks not started are dropped (idempotent; :meth:`at_least`
+        is not to be asked after it)."""
+        raise NotImplementedError
+
+
+class NativeTally(Tally):
+    """A tally counted by the native extension's own threads."""
+
+    def __init__(self, counting: Counting) -> None:
+        self._counting = counting
+
+    def _count_past(self, bound: int) -> tuple[int, bool]:
+        return self._counting.at_least(bound)
+
+    def stop(self) -> None:
+        self._counting.stop()
+
+
+class PooledTally(Tally):
+    """A tally counted on Python worker threads, in order, ``width`` chunks at a time.
 
     Counting starts when the tally is made and goes on in the background until the text is
     counted or :meth:`at_least` has stopped it.
 
     >>> from concurrent.futures import ThreadPoolExecutor
     >>> with ThreadPoolExecutor(2) as pool:
-    ...     tally = Tally(len, ["ab", "cde", "f"], pool, width=2)
-    ...     tally.at_least(3), Tally(len, ["ab", "cde", "f"], pool).at_least(10)
+    ...     tally = PooledTally(len, ["ab", "cde", "f"], pool, width=2)
+    ...     tally.at_least(3), PooledTally(len, ["ab", "cde", "f"], pool).at_least(10)
     ((5, False), (6, True))
     """
 
@@ -44,8 +91,6 @@ class Tally:
         self._lock = threading.Lock()
         self._futures: list[Future[int]] = []
         self._stopped = False
-        self.on_whole: Callable[[int], None] | None = None
-        """Told the count when :meth:`at_least` counted the whole text (a memo's hook)."""
         for _ in range(max(1, width)):
             self._submit_next()
 
@@ -58,14 +103,7 @@ class Tally:
         # When a chunk is done, the next one starts (at once if it is done already).
         future.add_done_callback(self._submit_next)
 
-    def at_least(self, bound: int) -> tuple[int, bool]:
-        """``(count, True)`` when the text has at most ``bound`` tokens (or was counted
-        whole), else ``(part, False)`` with ``bound < part <= count``; counting stops there,
-        so a tally answers once.
-
-        Raises:
-            Whatever counting a chunk raised (then counting stops).
-        """
+    def _count_past(self, bound: int) -> tuple[int, bool]:
         total = 0
         for index in range(len(self._chunks)):
             with self._lock:
@@ -80,13 +118,9 @@ class Tally:
             if total > bound and index + 1 < len(self._chunks):
                 self.stop()
                 return total, False
-        if self.on_whole is not None:
-            self.on_whole(total)
         return total, True
 
     def stop(self) -> None:
-        """Count no further: chunks not started are dropped (idempotent; :meth:`at_least`
-        is not to be asked after it)."""
         with self._lock:
             self._stopped = True
             futures = list(self._futures)

@@ -35,8 +35,9 @@
 
 use crate::hash::FxHashMap;
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-use std::sync::OnceLock;
+use std::collections::{BinaryHeap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 
 const LETTER: u8 = 1;
 const UPPER: u8 = 2; // U
@@ -329,9 +330,80 @@ pub enum Pattern {
     Cl100k,
 }
 
+/// Token bytes to rank. Most lookups are of short byte strings (pairs while merging, pieces
+/// of a few letters), so those are packed into integers, which hash in one multiplication
+/// and compare without a call to `memcmp`; a pair's rank is read from a table.
+struct Ranks {
+    pairs: Vec<u32>,                 // by the two bytes, little-endian; u32::MAX: none
+    short: FxHashMap<u64, u32>,      // up to 7 bytes, the length in the top byte
+    medium: FxHashMap<u128, u32>,    // 8 to 15 bytes, the length in the top byte
+    long: FxHashMap<Box<[u8]>, u32>, // 16 bytes and more
+}
+
+impl Ranks {
+    fn new(ranks: impl IntoIterator<Item = (Vec<u8>, u32)>) -> Self {
+        let mut table = Ranks {
+            pairs: vec![u32::MAX; 1 << 16],
+            short: FxHashMap::default(),
+            medium: FxHashMap::default(),
+            long: FxHashMap::default(),
+        };
+        for (token, rank) in ranks {
+            match token.len() {
+                0 => {}
+                1..=7 => {
+                    if token.len() == 2 {
+                        table.pairs[usize::from(u16::from_le_bytes([token[0], token[1]]))] = rank;
+                    }
+                    table.short.insert(pack_short(&token), rank);
+                }
+                8..=15 => {
+                    table.medium.insert(pack_medium(&token), rank);
+                }
+                _ => {
+                    table.long.insert(token.into_boxed_slice(), rank);
+                }
+            }
+        }
+        table
+    }
+
+    #[inline(always)]
+    fn get(&self, bytes: &[u8]) -> Option<u32> {
+        match bytes.len() {
+            0 => None,
+            2 => Some(self.pair(bytes[0], bytes[1])).filter(|&rank| rank != u32::MAX),
+            1..=7 => self.short.get(&pack_short(bytes)).copied(),
+            8..=15 => self.medium.get(&pack_medium(bytes)).copied(),
+            _ => self.long.get(bytes).copied(),
+        }
+    }
+
+    #[inline(always)]
+    fn pair(&self, first: u8, second: u8) -> u32 {
+        self.pairs[usize::from(u16::from_le_bytes([first, second]))]
+    }
+}
+
+#[inline(always)]
+fn pack_short(bytes: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    word[..bytes.len()].copy_from_slice(bytes);
+    word[7] = bytes.len() as u8;
+    u64::from_le_bytes(word)
+}
+
+#[inline(always)]
+fn pack_medium(bytes: &[u8]) -> u128 {
+    let mut word = [0u8; 16];
+    word[..bytes.len()].copy_from_slice(bytes);
+    word[15] = bytes.len() as u8;
+    u128::from_le_bytes(word)
+}
+
 /// A BPE vocabulary (token bytes to rank) with the pattern that cuts text for it.
 pub struct Vocabulary {
-    ranks: FxHashMap<Vec<u8>, u32>,
+    ranks: Ranks,
     pattern: Pattern,
 }
 
@@ -339,7 +411,7 @@ impl Vocabulary {
     /// A vocabulary from its tokens and their ranks.
     pub fn new(ranks: impl IntoIterator<Item = (Vec<u8>, u32)>, pattern: Pattern) -> Self {
         Vocabulary {
-            ranks: ranks.into_iter().collect(),
+            ranks: Ranks::new(ranks),
             pattern,
         }
     }
@@ -377,7 +449,7 @@ impl Vocabulary {
         let mut count = 0;
         self.each_piece(text, |piece| {
             let piece = piece.as_bytes();
-            count += if self.ranks.contains_key(piece) {
+            count += if self.ranks.get(piece).is_some() {
                 1
             } else {
                 *merged.entry(piece).or_insert_with(|| {
@@ -395,7 +467,7 @@ impl Vocabulary {
         let mut tokens = Vec::new();
         self.each_piece(text, |piece| {
             let piece = piece.as_bytes();
-            if let Some(&rank) = self.ranks.get(piece) {
+            if let Some(rank) = self.ranks.get(piece) {
                 tokens.push(rank);
             } else {
                 self.merge(piece, &mut parts);
@@ -411,7 +483,7 @@ impl Vocabulary {
 
     #[inline(always)]
     fn rank(&self, bytes: &[u8]) -> u32 {
-        self.ranks.get(bytes).copied().unwrap_or(u32::MAX)
+        self.ranks.get(bytes).unwrap_or(u32::MAX)
     }
 
     /// tiktoken's byte-pair merges: `parts` ends as the start of each token of `piece` (and
@@ -429,7 +501,7 @@ impl Vocabulary {
         }
         let mut min_rank = (u32::MAX, usize::MAX);
         for i in 0..piece.len() - 1 {
-            let rank = self.rank(&piece[i..i + 2]);
+            let rank = self.ranks.pair(piece[i], piece[i + 1]);
             if rank < min_rank.0 {
                 min_rank = (rank, i);
             }
@@ -479,7 +551,8 @@ impl Vocabulary {
             .collect();
         let mut heap = BinaryHeap::with_capacity(piece.len());
         for i in 0..piece.len() - 1 {
-            if let Some(&rank) = self.ranks.get(&piece[i..i + 2]) {
+            let rank = self.ranks.pair(piece[i], piece[i + 1]);
+            if rank != u32::MAX {
                 heap.push(Reverse((rank, i)));
                 tokens[i].next_rank = rank;
             }
@@ -488,7 +561,7 @@ impl Vocabulary {
             tokens[start].next_end = end;
             tokens[start].next_rank = u32::MAX;
             if end <= piece.len() {
-                if let Some(&rank) = self.ranks.get(&piece[start..end]) {
+                if let Some(rank) = self.ranks.get(&piece[start..end]) {
                     heap.push(Reverse((rank, start)));
                     tokens[start].next_rank = rank;
                 }
@@ -518,6 +591,135 @@ impl Vocabulary {
             start = tokens[start].end;
         }
         parts.push((piece.len(), u32::MAX));
+    }
+}
+
+/// Counting a text cut into chunks, on background threads and on the threads that wait for
+/// the count: each takes the next chunk not yet taken, so the chunks are counted in order,
+/// as many at a time as there are threads. Nothing here touches Python: the background
+/// threads never wait for the GIL, and a waiting thread (which has released it) helps.
+///
+/// The count is the sum of the chunks' counts, each the count of [`Vocabulary::count`].
+pub struct Counting {
+    vocabulary: Arc<Vocabulary>,
+    chunks: Vec<String>,
+    next: AtomicUsize,
+    stopped: AtomicBool,
+    counts: Mutex<Vec<Option<usize>>>,
+    counted: Condvar,
+}
+
+impl Counting {
+    /// Starts counting `chunks` on `background` new threads (0: only when asked).
+    pub fn start(vocabulary: Arc<Vocabulary>, chunks: Vec<String>, background: usize) -> Arc<Self> {
+        let counting = Arc::new(Counting {
+            vocabulary,
+            counts: Mutex::new(vec![None; chunks.len()]),
+            chunks,
+            next: AtomicUsize::new(0),
+            stopped: AtomicBool::new(false),
+            counted: Condvar::new(),
+        });
+        for _ in 0..background.min(counting.chunks.len()) {
+            let counting = Arc::clone(&counting);
+            std::thread::spawn(move || while counting.count_next() {});
+        }
+        counting
+    }
+
+    /// Queues counting `chunks` for the one background thread all queued countings share
+    /// (started at the first), so that background counting never takes more than one core
+    /// from the threads that go on with other work.
+    pub fn queue(vocabulary: Arc<Vocabulary>, chunks: Vec<String>) -> Arc<Self> {
+        type Queue = (Mutex<VecDeque<Arc<Counting>>>, Condvar);
+        static QUEUE: OnceLock<Queue> = OnceLock::new();
+        let counting = Counting::start(vocabulary, chunks, 0);
+        let mut started = false;
+        let (jobs, queued) = QUEUE.get_or_init(|| {
+            started = true;
+            (Mutex::new(VecDeque::new()), Condvar::new())
+        });
+        if started {
+            std::thread::spawn(|| loop {
+                let (jobs, queued) = QUEUE.get().expect("initialised before the thread started");
+                let job = {
+                    let mut jobs = jobs.lock().unwrap_or_else(PoisonError::into_inner);
+                    loop {
+                        match jobs.pop_front() {
+                            Some(job) => break job,
+                            None => {
+                                jobs = queued.wait(jobs).unwrap_or_else(PoisonError::into_inner)
+                            }
+                        }
+                    }
+                };
+                while job.count_next() {}
+            });
+        }
+        jobs.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push_back(Arc::clone(&counting));
+        queued.notify_one();
+        counting
+    }
+
+    fn counts(&self) -> MutexGuard<'_, Vec<Option<usize>>> {
+        // A thread that panicked while holding the lock left only whole entries behind.
+        self.counts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts the next chunk no thread has taken; `false` when none is left (or stopped).
+    fn count_next(&self) -> bool {
+        if self.stopped.load(Ordering::Relaxed) {
+            return false;
+        }
+        let index = self.next.fetch_add(1, Ordering::Relaxed);
+        let Some(chunk) = self.chunks.get(index) else {
+            return false;
+        };
+        let count = self.vocabulary.count(chunk);
+        self.counts()[index] = Some(count);
+        self.counted.notify_all();
+        true
+    }
+
+    /// `(count, true)` when the text has at most `bound` tokens (or was counted whole), else
+    /// `(part, false)` with `bound < part <= count`, the sum of the first chunks; counting
+    /// stops there. The calling thread counts chunks too while it waits.
+    pub fn at_least(&self, bound: usize) -> (usize, bool) {
+        let (mut total, mut index) = (0usize, 0usize);
+        loop {
+            {
+                let counts = self.counts();
+                while let Some(Some(count)) = counts.get(index) {
+                    total += count;
+                    index += 1;
+                    if total > bound && index < counts.len() {
+                        drop(counts);
+                        self.stop();
+                        return (total, false);
+                    }
+                }
+                if index == counts.len() {
+                    return (total, true);
+                }
+            }
+            if !self.count_next() {
+                // Every chunk is taken: wait for the one the prefix needs.
+                let mut counts = self.counts();
+                while counts[index].is_none() {
+                    counts = self
+                        .counted
+                        .wait(counts)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+            }
+        }
+    }
+
+    /// Counts no further chunk (those being counted finish); idempotent.
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
     }
 }
 
@@ -570,6 +772,33 @@ mod tests {
             ]
         );
         assert_eq!(v.pieces("a\n\n  "), ["a", "\n\n  "]);
+    }
+
+    #[test]
+    fn counting_sums_the_chunks_and_stops_past_a_bound() {
+        let v = Arc::new(bytes_vocabulary(Pattern::O200k));
+        let chunks: Vec<String> = ["abcd abcd", "x y z", "abce"].map(String::from).to_vec();
+        let whole: usize = chunks.iter().map(|c| v.count(c)).sum();
+        for background in [0, 1, 3] {
+            let counting = Counting::start(Arc::clone(&v), chunks.clone(), background);
+            assert_eq!(counting.at_least(usize::MAX), (whole, true));
+            // Past the bound after the first chunk (3 tokens): stopped there.
+            let counting = Counting::start(Arc::clone(&v), chunks.clone(), background);
+            assert_eq!(counting.at_least(1), (3, false));
+            // Past the bound only at the last chunk: counted whole.
+            let counting = Counting::start(Arc::clone(&v), chunks.clone(), background);
+            assert_eq!(counting.at_least(whole - 1), (whole, true));
+        }
+        assert_eq!(
+            Counting::start(Arc::clone(&v), Vec::new(), 2).at_least(0),
+            (0, true)
+        );
+        let queued: Vec<_> = (0..4)
+            .map(|_| Counting::queue(Arc::clone(&v), chunks.clone()))
+            .collect();
+        for counting in queued {
+            assert_eq!(counting.at_least(usize::MAX), (whole, true));
+        }
     }
 
     #[test]

@@ -232,7 +232,33 @@ mod _native {
     /// A BPE vocabulary that counts tokens exactly as tiktoken's `encode_ordinary` does.
     #[pyclass(frozen)]
     struct BpeCounter {
-        vocabulary: crate::bpe::Vocabulary,
+        vocabulary: std::sync::Arc<crate::bpe::Vocabulary>,
+    }
+
+    /// Counting a text's chunks on background threads (see `crate::bpe::Counting`).
+    #[pyclass(frozen)]
+    struct Counting {
+        counting: std::sync::Arc<crate::bpe::Counting>,
+    }
+
+    #[pymethods]
+    impl Counting {
+        /// `(count, True)` when the text has at most `bound` tokens (or was counted whole),
+        /// else `(part, False)` with `bound < part`; counting stops there. The calling thread
+        /// helps count, with the GIL released.
+        fn at_least(&self, py: Python<'_>, bound: usize) -> (usize, bool) {
+            py.detach(|| self.counting.at_least(bound))
+        }
+
+        /// The whole count (the calling thread helps, with the GIL released).
+        fn total(&self, py: Python<'_>) -> usize {
+            py.detach(|| self.counting.at_least(usize::MAX).0)
+        }
+
+        /// Counts no further chunk.
+        fn stop(&self) {
+            self.counting.stop();
+        }
     }
 
     #[pymethods]
@@ -252,8 +278,21 @@ mod _native {
             };
             let ranks = ranks.iter().map(|(token, rank)| (token.to_vec(), *rank));
             Ok(BpeCounter {
-                vocabulary: crate::bpe::Vocabulary::new(ranks, pattern),
+                vocabulary: std::sync::Arc::new(crate::bpe::Vocabulary::new(ranks, pattern)),
             })
+        }
+
+        /// Starts counting the chunks of a text on `threads` threads of its own, or, when
+        /// `threads` is 0, on the one background thread all such countings share.
+        fn counting(&self, chunks: Vec<PyBackedStr>, threads: usize) -> Counting {
+            let chunks = chunks.iter().map(|chunk| chunk.to_string()).collect();
+            let vocabulary = std::sync::Arc::clone(&self.vocabulary);
+            let counting = if threads == 0 {
+                crate::bpe::Counting::queue(vocabulary, chunks)
+            } else {
+                crate::bpe::Counting::start(vocabulary, chunks, threads)
+            };
+            Counting { counting }
         }
 
         /// How many tokens `encode_ordinary` makes of `text`.

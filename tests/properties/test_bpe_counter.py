@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from headroom import _core
-from headroom.tokens import get_counter
+from headroom.tokens import _chunks, get_counter
 from headroom.tokens.vocabularies import SHIPPED_ENCODINGS, load_encoding, load_ranks
 from tests.conftest import read_bench
 
@@ -88,8 +88,14 @@ def test_the_counter_counts_with_the_native_counter_and_takes_every_str() -> Non
     encoding = load_encoding("o200k_base")
     text = "naïve <|endoftext|> 東京 don't " * 50
     assert count(text) == len(encoding.encode_ordinary(text))
-    # A lone surrogate cannot reach native code (nor tiktoken): it is counted as "?".
+    # A lone surrogate cannot reach native code (nor tiktoken): it is counted as "?", in a
+    # short text and in a long one counted in chunks (the chunks are cut at the same places).
     assert count("a\ud800b") == len(encoding.encode_ordinary("a?b"))
+    long = "word \ud800 line\n" * 20_000
+    chunks = _chunks(long.replace("\ud800", "?"))
+    assert len(chunks) > 2
+    assert count(long) == sum(len(encoding.encode_ordinary(chunk)) for chunk in chunks)
+    assert count.start is not None and count.start(long)() == count(long)
 
 
 def test_an_unknown_pattern_is_named() -> None:

@@ -5,14 +5,24 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 import tiktoken
 import tiktoken_ext.openai_public as openai_public
 
-from headroom.tokens import TokenCounter, count_tokens, encoding_for_model, get_counter, memoized
-from headroom.tokens.vocabularies import SHIPPED_ENCODINGS, _read_ranks, load_encoding
+from headroom import _core
+from headroom.tokens import (
+    TokenCounter,
+    _chunks,
+    _pooled_counter,
+    count_tokens,
+    encoding_for_model,
+    get_counter,
+    memoized,
+)
+from headroom.tokens.vocabularies import SHIPPED_ENCODINGS, _read_ranks, load_encoding, load_ranks
 from tests.conftest import read_bench
 
 
@@ -121,18 +131,50 @@ def test_tiktoken_get_encoding_works_offline_after_loading() -> None:
     assert out.stdout.strip() == "[24912, 2375]"
 
 
-def test_a_count_started_in_the_background_is_the_count(bench_data: Any) -> None:
+def _counter(kind: str) -> TokenCounter:
+    """The shipped o200k_base counter: native (when built) or tiktoken's, on Python threads."""
+    if kind == "native":
+        if not _core.NATIVE_AVAILABLE:
+            pytest.skip("native extension not built")
+        return get_counter("gpt-4o")
+    ranks = load_ranks("o200k_base")
+    return _pooled_counter(load_encoding("o200k_base"), max(map(len, ranks)))
+
+
+COUNTER_KINDS = ["native", "pooled"]
+
+
+@pytest.mark.parametrize("kind", COUNTER_KINDS)
+def test_a_count_started_in_the_background_is_the_count(bench_data: Any, kind: str) -> None:
     text = read_bench(bench_data / "loghub" / "HDFS_2k.log") * 3  # several chunks
-    counter = get_counter("gpt-4o")
+    counter = _counter(kind)
     memo = memoized(counter)
     assert memo.start is not None
     wait = memo.start(text)
-    assert memo(text) == wait() == counter(text)
+    chunks = _chunks(text)
+    assert len(chunks) > 2
+    expected = sum(len(load_encoding("o200k_base").encode_ordinary(c)) for c in chunks)
+    assert memo(text) == wait() == counter(text) == expected
 
 
-def test_a_tally_is_the_count_or_a_part_of_it_above_the_bound(bench_data: Any) -> None:
+@pytest.mark.parametrize("kind", COUNTER_KINDS)
+def test_many_counts_at_once_are_each_the_count(bench_data: Any, kind: str) -> None:
+    """Background counts share the native extension's one background thread, and the
+    threads that wait help: every count comes back, and each is its own text's."""
+    texts = [read_bench(bench_data / "loghub" / name) for name in ("HDFS_2k.log", "BGL_2k.log")]
+    texts = [text * times for text in texts for times in (1, 2, 3)]
+    counter = _counter(kind)
+    assert counter.start is not None
+    waits = [counter.start(text) for text in texts]
+    with ThreadPoolExecutor(3) as pool:  # waited for from several threads at once
+        counts = list(pool.map(lambda wait: wait(), waits))
+    assert counts == [counter(text) for text in texts]
+
+
+@pytest.mark.parametrize("kind", COUNTER_KINDS)
+def test_a_tally_is_the_count_or_a_part_of_it_above_the_bound(bench_data: Any, kind: str) -> None:
     text = read_bench(bench_data / "loghub" / "HDFS_2k.log") * 3  # several chunks
-    counter = memoized(get_counter("gpt-4o"))
+    counter = memoized(_counter(kind))
     assert counter.tally is not None
     total = counter(text)
     assert counter.tally(text).at_least(total) == (total, True)
@@ -141,9 +183,10 @@ def test_a_tally_is_the_count_or_a_part_of_it_above_the_bound(bench_data: Any) -
     assert not exact and 1_000 < part < total  # stopped after the first chunk or two
 
 
-def test_a_text_a_tally_counted_whole_is_not_counted_again(bench_data: Any) -> None:
+@pytest.mark.parametrize("kind", COUNTER_KINDS)
+def test_a_text_a_tally_counted_whole_is_not_counted_again(bench_data: Any, kind: str) -> None:
     text = read_bench(bench_data / "loghub" / "HDFS_2k.log") * 3
-    plain = get_counter("gpt-4o")
+    plain = _counter(kind)
     asked: list[str] = []
 
     def count(piece: str) -> int:
