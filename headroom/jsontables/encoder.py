@@ -42,7 +42,7 @@ from headroom.jsontables.syntax import (
     scalar_cells,
 )
 
-__all__ = ["SIGNATURE", "SIGNATURE_LINES", "encode"]
+__all__ = ["SIGNATURE", "SIGNATURE_LINES", "Tables", "encode"]
 
 SIGNATURE: Final = (
     "[headroom-json/1 · @n = table n below · cells split by | · empty cell = key absent]"
@@ -120,9 +120,35 @@ def encode(value: Any, count_tokens: Callable[[str], int], *, lines: bool = Fals
     >>> decode(encode(rows, len)) == rows
     True
     """
-    encoder = _Encoder(count_tokens)
-    root = format_value(value, encoder.table_ref)
-    return _renumber(SIGNATURE_LINES if lines else SIGNATURE, root, encoder.blocks)
+    return Tables(count_tokens).encode(value, lines=lines)
+
+
+class Tables:
+    """Writes table documents, remembering what it decided for each list and dict it saw.
+
+    A crushed copy of a value shares every part the crush left unchanged (the same objects):
+    written by the ``Tables`` that wrote the value, those parts cost a lookup each, and the
+    document is the one a new ``Tables`` writes. (Tables are numbered provisionally while
+    they are written, on from the documents written before; a number's length does not
+    change a decision, but past 999 its token count could, in a measurement at the margin.)
+    Each value is kept alive while its decision is remembered, so the identity a decision is
+    filed under cannot be reused; the values must not be changed in between.
+
+    >>> rows = [{"id": i, "tags": [{"k": "a"}, {"k": "b"}]} for i in range(3)]
+    >>> tables = Tables(len)
+    >>> whole, part = tables.encode(rows), tables.encode(rows[:2])
+    >>> part == encode(rows[:2], len) and whole == encode(rows, len)
+    True
+    """
+
+    def __init__(self, count_tokens: Callable[[str], int]) -> None:
+        self._encoder = _Encoder(count_tokens)
+
+    def encode(self, value: Any, *, lines: bool = False) -> str:
+        """Write ``value`` as a table document (see :func:`encode`)."""
+        encoder = self._encoder
+        root = format_value(value, encoder.table_ref)
+        return _renumber(SIGNATURE_LINES if lines else SIGNATURE, root, encoder.blocks)
 
 
 class _Encoder:
@@ -130,16 +156,18 @@ class _Encoder:
         self._count = count_tokens
         self.blocks: list[str] = []
         self._by_body: dict[str, int] = {}
-        self._decided: dict[int, str | None] = {}
+        # By id, with the value itself: kept alive, its id cannot name another value.
+        self._decided: dict[int, tuple[object, str | None]] = {}
 
     def table_ref(self, value: list[Any] | dict[str, Any]) -> str | None:
         """The provisional reference to the table holding ``value``, or ``None`` for inline."""
         key = id(value)
-        if key in self._decided:
-            return self._decided[key]
-        self._decided[key] = None  # while measuring, the value itself renders inline
+        decided = self._decided.get(key)
+        if decided is not None:
+            return decided[1]
+        self._decided[key] = (value, None)  # while measuring, the value renders inline
         ref = self._choose(value)
-        self._decided[key] = ref
+        self._decided[key] = (value, ref)
         return ref
 
     def _choose(self, value: list[Any] | dict[str, Any]) -> str | None:
@@ -151,7 +179,6 @@ class _Encoder:
             if len(value) < 2 or not all(type(item) is dict for item in value.values()):
                 return None
             records, keys = list(value.values()), list(value)
-        tables_before = len(self._by_body)
         built = self._table_body(records, keys)
         if built is None:
             return None
@@ -160,8 +187,8 @@ class _Encoder:
         # API responses, tables at 50-90% of the characters took at most 96% of the tokens
         # (at most 83% below 70%). Only the rest is measured: counting every candidate
         # counted nested values again at each level (2x the input on a crossref search).
-        clear_win = len(body) < _CLEAR_WIN * inline_floor
-        if not clear_win and not self._smaller(body, value, len(self._by_body) > tables_before):
+        clear_win = _measured_length(body) < _CLEAR_WIN * inline_floor
+        if not clear_win and not self._smaller(body, value, _NUL in body):
             return None
         number = self._by_body.get(body)
         if number is None:
@@ -171,7 +198,8 @@ class _Encoder:
         return _PROVISIONAL.format(number)
 
     def _smaller(self, body: str, value: list[Any] | dict[str, Any], has_tables: bool) -> bool:
-        """Whether ``body`` takes fewer tokens than ``value`` written inline."""
+        """Whether ``body`` takes fewer tokens than ``value`` written inline (``has_tables``:
+        it holds tables, which it refers to when inline too)."""
         if has_tables:
             inline = format_value(value, self.table_ref)
         else:
@@ -245,6 +273,16 @@ class _Encoder:
         # (found at C speed), if it holds a string a text column writes bare.
         quoted = itertools.compress(values, map(operator.methodcaller("startswith", '"'), cells))
         return cells, kinds, any(map(is_text_bare, quoted))
+
+
+def _measured_length(body: str) -> int:
+    """The length of ``body`` with each provisional number counted as one digit: a table's
+    number depends on how many were made before it (by every document a :class:`Tables`
+    wrote), its decision must not."""
+    if _NUL not in body:
+        return len(body)
+    numbers = body.split(_NUL)[1::2]
+    return len(body) - sum(map(len, numbers)) + len(numbers)
 
 
 def _too_sparse(columns: list[_Sparse], count: int, *, keyed: bool) -> bool:

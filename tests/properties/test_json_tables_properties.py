@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from headroom import CompressConfig, Headroom
 from headroom.compressors.json.minify import minify_json
 from headroom.jsontables import decode, encode, loads
+from headroom.jsontables.encoder import Tables
 from headroom.jsontables.syntax import RawFloat
 from headroom.tokens import count_tokens
 
@@ -292,3 +293,62 @@ def test_scalar_columns_are_written_as_cell_by_cell(values: list[Any]) -> None:
         assert bulk == one_by_one
     else:
         assert not set(map(type, values)) <= {int, bool, type(None), RawFloat}
+
+
+# Records nested in records, so tables sit inside tables' cells at several depths.
+NESTED = st.recursive(
+    RECORDS,
+    lambda children: st.lists(
+        st.dictionaries(st.sampled_from(["id", "items", "meta", "name"]), children | SCALARS),
+        min_size=2,
+        max_size=6,
+    ),
+    max_leaves=6,
+)
+
+
+def _crushed_copy(value: Any, data: st.DataObject) -> Any:
+    """A copy of ``value`` with rows dropped here and there, as a crush makes it: the parts
+    left unchanged are the same objects, changed ones are new."""
+    if type(value) is list:
+        kept = [_crushed_copy(item, data) for item in value]
+        if len(kept) > 1 and data.draw(st.booleans()):
+            del kept[data.draw(st.integers(0, len(kept) - 1))]
+        same = len(kept) == len(value) and all(a is b for a, b in zip(kept, value, strict=True))
+        return value if same else kept
+    if type(value) is dict:
+        copied = {key: _crushed_copy(item, data) for key, item in value.items()}
+        return value if all(copied[k] is v for k, v in value.items()) else copied
+    return value
+
+
+@settings(max_examples=200)
+@given(NESTED, st.data(), st.sampled_from(["chars", "tokens"]))
+def test_a_crushed_copy_writes_as_a_new_writer_writes_it(
+    value: Any, data: st.DataObject, measure: str
+) -> None:
+    """SmartCrusher writes the lossless document and then crushed copies with one
+    ``Tables``: the parts the copies share were decided once, and the documents must be
+    the ones a new writer makes."""
+    count = len if measure == "chars" else count_tokens
+    tables = Tables(count)
+    assert tables.encode(value) == encode(value, count)
+    for _ in range(2):
+        copy = _crushed_copy(value, data)
+        assert tables.encode(copy) == encode(copy, count)
+        assert decode(tables.encode(copy)) == copy
+
+
+def test_a_crushed_copy_of_many_tables_writes_as_a_new_writer_writes_it() -> None:
+    """With dozens of tables written before, the copy's new tables get two-digit provisional
+    numbers where a new writer's get one digit: no decision may depend on that."""
+    value = [
+        {"id": i, "name": f"n{i}", "items": [{"k": f"{i}-{j}", "v": j * i} for j in range(3)]}
+        for i in range(40)
+    ]
+    # Every record changed (one item dropped): new nested tables, numbered from 41 on.
+    copy = [{**record, "items": record["items"][:2]} for record in value[:30]]
+    for count in (len, count_tokens):
+        tables = Tables(count)
+        tables.encode(value)
+        assert tables.encode(copy) == encode(copy, count)

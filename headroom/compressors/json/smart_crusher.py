@@ -34,7 +34,8 @@ from headroom import _core
 from headroom.compressors.base import Compressed, Context
 from headroom.compressors.json.crush import LOSSLESS_UP_TO, CrushOptions, crush
 from headroom.compressors.json.minify import NOT_PARSED, take_parsed
-from headroom.jsontables import encode, is_table_document
+from headroom.jsontables import is_table_document
+from headroom.jsontables.encoder import Tables
 from headroom.jsontables.syntax import RawFloat
 from headroom.tokens import TokenCounter
 from headroom.tokens.tally import Tally
@@ -146,8 +147,11 @@ class SmartCrusher:
         if parsed is None:
             return None
         value, lines = parsed
+        # One writer for the lossless document and every crushed one: a crushed copy shares
+        # the parts its crush left unchanged, whose tables are then decided once.
+        tables = Tables(ctx.count_tokens)
         try:
-            document = encode(value, ctx.count_tokens, lines=lines)
+            document = tables.encode(value, lines=lines)
         except RecursionError:  # nested deeper than the encoder can walk: minified is best
             return None
         count = ctx.count_tokens
@@ -162,7 +166,7 @@ class SmartCrusher:
         if tally is not None and ctx.config.lossy and len(document) > _SURELY_CRUSHED * limit:
             counting = tally(document)
             try:
-                early = self._crush(value, lines, ctx, text, self.options)
+                early = self._crush(value, lines, ctx, text, self.options, tables)
             except BaseException:  # no crush, no decision: the count is not needed
                 counting.stop()
                 raise
@@ -195,7 +199,7 @@ class SmartCrusher:
             if counting is not None and options is self.options:
                 crushed: Compressed | None = early
             else:
-                crushed = self._crush(value, lines, ctx, text, options)
+                crushed = self._crush(value, lines, ctx, text, options, tables)
             if crushed is None:
                 break
             tokens = ctx.count_tokens(crushed.text)
@@ -206,7 +210,13 @@ class SmartCrusher:
         return best
 
     def _crush(
-        self, value: Any, lines: bool, ctx: Context, text: str, options: CrushOptions
+        self,
+        value: Any,
+        lines: bool,
+        ctx: Context,
+        text: str,
+        options: CrushOptions,
+        tables: Tables,
     ) -> Compressed | None:
         # Every marker names the document as the caller gave it: a re-serialised part would
         # come back with other escapes, number spellings or line structure.
@@ -219,9 +229,7 @@ class SmartCrusher:
         )
         if crushed is None:
             return None
-        document = "\n".join(
-            [encode(crushed.value, ctx.count_tokens, lines=lines), *crushed.markers]
-        )
+        document = "\n".join([tables.encode(crushed.value, lines=lines), *crushed.markers])
         return Compressed(document, "json.crush", lossless=False, handles=tuple(crushed.handles))
 
 
