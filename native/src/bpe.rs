@@ -594,6 +594,44 @@ impl Vocabulary {
     }
 }
 
+/// Countings waiting for the background thread that serves them in order.
+#[derive(Default)]
+struct JobQueue {
+    jobs: Mutex<VecDeque<Arc<Counting>>>,
+    queued: Condvar,
+}
+
+impl JobQueue {
+    fn push(&self, job: Arc<Counting>) {
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push_back(job);
+        self.queued.notify_one();
+    }
+
+    /// Counts the queued countings' chunks, one counting after another, for ever.
+    fn serve(&self) {
+        loop {
+            let job = {
+                let mut jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+                loop {
+                    match jobs.pop_front() {
+                        Some(job) => break job,
+                        None => {
+                            jobs = self
+                                .queued
+                                .wait(jobs)
+                                .unwrap_or_else(PoisonError::into_inner)
+                        }
+                    }
+                }
+            };
+            while job.count_next() {}
+        }
+    }
+}
+
 /// Counting a text cut into chunks, on background threads and on the threads that wait for
 /// the count: each takes the next chunk not yet taken, so the chunks are counted in order,
 /// as many at a time as there are threads. Nothing here touches Python: the background
@@ -630,36 +668,28 @@ impl Counting {
     /// Queues counting `chunks` for the one background thread all queued countings share
     /// (started at the first), so that background counting never takes more than one core
     /// from the threads that go on with other work.
+    ///
+    /// A forked child has none of its parent's threads, and a lock the parent's thread held
+    /// at the fork stays locked in the child: the child starts a queue and a thread of its
+    /// own at its first count (the queue is found by process id).
     pub fn queue(vocabulary: Arc<Vocabulary>, chunks: Vec<String>) -> Arc<Self> {
-        type Queue = (Mutex<VecDeque<Arc<Counting>>>, Condvar);
-        static QUEUE: OnceLock<Queue> = OnceLock::new();
+        static QUEUE: Mutex<Option<(u32, Arc<JobQueue>)>> = Mutex::new(None);
         let counting = Counting::start(vocabulary, chunks, 0);
-        let mut started = false;
-        let (jobs, queued) = QUEUE.get_or_init(|| {
-            started = true;
-            (Mutex::new(VecDeque::new()), Condvar::new())
-        });
-        if started {
-            std::thread::spawn(|| loop {
-                let (jobs, queued) = QUEUE.get().expect("initialised before the thread started");
-                let job = {
-                    let mut jobs = jobs.lock().unwrap_or_else(PoisonError::into_inner);
-                    loop {
-                        match jobs.pop_front() {
-                            Some(job) => break job,
-                            None => {
-                                jobs = queued.wait(jobs).unwrap_or_else(PoisonError::into_inner)
-                            }
-                        }
-                    }
-                };
-                while job.count_next() {}
-            });
-        }
-        jobs.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push_back(Arc::clone(&counting));
-        queued.notify_one();
+        let queue = {
+            let mut current = QUEUE.lock().unwrap_or_else(PoisonError::into_inner);
+            let pid = std::process::id();
+            match current.as_ref() {
+                Some((owner, queue)) if *owner == pid => Arc::clone(queue),
+                _ => {
+                    let queue = Arc::new(JobQueue::default());
+                    let serving = Arc::clone(&queue);
+                    std::thread::spawn(move || serving.serve());
+                    *current = Some((pid, Arc::clone(&queue)));
+                    queue
+                }
+            }
+        };
+        queue.push(Arc::clone(&counting));
         counting
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -209,3 +210,29 @@ def test_no_token_covers_more_characters_than_longest_token(encoding: str) -> No
     assert counter.longest_token == 128  # bytes of the longest token of either vocabulary
     for text in (" " * 100_000, "a" * 100_000, "=" * 100_000, "\n" * 100_000, "0" * 10_000):
         assert counter(text) >= len(text) / counter.longest_token
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_counts_in_the_background(bench_data: Any) -> None:
+    """A child has none of its parent's threads (a pre-forking server's workers): its
+    background counts get a thread of their own, and the count is the parent's."""
+    text = read_bench(bench_data / "loghub" / "HDFS_2k.log") * 3
+    counter = get_counter("gpt-4o")
+    assert counter.start is not None
+    expected = counter.start(text)()  # the parent's background thread is running
+    code = (
+        "import os, sys\n"
+        "from headroom.tokens import get_counter\n"
+        f"text = open({str(bench_data / 'loghub' / 'HDFS_2k.log')!r}, 'rb').read().decode() * 3\n"
+        "counter = get_counter('gpt-4o')\n"
+        "counter.start(text)()\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os._exit(0 if counter.start(text)() == int(sys.argv[1]) else 3)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "sys.exit(os.waitstatus_to_exitcode(status))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(expected)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
