@@ -37,6 +37,7 @@ __all__ = [
     "Counting",
     "bm25_okapi",
     "bpe_counter",
+    "cell_length",
     "cluster_templates",
     "group_templates",
     "json_same_outside_strings",
@@ -62,6 +63,9 @@ tokenize = _reference.tokenize
 """Cut a line into tokens as masking does (pure Python: used on few lines, never in bulk)."""
 WORD_RE = _reference.WORD_RE
 """A word for relevance scoring: a run of letters and digits (``_`` separates)."""
+cell_length = _reference.cell_length
+"""A table cell's length as the ditto rule counts it, a provisional table number as one
+character (pure Python: a text without NUL is measured by ``len``, one with by a split)."""
 word_tokens = _reference.word_tokens
 """The relevance tokens of one word (pure Python, cached: used on queries and few words)."""
 

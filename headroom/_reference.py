@@ -758,8 +758,8 @@ def table_rows(count: int, columns: list[list[str]], rows: list[list[int]], min_
 
     Column ``c`` has the cells ``columns[c]`` in the rows ``rows[c]`` (ascending), or in
     every row when ``rows[c]`` is empty; its other rows have an empty cell. A non-empty cell
-    equal to the cell above it in its column and at least ``min_ditto`` characters long is
-    written ``^``. Cells are joined by ``|``.
+    equal to the cell above it in its column and at least ``min_ditto`` characters long
+    (:func:`cell_length`) is written ``^``. Cells are joined by ``|``.
 
     Raises:
         ValueError: the row lists do not fit the columns (one per column, as many rows as
@@ -792,13 +792,28 @@ def table_rows(count: int, columns: list[list[str]], rows: list[list[int]], min_
     return "\n".join(map("|".join, zip(*dense_columns, strict=True)))
 
 
+def cell_length(text: str) -> int:
+    """The length of a cell as the ditto rule counts it: characters, with each provisional
+    table number (``@\\x00n\\x00``, between two NULs, which no written value holds) counted
+    as one. Tables are numbered provisionally while a document is written and renumbered in
+    reading order at the end: a number's length must not decide whether a cell is a ditto.
+
+    >>> cell_length("@\\x00123\\x00"), cell_length("[@\\x007\\x00,é]"), cell_length("abc")
+    (4, 8, 3)
+    """
+    if "\x00" not in text:
+        return len(text)
+    numbers = text.split("\x00")[1::2]
+    return len(text) - sum(map(len, numbers)) + sum(1 for number in numbers if number)
+
+
 def _ditto(cells: list[str], min_ditto: int) -> list[str]:
     """``cells`` with each non-empty one equal to the one above it and at least
-    ``min_ditto`` characters long replaced by ``^``."""
+    ``min_ditto`` characters long (:func:`cell_length`) replaced by ``^``."""
     below = cells[1:]
     # The rows to replace, found with C iterators (a comprehension took 0.2 us per cell).
     repeated = map(operator.eq, below, cells)
-    long = map(operator.ge, map(len, below), itertools.repeat(max(min_ditto, 1)))
+    long = map(operator.ge, map(cell_length, below), itertools.repeat(max(min_ditto, 1)))
     marked_rows = list(itertools.compress(range(1, len(cells)), map(operator.and_, repeated, long)))
     marked = cells
     for row in marked_rows:

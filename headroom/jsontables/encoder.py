@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from headroom import _core
-from headroom._core import seeds_inside, string_column, table_rows, text_cells
+from headroom._core import cell_length, seeds_inside, string_column, table_rows, text_cells
 from headroom.jsontables.syntax import (
     TEXT_SUFFIX,
     format_cells,
@@ -129,8 +129,9 @@ class Tables:
     A crushed copy of a value shares every part the crush left unchanged (the same objects):
     written by the ``Tables`` that wrote the value, those parts cost a lookup each, and the
     document is the one a new ``Tables`` writes. (Tables are numbered provisionally while
-    they are written, on from the documents written before; a number's length does not
-    change a decision, but past 999 its token count could, in a measurement at the margin.)
+    they are written, on from the documents written before; lengths count a number as one
+    character, so its length changes no decision, but past 999 its token count could, in a
+    measurement at the margin.)
     Each value is kept alive while its decision is remembered, so the identity a decision is
     filed under cannot be reused; the values must not be changed in between.
 
@@ -187,7 +188,9 @@ class _Encoder:
         # API responses, tables at 50-90% of the characters took at most 96% of the tokens
         # (at most 83% below 70%). Only the rest is measured: counting every candidate
         # counted nested values again at each level (2x the input on a crossref search).
-        clear_win = _measured_length(body) < _CLEAR_WIN * inline_floor
+        # Lengths count each provisional table number as one character: how many tables
+        # were numbered before this one (by every document its Tables wrote) must not decide.
+        clear_win = cell_length(body) < _CLEAR_WIN * inline_floor
         if not clear_win and not self._smaller(body, value, _NUL in body):
             return None
         number = self._by_body.get(body)
@@ -273,16 +276,6 @@ class _Encoder:
         # (found at C speed), if it holds a string a text column writes bare.
         quoted = itertools.compress(values, map(operator.methodcaller("startswith", '"'), cells))
         return cells, kinds, any(map(is_text_bare, quoted))
-
-
-def _measured_length(body: str) -> int:
-    """The length of ``body`` with each provisional number counted as one digit: a table's
-    number depends on how many were made before it (by every document a :class:`Tables`
-    wrote), its decision must not."""
-    if _NUL not in body:
-        return len(body)
-    numbers = body.split(_NUL)[1::2]
-    return len(body) - sum(map(len, numbers)) + len(numbers)
 
 
 def _too_sparse(columns: list[_Sparse], count: int, *, keyed: bool) -> bool:

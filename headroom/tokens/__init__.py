@@ -145,9 +145,10 @@ def _tiktoken_counter(encoding_name: str) -> TokenCounter:
 
 
 def _replaced(text: str) -> str:
-    # Lone surrogates cannot be encoded to UTF-8 (nor counted by tiktoken): they are counted
-    # as the "?" each becomes, one character for one, so chunks are cut at the same places.
-    return text.encode("utf-8", "replace").decode("utf-8")
+    # Surrogates cannot be encoded to UTF-8: as tiktoken's encode_ordinary does, a pair
+    # becomes the character it stands for and a lone one U+FFFD (and so counts as tiktoken
+    # counts it).
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _native_counter(native: _core.BpeCounter, encoding_name: str, longest: int) -> TokenCounter:
@@ -156,10 +157,11 @@ def _native_counter(native: _core.BpeCounter, encoding_name: str, longest: int) 
     the extension, which never wait for the GIL; the thread that asks for a count helps."""
 
     def counting(text: str, threads: int) -> _core.Counting:
+        chunks = _chunks(text)
         try:
-            return native.counting(_chunks(text), threads)
-        except UnicodeEncodeError:
-            return native.counting(_chunks(_replaced(text)), threads)
+            return native.counting(chunks, threads)
+        except UnicodeEncodeError:  # cut where tiktoken's chunks are, then replaced
+            return native.counting(list(map(_replaced, chunks)), threads)
 
     def count(text: str) -> int:
         if len(text) <= _CHUNK_CHARS:
@@ -187,11 +189,8 @@ def _pooled_counter(encoding: Encoding, longest: int) -> TokenCounter:
 
     def count_piece(piece: str) -> int:
         # encode_ordinary: text like "<|endoftext|>" inside a tool output is plain text,
-        # not a special token, and must not raise.
-        try:
-            return len(encoding.encode_ordinary(piece))
-        except UnicodeEncodeError:
-            return len(encoding.encode_ordinary(_replaced(piece)))
+        # not a special token, and must not raise (it replaces surrogates itself).
+        return len(encoding.encode_ordinary(piece))
 
     def count(text: str) -> int:
         chunks = _chunks(text)

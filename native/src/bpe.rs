@@ -734,7 +734,7 @@ impl Counting {
                     return (total, true);
                 }
             }
-            if !self.count_next() {
+            if !self.count_next() && !self.count_stopped(index) {
                 // Every chunk is taken: wait for the one the prefix needs.
                 let mut counts = self.counts();
                 while counts[index].is_none() {
@@ -745,6 +745,22 @@ impl Counting {
                 }
             }
         }
+    }
+
+    /// After [`Counting::stop`], the thread that still asks counts on alone: it takes the
+    /// chunk at `index` when no thread has taken it (`false` when one has).
+    fn count_stopped(&self, index: usize) -> bool {
+        if self
+            .next
+            .compare_exchange(index, index + 1, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            return false;
+        }
+        let count = self.vocabulary.count(&self.chunks[index]);
+        self.counts()[index] = Some(count);
+        self.counted.notify_all();
+        true
     }
 
     /// Counts no further chunk (those being counted finish); idempotent.
@@ -823,6 +839,13 @@ mod tests {
             Counting::start(Arc::clone(&v), Vec::new(), 2).at_least(0),
             (0, true)
         );
+        // Asked again after it stopped (or after a stop from elsewhere): it counts on.
+        let counting = Counting::start(Arc::clone(&v), chunks.clone(), 0);
+        assert_eq!(counting.at_least(1), (3, false));
+        assert_eq!(counting.at_least(usize::MAX), (whole, true));
+        let counting = Counting::start(Arc::clone(&v), chunks.clone(), 1);
+        counting.stop();
+        assert_eq!(counting.at_least(usize::MAX), (whole, true));
         let queued: Vec<_> = (0..4)
             .map(|_| Counting::queue(Arc::clone(&v), chunks.clone()))
             .collect();

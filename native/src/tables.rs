@@ -5,7 +5,8 @@
 //!
 //! * [`table_rows`] writes the rows: each column's cells placed in the rows it has (an empty
 //!   cell in the others), a non-empty cell equal to the one above it in its column and at least
-//!   `min_ditto` characters long replaced by [`DITTO`], cells joined by `|`, rows by `\n`.
+//!   `min_ditto` characters long ([`cell_length`]) replaced by [`DITTO`], cells joined by `|`,
+//!   rows by `\n`.
 //! * [`text_cells`] decides whether a column of strings is better a *text column*, where
 //!   strings that would need quotes only because they look like another value (`"2019"`,
 //!   `"true"`, `"@x"`) are written bare, and writes its cells.
@@ -163,10 +164,45 @@ where
     Ok(out)
 }
 
-/// Whether `text` has at least `n` characters.
+/// Whether `text` has at least `n` characters, a provisional table number counted as one.
 fn has_chars(text: &str, n: usize) -> bool {
+    if text.contains(PROVISIONAL) {
+        return cell_length(text) >= n;
+    }
     // A character takes one to four bytes.
     n == 0 || (text.len() >= n && (text.len() >= 4 * n || text.chars().nth(n - 1).is_some()))
+}
+
+/// Where a provisional table number starts and ends (`@\0n\0`): written values never hold
+/// a NUL (JSON escapes it, bare cells exclude control characters).
+const PROVISIONAL: char = '\0';
+
+/// The length of a cell as the ditto rule counts it: characters, with each provisional table
+/// number (between two NULs) counted as one. The encoder numbers tables provisionally while
+/// it writes, and renumbers them in reading order at the end; a number's length depends on
+/// how many tables were made before, which must not change whether a cell is a ditto.
+///
+/// ```
+/// assert_eq!(headroom_native::tables::cell_length("@\u{0}123\u{0}"), 4);
+/// assert_eq!(headroom_native::tables::cell_length("[@\u{0}7\u{0},é]"), 8);
+/// ```
+pub fn cell_length(text: &str) -> usize {
+    let mut length = 0;
+    let mut inside = false;
+    let mut counted = false; // the current number's one character
+    for c in text.chars() {
+        if c == PROVISIONAL {
+            inside = !inside;
+            counted = false;
+            length += 1;
+        } else if !inside {
+            length += 1;
+        } else if !counted {
+            length += 1;
+            counted = true;
+        }
+    }
+    length
 }
 
 /// Whether `value` can be written bare in a text column: not empty, no control character,

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from headroom import CompressConfig, Headroom
+from headroom.compressors.json.crush import crush
 from headroom.compressors.json.minify import minify_json
 from headroom.jsontables import decode, encode, loads
 from headroom.jsontables.encoder import Tables
@@ -352,3 +353,24 @@ def test_a_crushed_copy_of_many_tables_writes_as_a_new_writer_writes_it() -> Non
         tables = Tables(count)
         tables.encode(value)
         assert tables.encode(copy) == encode(copy, count)
+
+
+def test_a_crushed_copy_past_a_hundred_tables_writes_as_a_new_writer_writes_it() -> None:
+    """Labels shared by three rows at a time: the shared writer numbers the copy's tables
+    past 100 (six characters with the NULs, the ditto length) where a new writer does not;
+    a repeated reference must be a ditto in both or in neither."""
+    records = [
+        {
+            "id": i,
+            "title": f"issue number {i}" + (" zebra" if 90 <= i < 96 else ""),
+            "events": [{"kind": f"ev{i}-{k}", "at": 1000 + i * 10 + k} for k in range(3)],
+            "labels": [{"name": f"label-{i // 3}-{k}", "color": f"c{i // 3}{k}"} for k in range(3)],
+        }
+        for i in range(150)
+    ]
+    value = {"items": records}
+    crushed = crush(value, query="zebra", stash=lambda _part: "headroom:" + "0" * 12)
+    assert crushed is not None
+    tables = Tables(count_tokens)
+    tables.encode(value)
+    assert tables.encode(crushed.value) == encode(crushed.value, count_tokens)

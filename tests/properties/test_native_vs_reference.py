@@ -363,7 +363,13 @@ def test_text_cells_core_takes_every_str(values: list[str]) -> None:
 
 # Columns of a table: cells from few values (so that repeats, long and short, are common),
 # each column in every row or in some of them.
-_ROW_CELLS = st.sampled_from(["", "a", "abcdef", "abcdefg", "ééééé", "éééééé", "😀😀😀😀😀😀", "|"])
+_ROW_CELLS = st.sampled_from(
+    [
+        *["", "a", "abcdef", "abcdefg", "ééééé", "éééééé", "😀😀😀😀😀😀", "|"],
+        # provisional table references, alone and in inline JSON (a number counts as one)
+        *["@\x00123\x00", "@\x007\x00", "[@\x0012\x00,1]", "\x00\x00", "a\x00bcdefgh"],
+    ]
+)
 
 
 @st.composite

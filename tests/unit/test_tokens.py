@@ -6,6 +6,7 @@ import inspect
 import os
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -236,3 +237,28 @@ def test_a_forked_child_counts_in_the_background(bench_data: Any) -> None:
         [sys.executable, "-c", code, str(expected)], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_native_tally_asked_again_after_it_stopped_counts_on(bench_data: Any) -> None:
+    """Asking a stopped tally again (or after it answered with a part) must not wait for
+    chunks nobody will count: the thread that asks counts them."""
+    text = read_bench(bench_data / "loghub" / "HDFS_2k.log") * 8  # many chunks
+    counter = _counter("native")
+    assert counter.tally is not None
+    answers: list[tuple[int, bool]] = []
+
+    def ask() -> None:
+        tally = counter.tally(text)
+        answers.append(tally.at_least(10))
+        answers.append(tally.at_least(10**9))
+        stopped = counter.tally(text)
+        stopped.stop()
+        answers.append(stopped.at_least(10**9))
+
+    asking = threading.Thread(target=ask, daemon=True)
+    asking.start()
+    asking.join(timeout=30)
+    assert not asking.is_alive(), "a stopped tally waited for chunks nobody counts"
+    total = counter(text)
+    assert answers[0][1] is False and answers[0][0] > 10
+    assert answers[1:] == [(total, True), (total, True)]
