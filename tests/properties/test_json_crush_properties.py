@@ -9,18 +9,23 @@ import json
 import re
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from headroom import CompressConfig, Headroom
+from headroom.compressors.base import Compressed, Context
+from headroom.compressors.json import smart_crusher
 from headroom.compressors.json.crush import Crushed, CrushOptions, crush
 from headroom.compressors.json.signals import _ERROR_KEYS, _STATUS_KEYS, _may_signal, key_words
+from headroom.compressors.json.smart_crusher import SmartCrusher
 from headroom.compressors.json.summary import listed_ids, listed_records
 from headroom.compressors.json.text import query_words, shorten
 from headroom.handles import find_markers
 from headroom.relevance import tokenize
 from headroom.signals import names_exception
 from headroom.store.memory import MemoryStore
+from headroom.tokens import get_counter, memoized
 
 STATUSES = ["ok", "done", "queued"]
 
@@ -365,3 +370,49 @@ def test_parsed_floats_keep_their_spelling(spellings: list[str]) -> None:
         else:
             written = str(value)
         assert written == spelling
+
+
+def _smart_crush(
+    text: str, options: CrushOptions, ratio: float | None, query: str | None
+) -> Compressed | None:
+    context = Context(
+        "json",
+        None,
+        query,
+        CompressConfig(min_tokens=0, target_ratio=ratio),
+        MemoryStore(),
+        memoized(get_counter("gpt-4o")),
+    )
+    return SmartCrusher(options).compress(text, context)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.one_of(
+        records(),
+        with_anomalies().map(lambda case: case[0]),
+        # every record the first but for its id: a lossless table of few tokens
+        records().map(lambda rows: [{**rows[0], "id": row["id"]} for row in rows]),
+    ),
+    st.floats(0, 0.99),
+    st.sampled_from([None, 0.05, 0.3, 0.9]),
+    st.sampled_from([None, "charlie failed"]),
+)
+def test_crushing_while_counting_decides_as_counting_everything_first(
+    rows: list[dict[str, Any]], share: float, ratio: float | None, query: str | None
+) -> None:
+    """A long document is crushed while its lossless table is counted, and the table is
+    counted only as far as the decisions need (``_lossless_size``). Counting everything
+    first, as for a short document, must decide the same: the same result, byte for byte.
+    Records that repeat themselves make a lossless table of few tokens, which a crush's
+    summary of the rows it drops can outweigh: then the lossless table must win."""
+    text = json.dumps(rows, ensure_ascii=False)
+    # Long: over 8 characters per token of the limit (which the lossless table can be
+    # under, when the records repeat themselves).
+    limit = int(share * len(text) / smart_crusher._SURELY_CRUSHED)
+    options = CrushOptions(lossless_up_to=limit)
+    first = _smart_crush(text, options, ratio, query)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(smart_crusher, "_SURELY_CRUSHED", 10**12)  # never long
+        everything = _smart_crush(text, options, ratio, query)
+    assert first == everything

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from headroom import CompressConfig, Headroom
+from headroom.compressors.json import smart_crusher
 from headroom.compressors.json.minify import minify_json
 from headroom.handles import find_markers
 from headroom.jsontables import decode, is_table_document, loads
@@ -166,3 +167,28 @@ def test_counting_the_lossless_table_only_as_far_as_needed_decides_the_same(
     assert not results[0].lossless
     assert results[0].text == results[1].text
     assert results[0].tokens_after == results[1].tokens_after
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "usgs_earthquakes_week.geojson.json",
+        "crossref_peerj_works_search.json",
+        "gh_repo_events_rails_admin.json",
+        "flutter_provider_test_results.jsonl",
+    ],
+)
+@pytest.mark.parametrize("target_ratio", [None, 0.2, 0.6])
+def test_crushing_a_long_response_while_counting_decides_as_counting_everything_first(
+    bench_data: Path, name: str, target_ratio: float | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A long response is crushed while its lossless table is counted, and the table only as
+    # far as the decisions need. Counting everything first (as for a short response, and with
+    # any counter) must give the same result.
+    original = read_bench(bench_data / "json" / name)
+    config = CompressConfig(target_ratio=target_ratio)
+    first = Headroom(config, store="memory").compress_text(original)
+    monkeypatch.setattr(smart_crusher, "_SURELY_CRUSHED", 10**12)
+    everything = Headroom(config, store="memory").compress_text(original)
+    assert not first.lossless
+    assert (first.text, first.tokens_after) == (everything.text, everything.tokens_after)
