@@ -385,20 +385,23 @@ impl Ranks {
     }
 }
 
+/// `bytes` (fewer than `N`) in a word of `N` bytes, their length in the last.
+#[inline(always)]
+fn packed<const N: usize>(bytes: &[u8]) -> [u8; N] {
+    let mut word = [0u8; N];
+    word[..bytes.len()].copy_from_slice(bytes);
+    word[N - 1] = bytes.len() as u8;
+    word
+}
+
 #[inline(always)]
 fn pack_short(bytes: &[u8]) -> u64 {
-    let mut word = [0u8; 8];
-    word[..bytes.len()].copy_from_slice(bytes);
-    word[7] = bytes.len() as u8;
-    u64::from_le_bytes(word)
+    u64::from_le_bytes(packed(bytes))
 }
 
 #[inline(always)]
 fn pack_medium(bytes: &[u8]) -> u128 {
-    let mut word = [0u8; 16];
-    word[..bytes.len()].copy_from_slice(bytes);
-    word[15] = bytes.len() as u8;
-    u128::from_le_bytes(word)
+    u128::from_le_bytes(packed(bytes))
 }
 
 /// A BPE vocabulary (token bytes to rank) with the pattern that cuts text for it.
