@@ -79,12 +79,13 @@ def _compress(
     hints: Hints | None,
     where: str,
 ) -> Piece:
-    # A text this long has at least min_tokens tokens whatever its count: it is counted on
-    # the worker threads while it is routed and compressed (tiktoken releases the GIL). A
-    # shorter one is counted here: a worker thread needs the GIL to start and to hand back
-    # its count, which the main thread, routing in Python, yields only every few
-    # milliseconds (sys.getswitchinterval), so the hand-over cost more than it saved on a
-    # conversation of 10k-token pieces (wall +6 to +11 ms of ~100).
+    # A text this long has at least min_tokens tokens whatever its count: it is counted in
+    # the background while it is routed and compressed (by the native counter's own thread,
+    # or tiktoken on a worker thread, which releases the GIL). A shorter one is counted
+    # here: with tiktoken a worker thread needs the GIL to start and to hand back its
+    # count, which the main thread, routing in Python, yields only every few milliseconds
+    # (sys.getswitchinterval), so the hand-over cost more than it saved on a conversation
+    # of 10k-token pieces (wall +6 to +11 ms of ~100).
     longest = count.longest_token
     surely_large = longest is not None and len(text) >= config.min_tokens * longest
     if surely_large and count.start is not None:
