@@ -26,15 +26,16 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from headroom import _reference
+
+if TYPE_CHECKING:  # the extension's types, declared in headroom/_native.pyi
+    from headroom._native import BpeCounter
 
 __all__ = [
     "NATIVE_AVAILABLE",
     "WORD_RE",
-    "BpeCounter",
-    "Counting",
     "bm25_okapi",
     "bpe_counter",
     "cell_length",
@@ -104,32 +105,6 @@ def native_version() -> str | None:
     if NATIVE_AVAILABLE:
         return _native.version()
     return None
-
-
-class Counting(Protocol):
-    """The native counting of a text's chunks on threads of the extension's own."""
-
-    def at_least(self, bound: int) -> tuple[int, bool]:
-        """``(count, True)`` when the text has at most ``bound`` tokens (or was counted
-        whole), else ``(part, False)`` with ``bound < part``; counting stops there."""
-
-    def total(self) -> int:
-        """The whole count."""
-
-    def stop(self) -> None:
-        """Count no further chunk."""
-
-
-class BpeCounter(Protocol):
-    """The native counter of one encoding's tokens."""
-
-    def count(self, text: str) -> int:
-        """The tokens of ``text``."""
-
-    def counting(self, chunks: list[str], threads: int) -> Counting:
-        """Starts counting ``chunks`` (in order) on ``threads`` threads of its own, or on the
-        one background thread all countings with ``threads=0`` share; the thread that asks
-        for the count helps."""
 
 
 def bpe_counter(ranks: dict[bytes, int], encoding: str) -> BpeCounter | None:

@@ -30,6 +30,8 @@ from headroom.tokens.vocabularies import load_encoding, load_ranks
 if TYPE_CHECKING:
     from tiktoken import Encoding
 
+    from headroom._native import BpeCounter, Counting
+
 __all__ = [
     "TokenCounter",
     "count_tokens",
@@ -130,7 +132,7 @@ def _chunks(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=8)
-def _tiktoken_counter(encoding_name: str) -> TokenCounter:
+def _shipped_counter(encoding_name: str) -> TokenCounter:
     # Loaded either way: it registers the shipped encoding with tiktoken, so that
     # tiktoken.get_encoding() works offline in this process once Headroom has counted.
     encoding = load_encoding(encoding_name)
@@ -151,12 +153,12 @@ def _replaced(text: str) -> str:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-def _native_counter(native: _core.BpeCounter, encoding_name: str, longest: int) -> TokenCounter:
+def _native_counter(native: BpeCounter, encoding_name: str, longest: int) -> TokenCounter:
     """Counts with the native extension: tiktoken's exact counts (``encode_ordinary``), made
     without the list of tokens, several times faster. A long text is counted by threads of
     the extension, which never wait for the GIL; the thread that asks for a count helps."""
 
-    def counting(text: str, threads: int) -> _core.Counting:
+    def counting(text: str, threads: int) -> Counting:
         chunks = _chunks(text)
         try:
             return native.counting(chunks, threads)
@@ -297,7 +299,7 @@ def get_counter(
                 f"got {type(counter).__name__}"
             )
         return TokenCounter("custom", _checked(counter))
-    return _tiktoken_counter(encoding_for_model(model))
+    return _shipped_counter(encoding_for_model(model))
 
 
 def _checked(counter: Callable[[str], int]) -> Callable[[str], int]:

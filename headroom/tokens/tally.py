@@ -16,8 +16,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
-from headroom._core import Counting
+if TYPE_CHECKING:  # the extension's type, declared in headroom/_native.pyi
+    from headroom._native import Counting
 
 __all__ = ["NativeTally", "PooledTally", "Tally"]
 
