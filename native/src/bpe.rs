@@ -335,7 +335,7 @@ pub enum Pattern {
 /// and compare without a call to `memcmp`; a pair's rank is read from a table.
 struct Ranks {
     pairs: Vec<u32>,                 // by the two bytes, little-endian; u32::MAX: none
-    short: FxHashMap<u64, u32>,      // up to 7 bytes, the length in the top byte
+    short: FxHashMap<u64, u32>,      // 1 and 3 to 7 bytes, the length in the top byte
     medium: FxHashMap<u128, u32>,    // 8 to 15 bytes, the length in the top byte
     long: FxHashMap<Box<[u8]>, u32>, // 16 bytes and more
 }
@@ -351,10 +351,8 @@ impl Ranks {
         for (token, rank) in ranks {
             match token.len() {
                 0 => {}
+                2 => table.pairs[usize::from(u16::from_le_bytes([token[0], token[1]]))] = rank,
                 1..=7 => {
-                    if token.len() == 2 {
-                        table.pairs[usize::from(u16::from_le_bytes([token[0], token[1]]))] = rank;
-                    }
                     table.short.insert(pack_short(&token), rank);
                 }
                 8..=15 => {
