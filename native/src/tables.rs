@@ -418,22 +418,19 @@ fn contains(text: &str, needle: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_count_no_memory_can_hold_is_an_error() {
-        let columns = [vec!["a"], vec!["b"]];
-        for count in [usize::MAX / 2 + 1, usize::MAX] {
-            let rows = super::table_rows(count, &columns, &[vec![0], vec![0]], 6);
-            assert!(
-                matches!(rows, Err(super::RowsError::TooLarge { .. })),
-                "{count}"
-            );
-        }
-    }
-
     use super::{
         contains, has_chars, is_text_bare, joined_table_rows, seeds_inside, string_column,
         table_rows, text_cells, Marks, RowsError,
     };
+
+    #[test]
+    fn a_count_no_memory_can_hold_is_an_error() {
+        let columns = [vec!["a"], vec!["b"]];
+        for count in [usize::MAX / 2 + 1, usize::MAX] {
+            let rows = table_rows(count, &columns, &[vec![0], vec![0]], 6);
+            assert!(matches!(rows, Err(RowsError::TooLarge { .. })), "{count}");
+        }
+    }
 
     fn rows(count: usize, columns: &[Vec<&str>], present: &[Vec<usize>]) -> String {
         table_rows(count, columns, present, 6).unwrap()
