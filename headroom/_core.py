@@ -25,8 +25,9 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, Final, TypeVar, cast
 
 from headroom import _reference
 
@@ -379,14 +380,64 @@ def term_counts(documents: list[str], terms: list[str]) -> list[tuple[int, list[
     """For each document, its length in word tokens and ``(term index, occurrences)`` of the
     ``terms`` it holds (see :func:`headroom._reference.term_counts`).
 
-    The native kernel counts ASCII documents; the others are counted by the reference, whose
+    The native kernel counts ASCII documents, and most others once made ASCII
+    (:func:`_as_ascii`: the same counts); the rest are counted by the reference, whose
     Unicode rules for letters and case are Python's.
 
     Example:
         >>> term_counts(["getUserById failed", "échec"], ["user", "échec"])
         [(6, [(0, 1)]), (1, [(1, 1)])]
     """
+    if NATIVE_AVAILABLE:
+        joined = "".join(terms)
+        filler = next((letter for letter in _FILLERS if letter not in joined), None)
+        if filler is not None:
+            wanted = frozenset(terms)
+            documents = [
+                document if document.isascii() else _as_ascii(document, wanted, filler)
+                for document in documents
+            ]
     return _each_ascii_native(_reference.term_counts, documents, terms)
+
+
+_OUTSIDE_ASCII_RE: Final = re.compile(r"[^\x00-\x7f]")
+_FILLERS: Final = "qxzjvkwyfgbphmucdlnrtisoae"
+
+
+def _as_ascii(document: str, terms: frozenset[str], filler: str) -> str:
+    """``document`` made ASCII with the same token count and term counts, or itself when a
+    word outside ASCII has a term among its tokens.
+
+    A document's counts depend only on its words' tokens: each character outside ASCII and
+    outside words becomes a space (it separates words either way), and each word holding
+    one becomes an ASCII word with as many tokens, made of ``filler``, a letter no term
+    holds.
+    """
+    pieces: list[str] = []
+    done = 0  # document[:done] is in pieces
+    for found in _OUTSIDE_ASCII_RE.finditer(document):
+        at = found.start()
+        if at < done:  # inside a word made ASCII already
+            continue
+        if not document[at].isalnum():  # not a word character: a separator either way
+            pieces += (document[done:at], " ")
+            done = at + 1
+            continue
+        # The word around it: its start is ASCII (an earlier character outside ASCII would
+        # have taken the word), its end the end of the run of word characters.
+        start = at
+        while start > done and document[start - 1].isalnum():
+            start -= 1
+        end = WORD_RE.match(document, at).end()  # type: ignore[union-attr]
+        tokens = word_tokens(document[start:end])
+        if len(tokens) == 2 or not terms.isdisjoint(tokens):  # two: never made, but exact
+            return document
+        # One token: the letter; n more: n camel-case parts ("Qq" each) and the whole.
+        word = filler if len(tokens) == 1 else (filler.upper() + filler) * (len(tokens) - 1)
+        pieces += (document[done:start], word)
+        done = end
+    pieces.append(document[done:])
+    return "".join(pieces)
 
 
 def token_lists(texts: list[str]) -> list[list[str]]:

@@ -9,9 +9,7 @@ the TextPruner uses.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
-from typing import Final
 
 from headroom import _core
 
@@ -72,7 +70,7 @@ def bm25_scores(
     if not terms or not documents:
         return [0.0] * len(documents)
     # Per document only its length (in tokens) and the counts of the query's terms matter.
-    counted = _term_counts(list(documents), terms)
+    counted = _core.term_counts(list(documents), terms)
     lengths = [length for length, _ in counted]
     average = sum(lengths) / len(lengths) or 1.0
     frequency = [0] * len(terms)
@@ -89,62 +87,6 @@ def bm25_scores(
         norm = k1 * (1 - b + b * length / average)
         scores.append(float(sum(idf[t] * c * (k1 + 1) / (c + norm) for t, c in found)))
     return scores
-
-
-_OUTSIDE_ASCII_RE: Final = re.compile(r"[^\x00-\x7f]")
-_WORD_REST_RE: Final = re.compile(r"[^\W_]*")  # a word's characters, as tokenize() reads words
-_FILLERS: Final = "qxzjvkwyfgbphmucdlnrtisoae"
-
-
-def _term_counts(documents: list[str], terms: list[str]) -> list[tuple[int, list[tuple[int, int]]]]:
-    """:func:`headroom._core.term_counts`, with most documents outside ASCII made ASCII
-    first, so the native kernel counts them too (the reference counts the rest).
-
-    A document's counts depend only on its words' tokens: each character outside ASCII
-    and outside words becomes a space (it separates words either way), and each word
-    holding one becomes an ASCII word with as many tokens, made of a letter no term holds.
-    A document with such a word whose tokens include a term is left as it is.
-    """
-    joined = "".join(terms)
-    filler = next((letter for letter in _FILLERS if letter not in joined), None)
-    if filler is None:
-        return _core.term_counts(documents, terms)
-    wanted = frozenset(terms)
-    made = [
-        document if document.isascii() else _as_ascii(document, wanted, filler)
-        for document in documents
-    ]
-    return _core.term_counts(made, terms)
-
-
-def _as_ascii(document: str, terms: frozenset[str], filler: str) -> str:
-    """``document`` made ASCII with the same token count and term counts, or itself when a
-    word outside ASCII has a term among its tokens (see :func:`_term_counts`)."""
-    pieces: list[str] = []
-    done = 0  # document[:done] is in pieces
-    for found in _OUTSIDE_ASCII_RE.finditer(document):
-        at = found.start()
-        if at < done:  # inside a word made ASCII already
-            continue
-        if not document[at].isalnum():  # not a word character: a separator either way
-            pieces += (document[done:at], " ")
-            done = at + 1
-            continue
-        # The word around it: its start is ASCII (an earlier character outside ASCII would
-        # have taken the word), its end the end of the run of word characters.
-        start = at
-        while start > done and document[start - 1].isalnum():
-            start -= 1
-        end = _WORD_REST_RE.match(document, at).end()  # type: ignore[union-attr]
-        tokens = _core.word_tokens(document[start:end])
-        if len(tokens) == 2 or not terms.isdisjoint(tokens):  # two: never made, but exact
-            return document
-        # One token: the letter; n more: n camel-case parts ("Qq" each) and the whole.
-        word = filler if len(tokens) == 1 else (filler.upper() + filler) * (len(tokens) - 1)
-        pieces += (document[done:start], word)
-        done = end
-    pieces.append(document[done:])
-    return "".join(pieces)
 
 
 def query_terms(query: str) -> list[str]:
