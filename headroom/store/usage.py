@@ -202,9 +202,6 @@ class _BatchedUsageLog:
         # fail after the store applied it (a reply lost to a timeout), and the id lets the
         # store apply each batch once (see RedisUsageLog).
         self._unsent: list[tuple[str, dict[tuple[str, str], UsageTotals]]] = []
-        # Batches are written in order and stop at the first failure: only the first one
-        # can have been tried.
-        self._head_tried = False
         self._flushed_at = time.monotonic()
 
     def record(self, kind: str, tokens_before: int, tokens_after: int) -> None:
@@ -234,8 +231,10 @@ class _BatchedUsageLog:
             with self._lock:
                 pending, self._pending = self._pending, {}
                 self._flushed_at = time.monotonic()
-                last_untried = len(self._unsent) > 1 or not self._head_tried
-                if pending and self._unsent and last_untried:
+                # Batches are written in order and stop at the first failure, which stays
+                # first in the list: a batch after it has never been tried.
+                last_untried = len(self._unsent) > 1
+                if pending and last_untried:
                     # Never sent yet, so never applied: new counts join it, and the list
                     # stays short however long the store is down (one tried batch, one not).
                     last = self._unsent[-1][1]
@@ -250,12 +249,9 @@ class _BatchedUsageLog:
                     return
             while self._unsent:  # only flush() changes the list, under the flush lock
                 batch, counts = self._unsent[0]
-                with self._lock:
-                    self._head_tried = True
                 self._write(counts, batch)  # StoreError: kept, retried next time
                 with self._lock:
                     del self._unsent[0]
-                    self._head_tried = False
             with self._lock:
                 if not self._pending:
                     _UNFLUSHED.discard(self)
