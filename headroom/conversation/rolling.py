@@ -38,7 +38,7 @@ from headroom.errors import InvalidArgumentError, StoreError
 from headroom.handles import find_markers, format_marker, handle_for, is_marker
 from headroom.messages import untrusted_json, validate_messages
 from headroom.store import Store, open_store
-from headroom.tokens import get_counter
+from headroom.tokens import get_counter, memoized
 
 __all__ = [
     "OPEN_EXCHANGE",
@@ -240,8 +240,8 @@ class RollingSummarizer:
                 alone are over the budget the warning says so with their cost. ``None``
                 pins only what is always kept (the last message, open tool calls).
             pinned_as: what warnings call the messages ``keep_from`` pins, in the caller's
-                terms (``"the latest user turn and its open tool-call exchange"``); by
-                default ``"messages pinned by keep_from=N"``.
+                terms (``"latest user turn and its open tool-call exchange"``: the warnings
+                put "the" before it); by default ``"messages pinned by keep_from=N"``.
 
         Raises:
             InvalidMessageError: a message has the wrong shape.
@@ -259,7 +259,8 @@ class RollingSummarizer:
             raise InvalidArgumentError(
                 f"pinned_as: expected a non-empty str or None, got {_short(pinned_as)}"
             )
-        count = self.count
+        # Each text is counted once per call: the whole list here, each message's cost below.
+        count = memoized(self.count)
         before = count_messages(msgs, count)
         head = 0
         while head < len(msgs) and msgs[head].get("role") in ("system", "developer"):
@@ -296,10 +297,8 @@ class RollingSummarizer:
         pinned = None  # what keep_from pins, said for a warning
         name = ""  # what the warnings call it
         if keep_from is not None and keep_from < len(msgs):
-            plural = "" if len(msgs) - keep_from == 1 else "s"
-            name = pinned_as or f"message{plural} pinned by keep_from={keep_from}"
             alone = count_messages([], count) + sum(costs[keep_from:])
-            pinned = self._pinned(name, keep_from, len(msgs), alone)
+            name, pinned = self._pinned(pinned_as, keep_from, len(msgs), alone)
         if not candidates:
             if pinned is not None:
                 return unchanged(f"no turn before the {name} can be summarized; {pinned}")
@@ -513,9 +512,13 @@ class RollingSummarizer:
             out.extend(chunk)
         return out
 
-    def _pinned(self, name: str, keep_from: int, total: int, tokens: int) -> str:
-        """What ``keep_from`` pins (called ``name``) and what it costs alone, for a warning."""
+    def _pinned(
+        self, pinned_as: str | None, keep_from: int, total: int, tokens: int
+    ) -> tuple[str, str]:
+        """What the warnings call the messages ``keep_from`` pins (``pinned_as``, or a name
+        of their own), and what those are and cost alone, for a warning."""
         n = total - keep_from
+        name = pinned_as or f"message{'' if n == 1 else 's'} pinned by keep_from={keep_from}"
         if n == 1:
             what, cost = f"{name} (message {keep_from})", "costs"
         else:
@@ -526,7 +529,7 @@ class RollingSummarizer:
         if self.max_messages is not None and n > self.max_messages:
             over.append(f"max_messages={self.max_messages}")
         more = f", more than {' and '.join(over)}" if over else ""
-        return f"the {what} alone {cost} {tokens} tokens{more}"
+        return name, f"the {what} alone {cost} {tokens} tokens{more}"
 
     def _low_watermark(self) -> int | None:
         if self.budget_tokens is None or not self.hysteresis:
