@@ -286,15 +286,17 @@ class HeadroomMemory(BaseChatStoreMemory):
         # The new blocks stand for what was rolled up, as it would have been sent without
         # headroom: everything given minus what stays (each message counted once, so a
         # message a rebuild brought back is not also counted inside the block).
-        kept = [m for m in out if not any(m is b for b in made)]
-        raw = sum(self._raw_cost(m) for m in given) - sum(self._raw_cost(m) for m in kept)
-        # The saving goes to the last summary block; any other new message stands for itself.
-        blocks_made = [b for b in made if is_summary({"content": b.content})]
-        carrier = (blocks_made or made)[-1] if made else None
-        made_cost = sum(self._cost(b) for b in made)
-        for block in made:
-            saved = raw - made_cost if block is carrier else 0
-            record_saving(block.content or "", saved, "memory")
+        if made:  # nothing new: nothing to record, and nothing to count
+            kept = [m for m in out if not any(m is b for b in made)]
+            raw = sum(map(self._raw_cost, given)) - sum(map(self._raw_cost, kept))
+            # The saving goes to the last summary block; any other new message stands for
+            # itself.
+            blocks_made = [b for b in made if is_summary({"content": b.content})]
+            carrier = (blocks_made or made)[-1]
+            made_cost = sum(self._cost(b) for b in made)
+            for block in made:
+                saved = raw - made_cost if block is carrier else 0
+                record_saving(block.content or "", saved, "memory")
         if result.blocks:
             made_blocks = out[head : head + len(result.blocks)]
             self._blocks = (
