@@ -238,7 +238,7 @@ class _Crusher:
             return text
         handle = self.stash(text)
         self.handles.append(handle)
-        return kept.text + " " + format_marker(kept.omitted, "chars", handle)
+        return kept.marked(handle)
 
     def _is_candidate(self, items: list[Any]) -> bool:
         return (

@@ -43,14 +43,16 @@ __all__ = ["Kept", "query_words", "shorten", "shortened"]
 _BOUNDARY_RE: Final = re.compile(r"\s(?:(?<=[.!?。！？]\s)|(?<=\n)|(?=\s*\n))\s*")
 _WORD_RE: Final = re.compile(r"[A-Za-z0-9]+")
 _MIN_WORDS: Final = 10
-_BLOB_RE: Final = re.compile(r"[A-Za-z0-9+/=_-]{40,}")
+_BLOB_CHAR: Final = r"[A-Za-z0-9+/=_-]"
+_BLOB_LENGTH: Final = 40
+_BLOB_RE: Final = re.compile(f"{_BLOB_CHAR}{{{_BLOB_LENGTH},}}")
 # Whether a text has such a run at all is one search in its UTF-8 bytes with the run's
 # characters made "a" and every other byte " " (the characters are ASCII; any other
 # character is bytes of 0x80 and above, so the runs are the same).
 _BLOB_BYTES: Final = bytes(
-    0x61 if re.fullmatch(r"[A-Za-z0-9+/=_-]", chr(byte)) else 0x20 for byte in range(256)
+    0x61 if re.fullmatch(_BLOB_CHAR, chr(byte)) else 0x20 for byte in range(256)
 )
-_BLOB_RUN: Final = b"a" * 40
+_BLOB_RUN: Final = b"a" * _BLOB_LENGTH
 _MAX_KEPT_SHARE: Final = 0.75
 _MIN_HEAD: Final = 80
 _GAP: Final = " … "
@@ -104,7 +106,7 @@ def shorten(
     kept = shortened(text, words=words, max_chars=max_chars)
     if kept is None:
         return None
-    return kept.text + " " + format_marker(kept.omitted, "chars", stash(text))
+    return kept.marked(stash(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,10 @@ class Kept:
 
     text: str
     omitted: int
+
+    def marked(self, handle: str) -> str:
+        """The kept text and the marker naming what it leaves out (the original's ``handle``)."""
+        return self.text + " " + format_marker(self.omitted, "chars", handle)
 
 
 def shortened(text: str, *, words: frozenset[str], max_chars: int) -> Kept | None:
