@@ -73,9 +73,11 @@ _DERIVED_SHARE: Final = 0.9
 _MIN_ID_COVERAGE: Final = 0.2
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Column:
-    """The scalar values at one path, with the rows (record indexes) that have them."""
+    """The scalar values at one path, with the rows (record indexes) that have them.
+
+    Equal only to itself (and hashed so): per-column caches are keyed by the column."""
 
     path: Path
     rows: list[int]
@@ -194,19 +196,18 @@ class Profile:
         for index, item in enumerate(items):
             if type(item) is dict:
                 _flatten(item, root, 0, index, self.columns)
-        # Per column, made when first asked for: keyed by id, each entry holding its column,
-        # so that no other column can take that id while the entry is there.
-        self._types: dict[int, tuple[Column, set[type]]] = {}
-        self._keys: dict[int, tuple[Column, list[Any] | None]] = {}
-        self._floats: dict[int, tuple[Column, list[float | None]]] = {}
-        self._counts: dict[int, tuple[Column, Counter[Any]]] = {}
+        # Per column, made when first asked for (keyed by the column itself, kept alive).
+        self._types: dict[Column, set[type]] = {}
+        self._keys: dict[Column, list[Any] | None] = {}
+        self._floats: dict[Column, list[float | None]] = {}
+        self._counts: dict[Column, Counter[Any]] = {}
 
     def types(self, column: Column) -> set[type]:
         """The types of the values of ``column``."""
-        found = self._types.get(id(column))
+        found = self._types.get(column)
         if found is None:
-            found = self._types[id(column)] = (column, set(map(type, column.values)))
-        return found[1]
+            found = self._types[column] = set(map(type, column.values))
+        return found
 
     @cached_property
     def texts(self) -> list[str]:
@@ -249,10 +250,10 @@ class Profile:
     def category_counts(self, column: Column) -> Counter[Any]:
         """How many rows hold each of :meth:`category_keys`, in order of first appearance
         (made once per column). Shared: not to be changed."""
-        counts = self._counts.get(id(column))
+        counts = self._counts.get(column)
         if counts is None:
-            counts = self._counts[id(column)] = (column, Counter(self.category_keys(column)))
-        return counts[1]
+            counts = self._counts[column] = Counter(self.category_keys(column))
+        return counts
 
     @staticmethod
     def plain_keys(keys: list[Any]) -> bool:
@@ -260,8 +261,8 @@ class Profile:
         return not keys or type(keys[0]) is not tuple
 
     def _category_keys(self, column: Column) -> list[Any] | None:
-        if id(column) in self._keys:
-            return self._keys[id(column)][1]
+        if column in self._keys:
+            return self._keys[column]
         keys: list[Any] | None
         if self.types(column) <= _CATEGORY_TYPES:
             keys = column.values
@@ -269,15 +270,15 @@ class Profile:
             keys = [_hashable(v) for v in column.values]
         else:
             keys = None
-        self._keys[id(column)] = (column, keys)
+        self._keys[column] = keys
         return keys
 
     def floats(self, column: Column) -> list[float | None]:
         """Each value of ``column`` as :func:`as_float` reads it (made once per column)."""
-        found = self._floats.get(id(column))
+        found = self._floats.get(column)
         if found is None:
-            found = self._floats[id(column)] = (column, _floats(column.values, self.types(column)))
-        return found[1]
+            found = self._floats[column] = _floats(column.values, self.types(column))
+        return found
 
     @staticmethod
     def hinted(column: Column) -> bool:
