@@ -429,18 +429,14 @@ def _numbers(column: Column, types: set[type]) -> bool:
 
 def _floats(values: list[Any], types: set[type]) -> list[float | None]:
     """:func:`as_float` of each value, in bulk when every value is a finite number or null."""
-    if types <= _NUMBER_TYPES:
+    if types <= _NUMBER_TYPES | {type(None)}:
         try:
-            numbers: list[float | None] = list(map(float, values))
+            numbers: list[float | None] = (
+                [None if v is None else float(v) for v in values]
+                if type(None) in types
+                else list(map(float, values))  # at C speed
+            )
         except OverflowError:  # an int beyond float range: as_float says None for it
-            pass
-        else:
-            if all(map(math.isfinite, numbers)):  # type: ignore[arg-type]
-                return numbers
-    elif types <= _NUMBER_TYPES | {type(None)}:
-        try:
-            numbers = [None if v is None else float(v) for v in values]
-        except OverflowError:
             pass
         else:
             if all(map(math.isfinite, filter(None, numbers))):  # no nulls (nor zeros)
