@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import venv
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -259,11 +260,8 @@ def test_licence_files(clean_venv: CleanVenv) -> None:
 
 def test_core_wheel_is_manylinux2014(wheels: dict[str, Path]) -> None:
     """The extension needs glibc 2.17 at most, as the wheel's manylinux2014 tag promises."""
-    import re
-    import zipfile
-
     wheel = wheels["headroom-ctx"]
-    assert "manylinux2014_x86_64" in wheel.name or "manylinux_2_17" in wheel.name, wheel.name
+    assert re.search(r"manylinux(2014|_2_17)_", wheel.name), wheel.name  # any architecture
     with zipfile.ZipFile(wheel) as archive:
         (name,) = [n for n in archive.namelist() if n.endswith(".so")]
         binary = archive.read(name)
