@@ -97,9 +97,10 @@ test-integrations: $(VENV)/.langchain-installed $(VENV)/.llamaindex-installed
 
 # Wheels into dist/, rebuilt from scratch each time: the core (one cp310-abi3 wheel, any
 # CPython >= 3.10, linked by zig against glibc 2.17 so that it is manylinux2014 and installs
-# on RHEL 8, Debian 11 or Amazon Linux 2, not only on this machine's glibc) and its sdist, and one wheel per integration distribution, the ones the
-# install stamps above name (each built by its own backend, hatchling, which `build` fetches
-# from PyPI into an isolated environment).
+# on RHEL 8, Debian 11 or Amazon Linux 2, not only on this machine's glibc) and its sdist,
+# and one wheel per integration distribution, the ones the install stamps above name (each
+# built by its own backend, hatchling, which `build` fetches from PyPI into an isolated
+# environment).
 DIST := dist
 INTEGRATION_PROJECTS := $(LANGCHAIN) $(LLAMAINDEX_PROJECTS)
 dist: $(VENV)/.dev-installed

@@ -17,9 +17,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import openai
@@ -29,6 +29,8 @@ from headroom.proxy.workers import PUBLISH_SECONDS
 from tests.conftest import read_bench
 from tests.proxy.metrics import savings_numbers, stats_from_metrics
 from tests.proxy.upstream import CHAT_TEXT, RETRIEVE_CALL, Upstream
+
+_T = TypeVar("_T")
 
 WORKERS = 4
 STARTUP_SECONDS = 120
@@ -195,16 +197,29 @@ def test_many_requests_spread_over_the_workers(workers_proxy: str, upstream: Ups
     assert len(bodies) == 1 and len(bodies.pop()) < len(output) / 2  # deterministic
 
 
-def _stats_once_settled(url: str, route: str, count: int) -> dict[str, Any]:
-    """``/stats`` once it counts ``count`` requests on ``route`` (another worker's counts
-    reach the answering one within ``PUBLISH_SECONDS``; bounded)."""
-    deadline = time.monotonic() + 15
+def _settled(read: Callable[[], _T], done: Callable[[_T], bool], seconds: float) -> _T:
+    """What ``read`` answers once ``done`` says it has settled, or its last answer after
+    ``seconds`` (another worker's counts reach the answering one within
+    ``PUBLISH_SECONDS``)."""
+    deadline = time.monotonic() + seconds
     while True:
-        stats: dict[str, Any] = httpx.get(f"{url}/stats", timeout=30).json()
-        if stats["requests"]["by_route"].get(route, 0) >= count:
-            return stats
-        assert time.monotonic() < deadline, stats["requests"]
+        answer = read()
+        if done(answer) or time.monotonic() > deadline:
+            return answer
         time.sleep(PUBLISH_SECONDS)
+
+
+def _stats_once_settled(url: str, route: str, count: int) -> dict[str, Any]:
+    """``/stats`` once it counts ``count`` requests on ``route`` (bounded)."""
+
+    def counted(stats: dict[str, Any]) -> bool:
+        return bool(stats["requests"]["by_route"].get(route, 0) >= count)
+
+    stats: dict[str, Any] = _settled(
+        lambda: httpx.get(f"{url}/stats", timeout=30).json(), counted, 15
+    )
+    assert counted(stats), stats["requests"]
+    return stats
 
 
 def test_stats_metrics_and_perf_count_every_worker(
@@ -241,19 +256,22 @@ def test_stats_metrics_and_perf_count_every_worker(
         stats["savings"]["total"]["by_model"]["gpt-4o"]["tokens_saved"]
         == (stats["tokens"]["saved"])
     )
+
     # /metrics, whichever worker answers it, carries the same numbers, once every worker's
     # last counts have reached the others (within PUBLISH_SECONDS of a change): two answers
     # a moment apart may differ until then, as CI saw (a request's tokens missing from one).
+    def both() -> tuple[dict[str, Any], dict[str, Any]]:
+        metrics = httpx.get(f"{url}/metrics", timeout=30).text
+        again = httpx.get(f"{url}/stats", timeout=30).json()
+        return stats_from_metrics(metrics), again
+
+    def same(answer: tuple[dict[str, Any], dict[str, Any]]) -> bool:
+        metrics, again = answer
+        return metrics == {**again, "savings": savings_numbers(again["savings"])}
+
     for _ in range(4):
-        deadline = time.monotonic() + 10
-        while True:
-            metrics = httpx.get(f"{url}/metrics", timeout=30).text
-            again = httpx.get(f"{url}/stats", timeout=30).json()
-            expected = {**again, "savings": savings_numbers(again["savings"])}
-            if stats_from_metrics(metrics) == expected or time.monotonic() > deadline:
-                break
-            time.sleep(PUBLISH_SECONDS)
-        assert stats_from_metrics(metrics) == expected
+        metrics, again = _settled(both, same, 10)
+        assert metrics == {**again, "savings": savings_numbers(again["savings"])}
         assert again["requests"]["by_route"]["compress"] == count + 1
     # headroom perf reads /stats: the totals of all workers.
     perf = subprocess.run(
