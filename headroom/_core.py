@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING, Final, TypeVar, cast
 
 from headroom import _reference
 
-if TYPE_CHECKING:  # the extension's types, declared in headroom/_native.pyi
-    from headroom._native import BpeCounter
+if TYPE_CHECKING:  # the extension's types (headroom/_native.pyi), for annotations only
+    from headroom._native import BpeCounter as BpeCounter
+    from headroom._native import Counting as Counting
 
 __all__ = [
     "NATIVE_AVAILABLE",

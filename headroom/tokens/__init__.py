@@ -30,7 +30,7 @@ from headroom.tokens.vocabularies import load_encoding, load_ranks
 if TYPE_CHECKING:
     from tiktoken import Encoding
 
-    from headroom._native import BpeCounter, Counting
+    from headroom._core import BpeCounter, Counting
 
 __all__ = [
     "TokenCounter",

@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the extension's type, declared in headroom/_native.pyi
-    from headroom._native import Counting
+if TYPE_CHECKING:  # the extension's type, for annotations (only _core imports it)
+    from headroom._core import Counting
 
 __all__ = ["NativeTally", "PooledTally", "Tally"]
 
