@@ -57,6 +57,7 @@ _PROVISIONAL: Final = "@\x00{}\x00"
 _NUL: Final = "\x00"
 _REF_COST: Final = 2  # tokens of "@n" in place of the inline value
 _CLEAR_WIN: Final = 0.7
+_COUNT_BESIDE: Final = 16384  # a shorter body is counted before a thread would start on it
 _MIN_DITTO: Final = 6  # shorter repeats cost about as much as the "^" that replaces them
 # A table has a cell for every row and column, so records with differing keys make it
 # sparse: n records with a key or two each out of n make n² cells. A run of empty cells
@@ -162,6 +163,15 @@ class _Encoder:
 
     def table_ref(self, value: list[Any] | dict[str, Any]) -> str | None:
         """The provisional reference to the table holding ``value``, or ``None`` for inline."""
+        # Most containers hold no object first (lists of numbers or strings): they are not
+        # candidates (see _choose), which is told without filing a decision.
+        if len(value) < 2:
+            return None
+        if type(value) is list:
+            if type(value[0]) is not dict:
+                return None
+        elif type(next(iter(value.values()))) is not dict:
+            return None
         key = id(value)
         decided = self._decided.get(key)
         if decided is not None:
@@ -204,6 +214,11 @@ class _Encoder:
         """Whether ``body`` takes fewer tokens than ``value`` written inline (``has_tables``:
         it holds tables, which it refers to when inline too)."""
         if has_tables:
+            # Writing the inline text is Python work: a long body is counted meanwhile, on
+            # the counter's background thread, where it has one.
+            start = getattr(self._count, "start", None)
+            if start is not None and len(body) >= _COUNT_BESIDE:
+                start(body)
             inline = format_value(value, self.table_ref)
         else:
             # Plain JSON, which the C encoder writes many times faster (float spellings may
