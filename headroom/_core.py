@@ -26,8 +26,8 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Final, TypeVar, cast
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from headroom import _reference
 
@@ -53,11 +53,13 @@ __all__ = [
     "simhashes",
     "string_cells",
     "string_column",
+    "table_columns",
     "table_rows",
     "term_counts",
     "text_cells",
     "token_lists",
     "tokenize",
+    "too_sparse",
     "variable_values",
     "word_tokens",
 ]
@@ -69,6 +71,8 @@ WORD_RE = _reference.WORD_RE
 cell_length = _reference.cell_length
 """A table cell's length as the ditto rule counts it, a provisional table number as one
 character (pure Python: a text without NUL is measured by ``len``, one with by a split)."""
+too_sparse = _reference.too_sparse
+"""Whether columns would make a table mostly of empty cells (pure Python: one sum)."""
 word_tokens = _reference.word_tokens
 """The relevance tokens of one word (pure Python, cached: used on queries and few words)."""
 
@@ -321,6 +325,31 @@ def text_cells(values: list[str]) -> list[str] | None:
         except UnicodeEncodeError:
             pass
     return _reference.text_cells(values)
+
+
+def table_columns(
+    records: list[dict[Any, Any]],
+    rows: Sequence[int],
+    count: int,
+    max_depth: int,
+    max_keys: int,
+    max_cells_per_value: int,
+) -> list[_reference.TableColumn] | None:
+    """The columns of a table of JSON records, nested objects flattened (rules in
+    :func:`headroom._reference.table_columns`). The kernel reads the Python values themselves.
+
+    Raises:
+        TypeError: a record is not exactly a dict (native and reference alike).
+        ValueError: ``rows`` and ``records`` differ in length.
+
+    Example:
+        >>> records = [{"id": 1, "user": {"login": "ana"}}, {"id": 2, "user": {"login": "bo"}}]
+        >>> table_columns(records, range(2), 2, 6, 256, 16)
+        [(('id',), range(0, 2), [1, 2]), (('user', 'login'), range(0, 2), ['ana', 'bo'])]
+    """
+    if NATIVE_AVAILABLE:
+        return _native.table_columns(records, rows, count, max_depth, max_keys, max_cells_per_value)
+    return _reference.table_columns(records, rows, count, max_depth, max_keys, max_cells_per_value)
 
 
 def table_rows(count: int, columns: list[list[str]], rows: list[list[int]], min_ditto: int) -> str:

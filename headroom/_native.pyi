@@ -4,8 +4,12 @@ Import :mod:`headroom._core` instead of this module: it falls back to the pure-P
 reference (:mod:`headroom._reference`) when the extension is not built and for strings that
 cannot be encoded as UTF-8.
 
-Every function takes and returns plain data and runs with the GIL released.
+Every function takes and returns plain data and runs with the GIL released, except
+``table_columns``, which reads JSON values as Python holds them, with the GIL.
 """
+
+from collections.abc import Sequence
+from typing import Any
 
 __all__ = [
     "bm25_okapi",
@@ -20,6 +24,7 @@ __all__ = [
     "simhashes",
     "string_cells",
     "string_column",
+    "table_columns",
     "table_rows",
     "term_counts",
     "text_cells",
@@ -184,6 +189,24 @@ def text_cells(values: list[str]) -> list[str] | None:
     Raises:
         UnicodeEncodeError: a string contains a lone surrogate.
         TypeError: ``values`` is a ``str`` or holds something other than ``str``.
+    """
+
+def table_columns(
+    records: list[dict[Any, Any]],
+    rows: Sequence[int],
+    count: int,
+    max_depth: int,
+    max_keys: int,
+    max_cells_per_value: int,
+) -> list[tuple[tuple[Any, ...], Sequence[int], list[Any]]] | None:
+    """The columns of a table of JSON records (rules in ``headroom._reference.table_columns``):
+    ``(path, rows, values)`` each, the values the records' own objects; a column present in
+    every record of its level has that level's row list (``rows`` itself at the top).
+
+    Raises:
+        TypeError: a record is not exactly a dict, or an argument has the wrong type.
+        ValueError: ``rows`` and ``records`` differ in length.
+        OverflowError: a row number or limit is negative.
     """
 
 def table_rows(count: int, columns: list[str], rows: list[list[int]], min_ditto: int) -> str:

@@ -86,8 +86,9 @@ import math
 import operator
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from itertools import pairwise
+from typing import Any
 
 __all__ = [
     "HOLE_POSITIONS",
@@ -821,6 +822,111 @@ def _ditto(cells: list[str], min_ditto: int) -> list[str]:
     for row in marked_rows:
         marked[row] = "^"
     return marked
+
+
+TableColumn = tuple[tuple[Any, ...], Sequence[int], list[Any]]
+"""A table column: its path (the keys leading to it), the rows (record numbers, ascending)
+that have it, and their values."""
+
+
+def table_columns(
+    records: list[dict[Any, Any]],
+    rows: Sequence[int],
+    count: int,
+    max_depth: int,
+    max_keys: int,
+    max_cells_per_value: int,
+) -> list[TableColumn] | None:
+    """The columns of ``records`` (dicts, in ``rows`` of a table of ``count`` rows), nested
+    objects flattened where lossless and worthwhile; ``None`` when these records, being
+    nested, are better one column: a map with more than ``max_keys`` keys, or a set of keys
+    too sparse (:func:`too_sparse`). Columns come in order of first appearance.
+
+    A key is flattened (to ``max_depth`` levels) only when every record that has it has a
+    non-empty dict there: then "every sub-column missing" can only mean "key absent", so
+    decoding is exact. The records are read once, row by row, so the work is the number of
+    values they hold whatever the number of distinct keys.
+
+    Raises:
+        TypeError: a record is not exactly a dict.
+        ValueError: ``rows`` and ``records`` differ in length.
+
+    >>> table_columns([{"a": 1, "u": {"id": 2}}, {"a": 3, "u": {"id": 4}}], range(2), 2, 6, 256, 16)
+    [(('a',), range(0, 2), [1, 3]), (('u', 'id'), range(0, 2), [2, 4])]
+    >>> table_columns([{"a": 1, "u": {"id": 2}}, {"a": 3}], range(2), 2, 6, 256, 16)[1]
+    (('u',), [0], [{'id': 2}])
+    """
+    if not all(type(record) is dict for record in records):
+        raise TypeError("table_columns: every record must be a dict")
+    if len(rows) != len(records):
+        raise ValueError("table_columns: rows and records differ in length")
+    if not records:
+        return []
+    return _table_columns(records, rows, count, (), 0, (max_depth, max_keys, max_cells_per_value))
+
+
+def _table_columns(
+    records: list[dict[Any, Any]],
+    rows: Sequence[int],
+    count: int,
+    prefix: tuple[Any, ...],
+    depth: int,
+    limits: tuple[int, int, int],
+) -> list[TableColumn] | None:
+    max_depth, max_keys, max_cells_per_value = limits
+    by_key: Mapping[Any, tuple[Sequence[int], list[Any]]]
+    order = tuple(records[0])
+    first = records[0].keys()
+    if all(map(order.__eq__, map(tuple, records))):  # every key, in the same order
+        # The columns are the records' values transposed (at C speed).
+        by_key = {
+            key: (rows, list(column))
+            for key, column in zip(order, zip(*map(dict.values, records), strict=True), strict=True)
+        }
+    elif all(map(first.__eq__, map(dict.keys, records))):  # every key, in another order
+        by_key = {key: (rows, list(map(operator.itemgetter(key), records))) for key in first}
+    else:
+        grouped: dict[Any, tuple[list[int], list[Any]]] = {}
+        for row, record in zip(rows, records, strict=True):
+            for key, value in record.items():
+                found = grouped.get(key)
+                if found is None:
+                    grouped[key] = ([row], [value])
+                else:
+                    found[0].append(row)
+                    found[1].append(value)
+        by_key = grouped
+    if depth and len(by_key) > max_keys:
+        return None
+    columns: list[TableColumn] = []
+    for key, (key_rows, values) in by_key.items():
+        path = (*prefix, key)
+        inner = None
+        if depth < max_depth and all(type(v) is dict and v for v in values):
+            inner = _table_columns(values, key_rows, count, path, depth + 1, limits)
+        if inner is None:
+            columns.append((path, key_rows, values))
+        else:
+            columns.extend(inner)
+    if depth and too_sparse(columns, count, keyed=False, max_cells_per_value=max_cells_per_value):
+        return None
+    return columns
+
+
+def too_sparse(
+    columns: list[TableColumn], count: int, *, keyed: bool, max_cells_per_value: int
+) -> bool:
+    """Whether a table of ``count`` rows with these columns (and a key column when
+    ``keyed``) would have more than ``max_cells_per_value`` cells per value in its shared
+    columns. Only a column that two or more records have saves anything: a key that one
+    record has is written once either way, and costs the other rows an empty cell each.
+
+    >>> too_sparse([(("a",), [0], [1]), (("b",), [1], [2])], 2, keyed=False, max_cells_per_value=16)
+    True
+    """
+    shared = sum(len(rows) for _, rows, _ in columns if len(rows) > 1)
+    cells = count * (len(columns) + keyed)
+    return cells > max_cells_per_value * (shared + (count if keyed else 0))
 
 
 def seeds_inside(seeds: list[str], texts: list[str], starts: list[int]) -> list[list[int]]:

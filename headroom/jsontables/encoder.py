@@ -26,12 +26,20 @@ import bisect
 import itertools
 import json
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from headroom import _core
-from headroom._core import cell_length, seeds_inside, string_column, table_rows, text_cells
+from headroom._core import (
+    cell_length,
+    seeds_inside,
+    string_column,
+    table_columns,
+    table_rows,
+    text_cells,
+    too_sparse,
+)
 from headroom.jsontables.syntax import (
     TEXT_SUFFIX,
     format_cells,
@@ -87,15 +95,6 @@ class _Column:
     rows: Sequence[int]
     present: list[Any]
     kinds: frozenset[type]
-
-
-@dataclass(slots=True)
-class _Sparse:
-    """A column as the rows (record indexes, ascending) that have it and their values."""
-
-    path: tuple[str, ...]
-    rows: Sequence[int]
-    values: list[Any]
 
 
 def encode(value: Any, count_tokens: Callable[[str], int], *, lines: bool = False) -> str:
@@ -167,7 +166,7 @@ class _Encoder:
         # candidates (see _choose), which is told without filing a decision.
         if len(value) < 2:
             return None
-        if type(value) is list:
+        if isinstance(value, list):
             if type(value[0]) is not dict:
                 return None
         elif type(next(iter(value.values()))) is not dict:
@@ -230,25 +229,29 @@ class _Encoder:
         """The table text, and a lower bound on the length of the records written inline;
         ``None`` when the table would be too sparse to be smaller."""
         count = len(records)
-        sparse = _flatten(records, range(count), count, (), 0)
-        if sparse is None or _too_sparse(sparse, count, keyed=keys is not None):
+        limits = _MAX_FLATTEN_DEPTH, _MAX_FLATTEN_KEYS, _MAX_CELLS_PER_VALUE
+        sparse = table_columns(records, range(count), count, *limits)
+        keyed = keys is not None
+        if sparse is None or too_sparse(
+            sparse, count, keyed=keyed, max_cells_per_value=_MAX_CELLS_PER_VALUE
+        ):
             return None
-        lines = [f"= {count} rows{' keyed' if keys is not None else ''}:"]
+        lines = [f"= {count} rows{' keyed' if keyed else ''}:"]
         # Each column with its cells and whether a text column would gain.
         kept: list[tuple[_Column, list[str], bool]] = []
         if keys is not None:
             key_column = _Column((), range(count), list(keys), frozenset(map(type, keys)))
             kept.append((key_column, format_cells(keys, self.table_ref), False))
         inline_floor = 0
-        for found in sparse:
-            present, kinds, gains = self._cells(found.values)
+        for path, present_rows, values in sparse:
+            present, kinds, gains = self._cells(values)
             # '"key":' and the cell, quotes included, per present value
-            inline_floor += sum(map(len, present)) + len(present) * (len(found.path[-1]) + 5)
+            inline_floor += sum(map(len, present)) + len(present) * (len(path[-1]) + 5)
             first = present[0]
             if count > 1 and first and present.count(first) == count:
-                lines.append(f"  same {format_path(found.path)}={first}")
+                lines.append(f"  same {format_path(path)}={first}")
             else:
-                kept.append((_Column(found.path, found.rows, found.values, kinds), present, gains))
+                kept.append((_Column(path, present_rows, values, kinds), present, gains))
         derived = _derive([column for column, _, _ in kept], count)
         for target, parts, source in derived:
             template = format_template(parts, [source] * (len(parts) - 1))
@@ -291,65 +294,6 @@ class _Encoder:
         # (found at C speed), if it holds a string a text column writes bare.
         quoted = itertools.compress(values, map(operator.methodcaller("startswith", '"'), cells))
         return cells, kinds, any(map(is_text_bare, quoted))
-
-
-def _too_sparse(columns: list[_Sparse], count: int, *, keyed: bool) -> bool:
-    # Only a column that two or more records have saves anything: a key that one record
-    # has is written once either way, and costs the other rows an empty cell each.
-    shared = sum(len(column.rows) for column in columns if len(column.rows) > 1)
-    cells = count * (len(columns) + keyed)
-    return cells > _MAX_CELLS_PER_VALUE * (shared + (count if keyed else 0))
-
-
-def _flatten(
-    records: list[Any], rows: Sequence[int], count: int, prefix: tuple[str, ...], depth: int
-) -> list[_Sparse] | None:
-    """Columns of ``records`` (dicts, in ``rows`` of a table of ``count`` rows), nested
-    objects flattened where lossless and worthwhile; ``None`` when these records, being
-    nested, are better one column: a map with too many keys, or too sparse a set of keys.
-
-    A key is flattened only when every record that has it has a non-empty object there:
-    then "every sub-column missing" can only mean "key absent", so decoding is exact. The
-    records are read once, row by row, so the work is the number of values they hold
-    whatever the number of distinct keys.
-    """
-    by_key: Mapping[str, tuple[Sequence[int], list[Any]]]
-    order = tuple(records[0])
-    first = records[0].keys()
-    if all(map(order.__eq__, map(tuple, records))):  # every key, in the same order
-        # The columns are the records' values transposed (at C speed).
-        by_key = {
-            key: (rows, list(column))
-            for key, column in zip(order, zip(*map(dict.values, records), strict=True), strict=True)
-        }
-    elif all(map(first.__eq__, map(dict.keys, records))):  # every key, in another order
-        by_key = {key: (rows, list(map(operator.itemgetter(key), records))) for key in first}
-    else:
-        grouped: dict[str, tuple[list[int], list[Any]]] = {}
-        for row, record in zip(rows, records, strict=True):
-            for key, value in record.items():
-                found = grouped.get(key)
-                if found is None:
-                    grouped[key] = ([row], [value])
-                else:
-                    found[0].append(row)
-                    found[1].append(value)
-        by_key = grouped
-    if depth and len(by_key) > _MAX_FLATTEN_KEYS:
-        return None
-    columns: list[_Sparse] = []
-    for key, (key_rows, values) in by_key.items():
-        path = (*prefix, key)
-        inner = None
-        if depth < _MAX_FLATTEN_DEPTH and all(type(v) is dict and v for v in values):
-            inner = _flatten(values, key_rows, count, path, depth + 1)
-        if inner is None:
-            columns.append(_Sparse(path, key_rows, values))
-        else:
-            columns.extend(inner)
-    if depth and _too_sparse(columns, count, keyed=False):
-        return None
-    return columns
 
 
 _SOURCE_KINDS: Final = frozenset({str, int})  # bool is not int here: type()

@@ -1,6 +1,7 @@
 //! PyO3 bindings: the extension module `headroom._native`.
 //!
-//! Only plain data crosses the boundary. Lists of strings are taken as `PyBackedStr`, which
+//! Only plain data crosses the boundary, except in `table_columns`, which reads JSON values
+//! as Python holds them, with the GIL. Lists of strings are taken as `PyBackedStr`, which
 //! borrows the UTF-8 text each Python `str` caches (no copy for ASCII strings) and is safe to
 //! read from another thread; the kernel runs with the GIL released (`Python::detach`) and the
 //! borrowed strings are dropped only after the GIL is re-acquired. Results are converted back
@@ -160,6 +161,27 @@ mod _native {
     ) -> PyResult<String> {
         py.detach(|| crate::tables::joined_table_rows(count, &columns, &rows, min_ditto))
             .map_err(|error| PyValueError::new_err(error.to_string()))
+    }
+
+    /// The columns of a table of JSON records (dicts), nested objects flattened: `(path,
+    /// rows, values)` each, or `None` when the records are better one column. Reads the
+    /// Python values themselves, so it holds the GIL.
+    #[pyfunction]
+    fn table_columns<'py>(
+        py: Python<'py>,
+        records: &Bound<'py, pyo3::types::PyList>,
+        rows: &Bound<'py, PyAny>,
+        count: usize,
+        max_depth: usize,
+        max_keys: usize,
+        max_cells_per_value: usize,
+    ) -> PyResult<Option<Bound<'py, pyo3::types::PyList>>> {
+        let limits = crate::columns::Limits {
+            max_depth,
+            max_keys,
+            max_cells_per_value,
+        };
+        crate::columns::table_columns(py, records, rows, count, limits)
     }
 
     /// The strings that need quotes in a cell: their indexes and JSON literals; and whether

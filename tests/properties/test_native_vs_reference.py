@@ -6,7 +6,9 @@ failure cannot hide behind ``_core``'s fallback to the reference.
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -511,3 +513,126 @@ def test_a_negative_min_ditto_is_refused_by_both() -> None:
     for table_rows in (_core.table_rows, _reference.table_rows):
         with pytest.raises(ValueError, match="from 0 to 2"):
             table_rows(2, [["abcdef", "abcdef"]], [[]], -1)
+
+
+# Records for table_columns: few keys (so that records share some), some spelled as new
+# string objects (equal keys found by ==, not by identity), nested objects to any depth,
+# empty objects, lists and dict subclasses (never flattened: only exact dicts are).
+_KEYS = st.sampled_from(["a", "b", "id", "user", "x y"]) | st.sampled_from(["a", "id"]).map(
+    lambda key: "".join(list(key))
+)
+
+
+class _Mapping(dict):  # type: ignore[type-arg]
+    pass
+
+
+_record_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["", "s", "é"]),
+    lambda inner: (
+        st.lists(inner, max_size=2)
+        | st.dictionaries(_KEYS, inner, max_size=3)
+        | st.dictionaries(_KEYS, inner, max_size=2).map(_Mapping)
+    ),
+    max_leaves=12,
+)
+_records = st.lists(st.dictionaries(_KEYS, _record_values, max_size=4), max_size=7)
+_limits = st.tuples(st.integers(0, 4), st.integers(0, 5), st.integers(1, 16))
+
+
+def _comparable(columns: list[_reference.TableColumn] | None) -> object:
+    """Columns with their rows as lists and their values by identity (the kernel must give
+    the records' own objects)."""
+    if columns is None:
+        return None
+    return [(path, list(rows), [id(value) for value in values]) for path, rows, values in columns]
+
+
+@needs_native
+@given(_records, _limits)
+def test_table_columns(records: list[dict[str, object]], limits: tuple[int, int, int]) -> None:
+    rows = range(len(records))
+    native_columns = native().table_columns(records, rows, len(records), *limits)
+    reference_columns = _reference.table_columns(records, rows, len(records), *limits)
+    assert _comparable(native_columns) == _comparable(reference_columns)
+
+
+@needs_native
+@given(_records, _limits, st.integers(0, 3))
+def test_table_columns_of_some_rows(
+    records: list[dict[str, object]], limits: tuple[int, int, int], skip: int
+) -> None:
+    # Records that are some rows of a larger table: the columns name those rows.
+    rows = [skip + 2 * index for index in range(len(records))]
+    count = rows[-1] + 1 if rows else 0
+    native_columns = native().table_columns(records, rows, count, *limits)
+    reference_columns = _reference.table_columns(records, rows, count, *limits)
+    assert _comparable(native_columns) == _comparable(reference_columns)
+
+
+@needs_native
+def test_table_columns_of_every_array_of_objects_in_the_bench_data(bench_data: Path) -> None:
+    def arrays(value: object) -> Iterator[list[dict[str, object]]]:
+        if isinstance(value, list):
+            if len(value) > 1 and all(type(item) is dict for item in value):
+                yield value
+            for item in value:
+                yield from arrays(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from arrays(item)
+
+    tables = 0
+    for path in sorted((bench_data / "json").glob("*.json")):
+        for records in arrays(json.loads(path.read_text(encoding="utf-8"))):
+            rows = range(len(records))
+            native_columns = native().table_columns(records, rows, len(records), 6, 256, 16)
+            reference_columns = _reference.table_columns(records, rows, len(records), 6, 256, 16)
+            assert _comparable(native_columns) == _comparable(reference_columns), path.name
+            tables += 1
+    assert tables > 100
+
+
+@pytest.mark.parametrize("table_columns", [_core.table_columns, _reference.table_columns])
+def test_table_columns_refuses_what_is_not_a_list_of_dicts(
+    table_columns: Callable[..., object],
+) -> None:
+    with pytest.raises(TypeError, match="every record must be a dict"):
+        table_columns([{"a": 1}, [("a", 1)]], range(2), 2, 6, 256, 16)
+    with pytest.raises(TypeError, match="every record must be a dict"):
+        table_columns([{"a": 1}, _Mapping(a=1)], range(2), 2, 6, 256, 16)
+    with pytest.raises(ValueError, match="differ in length"):
+        table_columns([{"a": 1}, {"a": 2}], range(3), 3, 6, 256, 16)
+    assert table_columns([], range(0), 0, 6, 256, 16) == []
+
+
+@needs_native
+def test_table_columns_share_the_row_list_of_a_nested_object() -> None:
+    # The columns flattened from one nested object present in some rows share its row list
+    # (the template search numbers a list of rows once).
+    records = [
+        {"id": 1, "user": {"login": "a", "uid": 7}},
+        {"id": 2},
+        {"id": 3, "user": {"login": "b", "uid": 8}},
+    ]
+    columns = native().table_columns(records, range(3), 3, 6, 256, 16)
+    assert columns is not None
+    (_, id_rows, _), (_, login_rows, _), (_, uid_rows, _) = columns
+    assert id_rows == range(3) and login_rows == [0, 2] and login_rows is uid_rows
+
+
+@needs_native
+@pytest.mark.parametrize("max_keys", range(4))
+@pytest.mark.parametrize("max_depth", range(3))
+def test_table_columns_at_the_limits(max_keys: int, max_depth: int) -> None:
+    # A nested object of exactly two keys, and one with a nested object of its own.
+    records = [
+        {"id": i, "user": {"login": f"u{i}", "site": {"name": "x", "url": f"/{i}"}}}
+        for i in range(3)
+    ]
+    rows = range(3)
+    native_columns = native().table_columns(records, rows, 3, max_depth, max_keys, 16)
+    reference_columns = _reference.table_columns(records, rows, 3, max_depth, max_keys, 16)
+    assert _comparable(native_columns) == _comparable(reference_columns)
+    paths = [path for path, _, _ in reference_columns or []]
+    assert (("user", "site", "url") in paths) == (max_depth >= 2 and max_keys >= 2)
