@@ -45,6 +45,7 @@ __all__ = [
     "group_templates",
     "json_same_outside_strings",
     "json_strip",
+    "leaf_columns",
     "mask_line",
     "mask_lines",
     "mine_templates",
@@ -325,6 +326,19 @@ def text_cells(values: list[str]) -> list[str] | None:
         except UnicodeEncodeError:
             pass
     return _reference.text_cells(values)
+
+
+def leaf_columns(items: Sequence[Any], max_depth: int) -> list[_reference.LeafColumn]:
+    """The scalar columns of an array's items (rules in
+    :func:`headroom._reference.leaf_columns`). The kernel reads the Python values themselves.
+
+    Example:
+        >>> leaf_columns([{"id": 1, "user": {"login": "ana"}}, {"id": 2}], 6)
+        [(('id',), [0, 1], [1, 2]), (('user', 'login'), [0], ['ana'])]
+    """
+    if NATIVE_AVAILABLE:
+        return _native.leaf_columns(items, max_depth)
+    return _reference.leaf_columns(items, max_depth)
 
 
 def table_columns(

@@ -5,7 +5,8 @@ reference (:mod:`headroom._reference`) when the extension is not built and for s
 cannot be encoded as UTF-8.
 
 Every function takes and returns plain data and runs with the GIL released, except
-``table_columns``, which reads JSON values as Python holds them, with the GIL.
+``table_columns`` and ``leaf_columns``, which read JSON values as Python holds them, with
+the GIL.
 """
 
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ __all__ = [
     "group_templates",
     "json_same_outside_strings",
     "json_strip",
+    "leaf_columns",
     "mask_line",
     "mask_lines",
     "mine_templates",
@@ -189,6 +191,17 @@ def text_cells(values: list[str]) -> list[str] | None:
     Raises:
         UnicodeEncodeError: a string contains a lone surrogate.
         TypeError: ``values`` is a ``str`` or holds something other than ``str``.
+    """
+
+def leaf_columns(
+    items: Sequence[Any], max_depth: int
+) -> list[tuple[tuple[Any, ...], list[int], list[Any]]]:
+    """The scalar columns of an array's items (rules in ``headroom._reference.leaf_columns``):
+    ``(path, rows, values)`` each, the values the items' own objects.
+
+    Raises:
+        TypeError: ``items`` is not iterable, or an argument has the wrong type.
+        OverflowError: ``max_depth`` is negative.
     """
 
 def table_columns(

@@ -86,7 +86,7 @@ import math
 import operator
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import pairwise
 from typing import Any
 
@@ -927,6 +927,70 @@ def too_sparse(
     shared = sum(len(rows) for _, rows, _ in columns if len(rows) > 1)
     cells = count * (len(columns) + keyed)
     return cells > max_cells_per_value * (shared + (count if keyed else 0))
+
+
+LeafColumn = tuple[tuple[Any, ...], list[int], list[Any]]
+"""A scalar column of an array: its path (the keys leading to it), the rows (item indexes,
+ascending) that have it, and their values."""
+
+
+def leaf_columns(items: Iterable[Any], max_depth: int) -> list[LeafColumn]:
+    """The scalar columns of an array's items, in order of first appearance, item by item.
+
+    The objects (exact dicts) among ``items`` are read; other items are skipped. A scalar
+    (a string, a number or null) is a cell of the column named by the keys leading to it,
+    through non-empty objects up to ``max_depth`` levels down; lists, empty objects and
+    deeper objects are not read.
+
+    >>> leaf_columns([{"id": 1, "user": {"login": "ana"}, "tags": ["x"]}, 7, {"id": 2}], 6)
+    [(('id',), [0, 2], [1, 2]), (('user', 'login'), [0], ['ana'])]
+    """
+    root = _LeafNode(())
+    columns: list[LeafColumn] = []
+    for row, item in enumerate(items):
+        if type(item) is dict:
+            _leaves(item, root, 0, row, max_depth, columns)
+    return columns
+
+
+class _LeafNode:
+    """The columns found so far under one path: the scalar leaves by key, and the objects
+    by key (read further)."""
+
+    __slots__ = ("leaves", "objects", "path")
+
+    def __init__(self, path: tuple[Any, ...]) -> None:
+        self.path = path
+        self.leaves: dict[Any, LeafColumn] = {}
+        self.objects: dict[Any, _LeafNode] = {}
+
+
+_LEAF_TYPES = frozenset({str, int, float, bool, type(None)})  # and subclasses of the first three
+
+
+def _leaves(
+    record: dict[Any, Any],
+    node: _LeafNode,
+    depth: int,
+    row: int,
+    max_depth: int,
+    columns: list[LeafColumn],
+) -> None:
+    leaves = node.leaves
+    for key, value in record.items():
+        kind = type(value)
+        if kind in _LEAF_TYPES or isinstance(value, str | int | float):
+            column = leaves.get(key)
+            if column is None:
+                column = leaves[key] = ((*node.path, key), [], [])
+                columns.append(column)
+            column[1].append(row)
+            column[2].append(value)
+        elif kind is dict and value and depth < max_depth:
+            inner = node.objects.get(key)
+            if inner is None:
+                inner = node.objects[key] = _LeafNode((*node.path, key))
+            _leaves(value, inner, depth + 1, row, max_depth, columns)
 
 
 def seeds_inside(seeds: list[str], texts: list[str], starts: list[int]) -> list[list[int]]:

@@ -1,6 +1,7 @@
-//! The columns of a table of JSON records, read from the Python objects themselves (the one
-//! kernel that walks Python values, so it runs with the GIL held). The rules are those of
-//! `headroom._reference.table_columns`, which the tests compare it with.
+//! The columns of JSON records, read from the Python objects themselves (the kernels that
+//! walk Python values, so they run with the GIL held): a table's columns, by the rules of
+//! `headroom._reference.table_columns`, and an array's scalar columns, by those of
+//! `headroom._reference.leaf_columns`. The tests compare them with the references.
 //!
 //! Records are read once, item by item, and each key's rows and values collected in order of
 //! first appearance; a key that every record has keeps the row list of its records, so the
@@ -8,7 +9,9 @@
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 /// The limits of flattening (the encoder's constants).
@@ -63,7 +66,7 @@ pub(crate) fn table_columns<'py>(
         numbers,
         given: Some(rows.clone()),
     });
-    let Some(columns) = flatten(py, &dicts, &rows, count, &[], 0, limits)? else {
+    let Some(columns) = flatten(&dicts, &rows, count, &[], 0, limits)? else {
         return Ok(None);
     };
     let mut lists: Vec<(*const Rows<'py>, Bound<'py, PyAny>)> = Vec::new();
@@ -96,7 +99,6 @@ struct Collected<'py> {
 }
 
 fn flatten<'py>(
-    py: Python<'py>,
     records: &[Bound<'py, PyDict>],
     rows: &Rc<Rows<'py>>,
     count: usize,
@@ -104,37 +106,18 @@ fn flatten<'py>(
     depth: usize,
     limits: Limits,
 ) -> PyResult<Option<Vec<Column<'py>>>> {
-    // Keys by first appearance; equal keys found as Python finds them (hash and ==), with
-    // the same object (JSON parsers share key strings) recognised by pointer first.
-    let places = PyDict::new(py);
+    let mut keys = Keys::default();
     let mut collected: Vec<Collected<'py>> = Vec::new();
-    let mut last_seen: Vec<(*mut pyo3::ffi::PyObject, usize)> = Vec::new();
     for (record, &row) in records.iter().zip(&rows.numbers) {
-        for (position, (key, value)) in record.iter().enumerate() {
-            let pointer = key.as_ptr();
-            let place = match last_seen.get(position) {
-                Some(&(seen, place)) if seen == pointer => place,
-                _ => {
-                    let place = match places.get_item(&key)? {
-                        Some(place) => place.extract::<usize>()?,
-                        None => {
-                            places.set_item(&key, collected.len())?;
-                            collected.push(Collected {
-                                key: key.clone(),
-                                rows: Vec::new(),
-                                values: Vec::new(),
-                            });
-                            collected.len() - 1
-                        }
-                    };
-                    if position < last_seen.len() {
-                        last_seen[position] = (pointer, place);
-                    } else {
-                        last_seen.push((pointer, place));
-                    }
-                    place
-                }
-            };
+        for (key, value) in record.iter() {
+            let place = keys.place(&key)?;
+            if place == collected.len() {
+                collected.push(Collected {
+                    key,
+                    rows: Vec::new(),
+                    values: Vec::new(),
+                });
+            }
             let found = &mut collected[place];
             found.rows.push(row);
             found.values.push(value);
@@ -174,7 +157,7 @@ fn flatten<'py>(
                 })
                 .collect::<Option<Vec<_>>>();
             if let Some(nested) = nested {
-                inner = flatten(py, &nested, &key_rows, count, &path, depth + 1, limits)?;
+                inner = flatten(&nested, &key_rows, count, &path, depth + 1, limits)?;
             }
         }
         match inner {
@@ -192,6 +175,67 @@ fn flatten<'py>(
     Ok(Some(columns))
 }
 
+/// Keys numbered in order of first appearance; equal keys are found as a Python dict finds
+/// them (identity, then hash and `==`), and the same key object (JSON parsers share key
+/// strings) by its address first.
+#[derive(Default)]
+struct Keys<'py> {
+    known: Vec<Bound<'py, PyAny>>,
+    by_address: HashMap<usize, usize, BuildHasherDefault<AddressHasher>>,
+    by_hash: HashMap<isize, Vec<usize>>,
+}
+
+impl<'py> Keys<'py> {
+    /// The number of `key`: the number of keys known before it when it is new. The object is
+    /// kept alive by its record while the numbers are asked for, so its address names it.
+    fn place(&mut self, key: &Bound<'py, PyAny>) -> PyResult<usize> {
+        let address = key.as_ptr() as usize;
+        if let Some(&place) = self.by_address.get(&address) {
+            return Ok(place);
+        }
+        let places = self.by_hash.entry(key.hash()?).or_default();
+        let mut found = None;
+        for &place in places.iter() {
+            let known = &self.known[place];
+            if known.is(key) || known.eq(key)? {
+                found = Some(place);
+                break;
+            }
+        }
+        let place = match found {
+            Some(place) => place,
+            None => {
+                places.push(self.known.len());
+                self.known.push(key.clone());
+                self.known.len() - 1
+            }
+        };
+        self.by_address.insert(address, place);
+        Ok(place)
+    }
+}
+
+/// Hashes an object's address (kept alive by its record while it is a key here).
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 << 8 | u64::from(byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_usize(&mut self, address: usize) {
+        // Objects are 16-byte aligned: the low bits say nothing.
+        self.0 = ((address >> 4) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// Whether columns of nested values would make a table mostly of empty cells (see
 /// `headroom._reference.too_sparse`, unkeyed).
 fn too_sparse(columns: &[Column<'_>], count: usize, max_cells_per_value: usize) -> bool {
@@ -201,4 +245,98 @@ fn too_sparse(columns: &[Column<'_>], count: usize, max_cells_per_value: usize) 
         .filter(|&present| present > 1)
         .sum();
     count.saturating_mul(columns.len()) > max_cells_per_value.saturating_mul(shared)
+}
+
+/// A path under which records hold objects: the leaf columns and the objects found there.
+struct Node<'py> {
+    path: Vec<Bound<'py, PyAny>>,
+    leaves: Keys<'py>,
+    leaf_columns: Vec<usize>,
+    objects: Keys<'py>,
+    object_nodes: Vec<usize>,
+}
+
+impl<'py> Node<'py> {
+    fn new(path: Vec<Bound<'py, PyAny>>) -> Self {
+        Node {
+            path,
+            leaves: Keys::default(),
+            leaf_columns: Vec::new(),
+            objects: Keys::default(),
+            object_nodes: Vec::new(),
+        }
+    }
+}
+
+/// A scalar column: the node holding its path, its rows and its values.
+type Leaf<'py> = (usize, Vec<usize>, Vec<Bound<'py, PyAny>>);
+
+/// The scalar columns of an array's items (see `headroom._reference.leaf_columns`):
+/// `(path, rows, values)` each, in order of first appearance, record by record.
+pub(crate) fn leaf_columns<'py>(
+    py: Python<'py>,
+    items: &Bound<'py, PyAny>,
+    max_depth: usize,
+) -> PyResult<Bound<'py, PyList>> {
+    let mut nodes = vec![Node::new(Vec::new())];
+    let mut columns: Vec<Leaf<'py>> = Vec::new();
+    for (row, item) in items.try_iter()?.enumerate() {
+        let item = item?;
+        if let Ok(record) = item.cast_exact::<PyDict>() {
+            walk(record, 0, 0, row, max_depth, &mut nodes, &mut columns)?;
+        }
+    }
+    let out = PyList::empty(py);
+    for (path, rows, values) in columns {
+        let path = PyTuple::new(py, &nodes[path].path)?;
+        out.append((path, PyList::new(py, rows)?, PyList::new(py, values)?))?;
+    }
+    Ok(out)
+}
+
+/// Adds the scalars of `record` (row `row`) under node `node`. A new column is appended to
+/// `columns` as the number of the node holding its path (a node of its own) and its cells.
+fn walk<'py>(
+    record: &Bound<'py, PyDict>,
+    node: usize,
+    depth: usize,
+    row: usize,
+    max_depth: usize,
+    nodes: &mut Vec<Node<'py>>,
+    columns: &mut Vec<Leaf<'py>>,
+) -> PyResult<()> {
+    for (key, value) in record.iter() {
+        if value.is_none()
+            || value.is_instance_of::<PyString>()
+            || value.is_instance_of::<PyInt>()
+            || value.is_instance_of::<PyFloat>()
+        {
+            let place = nodes[node].leaves.place(&key)?;
+            if place == nodes[node].leaf_columns.len() {
+                let mut path = nodes[node].path.clone();
+                path.push(key);
+                nodes.push(Node::new(path));
+                columns.push((nodes.len() - 1, Vec::new(), Vec::new()));
+                nodes[node].leaf_columns.push(columns.len() - 1);
+            }
+            let column = &mut columns[nodes[node].leaf_columns[place]];
+            column.1.push(row);
+            column.2.push(value);
+        } else if let Ok(inner) = value.cast_exact::<PyDict>() {
+            if inner.is_empty() || depth >= max_depth {
+                continue;
+            }
+            let place = nodes[node].objects.place(&key)?;
+            if place == nodes[node].object_nodes.len() {
+                let mut path = nodes[node].path.clone();
+                path.push(key);
+                nodes.push(Node::new(path));
+                let child = nodes.len() - 1;
+                nodes[node].object_nodes.push(child);
+            }
+            let child = nodes[node].object_nodes[place];
+            walk(inner, child, depth + 1, row, max_depth, nodes, columns)?;
+        }
+    }
+    Ok(())
 }

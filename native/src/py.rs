@@ -1,7 +1,7 @@
 //! PyO3 bindings: the extension module `headroom._native`.
 //!
-//! Only plain data crosses the boundary, except in `table_columns`, which reads JSON values
-//! as Python holds them, with the GIL. Lists of strings are taken as `PyBackedStr`, which
+//! Only plain data crosses the boundary, except in `table_columns` and `leaf_columns`, which
+//! read JSON values as Python holds them, with the GIL. Lists of strings are taken as `PyBackedStr`, which
 //! borrows the UTF-8 text each Python `str` caches (no copy for ASCII strings) and is safe to
 //! read from another thread; the kernel runs with the GIL released (`Python::detach`) and the
 //! borrowed strings are dropped only after the GIL is re-acquired. Results are converted back
@@ -182,6 +182,17 @@ mod _native {
             max_cells_per_value,
         };
         crate::columns::table_columns(py, records, rows, count, limits)
+    }
+
+    /// The scalar columns of an array's items (objects; other items are skipped): `(path,
+    /// rows, values)` each. Reads the Python values themselves, so it holds the GIL.
+    #[pyfunction]
+    fn leaf_columns<'py>(
+        py: Python<'py>,
+        items: &Bound<'py, PyAny>,
+        max_depth: usize,
+    ) -> PyResult<Bound<'py, pyo3::types::PyList>> {
+        crate::columns::leaf_columns(py, items, max_depth)
     }
 
     /// The strings that need quotes in a cell: their indexes and JSON literals; and whether

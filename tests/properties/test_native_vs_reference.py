@@ -636,3 +636,63 @@ def test_table_columns_at_the_limits(max_keys: int, max_depth: int) -> None:
     assert _comparable(native_columns) == _comparable(reference_columns)
     paths = [path for path, _, _ in reference_columns or []]
     assert (("user", "site", "url") in paths) == (max_depth >= 2 and max_keys >= 2)
+
+
+class _Text(str):
+    pass
+
+
+class _Number(float):
+    pass
+
+
+_leaf_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.floats(allow_nan=False, max_value=9, min_value=-9)
+    | st.sampled_from(["", "s", "é"])
+    | st.sampled_from([_Text("t"), _Number(1.5)]),
+    lambda inner: (
+        st.lists(inner, max_size=2)
+        | st.dictionaries(_KEYS, inner, max_size=3)
+        | st.dictionaries(_KEYS, inner, max_size=2).map(_Mapping)
+    ),
+    max_leaves=12,
+)
+_items = st.lists(st.dictionaries(_KEYS, _leaf_values, max_size=4) | _leaf_values, max_size=7)
+
+
+def _leaves_comparable(columns: list[_reference.LeafColumn]) -> object:
+    return [(path, rows, [id(value) for value in values]) for path, rows, values in columns]
+
+
+@needs_native
+@given(_items, st.integers(0, 4), st.booleans())
+def test_leaf_columns(items: list[object], max_depth: int, as_tuple: bool) -> None:
+    given_items = tuple(items) if as_tuple else items
+    assert _leaves_comparable(native().leaf_columns(given_items, max_depth)) == _leaves_comparable(
+        _reference.leaf_columns(given_items, max_depth)
+    )
+
+
+@needs_native
+def test_leaf_columns_of_every_array_in_the_bench_data(bench_data: Path) -> None:
+    def arrays(value: object) -> Iterator[list[object]]:
+        if isinstance(value, list):
+            yield value
+            for item in value:
+                yield from arrays(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from arrays(item)
+
+    cells = 0
+    for path in sorted((bench_data / "json").glob("*.json")):
+        for items in arrays(json.loads(path.read_text(encoding="utf-8"))):
+            native_columns = native().leaf_columns(items, 6)
+            assert _leaves_comparable(native_columns) == _leaves_comparable(
+                _reference.leaf_columns(items, 6)
+            ), path.name
+            cells += sum(len(values) for _, _, values in native_columns)
+    assert cells > 10_000

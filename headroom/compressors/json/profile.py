@@ -18,12 +18,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import compress, repeat
 from operator import is_not
 from typing import Any, Final
 
+from headroom._core import leaf_columns
 from headroom.compressors.json.signals import (
     CATEGORY_HINTS,
     MAX_CATEGORIES,
@@ -89,45 +90,11 @@ class Column:
         return ".".join(self.path)
 
 
-_LEAF_TYPES: Final = frozenset({str, int, float, bool, RawFloat, type(None)})
 # Columns holding only these exact types (no subclasses) are read in bulk: no value of one
 # of the category types equals a value of another (unlike 1 and True), and every value of
 # the number types is a number (:func:`is_number`) that float() reads as :func:`as_float` does.
 _CATEGORY_TYPES: Final = frozenset({str, bool, type(None)})
 _NUMBER_TYPES: Final = frozenset({int, float, RawFloat})
-
-
-@dataclass(slots=True)
-class _Node:
-    """The columns found so far under one path: the scalar leaves by key, and the objects
-    by key (flattened further)."""
-
-    path: Path
-    leaves: dict[str, Column] = field(default_factory=dict)
-    objects: dict[str, _Node] = field(default_factory=dict)
-
-
-def _flatten(
-    record: dict[str, Any], node: _Node, depth: int, row: int, columns: list[Column]
-) -> None:
-    """Add the scalars of ``record`` (row ``row``) to the columns under ``node``; a column
-    seen for the first time is appended to ``columns`` (so they come in order of first
-    appearance, record by record). The path of a scalar is the keys leading to it."""
-    leaves = node.leaves
-    for key, value in record.items():
-        kind = type(value)
-        if kind in _LEAF_TYPES or (kind is not dict and isinstance(value, str | int | float)):
-            column = leaves.get(key)
-            if column is None:
-                column = leaves[key] = Column((*node.path, key), [], [])
-                columns.append(column)
-            column.rows.append(row)
-            column.values.append(value)
-        elif kind is dict and value and depth < _MAX_FLATTEN_DEPTH:
-            inner = node.objects.get(key)
-            if inner is None:
-                inner = node.objects[key] = _Node((*node.path, key))
-            _flatten(value, inner, depth + 1, row, columns)
 
 
 def _hashable(value: Any) -> Any:
@@ -191,11 +158,12 @@ class Profile:
 
     def __init__(self, items: Sequence[Any]) -> None:
         self.items = items
-        self.columns: list[Column] = []
-        root = _Node(())
-        for index, item in enumerate(items):
-            if type(item) is dict:
-                _flatten(item, root, 0, index, self.columns)
+        # The scalars of its objects, by the keys leading to them, in order of first
+        # appearance, object by object.
+        self.columns = [
+            Column(path, rows, values)
+            for path, rows, values in leaf_columns(items, _MAX_FLATTEN_DEPTH)
+        ]
         # Per column, made when first asked for (keyed by the column itself, kept alive).
         self._types: dict[Column, set[type]] = {}
         self._keys: dict[Column, list[Any] | None] = {}
