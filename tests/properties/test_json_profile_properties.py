@@ -394,3 +394,82 @@ def test_quoted_is_the_json_string_with_three_escapes(text: str) -> None:
         .replace(";", "\\u003b")
     )
     assert _quoted(text) == expected
+
+
+# Records with several columns that could identify or name them: ids, keys, numbers and
+# names, present in more or fewer records, unique or not, at two depths.
+_ID_KEYS = st.sampled_from(["id", "uuid", "guid", "user_id", "paperId", "key", "number", "sha"])
+_LABEL_KEYS = st.sampled_from(["name", "title", "full_name", "login", "url", "email", "doi"])
+_ID_VALUES = st.one_of(
+    st.integers(0, 6),
+    st.sampled_from(["a", "bb", "a-1", "x y", "ccc", "", "https://x/1", "https://x/2"]),
+)
+_NAMES = st.sampled_from(["ana", "bo", "cy", "x y", "https://x/1", "https://x/2", "a"])
+
+
+@st.composite
+def _identifiable_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
+    count = draw(st.integers(1, 12))
+    keys = draw(st.lists(_ID_KEYS | _LABEL_KEYS, min_size=1, max_size=5, unique=True))
+    rows: list[dict[str, Any]] = [{} for _ in range(count)]
+    for key in keys:
+        nested = draw(st.booleans())
+        values = _NAMES if draw(st.booleans()) else _ID_VALUES
+        for row in rows:
+            if draw(st.integers(0, 4)):  # present in most rows
+                value = draw(values)
+                if nested:
+                    row.setdefault("user", {})[key] = value
+                else:
+                    row[key] = value
+    return rows
+
+
+def _best_by_definition(
+    profile: Profile, qualifies: Any, key_of: Any
+) -> Any:  # the column with the smallest key among those that qualify
+    keyed = [(key_of(order, column), column) for order, column in enumerate(profile.columns)]
+    found = [(key, column) for key, column in keyed if key is not None and qualifies(column)]
+    return min(found, key=lambda pair: pair[0])[1] if found else None
+
+
+@given(_identifiable_rows())
+# Two ids of one rank in every row: the shorter values win, though they come second.
+@example([{"uuid": f"aaaa{i}", "guid": f"b{i}", "name": f"n{i}"} for i in range(4)])
+def test_id_and_label_columns_are_the_best_candidates_by_their_keys(
+    rows: list[dict[str, Any]],
+) -> None:
+    from headroom.compressors.json import profile as module
+
+    profile = Profile(rows)
+
+    def id_key(order: int, column: Any) -> Any:
+        rank = module._id_rank(column.path[-1])
+        if rank is None or len(column.values) < module._MIN_ID_COVERAGE * len(rows):
+            return None
+        mean_chars = sum(len(str(value)) for value in column.values) / len(column.values)
+        return (rank, -len(column.values), len(column.path), mean_chars, order)
+
+    id_column = _best_by_definition(
+        profile, lambda column: module._id_values(column.values, profile.types(column)), id_key
+    )
+    assert profile.id_column is id_column
+    ids = dict(zip(id_column.rows, id_column.values, strict=True)) if id_column else {}
+
+    def label_key(order: int, column: Any) -> Any:
+        name = module._plain_name(column.path[-1])
+        if name not in module._LABEL_NAMES or len(column.path) > module._MAX_LABEL_DEPTH:
+            return None
+        if column is id_column or len(column.values) < module._MIN_ID_COVERAGE * len(rows):
+            return None
+        return (module._LABEL_NAMES.index(name), -len(column.values), len(column.path), order)
+
+    def names(column: Any) -> bool:
+        return (
+            profile.types(column) == {str}
+            and all(column.values)
+            and len(set(column.values)) >= 2
+            and not module._derived(column, ids)
+        )
+
+    assert profile.label_column is _best_by_definition(profile, names, label_key)

@@ -331,15 +331,23 @@ class Profile:
         doi, slug, number, login, name, code, ... in that order; then the most records covered, the
         shallowest path, the shortest values.
         """
-        best: tuple[tuple[int, int, int, float, int], Column] | None = None
+        # Candidates in the order of their keys' first parts, which cost nothing to make;
+        # the values are checked, and measured, only until a better part is out of reach.
+        candidates: list[tuple[tuple[int, int, int], int, Column]] = []
         for order, column in enumerate(self.columns):
             rank = _id_rank(column.path[-1])
             if rank is None or len(column.values) < _MIN_ID_COVERAGE * len(self.items):
                 continue
+            candidates.append(((rank, -len(column.values), len(column.path)), order, column))
+        candidates.sort(key=lambda candidate: candidate[:2])
+        best: tuple[tuple[int, int, int, float, int], Column] | None = None
+        for first, order, column in candidates:
+            if best is not None and first > best[0][:3]:
+                break
             if not _id_values(column.values, self.types(column)):
                 continue
             mean_chars = sum(map(len, map(str, column.values))) / len(column.values)
-            key = (rank, -len(column.values), len(column.path), mean_chars, order)
+            key = (*first, mean_chars, order)
             if best is None or key < best[0]:
                 best = (key, column)
         return None if best is None else best[1]
@@ -357,21 +365,25 @@ class Profile:
         """
         id_column = self.id_column
         ids = dict(zip(id_column.rows, id_column.values, strict=True)) if id_column else {}
-        best: tuple[tuple[int, int, int, int], Column] | None = None
+        # Candidates in the order of their keys (which cost nothing to make): the first
+        # whose values qualify is the best.
+        candidates: list[tuple[tuple[int, int, int, int], Column]] = []
         for order, column in enumerate(self.columns):
             name = _plain_name(column.path[-1])
             if name not in _LABEL_NAMES or len(column.path) > _MAX_LABEL_DEPTH:
                 continue
             if column is id_column or len(column.values) < _MIN_ID_COVERAGE * len(self.items):
                 continue
+            key = (_LABEL_NAMES.index(name), -len(column.values), len(column.path), order)
+            candidates.append((key, column))
+        candidates.sort(key=lambda candidate: candidate[0])  # keys differ in order
+        for _, column in candidates:
             if self.types(column) != {str} or not all(column.values):
                 continue
             if len(set(column.values)) < 2 or _derived(column, ids):
                 continue
-            key = (_LABEL_NAMES.index(name), -len(column.values), len(column.path), order)
-            if best is None or key < best[0]:
-                best = (key, column)
-        return None if best is None else best[1]
+            return column
+        return None
 
     def column_rows(self, column: Column) -> Iterator[tuple[int, Any]]:
         """``(row, value)`` pairs of ``column``."""
