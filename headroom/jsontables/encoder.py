@@ -337,6 +337,8 @@ def _derive(
     target's candidates are the sources present in the same rows whose first value is
     inside the target's first value; one more row is tried, then the whole column at once.
     """
+    if len(columns) < 2:  # a template needs a source besides its target
+        return []
     work = _DERIVE_MIN_WORK + _DERIVE_WORK_PER_CELL * count * len(columns)
     # Sources grouped by the rows they are present in: a target can only come from a source
     # present in exactly its rows, so heterogeneous records compare far fewer pairs.
@@ -375,8 +377,11 @@ def _derive(
     # for several at once, as far as the work budget reaches, when the search gets there.
     targets_of: dict[int, list[int]] = {}
     position: dict[int, int] = {}  # a target's index in its group's list
+    # A target whose group holds no source but itself (sparse records: most columns are
+    # present in rows of their own) has no candidate; trying it costs one unit of work.
+    alone = {rows for rows, group in groups.items() if len(group) == 1}
     for place, (target, rows, _) in enumerate(strings):
-        if target and rows in groups:
+        if target and rows in groups and not (rows in alone and groups[rows][0].path == target):
             group_targets = targets_of.setdefault(rows, [])
             position[place] = len(group_targets)
             group_targets.append(place)
@@ -387,6 +392,11 @@ def _derive(
     for place, (target, rows, wanted) in enumerate(strings):
         sources = groups.get(rows)
         if not target or target in used_sources or sources is None:
+            continue
+        if rows in alone and sources[0].path == target:
+            work -= 1  # itself, the only candidate, skipped
+            if work < 0:
+                return derived
             continue
         if place not in candidates:
             # This target's and the next ones' of its group, as many as the work left allows
