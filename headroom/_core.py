@@ -42,6 +42,7 @@ __all__ = [
     "bpe_counter",
     "cell_length",
     "cluster_templates",
+    "format_value",
     "group_templates",
     "json_same_outside_strings",
     "json_strip",
@@ -326,6 +327,29 @@ def text_cells(values: list[str]) -> list[str] | None:
         except UnicodeEncodeError:
             pass
     return _reference.text_cells(values)
+
+
+def format_value(
+    value: Any,
+    table_ref: Callable[[Any], str | None],
+    raw_float: type,
+    dumps: Callable[[Any], str],
+    encode_key: Callable[[Any], str],
+) -> str | None:
+    """``value`` as inline JSON by the native writer (rules in
+    :func:`headroom.jsontables.syntax.format_value`, which passes its writers of other
+    types), or ``None`` when the writer is not built or cannot take it (a lone surrogate,
+    nesting deeper than it goes): then the Python writer answers.
+
+    Raises:
+        Whatever ``table_ref``, ``dumps`` or ``encode_key`` raise.
+    """
+    if NATIVE_AVAILABLE:
+        try:
+            return _native.format_value(value, table_ref, raw_float, dumps, encode_key)
+        except (UnicodeEncodeError, RecursionError):
+            pass
+    return None
 
 
 def leaf_columns(items: Sequence[Any], max_depth: int) -> list[_reference.LeafColumn]:

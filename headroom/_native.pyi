@@ -5,16 +5,17 @@ reference (:mod:`headroom._reference`) when the extension is not built and for s
 cannot be encoded as UTF-8.
 
 Every function takes and returns plain data and runs with the GIL released, except
-``table_columns`` and ``leaf_columns``, which read JSON values as Python holds them, with
-the GIL.
+``table_columns``, ``leaf_columns`` and ``format_value``, which read JSON values as Python
+holds them, with the GIL.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 __all__ = [
     "bm25_okapi",
     "cluster_templates",
+    "format_value",
     "group_templates",
     "json_same_outside_strings",
     "json_strip",
@@ -191,6 +192,24 @@ def text_cells(values: list[str]) -> list[str] | None:
     Raises:
         UnicodeEncodeError: a string contains a lone surrogate.
         TypeError: ``values`` is a ``str`` or holds something other than ``str``.
+    """
+
+def format_value(
+    value: Any,
+    table_ref: Callable[[Any], str | None],
+    raw_float: type,
+    dumps: Callable[[Any], str],
+    encode_key: Callable[[Any], str],
+) -> str:
+    """``value`` written inline (rules in ``headroom.jsontables.syntax.format_value``): a
+    list or dict of two or more items whose first is a dict as ``table_ref`` refers to it
+    (``None``: inline); exact JSON types here, ``raw_float`` by its ``spelling``, anything
+    else by ``dumps``, and a key that is not a ``str`` by ``encode_key``.
+
+    Raises:
+        UnicodeEncodeError: a string contains a lone surrogate.
+        RecursionError: the value is nested more than 400 deep.
+        Whatever ``table_ref``, ``dumps`` or ``encode_key`` raise.
     """
 
 def leaf_columns(

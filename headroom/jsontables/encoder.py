@@ -162,15 +162,6 @@ class _Encoder:
 
     def table_ref(self, value: list[Any] | dict[str, Any]) -> str | None:
         """The provisional reference to the table holding ``value``, or ``None`` for inline."""
-        # Most containers hold no object first (lists of numbers or strings): they are not
-        # candidates (see _choose), which is told without filing a decision.
-        if len(value) < 2:
-            return None
-        if isinstance(value, list):
-            if type(value[0]) is not dict:
-                return None
-        elif type(next(iter(value.values()))) is not dict:
-            return None
         key = id(value)
         decided = self._decided.get(key)
         if decided is not None:

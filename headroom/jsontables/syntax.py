@@ -215,26 +215,40 @@ def parse_text_cell(text: str) -> Any:
 
 
 TableRef = Callable[[list[Any] | dict[str, Any]], str | None]
-"""Given a list or dict, the reference (``@n``) to the table holding it, or ``None``."""
+"""Given a list or dict of two or more items whose first item is a dict, the reference
+(``@n``) to the table holding it, or ``None``."""
 
 
 def format_value(value: Any, table_ref: TableRef) -> str:
-    """Write ``value`` as minified JSON, asking ``table_ref`` whether a container is a table."""
+    """Write ``value`` as minified JSON, asking ``table_ref`` whether a container is a table.
+
+    Only a list or dict of two or more items whose first item is a dict can be a table: no
+    other container is asked about. The native writer (:func:`headroom._core.format_value`)
+    writes it when built; this module's writer otherwise, and for what it cannot take.
+    """
+    written = _core.format_value(value, table_ref, RawFloat, _dumps, _encode_string)
+    return _format_value(value, table_ref) if written is None else written
+
+
+def _format_value(value: Any, table_ref: TableRef) -> str:
+    # The rules, in Python: the reference the native writer is tested against.
     kind = type(value)
     if kind is list:
-        ref = table_ref(value)
-        if ref is not None:
+        if len(value) > 1 and type(value[0]) is dict and (ref := table_ref(value)) is not None:
             return ref
-        return "[" + ",".join([format_value(item, table_ref) for item in value]) + "]"
+        return "[" + ",".join([_format_value(item, table_ref) for item in value]) + "]"
     if kind is dict:
-        ref = table_ref(value)
-        if ref is not None:
+        if (
+            len(value) > 1
+            and type(next(iter(value.values()))) is dict
+            and (ref := table_ref(value)) is not None
+        ):
             return ref
         return (
             "{"
             + ",".join(
                 [
-                    _encode_string(key) + ":" + format_value(item, table_ref)
+                    _encode_string(key) + ":" + _format_value(item, table_ref)
                     for key, item in value.items()
                 ]
             )

@@ -146,8 +146,14 @@ fn is_json_number(bytes: &[u8]) -> bool {
 /// `value` as a JSON string literal, as Python's `json.encoder.encode_basestring` writes it.
 #[must_use]
 pub fn json_string(value: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(value.len() + 2);
+    push_json_string(&mut out, value);
+    out
+}
+
+/// Appends [`json_string`] of `value` to `out`.
+pub fn push_json_string(out: &mut String, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
     let mut copied = 0; // value[..copied] is written already
     let bytes = value.as_bytes();
@@ -183,7 +189,6 @@ pub fn json_string(value: &str) -> String {
     }
     out.push_str(&value[copied..]);
     out.push('"');
-    out
 }
 
 #[cfg(test)]

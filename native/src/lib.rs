@@ -285,6 +285,8 @@ pub fn group_templates<S: AsRef<str>>(lines: &[S]) -> (Vec<usize>, Vec<String>) 
 #[cfg(feature = "python")]
 mod columns;
 #[cfg(feature = "python")]
+mod inline;
+#[cfg(feature = "python")]
 mod py;
 
 #[cfg(test)]

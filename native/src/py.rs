@@ -1,7 +1,7 @@
 //! PyO3 bindings: the extension module `headroom._native`.
 //!
-//! Only plain data crosses the boundary, except in `table_columns` and `leaf_columns`, which
-//! read JSON values as Python holds them, with the GIL. Lists of strings are taken as `PyBackedStr`, which
+//! Only plain data crosses the boundary, except in `table_columns`, `leaf_columns` and
+//! `format_value`, which read JSON values as Python holds them, with the GIL. Lists of strings are taken as `PyBackedStr`, which
 //! borrows the UTF-8 text each Python `str` caches (no copy for ASCII strings) and is safe to
 //! read from another thread; the kernel runs with the GIL released (`Python::detach`) and the
 //! borrowed strings are dropped only after the GIL is re-acquired. Results are converted back
@@ -193,6 +193,27 @@ mod _native {
         max_depth: usize,
     ) -> PyResult<Bound<'py, pyo3::types::PyList>> {
         crate::columns::leaf_columns(py, items, max_depth)
+    }
+
+    /// A JSON value written inline, a candidate table as `table_ref` refers to it (see
+    /// `headroom.jsontables.syntax.format_value`); `dumps` writes what is not a plain JSON
+    /// type (`raw_float`: its spelling), `encode_key` a key that is not a `str`. Reads the
+    /// Python values themselves, so it holds the GIL.
+    #[pyfunction]
+    fn format_value<'py>(
+        value: &Bound<'py, PyAny>,
+        table_ref: &Bound<'py, PyAny>,
+        raw_float: &Bound<'py, PyAny>,
+        dumps: &Bound<'py, PyAny>,
+        encode_key: &Bound<'py, PyAny>,
+    ) -> PyResult<String> {
+        crate::inline::Writer {
+            table_ref,
+            raw_float,
+            dumps,
+            encode_key,
+        }
+        .write(value)
     }
 
     /// The strings that need quotes in a cell: their indexes and JSON literals; and whether

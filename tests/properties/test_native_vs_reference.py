@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from hypothesis import assume, given
@@ -696,3 +697,111 @@ def test_leaf_columns_of_every_array_in_the_bench_data(bench_data: Path) -> None
             ), path.name
             cells += sum(len(values) for _, _, values in native_columns)
     assert cells > 10_000
+
+
+# Inline JSON of Python values: every JSON type, numbers beyond 64 bits, exactly spelled
+# floats, escapes and non-ASCII text, subclasses (written by the Python writer's rules) and
+# candidate tables (lists and dicts of objects), some of which the table_ref below takes.
+class _Count(int):
+    pass
+
+
+class _Items(list):  # type: ignore[type-arg]
+    pass
+
+
+def _raw(spelling: str) -> object:
+    from headroom.jsontables.syntax import RawFloat
+
+    return RawFloat(spelling)
+
+
+_inline_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(st.characters(codec="utf-8"), max_size=6),
+    st.sampled_from(['a"b\\c', "\x00\x1f\x7f\u2028", "é😀", _Text("sub"), _Count(7), True]),
+    st.sampled_from(["1.50", "2e3", "-0.0"]).map(_raw),
+)
+_inline_values = st.recursive(
+    _inline_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.lists(st.dictionaries(_KEYS, inner, min_size=1, max_size=2), min_size=2, max_size=3)
+        | st.dictionaries(_KEYS, inner, max_size=3)
+        | st.dictionaries(_KEYS, st.dictionaries(_KEYS, inner, max_size=2), min_size=2, max_size=3)
+        | st.lists(inner, max_size=2).map(_Items)
+        | st.dictionaries(_KEYS, inner, max_size=2).map(_Mapping)
+    ),
+    max_leaves=16,
+)
+
+
+def _recording_table_ref(asked: list[int]) -> Callable[[Any], str | None]:
+    def table_ref(value: Any) -> str | None:
+        asked.append(id(value))
+        return f"@\x00{len(value)}\x00" if len(value) % 2 == 0 else None
+
+    return table_ref
+
+
+def _both_writers(value: object) -> tuple[object, object]:
+    """What the native writer and the Python one write (or raise), and the containers each
+    asked ``table_ref`` about, in order."""
+    from headroom.jsontables import syntax
+
+    results = []
+    for write in (
+        lambda ref: native().format_value(
+            value, ref, syntax.RawFloat, syntax._dumps, syntax._encode_string
+        ),
+        lambda ref: syntax._format_value(value, ref),
+    ):
+        asked: list[int] = []
+        try:
+            written: object = write(_recording_table_ref(asked))
+        except (TypeError, ValueError) as error:
+            written = type(error)
+        results.append((written, asked))
+    return results[0], results[1]
+
+
+@needs_native
+@given(_inline_values)
+def test_format_value(value: object) -> None:
+    native_result, reference_result = _both_writers(value)
+    assert native_result == reference_result
+
+
+@needs_native
+@pytest.mark.parametrize(
+    "value",
+    [
+        float("inf"),
+        [1, float("nan")],
+        {1: "a"},  # a key that is not a str: json's error
+        {"a": {2: 1}, "b": {"c": 1}},
+        [{"a": 1}, {"a": 2}],
+        {"x": {"a": 1}, "y": 2},  # first value a dict, the next not: still asked
+        10**30,
+        _Items([1, 2]),
+    ],
+)
+def test_format_value_cases(value: object) -> None:
+    native_result, reference_result = _both_writers(value)
+    assert native_result == reference_result
+
+
+def test_format_value_leaves_to_python_what_the_native_writer_cannot_take() -> None:
+    from headroom.jsontables.syntax import _format_value, format_value
+
+    def inline(_: object) -> None:
+        return None
+
+    deep: object = 1
+    for _ in range(420):  # deeper than the native writer goes, within Python's limit
+        deep = [deep]
+    for value in (["\ud800", {"k\udfff": 1}], deep):
+        assert format_value(value, inline) == _format_value(value, inline)
