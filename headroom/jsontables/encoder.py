@@ -214,7 +214,8 @@ class _Encoder:
             # Plain JSON, which the C encoder writes many times faster (float spellings may
             # differ from the input's; this text is only measured).
             inline = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        return self._count(body) + _REF_COST < self._count(inline)
+        inline_tokens = self._count(inline)  # first: the body may still be counted meanwhile
+        return self._count(body) + _REF_COST < inline_tokens
 
     def _table_body(self, records: list[Any], keys: list[str] | None) -> tuple[str, int] | None:
         """The table text, and a lower bound on the length of the records written inline;
