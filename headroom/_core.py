@@ -51,6 +51,7 @@ __all__ = [
     "mask_lines",
     "mine_templates",
     "native_version",
+    "record_texts",
     "seeds_inside",
     "simhashes",
     "string_cells",
@@ -363,6 +364,19 @@ def leaf_columns(items: Sequence[Any], max_depth: int) -> list[_reference.LeafCo
     if NATIVE_AVAILABLE:
         return _native.leaf_columns(items, max_depth)
     return _reference.leaf_columns(items, max_depth)
+
+
+def record_texts(items: Sequence[Any], max_depth: int) -> list[str]:
+    """Each item's scalar values, space-separated, for text matching (rules in
+    :func:`headroom._reference.record_texts`). The kernel reads the Python values themselves.
+
+    Example:
+        >>> record_texts([{"id": 7, "tags": ["a", None], "ok": True}], 200)
+        ['7 a  ']
+    """
+    if NATIVE_AVAILABLE:
+        return _native.record_texts(items, max_depth)
+    return _reference.record_texts(items, max_depth)
 
 
 def table_columns(

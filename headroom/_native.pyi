@@ -5,8 +5,8 @@ reference (:mod:`headroom._reference`) when the extension is not built and for s
 cannot be encoded as UTF-8.
 
 Every function takes and returns plain data and runs with the GIL released, except
-``table_columns``, ``leaf_columns`` and ``format_value``, which read JSON values as Python
-holds them, with the GIL.
+``table_columns``, ``leaf_columns``, ``record_texts`` and ``format_value``, which read JSON
+values as Python holds them, with the GIL.
 """
 
 from collections.abc import Callable, Sequence
@@ -23,6 +23,7 @@ __all__ = [
     "mask_line",
     "mask_lines",
     "mine_templates",
+    "record_texts",
     "seeds_inside",
     "simhashes",
     "string_cells",
@@ -221,6 +222,16 @@ def leaf_columns(
     Raises:
         TypeError: ``items`` is not iterable, or an argument has the wrong type.
         OverflowError: ``max_depth`` is negative.
+    """
+
+def record_texts(items: Sequence[Any], max_depth: int) -> list[str]:
+    """Each item's scalar values, space-separated (rules in
+    ``headroom._reference.record_texts``).
+
+    Raises:
+        TypeError: ``items`` is not iterable, or an argument has the wrong type.
+        OverflowError: ``max_depth`` is negative.
+        Whatever ``str()`` of a value raises.
     """
 
 def table_columns(

@@ -993,6 +993,57 @@ def _leaves(
             _leaves(value, inner, depth + 1, row, max_depth, columns)
 
 
+def record_texts(items: Iterable[Any], max_depth: int) -> list[str]:
+    """Each item's scalar values (keys aside), space-separated, for text matching: a string
+    as it is, an int in decimal, a float as ``str`` writes it, ``""`` for null, a boolean
+    and an empty container; nothing read more than ``max_depth`` levels down.
+
+    >>> record_texts([{"id": 7, "user": {"login": "ana", "admin": False}, "tags": ["a"]}, []], 9)
+    ['7 ana  a', '']
+    """
+    texts = []
+    for item in items:
+        parts: list[str] = []
+        _scalar_texts(item, 0, max_depth, parts)
+        texts.append(" ".join(parts))
+    return texts
+
+
+def _scalar_texts(value: Any, depth: int, max_depth: int, parts: list[str]) -> None:
+    # One part per scalar, "" for null, booleans and empty containers: the same text as
+    # joining each container's values with spaces, level by level.
+    if depth > max_depth:
+        parts.append("")
+    elif type(value) is dict or type(value) is list:
+        items = value.values() if type(value) is dict else value
+        if not items:
+            parts.append("")
+        if depth + 1 > max_depth:
+            parts.extend("" for _ in items)
+            return
+        # The common scalars inline: a call per scalar was most of the time.
+        append = parts.append
+        for item in items:
+            kind = type(item)
+            if kind is str:
+                append(item)
+            elif item is None or kind is bool:
+                append("")
+            elif kind is int or isinstance(item, float):
+                append(str(item))
+            else:
+                _scalar_texts(item, depth + 1, max_depth, parts)
+    elif isinstance(value, dict | list):  # subclasses, as the recursive form took them
+        copy = dict(value) if isinstance(value, dict) else list(value)
+        _scalar_texts(copy, depth, max_depth, parts)
+    elif isinstance(value, str):
+        parts.append(value)
+    elif value is None or isinstance(value, bool):
+        parts.append("")
+    else:
+        parts.append(str(value))
+
+
 def seeds_inside(seeds: list[str], texts: list[str], starts: list[int]) -> list[list[int]]:
     """For each of ``texts``, the indexes ``i >= starts[t]`` (ascending) of the ``seeds`` it
     contains.

@@ -1,7 +1,8 @@
 //! The columns of JSON records, read from the Python objects themselves (the kernels that
 //! walk Python values, so they run with the GIL held): a table's columns, by the rules of
 //! `headroom._reference.table_columns`, and an array's scalar columns, by those of
-//! `headroom._reference.leaf_columns`. The tests compare them with the references.
+//! `headroom._reference.leaf_columns`, and an item's text for matching, by those of
+//! `headroom._reference.record_texts`. The tests compare them with the references.
 //!
 //! Records are read once, item by item, and each key's rows and values collected in order of
 //! first appearance; a key that every record has keeps the row list of its records, so the
@@ -9,7 +10,7 @@
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
@@ -336,6 +337,78 @@ fn walk<'py>(
             }
             let child = nodes[node].object_nodes[place];
             walk(inner, child, depth + 1, row, max_depth, nodes, columns)?;
+        }
+    }
+    Ok(())
+}
+
+/// Each item's scalar values (keys aside), space-separated, for text matching (see
+/// `headroom._reference.record_texts`, the rules this follows): a string as it
+/// is, an int in decimal, a float as Python's `str` writes it, `""` for null, a boolean and
+/// an empty container, nothing read deeper than `max_depth`.
+pub(crate) fn record_texts<'py>(
+    py: Python<'py>,
+    items: &Bound<'py, PyAny>,
+    max_depth: usize,
+) -> PyResult<Bound<'py, PyList>> {
+    let space = PyString::new(py, " ");
+    let empty = PyString::new(py, "").into_any();
+    let out = PyList::empty(py);
+    for item in items.try_iter()? {
+        let parts = PyList::empty(py);
+        scalar_texts(&item?, 0, max_depth, &empty, &parts)?;
+        out.append(space.call_method1("join", (parts,))?)?;
+    }
+    Ok(out)
+}
+
+fn scalar_texts<'py>(
+    value: &Bound<'py, PyAny>,
+    depth: usize,
+    max_depth: usize,
+    empty: &Bound<'py, PyAny>,
+    parts: &Bound<'py, PyList>,
+) -> PyResult<()> {
+    let py = value.py();
+    if depth > max_depth {
+        return parts.append(empty);
+    }
+    let items = if let Ok(dict) = value.cast_exact::<PyDict>() {
+        dict.values()
+    } else if let Ok(list) = value.cast_exact::<PyList>() {
+        list.clone()
+    } else if value.is_instance_of::<PyDict>() {
+        // A subclass, read as the dict Python makes of it.
+        let copy = py.get_type::<PyDict>().call1((value,))?;
+        return scalar_texts(&copy, depth, max_depth, empty, parts);
+    } else if value.is_instance_of::<PyList>() {
+        let copy = py.get_type::<PyList>().call1((value,))?;
+        return scalar_texts(&copy, depth, max_depth, empty, parts);
+    } else if value.is_instance_of::<PyString>() {
+        return parts.append(value);
+    } else if value.is_none() || value.is_instance_of::<PyBool>() {
+        return parts.append(empty);
+    } else {
+        return parts.append(value.str()?);
+    };
+    if items.is_empty() {
+        parts.append(empty)?;
+    }
+    if depth + 1 > max_depth {
+        for _ in 0..items.len() {
+            parts.append(empty)?;
+        }
+        return Ok(());
+    }
+    for item in items.iter() {
+        if item.is_exact_instance_of::<PyString>() {
+            parts.append(&item)?;
+        } else if item.is_none() || item.is_exact_instance_of::<PyBool>() {
+            parts.append(empty)?;
+        } else if item.is_exact_instance_of::<PyInt>() || item.is_instance_of::<PyFloat>() {
+            parts.append(item.str()?)?;
+        } else {
+            scalar_texts(&item, depth + 1, max_depth, empty, parts)?;
         }
     }
     Ok(())

@@ -1,7 +1,8 @@
 //! PyO3 bindings: the extension module `headroom._native`.
 //!
-//! Only plain data crosses the boundary, except in `table_columns`, `leaf_columns` and
-//! `format_value`, which read JSON values as Python holds them, with the GIL. Lists of strings are taken as `PyBackedStr`, which
+//! Only plain data crosses the boundary, except in `table_columns`, `leaf_columns`,
+//! `record_texts` and `format_value`, which read JSON values as Python holds them, with the
+//! GIL. Lists of strings are taken as `PyBackedStr`, which
 //! borrows the UTF-8 text each Python `str` caches (no copy for ASCII strings) and is safe to
 //! read from another thread; the kernel runs with the GIL released (`Python::detach`) and the
 //! borrowed strings are dropped only after the GIL is re-acquired. Results are converted back
@@ -214,6 +215,17 @@ mod _native {
             encode_key,
         }
         .write(value)
+    }
+
+    /// Each item's scalar values, space-separated, for text matching. Reads the Python
+    /// values themselves, so it holds the GIL.
+    #[pyfunction]
+    fn record_texts<'py>(
+        py: Python<'py>,
+        items: &Bound<'py, PyAny>,
+        max_depth: usize,
+    ) -> PyResult<Bound<'py, pyo3::types::PyList>> {
+        crate::columns::record_texts(py, items, max_depth)
     }
 
     /// The strings that need quotes in a cell: their indexes and JSON literals; and whether

@@ -805,3 +805,24 @@ def test_format_value_leaves_to_python_what_the_native_writer_cannot_take() -> N
         deep = [deep]
     for value in (["\ud800", {"k\udfff": 1}], deep):
         assert format_value(value, inline) == _format_value(value, inline)
+
+
+_text_values = st.recursive(
+    _inline_scalars | st.sampled_from([_Number(2.5), float("inf"), -0.0]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(_KEYS, inner, max_size=3)
+        | st.lists(inner, max_size=2).map(_Items)
+        | st.dictionaries(_KEYS, inner, max_size=2).map(_Mapping)
+    ),
+    max_leaves=16,
+)
+
+
+@needs_native
+@given(st.lists(_text_values, max_size=5), st.integers(0, 4), st.booleans())
+def test_record_texts(items: list[object], max_depth: int, as_tuple: bool) -> None:
+    given_items = tuple(items) if as_tuple else items
+    assert native().record_texts(given_items, max_depth) == _reference.record_texts(
+        given_items, max_depth
+    )

@@ -24,7 +24,7 @@ from itertools import compress, repeat
 from operator import is_not
 from typing import Any, Final
 
-from headroom._core import leaf_columns
+from headroom._core import leaf_columns, record_texts
 from headroom.compressors.json.signals import (
     CATEGORY_HINTS,
     MAX_CATEGORIES,
@@ -103,50 +103,13 @@ def _hashable(value: Any) -> Any:
 
 
 def record_text(value: Any) -> str:
-    """The scalar values of a record (keys aside), space-separated, for text matching.
+    """The scalar values of a record (keys aside), space-separated, for text matching
+    (rules in :func:`headroom._reference.record_texts`).
 
     >>> record_text({"id": 7, "user": {"login": "ana", "admin": False}, "tags": ["a", "b"]})
     '7 ana  a b'
     """
-    parts: list[str] = []
-    _scalar_texts(value, 0, parts)
-    return " ".join(parts)
-
-
-def _scalar_texts(value: Any, depth: int, parts: list[str]) -> None:
-    # One part per scalar, "" for null, booleans and empty containers: the same text as
-    # joining each container's values with spaces, level by level.
-    if depth > _MAX_DEPTH:
-        parts.append("")
-    elif type(value) is dict or type(value) is list:
-        items = value.values() if type(value) is dict else value
-        if not items:
-            parts.append("")
-        if depth + 1 > _MAX_DEPTH:
-            parts.extend("" for _ in items)
-            return
-        # The common scalars inline: a call per scalar was most of the time.
-        append = parts.append
-        for item in items:
-            kind = type(item)
-            if kind is str:
-                append(item)
-            elif kind is int:
-                append(int.__repr__(item))
-            elif item is None or kind is bool:
-                append("")
-            elif kind is float or kind is RawFloat:
-                append(str(item))
-            else:
-                _scalar_texts(item, depth + 1, parts)
-    elif isinstance(value, dict | list):  # subclasses, as the recursive form took them
-        _scalar_texts(dict(value) if isinstance(value, dict) else list(value), depth, parts)
-    elif isinstance(value, str):
-        parts.append(value)
-    elif value is None or isinstance(value, bool):
-        parts.append("")
-    else:
-        parts.append(str(value))
+    return record_texts([value], _MAX_DEPTH)[0]
 
 
 class Profile:
@@ -180,7 +143,7 @@ class Profile:
     @cached_property
     def texts(self) -> list[str]:
         """Each item's :func:`record_text`, for text matching (made once per array)."""
-        return [record_text(item) for item in self.items]
+        return record_texts(self.items, _MAX_DEPTH)
 
     def text(self, row: int) -> str:
         """One item's :func:`record_text`: from :attr:`texts` if made, else made alone."""
