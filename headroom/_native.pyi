@@ -293,9 +293,12 @@ class BpeCounter:
         """The token ids ``encode_ordinary`` makes of ``text``."""
     def pieces(self, text: str) -> list[str]:
         """The pieces the encoding's pattern cuts ``text`` into."""
-    def counting(self, chunks: list[str], threads: int) -> Counting:
+    def counting(self, chunks: list[str], threads: int, part: int = 16384) -> Counting:
         """Starts counting ``chunks`` (in order) on ``threads`` threads of its own, or, when
-        ``threads`` is 0, on the one background thread all such countings share.
+        ``threads`` is 0, on the one background thread all such countings share. Each chunk
+        is counted in parts of about ``part`` bytes, cut after a newline that a letter, digit
+        or punctuation other than ``/`` follows, where the parts' counts add up to the
+        chunk's: so that the threads share a long chunk.
 
         Raises:
             UnicodeEncodeError: a chunk holds a lone surrogate.

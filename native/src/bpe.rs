@@ -633,6 +633,34 @@ impl JobQueue {
     }
 }
 
+/// `text` cut into parts of about `size` bytes or more, where each part's count adds up to the
+/// count of the whole: after a `\n` followed by an ASCII letter, digit or punctuation other
+/// than `/`. Both patterns end a piece there: a newline is matched by `\s*[\r\n]+` (or ends a
+/// punctuation run's `[\r\n/]*`, which only `/` or more newlines continue), and no piece that
+/// starts after it can take it in.
+#[must_use]
+pub fn exact_parts(text: &str, size: usize) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut at = size.max(1);
+    while at < bytes.len() {
+        // The first cut at or after `at`.
+        let Some(found) = bytes[at - 1..]
+            .windows(2)
+            .position(|pair| pair[0] == b'\n' && pair[1].is_ascii_graphic() && pair[1] != b'/')
+        else {
+            break;
+        };
+        let cut = at + found; // just after the newline
+        parts.push(&text[start..cut]);
+        start = cut;
+        at = cut + size.max(1);
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
 /// Counting a text cut into chunks, on background threads and on the threads that wait for
 /// the count: each takes the next chunk not yet taken, so the chunks are counted in order,
 /// as many at a time as there are threads. Nothing here touches Python: the background

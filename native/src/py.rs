@@ -349,9 +349,16 @@ mod _native {
         }
 
         /// Starts counting the chunks of a text on `threads` threads of its own, or, when
-        /// `threads` is 0, on the one background thread all such countings share.
-        fn counting(&self, chunks: Vec<PyBackedStr>, threads: usize) -> Counting {
-            let chunks = chunks.iter().map(|chunk| chunk.to_string()).collect();
+        /// `threads` is 0, on the one background thread all such countings share. Each chunk
+        /// is counted in parts of about `part` bytes, cut where the counts add up exactly
+        /// (`bpe::exact_parts`), so that the threads share a long chunk.
+        #[pyo3(signature = (chunks, threads, part = 16384))]
+        fn counting(&self, chunks: Vec<PyBackedStr>, threads: usize, part: usize) -> Counting {
+            let chunks = chunks
+                .iter()
+                .flat_map(|chunk| crate::bpe::exact_parts(chunk, part))
+                .map(str::to_owned)
+                .collect();
             let vocabulary = std::sync::Arc::clone(&self.vocabulary);
             let counting = if threads == 0 {
                 crate::bpe::Counting::queue(vocabulary, chunks)

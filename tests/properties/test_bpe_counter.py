@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from headroom import _core
@@ -73,6 +73,27 @@ def test_every_code_point_is_classed_as_tiktoken_classes_it(name: str) -> None:
     points = (c for c in planes if not 0xD800 <= c <= 0xDFFF)
     text = "".join(f"a{c}b {c}{c}1'{c}\n{c}A" for c in map(chr, points))
     assert_same(name, text)
+
+
+# Lines that start with each class, after newline runs, spaces and punctuation that a
+# newline may end (``]\n/`` is one piece of o200k_base): where a count is cut into parts.
+_LINES = st.lists(
+    st.text(alphabet=CLASSES, max_size=12).map(lambda line: line + "\n"), max_size=40
+).map("".join)
+_LINE_ENDS = st.text(alphabet=".]/a \n\u00a0", max_size=30)
+
+
+@pytest.mark.parametrize("name", ENCODINGS)
+@given(text=_LINES | _LINE_ENDS | st.text(alphabet=CLASSES, max_size=400))
+@example(text="x.\n/")  # one piece of o200k_base: no cut before "/"
+@example(text="a\n \nb\n\u00a0c\n\nd")
+def test_counting_in_parts_adds_up_to_the_count(name: str, text: str) -> None:
+    # Parts of one byte or more: the text is cut at every place a part may end.
+    counter = COUNTERS[name]
+    expected = len(load_encoding(name).encode_ordinary(text))
+    for part in (1, 7):
+        assert counter.counting([text], 1, part).total() == expected
+        assert counter.counting([text, text], 0, part).total() == 2 * expected
 
 
 @pytest.mark.parametrize("name", ENCODINGS)
