@@ -840,7 +840,9 @@ def table_columns(
     """The columns of ``records`` (dicts, in ``rows`` of a table of ``count`` rows), nested
     objects flattened where lossless and worthwhile; ``None`` when these records, being
     nested, are better one column: a map with more than ``max_keys`` keys, or a set of keys
-    too sparse (:func:`too_sparse`). Columns come in order of first appearance.
+    too sparse (:func:`too_sparse`). Columns come in order of first appearance. A column's
+    rows are a sequence of row numbers: ``rows`` itself may stand for a column that every
+    record has (the native kernel's and this one's choices of when differ, not the numbers).
 
     A key is flattened (to ``max_depth`` levels) only when every record that has it has a
     non-empty dict there: then "every sub-column missing" can only mean "key absent", so

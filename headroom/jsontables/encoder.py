@@ -23,6 +23,7 @@ identical tables are written once.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import json
 import operator
@@ -203,19 +204,20 @@ class _Encoder:
     def _smaller(self, body: str, value: list[Any] | dict[str, Any], has_tables: bool) -> bool:
         """Whether ``body`` takes fewer tokens than ``value`` written inline (``has_tables``:
         it holds tables, which it refers to when inline too)."""
+        body_tokens: Callable[[], int] = functools.partial(self._count, body)
         if has_tables:
             # Writing the inline text is Python work: a long body is counted meanwhile, on
             # the counter's background thread, where it has one.
             start = getattr(self._count, "start", None)
             if start is not None and len(body) >= _COUNT_BESIDE:
-                start(body)
+                body_tokens = start(body)
             inline = format_value(value, self.table_ref)
         else:
             # Plain JSON, which the C encoder writes many times faster (float spellings may
             # differ from the input's; this text is only measured).
             inline = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         inline_tokens = self._count(inline)  # first: the body may still be counted meanwhile
-        return self._count(body) + _REF_COST < inline_tokens
+        return body_tokens() + _REF_COST < inline_tokens
 
     def _table_body(self, records: list[Any], keys: list[str] | None) -> tuple[str, int] | None:
         """The table text, and a lower bound on the length of the records written inline;

@@ -8,7 +8,7 @@
 //! first appearance; a key that every record has keeps the row list of its records, so the
 //! columns flattened from one nested object share their row list.
 
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use std::collections::HashMap;
@@ -184,11 +184,13 @@ struct Keys<'py> {
     known: Vec<Bound<'py, PyAny>>,
     by_address: HashMap<usize, usize, BuildHasherDefault<AddressHasher>>,
     by_hash: HashMap<isize, Vec<usize>>,
+    /// Every other key object whose address is in `by_address`, held so that its address
+    /// cannot name another object (items from an iterator may be freed as they are read).
+    aliases: Vec<Bound<'py, PyAny>>,
 }
 
 impl<'py> Keys<'py> {
-    /// The number of `key`: the number of keys known before it when it is new. The object is
-    /// kept alive by its record while the numbers are asked for, so its address names it.
+    /// The number of `key`: the number of keys known before it when it is new.
     fn place(&mut self, key: &Bound<'py, PyAny>) -> PyResult<usize> {
         let address = key.as_ptr() as usize;
         if let Some(&place) = self.by_address.get(&address) {
@@ -204,7 +206,10 @@ impl<'py> Keys<'py> {
             }
         }
         let place = match found {
-            Some(place) => place,
+            Some(place) => {
+                self.aliases.push(key.clone());
+                place
+            }
             None => {
                 places.push(self.known.len());
                 self.known.push(key.clone());
@@ -373,10 +378,10 @@ fn scalar_texts<'py>(
     if depth > max_depth {
         return parts.append(empty);
     }
-    let items = if let Ok(dict) = value.cast_exact::<PyDict>() {
-        dict.values()
+    let (items, dict) = if let Ok(dict) = value.cast_exact::<PyDict>() {
+        (dict.values(), Some(dict))
     } else if let Ok(list) = value.cast_exact::<PyList>() {
-        list.clone()
+        (list.clone(), None)
     } else if value.is_instance_of::<PyDict>() {
         // A subclass, read as the dict Python makes of it.
         let copy = py.get_type::<PyDict>().call1((value,))?;
@@ -411,5 +416,16 @@ fn scalar_texts<'py>(
             scalar_texts(&item, depth + 1, max_depth, empty, parts)?;
         }
     }
-    Ok(())
+    unchanged(dict, items.len())
+}
+
+/// Python's error when a dict read from a snapshot of its items changed size meanwhile (a
+/// `str()` or a callback may run Python code), as iterating it in Python raises.
+pub(crate) fn unchanged(dict: Option<&Bound<'_, PyDict>>, read: usize) -> PyResult<()> {
+    match dict {
+        Some(dict) if dict.len() != read => Err(PyRuntimeError::new_err(
+            "dictionary changed size during iteration",
+        )),
+        _ => Ok(()),
+    }
 }

@@ -15,8 +15,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
 use std::fmt::Write;
 
-/// Nesting deeper than this is left to the Python writer, which decides by its own
-/// recursion limit (so both fail, or succeed, alike).
+/// Nesting deeper than this is left to the Python writer (whose recursion limit then
+/// decides): the Rust stack is not spent on it.
 const MAX_DEPTH: usize = 400;
 
 /// What the writer calls back: the table references, and the Python writers of what it
@@ -50,11 +50,14 @@ impl<'py> Writer<'_, 'py> {
                 return Ok(());
             }
             out.push('[');
-            for (index, item) in list.iter().enumerate() {
+            // By index, as Python's list iterator reads it: a callback may change the list.
+            let mut index = 0;
+            while index < list.len() {
                 if index > 0 {
                     out.push(',');
                 }
-                self.value(&item, depth + 1, out)?;
+                self.value(&list.get_item(index)?, depth + 1, out)?;
+                index += 1;
             }
             out.push(']');
         } else if let Ok(dict) = value.cast_exact::<PyDict>() {
@@ -67,16 +70,21 @@ impl<'py> Writer<'_, 'py> {
                 return Ok(());
             }
             out.push('{');
-            for (index, (key, item)) in dict.iter().enumerate() {
+            // From a snapshot of its items: a callback may change the dict, which is then
+            // Python's error (crate::columns::unchanged).
+            let items = dict.items();
+            for (index, pair) in items.iter().enumerate() {
                 if index > 0 {
                     out.push(',');
                 }
+                let (key, item): (Bound<'py, PyAny>, Bound<'py, PyAny>) = pair.extract()?;
                 match key.cast_exact::<PyString>() {
                     Ok(key) => push_json_string(out, key.to_str()?),
                     Err(_) => out.push_str(&self.encode_key.call1((key,))?.extract::<String>()?),
                 }
                 out.push(':');
                 self.value(&item, depth + 1, out)?;
+                crate::columns::unchanged(Some(dict), items.len())?;
             }
             out.push('}');
         } else if value.is_exact_instance_of::<PyBool>() {

@@ -571,7 +571,6 @@ def test_table_columns_of_some_rows(
     assert _comparable(native_columns) == _comparable(reference_columns)
 
 
-@needs_native
 def _bench_arrays(bench_data: Path) -> Iterator[tuple[str, list[Any]]]:
     """Every array in the bench data's JSON responses, with its file's name."""
 
@@ -589,6 +588,7 @@ def _bench_arrays(bench_data: Path) -> Iterator[tuple[str, list[Any]]]:
             yield path.name, array
 
 
+@needs_native
 def test_table_columns_of_every_array_of_objects_in_the_bench_data(bench_data: Path) -> None:
     tables = 0
     for name, records in _bench_arrays(bench_data):
@@ -824,3 +824,64 @@ def test_record_texts(items: list[object], max_depth: int, as_tuple: bool) -> No
     assert native().record_texts(given_items, max_depth) == _reference.record_texts(
         given_items, max_depth
     )
+
+
+@needs_native
+def test_column_kernels_take_items_an_iterator_frees_as_it_goes() -> None:
+    # Each item is freed once read: an address the kernel saw may name a new key object.
+    def items() -> Iterator[dict[str, int]]:
+        yield json.loads('{"key_a": 0}')
+        yield json.loads('{"key_a": 1}')
+        yield json.loads('{"key_b": 2}')
+
+    assert _leaves_comparable(native().leaf_columns(items(), 6)) == _leaves_comparable(
+        _reference.leaf_columns(items(), 6)
+    )
+    assert [path for path, _, _ in native().leaf_columns(items(), 6)] == [("key_a",), ("key_b",)]
+
+
+@needs_native
+def test_native_writers_raise_as_python_when_a_callback_changes_a_dict() -> None:
+    from headroom.jsontables import syntax
+
+    def grow(outer: dict[str, Any]) -> Callable[[Any], None]:
+        def table_ref(_: Any) -> None:
+            outer["added"] = 1
+
+        return table_ref
+
+    for write in (
+        lambda value, ref: native().format_value(
+            value, ref, syntax.RawFloat, syntax._dumps, syntax._encode_string
+        ),
+        syntax._format_value,
+    ):
+        outer: dict[str, Any] = {"t": [{"a": 1}, {"a": 2}], "z": 1}
+        with pytest.raises(RuntimeError, match="changed size"):
+            write(outer, grow(outer))
+    # A list that grows is read to its new end, as Python reads it.
+    written = []
+    for write in (
+        lambda value, ref: native().format_value(
+            value, ref, syntax.RawFloat, syntax._dumps, syntax._encode_string
+        ),
+        syntax._format_value,
+    ):
+        items: list[Any] = [[{"a": 1}, {"a": 2}], 1]
+
+        def append(_: Any, items: list[Any] = items) -> None:
+            if len(items) < 3:
+                items.append(3)
+
+        written.append(write(items, append))
+    assert written == ['[[{"a":1},{"a":2}],1,3]'] * 2
+
+    class Changing(float):
+        def __str__(self) -> str:
+            record["more"] = 1
+            return "F"
+
+    for record_texts in (native().record_texts, _reference.record_texts):
+        record: dict[str, Any] = {"x": Changing(1.0), "y": 2}
+        with pytest.raises(RuntimeError, match="changed size"):
+            record_texts([record], 9)
