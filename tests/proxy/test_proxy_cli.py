@@ -65,16 +65,18 @@ def test_headroom_proxy_serves(upstream: Upstream, tmp_path: Path, workers: int)
         for _ in range(workers * 2):
             out = httpx.post(f"{url}/v1/compress", json={"messages": [tool]}).json()
             assert out["tokens_after"] < out["tokens_before"] / 2
-        # /stats counts every worker's requests (the SQLite store here; Redis in
-        # test_proxy_workers.py), whichever worker answers.
+        # /stats counts every worker's requests and tokens (the SQLite store here; Redis in
+        # test_proxy_workers.py), whichever worker answers. A worker publishes its counts as
+        # they move, so a peer's request can show before its tokens do: both are waited for.
+        wanted = (workers * 2, workers * 2 * out["tokens_before"])
         deadline = time.monotonic() + 15
-        while (stats := httpx.get(f"{url}/stats").json())["requests"]["by_route"].get(
-            "compress"
-        ) != workers * 2:
-            assert time.monotonic() < deadline, stats["requests"]
+        while (
+            (stats := httpx.get(f"{url}/stats").json())["requests"]["by_route"].get("compress"),
+            stats["tokens"]["before"],
+        ) != wanted:
+            assert time.monotonic() < deadline, (stats["requests"], stats["tokens"])
             time.sleep(0.2)
         assert stats["workers"] == workers
-        assert stats["tokens"]["before"] == workers * 2 * out["tokens_before"]
         # Keys and contents go through (and a failure to compress is logged) without
         # either appearing in the log.
         secret = {"authorization": "Bearer sk-SECRET-KEY", "x-api-key": "sk-ant-SECRET"}

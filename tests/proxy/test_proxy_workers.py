@@ -245,13 +245,22 @@ def test_stats_metrics_and_perf_count_every_worker(
     stats = _stats_once_settled(url, "compress", count)
     assert stats["workers"] == WORKERS  # every worker published its counts at start
     assert stats["requests"]["by_route"]["compress"] == count  # not one worker's share
-    # The same tokens for every one of the requests, whichever worker compressed it.
+    # The same tokens for every one of the requests, whichever worker compressed it. A
+    # worker publishes its counts as they move, so a request can show before its tokens do:
+    # both are waited for.
     one = httpx.post(f"{url}/v1/compress", json=body).json()
-    stats = _stats_once_settled(url, "compress", count + 1)
-    gained = stats["by_model"]["gpt-4o"]["before"] - before["by_model"].get("gpt-4o", {}).get(
-        "before", 0
+
+    def gained(stats: dict[str, Any]) -> int:
+        earlier = before["by_model"].get("gpt-4o", {}).get("before", 0)
+        return int(stats["by_model"].get("gpt-4o", {}).get("before", 0)) - earlier
+
+    stats = _settled(
+        lambda: httpx.get(f"{url}/stats", timeout=30).json(),
+        lambda stats: gained(stats) == (sent + 1) * one["tokens_before"],
+        15,
     )
-    assert gained == (sent + 1) * one["tokens_before"]
+    assert stats["requests"]["by_route"]["compress"] == count + 1
+    assert gained(stats) == (sent + 1) * one["tokens_before"]
     assert (
         stats["savings"]["total"]["by_model"]["gpt-4o"]["tokens_saved"]
         == (stats["tokens"]["saved"])
