@@ -92,9 +92,9 @@ pub(crate) fn table_columns<'py>(
     Ok(Some(out))
 }
 
-/// A key's place among the columns being collected, and its rows and values so far.
+/// A key's rows and values so far (the key is its `Keys` entry of the same number).
+#[derive(Default)]
 struct Collected<'py> {
-    key: Bound<'py, PyAny>,
     rows: Vec<usize>,
     values: Vec<Bound<'py, PyAny>>,
 }
@@ -113,11 +113,7 @@ fn flatten<'py>(
         for (key, value) in record.iter() {
             let place = keys.place(&key)?;
             if place == collected.len() {
-                collected.push(Collected {
-                    key,
-                    rows: Vec::new(),
-                    values: Vec::new(),
-                });
+                collected.push(Collected::default());
             }
             let found = &mut collected[place];
             found.rows.push(row);
@@ -128,11 +124,13 @@ fn flatten<'py>(
         return Ok(None);
     }
     let mut columns: Vec<Column<'py>> = Vec::new();
-    for Collected {
+    for (
         key,
-        rows: key_rows,
-        values,
-    } in collected
+        Collected {
+            rows: key_rows,
+            values,
+        },
+    ) in keys.known.into_iter().zip(collected)
     {
         let mut path = prefix.to_vec();
         path.push(key);
@@ -274,8 +272,8 @@ impl<'py> Node<'py> {
     }
 }
 
-/// A scalar column: the node holding its path, its rows and its values.
-type Leaf<'py> = (usize, Vec<usize>, Vec<Bound<'py, PyAny>>);
+/// A scalar column: its path, its rows and its values.
+type Leaf<'py> = (Vec<Bound<'py, PyAny>>, Vec<usize>, Vec<Bound<'py, PyAny>>);
 
 /// The scalar columns of an array's items (see `headroom._reference.leaf_columns`):
 /// `(path, rows, values)` each, in order of first appearance, record by record.
@@ -294,14 +292,14 @@ pub(crate) fn leaf_columns<'py>(
     }
     let out = PyList::empty(py);
     for (path, rows, values) in columns {
-        let path = PyTuple::new(py, &nodes[path].path)?;
+        let path = PyTuple::new(py, path)?;
         out.append((path, PyList::new(py, rows)?, PyList::new(py, values)?))?;
     }
     Ok(out)
 }
 
-/// Adds the scalars of `record` (row `row`) under node `node`. A new column is appended to
-/// `columns` as the number of the node holding its path (a node of its own) and its cells.
+/// Adds the scalars of `record` (row `row`) under node `node`; a new column is appended to
+/// `columns`.
 fn walk<'py>(
     record: &Bound<'py, PyDict>,
     node: usize,
@@ -321,8 +319,7 @@ fn walk<'py>(
             if place == nodes[node].leaf_columns.len() {
                 let mut path = nodes[node].path.clone();
                 path.push(key);
-                nodes.push(Node::new(path));
-                columns.push((nodes.len() - 1, Vec::new(), Vec::new()));
+                columns.push((path, Vec::new(), Vec::new()));
                 nodes[node].leaf_columns.push(columns.len() - 1);
             }
             let column = &mut columns[nodes[node].leaf_columns[place]];
