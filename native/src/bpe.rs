@@ -641,9 +641,10 @@ impl JobQueue {
 #[must_use]
 pub fn exact_parts(text: &str, size: usize) -> Vec<&str> {
     let bytes = text.as_bytes();
+    let size = size.max(1);
     let mut parts = Vec::new();
     let mut start = 0;
-    let mut at = size.max(1);
+    let mut at = size;
     while at < bytes.len() {
         // The first cut at or after `at`.
         let Some(found) = bytes[at - 1..]
@@ -655,7 +656,7 @@ pub fn exact_parts(text: &str, size: usize) -> Vec<&str> {
         let cut = at + found; // just after the newline
         parts.push(&text[start..cut]);
         start = cut;
-        at = cut + size.max(1);
+        at = cut + size;
     }
     parts.push(&text[start..]);
     parts
